@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// The single build entry for bespoke. Idempotent and incremental: a rebuild
+// with nothing changed only re-checks and re-bundles (seconds).
+//
+//   1. npm ci when node_modules is missing
+//   2. Debian packages (one apt-get call, as root; else the exact command)
+//   3. Debian source packages tcc and lwip (apt-get source, deb-src derived
+//      from the machine's own deb entry), unpacked in the cache, never in git
+//   4. TinyCC -> WebAssembly for every target, cached by content hash
+//   5. the CLI bundle (esbuild)
+//   6. build/manifest.json: where everything is, and the versions built with
+//
+// Outputs live in build/ (git-ignored). Expensive outputs are also kept in
+// the cache ($BESPOKE_CACHE, default ~/.cache/bespoke) keyed by a hash of
+// their inputs, so a fresh clone on the same machine builds in seconds.
+import { execFileSync, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+const BUILD = path.join(ROOT, "build");
+const CACHE = process.env.BESPOKE_CACHE || path.join(os.homedir(), ".cache", "bespoke");
+const IS_ROOT = process.getuid?.() === 0;
+
+/** Command on PATH -> Debian package providing it. */
+const DEBIAN_PACKAGES = [
+  ["emcc", "emscripten"],
+  ["dpkg-source", "dpkg-dev"],
+  ["qemu-arm", "qemu-user"],
+  ["arm-linux-gnueabi-gcc", "gcc-arm-linux-gnueabi"],
+  ["riscv64-linux-gnu-gcc", "gcc-riscv64-linux-gnu"],
+  ["i686-linux-gnu-gcc", "gcc-i686-linux-gnu"],
+  ["aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"],
+  ["chromium", "chromium"],
+  ["valgrind", "valgrind"],
+];
+const DEBIAN_SOURCES = ["tcc", "lwip"];
+
+const log = (msg) => process.stderr.write(`[build] ${msg}\n`);
+
+function fail(msg) {
+  process.stderr.write(`\nbuild.mjs: ${msg}\n`);
+  process.exit(1);
+}
+
+function onPath(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", ...opts });
+  if (r.status !== 0) fail(`'${[cmd, ...args].join(" ")}' failed (exit ${r.status ?? r.signal})`);
+}
+
+function ensureNodeModules() {
+  if (fs.existsSync(path.join(ROOT, "node_modules", ".package-lock.json"))) return;
+  log("node_modules missing: npm ci");
+  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: ROOT });
+}
+
+function ensureDebianPackages() {
+  const missing = DEBIAN_PACKAGES.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const cmd = `apt-get update && apt-get install -y ${missing.join(" ")}`;
+  if (!IS_ROOT) fail(`missing Debian packages: ${missing.join(", ")}\nInstall them as root:\n  ${cmd}`);
+  log(`installing Debian packages: ${missing.join(" ")}`);
+  run("apt-get", ["update", "-qq"]);
+  run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+}
+
+/** Add a deb-src entry mirroring the machine's deb entries (same archive, same suites). */
+function ensureDebSrc() {
+  const files = ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((f) => `/etc/apt/sources.list.d/${f}`)];
+  const texts = files.filter((f) => fs.existsSync(f) && /\.(list|sources)$/.test(f)).map((f) => [f, fs.readFileSync(f, "utf8")]);
+  if (texts.some(([, t]) => /^\s*deb-src\s/m.test(t) || /^Types:.*\bdeb-src\b/m.test(t))) return false;
+  const deb822 = texts.filter(([f, t]) => f.endsWith(".sources") && /^Types:\s*deb\s*$/m.test(t));
+  const oneLine = texts.flatMap(([f, t]) => (f.endsWith(".list") ? t.split("\n").filter((l) => /^\s*deb\s/.test(l)) : []));
+  let entry;
+  let dest;
+  if (deb822.length > 0) {
+    entry = deb822.map(([, t]) => t.replace(/^Types:\s*deb\s*$/gm, "Types: deb-src")).join("\n");
+    dest = "/etc/apt/sources.list.d/bespoke-src.sources";
+  } else if (oneLine.length > 0) {
+    entry = oneLine.map((l) => l.replace(/^\s*deb\s/, "deb-src ")).join("\n") + "\n";
+    dest = "/etc/apt/sources.list.d/bespoke-src.list";
+  } else {
+    fail("no Debian 'deb' entry found in /etc/apt to derive a deb-src entry from");
+  }
+  log(`adding ${dest} (deb-src for the same archive and suites)`);
+  fs.writeFileSync(dest, entry);
+  return true;
+}
+
+function listDir(dir) {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Unpacked Debian source dir for `pkg` in the cache, fetching it if needed. */
+function ensureDebianSource(pkg) {
+  const dir = path.join(CACHE, "src");
+  fs.mkdirSync(dir, { recursive: true });
+  const find = () => {
+    const dsc = listDir(dir).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith(".dsc")).sort().pop();
+    if (!dsc) return null;
+    const version = dsc.slice(pkg.length + 1, -4);
+    const upstream = version.replace(/-[^-]*$/, "");
+    const unpacked = path.join(dir, `${pkg}-${upstream}`);
+    return fs.existsSync(unpacked) ? { dir: unpacked, version } : null;
+  };
+  const found = find();
+  if (found) return found;
+  if (!IS_ROOT) {
+    fail(
+      `missing Debian source package '${pkg}' in ${dir}\n` +
+        `Fetch it (needs a deb-src entry for your Debian archive, and dpkg-dev):\n  cd ${dir} && apt-get source ${pkg}`,
+    );
+  }
+  if (ensureDebSrc()) run("apt-get", ["update", "-qq"]);
+  log(`fetching Debian source package ${pkg}`);
+  run("apt-get", ["source", "-q", pkg], { cwd: dir });
+  return find() ?? fail(`apt-get source ${pkg} did not produce an unpacked source in ${dir}`);
+}
+
+function sha256(...parts) {
+  const h = crypto.createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex").slice(0, 24);
+}
+
+async function buildTinyccWasm(tccSource) {
+  const tinycc = await import("./wasm/tinycc.mjs");
+  const emccVersion = execFileSync("emcc", ["--version"], {
+    encoding: "utf8",
+    env: { ...process.env, NODE_PATH: "/usr/share/nodejs" },
+  }).split("\n")[0];
+  const key = sha256(fs.readFileSync(path.join(ROOT, "wasm", "tinycc.mjs")), tccSource.version, emccVersion);
+  const outDir = path.join(BUILD, "wasm");
+  const stamp = path.join(outDir, "key");
+  const targets = Object.keys(tinycc.TARGETS);
+  const info = { key, tcc: tccSource.version, emscripten: emccVersion };
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === key) return { ...info, ...readJson(path.join(outDir, "fixes.json")) };
+
+  const cached = path.join(CACHE, "tcc-wasm", key);
+  if (!fs.existsSync(path.join(cached, "fixes.json"))) {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-tcc-"));
+    const src = path.join(work, "tcc");
+    const fixes = tinycc.preparePatchedSource(tccSource.dir, src);
+    for (const name of fixes.applied) log(`tcc source fix applied: ${name}`);
+    for (const name of fixes.absent) log(`tcc source fix not needed (original text absent): ${name}`);
+    const staging = path.join(work, "out");
+    for (const target of targets) {
+      log(`tcc-wasm: building ${target} (emscripten)`);
+      tinycc.buildWasm(src, target, staging);
+    }
+    fs.writeFileSync(path.join(staging, "fixes.json"), JSON.stringify(fixes));
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    fs.rmSync(cached, { recursive: true, force: true });
+    fs.cpSync(staging, cached, { recursive: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  } else {
+    log(`tcc-wasm: from cache ${key}`);
+  }
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.cpSync(cached, outDir, { recursive: true });
+  fs.writeFileSync(stamp, key);
+  return { ...info, ...readJson(path.join(outDir, "fixes.json")) };
+}
+
+function readJson(file) {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+async function bundleCli() {
+  const esbuild = await import("esbuild");
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, "src", "cli", "main.ts")],
+    outfile: path.join(BUILD, "cli.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: "linked",
+    logLevel: "warning",
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  ensureNodeModules();
+  ensureDebianPackages();
+  const sources = Object.fromEntries(DEBIAN_SOURCES.map((pkg) => [pkg, ensureDebianSource(pkg)]));
+  fs.mkdirSync(BUILD, { recursive: true });
+  const tccWasm = await buildTinyccWasm(sources.tcc);
+  await bundleCli();
+  const manifest = {
+    debian: fs.readFileSync("/etc/debian_version", "utf8").trim(),
+    cache: CACHE,
+    sources,
+    tccWasm,
+  };
+  fs.writeFileSync(path.join(BUILD, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();

@@ -1,0 +1,37 @@
+// `bespoke bench NAME --json FILE`: one benchmark per component, each in src/bench/.
+import fs from "node:fs";
+import path from "node:path";
+import { BespokeError } from "../errors.ts";
+import type { CommandContext } from "./main.ts";
+
+export type Benchmark = (ctx: CommandContext) => Promise<Record<string, unknown>>;
+
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+
+};
+
+export async function bench(args: string[], ctx: CommandContext): Promise<number> {
+  let name: string | undefined;
+  let json: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--json") json = args[++i];
+    else if (a.startsWith("--json=")) json = a.slice(7);
+    else if (!a.startsWith("-") && name === undefined) name = a;
+    else throw new BespokeError("USAGE", `bench: unexpected argument '${a}'`);
+  }
+  const names = Object.keys(BENCHMARKS);
+  if (!name) throw new BespokeError("USAGE", `bench: which benchmark? (${names.join(", ")})`);
+  const load = BENCHMARKS[name];
+  if (!load) throw new BespokeError("USAGE", `bench: unknown benchmark '${name}' (${names.join(", ")})`);
+  const result = await (await load())(ctx);
+  const text = JSON.stringify(result, null, 2) + "\n";
+  if (json) {
+    fs.mkdirSync(path.dirname(path.resolve(json)), { recursive: true });
+    fs.writeFileSync(json, text);
+    ctx.stderr(`bench ${name}: wrote ${json}\n`);
+  } else {
+    ctx.stdout(text);
+  }
+  return 0;
+}

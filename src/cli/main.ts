@@ -1,0 +1,52 @@
+// `bespoke` command line: one subcommand per file in this folder.
+import { BespokeError } from "../errors.ts";
+
+export interface CommandContext {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+type Command = (args: string[], ctx: CommandContext) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  cc: { summary: "compile C with tcc-wasm: bespoke cc --target T [tcc options] FILES", load: async () => (await import("./cc.ts")).cc },
+  bench: { summary: "benchmarks: bespoke bench NAME --json FILE", load: async () => (await import("./bench.ts")).bench },
+  start: { summary: "the main job (npm start)", load: async () => (await import("./start.ts")).start },
+};
+
+export const VERSION = "0.1.0";
+
+async function main(argv: string[]): Promise<number> {
+  const ctx: CommandContext = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  };
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") return (await import("./version.ts")).version(rest, ctx);
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    ctx.stdout(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.stderr(`bespoke: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load())(rest, ctx);
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  return `usage: bespoke COMMAND [options]\n\ncommands:\n${lines.join("\n")}\n  --version  version and the targets available\n`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof BespokeError) process.stderr.write(`bespoke: ${e.message}\n`);
+    else process.stderr.write(`bespoke: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = e instanceof BespokeError ? 1 : 70;
+  },
+);

@@ -1,0 +1,290 @@
+// One TypeScript API over TinyCC compiled to WebAssembly, the same on Node,
+// browsers and workerd. Runtime-specific code only supplies the module
+// (see TccLoader); everything here uses web-standard APIs.
+import { BespokeError } from "../errors.ts";
+import type { Target } from "./targets.ts";
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  /** TinyCC reports no columns; 0 means "the whole line". */
+  column: number;
+  severity: "error" | "warning" | "note";
+  message: string;
+}
+
+/** Source files by path relative to the compile's working directory (or absolute). */
+export type SourceFiles = Record<string, string | Uint8Array>;
+
+export interface CompileInput {
+  files: SourceFiles;
+  /** The translation unit to compile, a key of `files`. */
+  entry: string;
+  /** -D: `{ NAME: "value" }`, or `true` for `-DNAME`. */
+  defines?: Record<string, string | true>;
+  /** -I directories, relative to the working directory or absolute. */
+  includeDirs?: string[];
+  /** Further tcc options, e.g. ["-g", "-Wall"]. */
+  options?: string[];
+}
+
+export interface CompileResult {
+  ok: boolean;
+  /** ELF relocatable object; empty when !ok. */
+  object: Uint8Array;
+  diagnostics: Diagnostic[];
+  ms: number;
+}
+
+export interface PreprocessResult {
+  ok: boolean;
+  /** Preprocessed C with `# line "file"` markers. */
+  text: string;
+  diagnostics: Diagnostic[];
+  ms: number;
+}
+
+export interface InvokeInput {
+  /** tcc command-line arguments (without argv[0]). */
+  args: string[];
+  files: SourceFiles;
+  /** Paths (relative to the working directory) to read back after the run. */
+  outputs: string[];
+  /** Working directory inside the compiler's filesystem; a fresh one when absent. */
+  cwd?: string;
+}
+
+export interface InvokeResult {
+  exitCode: number;
+  /** Output files that exist after the run. */
+  outputs: Record<string, Uint8Array>;
+  stdout: string;
+  stderr: string;
+  diagnostics: Diagnostic[];
+  ms: number;
+}
+
+export interface Compiler {
+  readonly target: Target;
+  compile(input: CompileInput): Promise<CompileResult>;
+  preprocess(input: CompileInput): Promise<PreprocessResult>;
+  /** Run tcc with any arguments over an in-memory file tree (used by `bespoke cc` and linking). */
+  invoke(input: InvokeInput): Promise<InvokeResult>;
+  /** Bytes of linear memory of the live instance (0 before the first call); it only grows, so it bounds the heap. */
+  memoryBytes(): number;
+}
+
+/** The emscripten module factory and its compiled WebAssembly module for one target. */
+export interface TccModuleSource {
+  factory: (overrides: Record<string, unknown>) => Promise<EmscriptenTcc>;
+  module: WebAssembly.Module;
+}
+export type TccLoader = (target: Target) => Promise<TccModuleSource>;
+
+/** The part of the emscripten module we use. */
+export interface EmscriptenTcc {
+  FS: EmscriptenFs;
+  callMain(args: string[]): number;
+  stackSave(): number;
+  stackRestore(sp: number): void;
+  HEAPU8: Uint8Array;
+}
+
+interface EmscriptenFs {
+  writeFile(path: string, data: string | Uint8Array): void;
+  readFile(path: string): Uint8Array;
+  mkdirTree(path: string): void;
+  analyzePath(path: string): { exists: boolean };
+  readdir(path: string): string[];
+  stat(path: string): { mode: number };
+  isDir(mode: number): boolean;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  chdir(path: string): void;
+}
+
+/** Total bytes of input files one call accepts. */
+export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
+
+const WORK_ROOT = "/work";
+
+interface Instance {
+  tcc: EmscriptenTcc;
+  stdout: string[];
+  stderr: string[];
+}
+
+const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+/** Create a compiler for `target` from a loader that supplies the tcc-wasm module. */
+export async function createCompilerWith(target: Target, loader: TccLoader): Promise<Compiler> {
+  const source = await loader(target);
+  let instance: Instance | null = null;
+  let calls = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function instantiate(): Promise<Instance> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const tcc = await source.factory({
+      instantiateWasm(imports: WebAssembly.Imports, receive: (i: WebAssembly.Instance) => void) {
+        WebAssembly.instantiate(source.module, imports).then(receive);
+        return {};
+      },
+      print: (s: string) => stdout.push(s),
+      printErr: (s: string) => stderr.push(s),
+      noExitRuntime: true,
+    });
+    return { tcc, stdout, stderr };
+  }
+
+  async function runOnce(input: InvokeInput): Promise<InvokeResult> {
+    checkInputSize(input.files);
+    const started = now();
+    instance ??= await instantiate();
+    const inst = instance;
+    const { tcc } = inst;
+    const scratch = `${WORK_ROOT}/${++calls}`;
+    const dir = input.cwd ?? scratch;
+    inst.stdout.length = 0;
+    inst.stderr.length = 0;
+    tcc.FS.mkdirTree(scratch);
+    tcc.FS.mkdirTree(dir);
+    const written: string[] = [];
+    try {
+      for (const [name, data] of Object.entries(input.files)) {
+        const path = resolvePath(dir, name);
+        tcc.FS.mkdirTree(parentOf(path));
+        tcc.FS.writeFile(path, data);
+        written.push(path);
+      }
+      tcc.FS.chdir(dir);
+      const sp = tcc.stackSave();
+      let exitCode: number;
+      try {
+        exitCode = tcc.callMain(input.args);
+      } catch (e) {
+        instance = null; // a trapped instance is never reused
+        throw new BespokeError("TCC_CRASHED", `tcc-wasm (${target}) crashed: ${String(e)}`);
+      } finally {
+        if (instance) tcc.stackRestore(sp);
+      }
+      const outputs: Record<string, Uint8Array> = {};
+      for (const name of input.outputs) {
+        const path = resolvePath(dir, name);
+        if (tcc.FS.analyzePath(path).exists) outputs[name] = tcc.FS.readFile(path).slice();
+      }
+      const stderr = inst.stderr.join("\n");
+      return {
+        exitCode,
+        outputs,
+        stdout: inst.stdout.join("\n"),
+        stderr,
+        diagnostics: parseDiagnostics(stderr, dir),
+        ms: now() - started,
+      };
+    } finally {
+      if (instance === inst) {
+        tcc.FS.chdir("/");
+        for (const path of written) if (tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
+        for (const name of input.outputs) {
+          const path = resolvePath(dir, name);
+          if (tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
+        }
+        removeTree(tcc.FS, scratch);
+      }
+    }
+  }
+
+  // Calls are serialized: one emscripten instance is single-threaded state.
+  function invoke(input: InvokeInput): Promise<InvokeResult> {
+    const result = queue.then(() => runOnce(input));
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  function commonArgs(input: CompileInput): string[] {
+    const args: string[] = [];
+    for (const dir of input.includeDirs ?? []) args.push(`-I${dir}`);
+    for (const [name, value] of Object.entries(input.defines ?? {})) {
+      args.push(value === true ? `-D${name}` : `-D${name}=${value}`);
+    }
+    args.push(...(input.options ?? []));
+    return args;
+  }
+
+  function checkEntry(input: CompileInput): void {
+    if (!(input.entry in input.files)) {
+      throw new BespokeError("NO_ENTRY", `entry '${input.entry}' is not among the input files`);
+    }
+  }
+
+  return {
+    target,
+    invoke,
+    memoryBytes: () => instance?.tcc.HEAPU8.length ?? 0,
+    async compile(input) {
+      checkEntry(input);
+      const out = "__bespoke_out.o";
+      const r = await invoke({ args: [...commonArgs(input), "-c", input.entry, "-o", out], files: input.files, outputs: [out] });
+      const ok = r.exitCode === 0 && out in r.outputs;
+      return { ok, object: ok ? r.outputs[out]! : new Uint8Array(0), diagnostics: r.diagnostics, ms: r.ms };
+    },
+    async preprocess(input) {
+      checkEntry(input);
+      const out = "__bespoke_out.i";
+      const r = await invoke({ args: [...commonArgs(input), "-E", input.entry, "-o", out], files: input.files, outputs: [out] });
+      const ok = r.exitCode === 0 && out in r.outputs;
+      const text = ok ? new TextDecoder().decode(r.outputs[out]) : "";
+      return { ok, text, diagnostics: r.diagnostics, ms: r.ms };
+    },
+  };
+}
+
+function checkInputSize(files: SourceFiles): void {
+  let total = 0;
+  for (const data of Object.values(files)) total += typeof data === "string" ? data.length : data.byteLength;
+  if (total > MAX_INPUT_BYTES) {
+    throw new BespokeError(
+      "INPUT_TOO_LARGE",
+      `input files total ${total} bytes, over the ${MAX_INPUT_BYTES}-byte limit of one compile`,
+    );
+  }
+}
+
+function resolvePath(dir: string, name: string): string {
+  return name.startsWith("/") ? name : `${dir}/${name}`;
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+function removeTree(fs: EmscriptenFs, path: string): void {
+  for (const name of fs.readdir(path)) {
+    if (name === "." || name === "..") continue;
+    const child = `${path}/${name}`;
+    if (fs.isDir(fs.stat(child).mode)) removeTree(fs, child);
+    else fs.unlink(child);
+  }
+  fs.rmdir(path);
+}
+
+const DIAGNOSTIC = /^(.*?):(\d+): (error|warning|note): (.*)$/;
+const GLOBAL_DIAGNOSTIC = /^tcc: (error|warning|note): (.*)$/;
+
+/** Parse tcc's stderr into diagnostics, with paths relative to the working directory. */
+export function parseDiagnostics(stderr: string, workDir: string): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const line of stderr.split("\n")) {
+    let m = DIAGNOSTIC.exec(line);
+    if (m) {
+      const file = m[1]!.startsWith(`${workDir}/`) ? m[1]!.slice(workDir.length + 1) : m[1]!;
+      diagnostics.push({ file, line: Number(m[2]), column: 0, severity: m[3] as Diagnostic["severity"], message: m[4]! });
+      continue;
+    }
+    m = GLOBAL_DIAGNOSTIC.exec(line);
+    if (m) diagnostics.push({ file: "", line: 0, column: 0, severity: m[1] as Diagnostic["severity"], message: m[2]! });
+  }
+  return diagnostics;
+}
