@@ -1,0 +1,365 @@
+// The customization table (the paper's server context manager): copies of
+// device memory in a WebAssembly.Memory, found by hashing the device address.
+// Storage is line-granular. A read of bytes not yet mirrored throws a
+// MirrorMiss naming every missing line in the range; `ensure` turns a set of
+// misses into ONE fetch round trip to the device (lines coalesced into
+// ranges), which is what the paper counts as chi.
+//
+// The table also remembers which device-provided bytes were read, so the
+// server can key its image cache by a digest of every value a specialization
+// depended on. Bytes the specializer wrote itself (owned state) are not device
+// values: reads of them are not recorded, and a later fetch never overwrites
+// them.
+import { BespokeError } from "../errors.ts";
+
+export interface AddressRange {
+  /** Device address (a non-negative safe integer: 32-bit on arm, up to 2^53 on x86_64). */
+  addr: number;
+  length: number;
+}
+
+/** One round trip to the device: the bytes of each range, in order. */
+export type FetchFromDevice = (ranges: AddressRange[]) => Promise<Uint8Array[]>;
+
+export interface MirrorOptions {
+  /** Storage and fetch granule, a power of two from 16 (line) to 4096 (page). Default 64. */
+  lineBytes?: number;
+  /** Most device bytes the table holds (whole lines); beyond it a fill fails with MIRROR_FULL. Default 1 MiB. */
+  maxBytes?: number;
+  /** Highest device address + 1: 2^32 for 32-bit targets. Default 2^32. */
+  addressLimit?: number;
+}
+
+export interface MirrorStats {
+  /** Round trips made by `ensure` (the paper's chi, for memory). */
+  fetches: number;
+  /** Bytes received from the device in those round trips. */
+  fetchedBytes: number;
+  /** Lines present in the table. */
+  lines: number;
+}
+
+/** A read of device memory the table does not hold yet. Thrown by `read`; `ensure(miss.ranges)` resolves it. */
+export class MirrorMiss extends BespokeError {
+  constructor(readonly ranges: AddressRange[]) {
+    super("MIRROR_MISS", `device memory not in the customization table: ${formatRanges(ranges)}`);
+  }
+}
+
+const INDEX_ENTRY_BYTES = 16; // tag (line number) lo, hi, slot + 1 (0 = empty), unused
+const WASM_PAGE = 65536;
+const GOLDEN = 0x9e3779b1;
+
+/**
+ * Memory layout: [hash index][slot 0][slot 1]... A slot is
+ * [data: L][origin: L][valid: L/8][written: L/8][read: L/8], where `data` is
+ * what the specializer sees, `origin` what the device sent, `valid` which
+ * bytes of `data` are known, `written` which the specializer wrote, `read`
+ * which device-origin bytes were read.
+ */
+export class CustomizationTable {
+  readonly memory: WebAssembly.Memory;
+  readonly lineBytes: number;
+  readonly maxBytes: number;
+  readonly addressLimit: number;
+  private readonly maskBytes: number;
+  private readonly slotBytes: number;
+  private readonly indexCapacity: number;
+  private readonly indexShift: number;
+  private readonly slotsBase: number;
+  private slotCount = 0;
+  private fetches = 0;
+  private fetchedBytes = 0;
+
+  constructor(options: MirrorOptions = {}) {
+    this.lineBytes = options.lineBytes ?? 64;
+    this.maxBytes = options.maxBytes ?? 1 << 20;
+    this.addressLimit = options.addressLimit ?? 2 ** 32;
+    const l = this.lineBytes;
+    if (!Number.isInteger(l) || l < 16 || l > 4096 || (l & (l - 1)) !== 0) {
+      throw new BespokeError("BAD_MIRROR_OPTIONS", `lineBytes must be a power of two from 16 to 4096, not ${l}`);
+    }
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < l) {
+      throw new BespokeError("BAD_MIRROR_OPTIONS", `maxBytes must be at least one line (${l}), not ${this.maxBytes}`);
+    }
+    this.maskBytes = l / 8;
+    this.slotBytes = 2 * l + 3 * this.maskBytes;
+    const maxLines = Math.ceil(this.maxBytes / l);
+    this.indexCapacity = 2 ** Math.max(4, Math.ceil(Math.log2(maxLines * 2)));
+    this.indexShift = 32 - Math.log2(this.indexCapacity);
+    this.slotsBase = this.indexCapacity * INDEX_ENTRY_BYTES;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.slotsBase / WASM_PAGE) + 1 });
+  }
+
+  stats(): MirrorStats {
+    return { fetches: this.fetches, fetchedBytes: this.fetchedBytes, lines: this.slotCount };
+  }
+
+  /** Bytes at [addr, addr+length) as the specializer sees them; throws MirrorMiss unless every byte is known. */
+  read(addr: number, length: number): Uint8Array {
+    this.checkRange(addr, length);
+    const missing = this.missing([{ addr, length }]);
+    if (missing.length) throw new MirrorMiss(missing);
+    const out = new Uint8Array(length);
+    const bytes = this.bytes();
+    this.forEachLinePart(addr, length, (line, offset, start, count) => {
+      const slot = this.slotAddress(this.lookup(line));
+      out.set(bytes.subarray(slot + start, slot + start + count), offset);
+      const written = slot + 2 * this.lineBytes + this.maskBytes;
+      const read = written + this.maskBytes;
+      for (let i = start; i < start + count; i++) {
+        if (!testBit(bytes, written, i)) setBit(bytes, read, i);
+      }
+    });
+    return out;
+  }
+
+  /** The specializer's own write (owned device state): changes what later reads see, never the device. */
+  write(addr: number, data: Uint8Array): void {
+    this.checkRange(addr, data.length);
+    this.forEachLinePart(addr, data.length, (line, offset, start, count) => {
+      const slot = this.slotAddress(this.lookupOrInsert(line));
+      const bytes = this.bytes(); // after the insert: growing the memory detaches old views
+      bytes.set(data.subarray(offset, offset + count), slot + start);
+      const valid = slot + 2 * this.lineBytes;
+      for (let i = start; i < start + count; i++) {
+        setBit(bytes, valid, i);
+        setBit(bytes, valid + this.maskBytes, i);
+      }
+    });
+  }
+
+  /** Device-provided bytes (from the context, a one-shot request, or a DATA answer). */
+  fill(addr: number, data: Uint8Array): void {
+    this.checkRange(addr, data.length);
+    this.forEachLinePart(addr, data.length, (line, offset, start, count) => {
+      const slot = this.slotAddress(this.lookupOrInsert(line));
+      const bytes = this.bytes(); // after the insert: growing the memory detaches old views
+      const origin = slot + this.lineBytes;
+      const valid = origin + this.lineBytes;
+      const written = valid + this.maskBytes;
+      bytes.set(data.subarray(offset, offset + count), origin + start);
+      for (let i = start; i < start + count; i++) {
+        if (!testBit(bytes, written, i)) bytes[slot + i] = bytes[origin + i]!;
+        setBit(bytes, valid, i);
+      }
+    });
+  }
+
+  /** Whole lines, coalesced into ranges, that hold a byte of `ranges` the table does not know. */
+  missing(ranges: AddressRange[]): AddressRange[] {
+    const lines = new Set<number>();
+    const bytes = this.bytes();
+    for (const { addr, length } of ranges) {
+      this.checkRange(addr, length);
+      this.forEachLinePart(addr, length, (line, _offset, start, count) => {
+        const slot = this.lookup(line);
+        if (slot < 0) {
+          lines.add(line);
+          return;
+        }
+        const valid = this.slotAddress(slot) + 2 * this.lineBytes;
+        for (let i = start; i < start + count; i++) {
+          if (!testBit(bytes, valid, i)) {
+            lines.add(line);
+            return;
+          }
+        }
+      });
+    }
+    return this.coalesce([...lines].sort((a, b) => a - b));
+  }
+
+  /** Make every byte of `ranges` known, with at most one round trip to the device. */
+  async ensure(ranges: AddressRange[], fetch: FetchFromDevice): Promise<void> {
+    const need = this.missing(ranges);
+    if (need.length === 0) return;
+    const needBytes = need.reduce((n, r) => n + r.length, 0);
+    if (this.slotCount * this.lineBytes + needBytes > this.maxBytes) {
+      throw new BespokeError(
+        "MIRROR_FULL",
+        `fetching ${needBytes} more bytes (${formatRanges(need)}) would exceed the customization table's ${this.maxBytes}-byte limit`,
+      );
+    }
+    this.fetches++;
+    const answers = await fetch(need);
+    if (!Array.isArray(answers) || answers.length !== need.length) {
+      throw new BespokeError("BAD_DATA", `the device answered ${Array.isArray(answers) ? answers.length : "no"} blocks for ${need.length} requested ranges`);
+    }
+    need.forEach((range, i) => {
+      const block = answers[i]!;
+      if (!(block instanceof Uint8Array) || block.length !== range.length) {
+        throw new BespokeError(
+          "BAD_DATA",
+          `the device answered ${block instanceof Uint8Array ? block.length : "no"} bytes for ${formatRanges([range])} (${range.length} requested)`,
+        );
+      }
+    });
+    need.forEach((range, i) => {
+      this.fill(range.addr, answers[i]!);
+      this.fetchedBytes += range.length;
+    });
+  }
+
+  /** Exact byte ranges of device-provided values read so far, ascending and coalesced. */
+  readSet(): AddressRange[] {
+    const out: AddressRange[] = [];
+    for (const { line, slot } of this.sortedLines()) {
+      const read = this.slotAddress(slot) + 2 * this.lineBytes + 2 * this.maskBytes;
+      const bytes = this.bytes();
+      for (let i = 0; i < this.lineBytes; i++) {
+        if (!testBit(bytes, read, i)) continue;
+        const addr = line * this.lineBytes + i;
+        const last = out[out.length - 1];
+        if (last && last.addr + last.length === addr) last.length++;
+        else out.push({ addr, length: 1 });
+      }
+    }
+    return out;
+  }
+
+  /** The device-provided values of `ranges` (which must be known), concatenated. */
+  originValues(ranges: AddressRange[]): Uint8Array {
+    const missing = this.missing(ranges);
+    if (missing.length) throw new MirrorMiss(missing);
+    const total = ranges.reduce((n, r) => n + r.length, 0);
+    const out = new Uint8Array(total);
+    const bytes = this.bytes();
+    let at = 0;
+    for (const { addr, length } of ranges) {
+      this.forEachLinePart(addr, length, (line, offset, start, count) => {
+        const origin = this.slotAddress(this.lookup(line)) + this.lineBytes;
+        out.set(bytes.subarray(origin + start, origin + start + count), at + offset);
+      });
+      at += length;
+    }
+    return out;
+  }
+
+  private bytes(): Uint8Array {
+    return new Uint8Array(this.memory.buffer);
+  }
+
+  private checkRange(addr: number, length: number): void {
+    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(length) || length < 0 || addr + length > this.addressLimit) {
+      throw new BespokeError(
+        "BAD_ADDRESS",
+        `device range at ${String(addr)} of ${String(length)} bytes is outside the device's address space (limit 0x${this.addressLimit.toString(16)})`,
+      );
+    }
+  }
+
+  private forEachLinePart(addr: number, length: number, visit: (line: number, offset: number, start: number, count: number) => void): void {
+    let offset = 0;
+    while (offset < length) {
+      const a = addr + offset;
+      const line = Math.floor(a / this.lineBytes);
+      const start = a - line * this.lineBytes;
+      const count = Math.min(this.lineBytes - start, length - offset);
+      visit(line, offset, start, count);
+      offset += count;
+    }
+  }
+
+  private coalesce(lines: number[]): AddressRange[] {
+    const out: AddressRange[] = [];
+    for (const line of lines) {
+      const addr = line * this.lineBytes;
+      const last = out[out.length - 1];
+      if (last && last.addr + last.length === addr) last.length += this.lineBytes;
+      else out.push({ addr, length: this.lineBytes });
+    }
+    return out;
+  }
+
+  private hash(line: number): number {
+    const lo = line >>> 0;
+    const hi = Math.floor(line / 2 ** 32) >>> 0;
+    return Math.imul(lo ^ Math.imul(hi, GOLDEN), GOLDEN) >>> this.indexShift;
+  }
+
+  /** Slot number of `line`, or -1. */
+  private lookup(line: number): number {
+    const index = new Uint32Array(this.memory.buffer, 0, this.indexCapacity * 4);
+    const lo = line >>> 0;
+    const hi = Math.floor(line / 2 ** 32) >>> 0;
+    for (let h = this.hash(line); ; h = (h + 1) & (this.indexCapacity - 1)) {
+      const e = h * 4;
+      if (index[e + 2] === 0) return -1;
+      if (index[e] === lo && index[e + 1] === hi) return index[e + 2]! - 1;
+    }
+  }
+
+  private lookupOrInsert(line: number): number {
+    const found = this.lookup(line);
+    if (found >= 0) return found;
+    if ((this.slotCount + 1) * this.lineBytes > this.maxBytes) {
+      throw new BespokeError(
+        "MIRROR_FULL",
+        `device line at 0x${(line * this.lineBytes).toString(16)} would exceed the customization table's ${this.maxBytes}-byte limit`,
+      );
+    }
+    const slot = this.slotCount++;
+    const end = this.slotAddress(slot) + this.slotBytes;
+    if (end > this.memory.buffer.byteLength) this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / WASM_PAGE));
+    const index = new Uint32Array(this.memory.buffer, 0, this.indexCapacity * 4);
+    let h = this.hash(line);
+    while (index[h * 4 + 2] !== 0) h = (h + 1) & (this.indexCapacity - 1);
+    index[h * 4] = line >>> 0;
+    index[h * 4 + 1] = Math.floor(line / 2 ** 32) >>> 0;
+    index[h * 4 + 2] = slot + 1;
+    return slot;
+  }
+
+  private slotAddress(slot: number): number {
+    return this.slotsBase + slot * this.slotBytes;
+  }
+
+  private sortedLines(): { line: number; slot: number }[] {
+    const index = new Uint32Array(this.memory.buffer, 0, this.indexCapacity * 4);
+    const out: { line: number; slot: number }[] = [];
+    for (let h = 0; h < this.indexCapacity; h++) {
+      const slotPlusOne = index[h * 4 + 2]!;
+      if (slotPlusOne) out.push({ line: index[h * 4]! + index[h * 4 + 1]! * 2 ** 32, slot: slotPlusOne - 1 });
+    }
+    return out.sort((a, b) => a.line - b.line);
+  }
+}
+
+function testBit(bytes: Uint8Array, base: number, i: number): boolean {
+  return (bytes[base + (i >> 3)]! & (1 << (i & 7))) !== 0;
+}
+
+function setBit(bytes: Uint8Array, base: number, i: number): void {
+  bytes[base + (i >> 3)]! |= 1 << (i & 7);
+}
+
+export function formatRanges(ranges: AddressRange[]): string {
+  const shown = ranges.slice(0, 4).map((r) => `0x${r.addr.toString(16)}+${r.length}`);
+  return ranges.length > 4 ? `${shown.join(", ")} and ${ranges.length - 4} more` : shown.join(", ");
+}
+
+/**
+ * SHA-256 over the device values a specialization read: for each range,
+ * address (8 bytes LE), length (4 bytes LE), then the values. Two runs with
+ * equal digests read the same values at the same addresses.
+ */
+export async function digestValues(ranges: AddressRange[], values: Uint8Array): Promise<Uint8Array> {
+  const total = values.length + ranges.length * 12;
+  const buf = new Uint8Array(total);
+  const view = new DataView(buf.buffer);
+  let at = 0;
+  let from = 0;
+  for (const { addr, length } of ranges) {
+    view.setUint32(at, addr >>> 0, true);
+    view.setUint32(at + 4, Math.floor(addr / 2 ** 32), true);
+    view.setUint32(at + 8, length, true);
+    buf.set(values.subarray(from, from + length), at + 12);
+    at += 12 + length;
+    from += length;
+  }
+  if (from !== values.length) {
+    throw new BespokeError("BAD_DIGEST_INPUT", `${values.length} value bytes for ranges totalling ${from} bytes`);
+  }
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
