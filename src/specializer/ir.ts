@@ -1,0 +1,119 @@
+// The core IR the specializer works on: per function, a control-flow graph
+// of basic blocks. Expressions are side-effect free; side effects are
+// statements (register assignment, store, block copy, call); `&&`, `||`,
+// `?:`, `,`, `++` and friends are lowered to control flow and temporaries.
+// Locals whose address is taken, and every aggregate, live in memory; the
+// rest are registers (`Var`).
+import type { FunctionDef, Symbol } from "../c/ast.ts";
+import type { SourcePosition } from "../errors.ts";
+import type { CType, Field, FunctionType } from "../c/types.ts";
+
+/** A register: a scalar local, parameter or temporary whose address is never taken. */
+export interface Var {
+  id: number;
+  name: string;
+  type: CType;
+  /** The source declaration, absent for temporaries. */
+  sym?: Symbol;
+}
+
+/** A local object in memory (address taken, array or aggregate), allocated when the function is entered. */
+export interface LocalObject {
+  id: number;
+  name: string;
+  type: CType;
+  size: number;
+  /** The source declaration; null for compiler temporaries (compound literals, call results). */
+  sym: Symbol | null;
+}
+
+export type BinaryOp = "*" | "/" | "%" | "+" | "-" | "<<" | ">>" | "<" | ">" | "<=" | ">=" | "==" | "!=" | "&" | "^" | "|";
+
+export type Expr =
+  | { k: "int"; type: CType; value: bigint }
+  | { k: "float"; type: CType; value: number }
+  | { k: "var"; type: CType; v: Var }
+  /** Address of a global object or function (by symbol). */
+  | { k: "global"; type: CType; sym: Symbol }
+  /** Address of a local object of the current function. */
+  | { k: "local"; type: CType; obj: LocalObject }
+  /** Address of a string literal's array. */
+  | { k: "string"; type: CType; bytes: Uint8Array; elem: CType }
+  /** Value of type `type` read from `addr`. */
+  | { k: "load"; type: CType; addr: Expr }
+  /** Bit-field read from the record at `addr`. */
+  | { k: "bitload"; type: CType; addr: Expr; field: Field }
+  /** Address of a member: `&addr->field` (byte offset `field.offset`). */
+  | { k: "field"; type: CType; addr: Expr; field: Field }
+  /** `ptr + index` in units of the pointee size `scale` (type is the pointer type). */
+  | { k: "ptradd"; type: CType; ptr: Expr; index: Expr; scale: number }
+  /** Pointer difference in elements of size `scale`. */
+  | { k: "ptrdiff"; type: CType; left: Expr; right: Expr; scale: number }
+  | { k: "unary"; type: CType; op: "-" | "~" | "!"; arg: Expr }
+  /** `opType` is the type the operation is computed in; `type` the result (int for comparisons). */
+  | { k: "binary"; type: CType; op: BinaryOp; opType: CType; left: Expr; right: Expr }
+  | { k: "cast"; type: CType; arg: Expr };
+
+export type Stmt =
+  | { k: "set"; dst: Var; value: Expr; pos: SourcePosition }
+  | { k: "store"; addr: Expr; type: CType; value: Expr; pos: SourcePosition }
+  | { k: "bitstore"; addr: Expr; field: Field; value: Expr; pos: SourcePosition }
+  /** Aggregate assignment: `size` bytes from `src` to `dst`. */
+  | { k: "copy"; dst: Expr; src: Expr; size: number; type: CType; pos: SourcePosition }
+  /** Zero `size` bytes at `addr` (aggregate initialization). */
+  | { k: "zero"; addr: Expr; size: number; type: CType; pos: SourcePosition }
+  /**
+   * A call. A scalar result goes to `dst`; an aggregate result is copied to
+   * `dstAddr`. Aggregate arguments are `load`s of aggregate type.
+   */
+  | { k: "call"; dst: Var | null; dstAddr: Expr | null; callee: Expr; args: Expr[]; fnType: FunctionType; pos: SourcePosition }
+  /** va_start/va_arg/va_end/va_copy, kept as residual code. */
+  | { k: "vastmt"; text: "start" | "end" | "copy"; args: Expr[]; pos: SourcePosition }
+  /** `dst = va_arg(ap, type)`. */
+  | { k: "vaarg"; dst: Var; ap: Expr; type: CType; pos: SourcePosition };
+
+export interface SwitchCase {
+  low: bigint;
+  high: bigint;
+  target: number;
+}
+
+export type Terminator =
+  | { k: "goto"; target: number }
+  | { k: "if"; cond: Expr; then: number; else: number; pos: SourcePosition }
+  | { k: "switch"; value: Expr; cases: SwitchCase[]; default: number; pos: SourcePosition }
+  | { k: "return"; value: Expr | null; pos: SourcePosition };
+
+export interface Block {
+  id: number;
+  stmts: Stmt[];
+  term: Terminator;
+}
+
+export interface IrFunction {
+  name: string;
+  sym: Symbol;
+  type: FunctionType;
+  /** One per parameter, in order: a register, or (address taken / aggregate) a local object initialized from it. */
+  params: ({ k: "var"; v: Var } | { k: "local"; obj: LocalObject })[];
+  vars: Var[];
+  locals: LocalObject[];
+  blocks: Block[];
+  entry: number;
+  /** Where it came from (the generic version is printed from here). */
+  def: FunctionDef;
+}
+
+/** A function the lowering cannot express in the IR; it is kept as generic code and never specialized. */
+export interface UnloweredFunction {
+  name: string;
+  sym: Symbol;
+  def: FunctionDef;
+  reason: string;
+  pos: SourcePosition;
+}
+
+export interface IrProgram {
+  functions: Map<string, IrFunction>;
+  unlowered: Map<string, UnloweredFunction>;
+}

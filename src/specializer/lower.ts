@@ -1,0 +1,1009 @@
+// AST -> core IR: each function body becomes a CFG of basic blocks whose
+// expressions are side-effect free (see ir.ts). Constructs the IR cannot
+// express (inline asm, computed goto, VLAs...) make the function "unlowered":
+// it is kept as generic code and called, never specialized.
+import type { Abi } from "../c/abi.ts";
+import {
+  type Declaration,
+  type Expr as AstExpr,
+  type FunctionDef,
+  type InitList,
+  NodeKind,
+  type Program,
+  type Stmt as AstStmt,
+  type Symbol,
+  SymbolKind,
+  type BlockItem,
+} from "../c/ast.ts";
+import { type CType, type Field, type FunctionType, TypeKind, decay, doubleType, intType, isScalar, pointerTo } from "../c/types.ts";
+import type { SourcePosition } from "../errors.ts";
+import type { Block, Expr, IrFunction, IrProgram, LocalObject, Stmt, SwitchCase, Terminator, Var } from "./ir.ts";
+
+/** Thrown inside the lowering of one function; that function stays generic. */
+class Unsupported extends Error {
+  constructor(
+    message: string,
+    readonly pos: SourcePosition,
+  ) {
+    super(message);
+  }
+}
+
+type LValue = { k: "var"; v: Var } | { k: "mem"; addr: Expr; type: CType } | { k: "bit"; addr: Expr; field: Field; type: CType };
+
+interface InitCursor {
+  items: InitList["items"];
+  i: number;
+}
+
+interface SwitchContext {
+  cases: SwitchCase[];
+  default: number | null;
+}
+
+/** A global object's initializer lowered to statements over its address (run statically at specialization start). */
+export interface GlobalInit {
+  sym: Symbol;
+  stmts: Stmt[];
+}
+
+export function lowerProgram(program: Program, abi: Abi): IrProgram {
+  const out: IrProgram = { functions: new Map(), unlowered: new Map() };
+  for (const d of program.decls) {
+    if (d.kind !== NodeKind.FunctionDef) continue;
+    try {
+      out.functions.set(d.sym.name, new FunctionLowerer(abi, d).lower());
+    } catch (e) {
+      if (!(e instanceof Unsupported)) throw e;
+      out.unlowered.set(d.sym.name, { name: d.sym.name, sym: d.sym, def: d, reason: e.message, pos: e.pos });
+    }
+  }
+  return out;
+}
+
+/** Lower the initializer of a global (or static local) object to stores at its address; null when it has none or cannot be expressed. */
+export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos: SourcePosition): GlobalInit | null {
+  const lw = new FunctionLowerer(abi, null);
+  try {
+    const addr: Expr = { k: "global", type: pointerTo(sym.type), sym };
+    lw.beginGlobalInit();
+    lw.zeroObject(addr, sym.type, pos);
+    if (init) lw.initialize(addr, sym.type, init, pos);
+    const stmts = lw.finishGlobalInit();
+    return stmts ? { sym, stmts } : null;
+  } catch (e) {
+    if (e instanceof Unsupported) return null;
+    throw e;
+  }
+}
+
+class FunctionLowerer {
+  private blocks: Block[] = [];
+  private cur!: Block;
+  private vars: Var[] = [];
+  private locals: LocalObject[] = [];
+  private bySym = new Map<Symbol, { k: "var"; v: Var } | { k: "local"; obj: LocalObject }>();
+  private inMemory = new Set<Symbol>();
+  private labels = new Map<string, number>();
+  private breakTarget: number[] = [];
+  private continueTarget: number[] = [];
+  private switches: SwitchContext[] = [];
+  private nextId = 0;
+
+  constructor(
+    private abi: Abi,
+    private def: FunctionDef | null,
+  ) {}
+
+  lower(): IrFunction {
+    const def = this.def!;
+    collectAddressTaken(def.body, this.inMemory);
+    const entry = this.newBlock();
+    this.cur = entry;
+    const params: IrFunction["params"] = def.params.map((sym) => {
+      if (sym.type.kind === TypeKind.Array && sym.type.vla) throw new Unsupported("variable-length array parameter", sym.pos);
+      return this.declareLocal(sym);
+    });
+    this.statement(def.body);
+    this.terminate({ k: "return", value: null, pos: def.body.pos });
+    return {
+      name: def.sym.name,
+      sym: def.sym,
+      type: def.type,
+      params,
+      vars: this.vars,
+      locals: this.locals,
+      blocks: this.blocks,
+      entry: entry.id,
+      def,
+    };
+  }
+
+  beginGlobalInit(): void {
+    this.cur = this.newBlock();
+  }
+
+  finishGlobalInit(): Stmt[] | null {
+    return this.blocks.length === 1 ? this.cur.stmts : null;
+  }
+
+  // ---- blocks
+
+  private newBlock(): Block {
+    const b: Block = { id: this.blocks.length, stmts: [], term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
+    this.blocks.push(b);
+    return b;
+  }
+
+  private emit(s: Stmt): void {
+    this.cur.stmts.push(s);
+  }
+
+  /** End the current block with `term` and continue in a fresh (possibly unreachable) block. */
+  private terminate(term: Terminator, next?: Block): void {
+    this.cur.term = term;
+    this.cur = next ?? this.newBlock();
+  }
+
+  private jumpTo(target: Block): void {
+    this.terminate({ k: "goto", target: target.id }, target);
+  }
+
+  private labelBlock(name: string): number {
+    let id = this.labels.get(name);
+    if (id === undefined) {
+      id = this.newBlock().id;
+      this.labels.set(name, id);
+    }
+    return id;
+  }
+
+  // ---- names
+
+  private temp(type: CType, prefix = "t"): Var {
+    const v: Var = { id: this.vars.length, name: `${prefix}${this.nextId++}`, type };
+    this.vars.push(v);
+    return v;
+  }
+
+  private tempObject(type: CType, pos: SourcePosition): LocalObject {
+    const size = this.sizeOf(type, pos);
+    const obj: LocalObject = { id: this.locals.length, name: `tmp${this.nextId++}`, type, size, sym: null };
+    this.locals.push(obj);
+    return obj;
+  }
+
+  private declareLocal(sym: Symbol): { k: "var"; v: Var } | { k: "local"; obj: LocalObject } {
+    let slot: { k: "var"; v: Var } | { k: "local"; obj: LocalObject };
+    if (isScalar(sym.type) && !this.inMemory.has(sym)) {
+      const v: Var = { id: this.vars.length, name: sym.name || `p${this.nextId++}`, type: sym.type, sym };
+      this.vars.push(v);
+      slot = { k: "var", v };
+    } else {
+      const size = this.sizeOf(sym.type, sym.pos);
+      const obj: LocalObject = { id: this.locals.length, name: sym.name || `p${this.nextId++}`, type: sym.type, size, sym };
+      this.locals.push(obj);
+      slot = { k: "local", obj };
+    }
+    this.bySym.set(sym, slot);
+    return slot;
+  }
+
+  private sizeOf(t: CType, pos: SourcePosition): number {
+    if (t.kind === TypeKind.Array && t.vla) throw new Unsupported("variable-length array", pos);
+    const n = this.abi.sizeOf(t);
+    if (n < 0) throw new Unsupported("object of incomplete type", pos);
+    return n;
+  }
+
+  // ---- statements
+
+  statement(s: AstStmt | BlockItem): void {
+    switch (s.kind) {
+      case NodeKind.Compound:
+        for (const item of s.items) this.statement(item);
+        return;
+      case NodeKind.Declaration:
+        this.declaration(s);
+        return;
+      case NodeKind.StaticAssert:
+      case NodeKind.Empty:
+        return;
+      case NodeKind.ExprStmt:
+        this.effect(s.expr);
+        return;
+      case NodeKind.If: {
+        const then = this.newBlock();
+        const join = this.newBlock();
+        const els = s.else ? this.newBlock() : join;
+        this.condition(s.cond, then.id, els.id);
+        this.cur = then;
+        this.statement(s.then);
+        this.terminate({ k: "goto", target: join.id }, els);
+        if (s.else) {
+          this.statement(s.else);
+          this.jumpTo(join);
+        }
+        return;
+      }
+      case NodeKind.While: {
+        const head = this.newBlock();
+        const body = this.newBlock();
+        const exit = this.newBlock();
+        this.jumpTo(head);
+        this.condition(s.cond, body.id, exit.id);
+        this.loopBody(s.body, body, exit.id, head.id);
+        this.jumpTo(head);
+        this.cur = exit;
+        return;
+      }
+      case NodeKind.DoWhile: {
+        const body = this.newBlock();
+        const test = this.newBlock();
+        const exit = this.newBlock();
+        this.jumpTo(body);
+        this.loopBody(s.body, body, exit.id, test.id);
+        this.jumpTo(test);
+        this.condition(s.cond, body.id, exit.id);
+        this.cur = exit;
+        return;
+      }
+      case NodeKind.For: {
+        if (s.init) {
+          if (s.init.kind === NodeKind.Declaration) this.declaration(s.init);
+          else this.effect(s.init);
+        }
+        const head = this.newBlock();
+        const body = this.newBlock();
+        const step = this.newBlock();
+        const exit = this.newBlock();
+        this.jumpTo(head);
+        if (s.cond) this.condition(s.cond, body.id, exit.id);
+        else this.jumpTo(body);
+        this.loopBody(s.body, body, exit.id, step.id);
+        this.jumpTo(step);
+        if (s.step) this.effect(s.step);
+        this.terminate({ k: "goto", target: head.id });
+        this.cur = exit;
+        return;
+      }
+      case NodeKind.Switch: {
+        const value = this.rvalue(s.expr);
+        const dispatch = this.cur;
+        const exit = this.newBlock();
+        const ctx: SwitchContext = { cases: [], default: null };
+        this.switches.push(ctx);
+        this.breakTarget.push(exit.id);
+        this.cur = this.newBlock();
+        this.statement(s.body);
+        this.breakTarget.pop();
+        this.switches.pop();
+        this.jumpTo(exit);
+        dispatch.term = { k: "switch", value, cases: ctx.cases, default: ctx.default ?? exit.id, pos: s.pos };
+        return;
+      }
+      case NodeKind.Case:
+      case NodeKind.Default: {
+        const ctx = this.switches[this.switches.length - 1];
+        if (!ctx) throw new Unsupported("case label outside switch", s.pos);
+        const b = this.newBlock();
+        this.jumpTo(b);
+        if (s.kind === NodeKind.Case) ctx.cases.push({ low: s.low, high: s.high ? s.highValue : s.low, target: b.id });
+        else ctx.default = b.id;
+        this.statement(s.body);
+        return;
+      }
+      case NodeKind.Label: {
+        const b = this.blocks[this.labelBlock(s.name)]!;
+        this.jumpTo(b);
+        this.statement(s.body);
+        return;
+      }
+      case NodeKind.Goto:
+        this.terminate({ k: "goto", target: this.labelBlock(s.label) });
+        return;
+      case NodeKind.Break: {
+        const t = this.breakTarget[this.breakTarget.length - 1];
+        if (t === undefined) throw new Unsupported("break outside loop or switch", s.pos);
+        this.terminate({ k: "goto", target: t });
+        return;
+      }
+      case NodeKind.Continue: {
+        const t = this.continueTarget[this.continueTarget.length - 1];
+        if (t === undefined) throw new Unsupported("continue outside loop", s.pos);
+        this.terminate({ k: "goto", target: t });
+        return;
+      }
+      case NodeKind.Return: {
+        const def = this.def!;
+        let value: Expr | null = null;
+        if (s.value) {
+          if (def.type.ret.kind === TypeKind.Void) this.effect(s.value);
+          else value = this.convert(this.rvalue(s.value), def.type.ret);
+        }
+        this.terminate({ k: "return", value, pos: s.pos });
+        return;
+      }
+      case NodeKind.ComputedGoto:
+        throw new Unsupported("computed goto", s.pos);
+      case NodeKind.Asm:
+        throw new Unsupported("inline assembly", s.pos);
+    }
+  }
+
+  private loopBody(body: AstStmt, start: Block, brk: number, cont: number): void {
+    this.cur = start;
+    this.breakTarget.push(brk);
+    this.continueTarget.push(cont);
+    this.statement(body);
+    this.breakTarget.pop();
+    this.continueTarget.pop();
+  }
+
+  private declaration(d: Declaration): void {
+    if (d.storage === "typedef" || d.storage === "extern") return;
+    for (const dc of d.declarators) {
+      const sym = dc.sym;
+      if (sym.kind !== SymbolKind.Object) continue;
+      if (sym.global || d.storage === "static") continue; // static locals are globals (initialized once)
+      if (dc.type.kind === TypeKind.Array && dc.type.vla) throw new Unsupported("variable-length array", dc.pos);
+      const slot = this.declareLocal(sym);
+      if (!dc.init) continue;
+      if (slot.k === "var") {
+        const init = dc.init.kind === NodeKind.InitList ? firstScalar(dc.init) : dc.init;
+        this.emit({ k: "set", dst: slot.v, value: this.convert(this.rvalue(init), sym.type), pos: dc.pos });
+      } else {
+        const addr: Expr = { k: "local", type: pointerTo(sym.type), obj: slot.obj };
+        if (dc.init.kind === NodeKind.InitList || (dc.init.kind === NodeKind.StringLit && sym.type.kind === TypeKind.Array)) {
+          this.zeroObject(addr, sym.type, dc.pos);
+        }
+        this.initialize(addr, sym.type, dc.init, dc.pos);
+      }
+    }
+  }
+
+  zeroObject(addr: Expr, type: CType, pos: SourcePosition): void {
+    this.emit({ k: "zero", addr, size: this.sizeOf(type, pos), type, pos });
+  }
+
+  /** Store `init` into the (already zeroed when aggregate) object of `type` at `addr`. */
+  initialize(addr: Expr, type: CType, init: AstExpr, pos: SourcePosition): void {
+    if (type.kind === TypeKind.Array && init.kind === NodeKind.StringLit) {
+      const elem = type.of;
+      const esize = this.sizeOf(elem, pos);
+      const n = type.length ?? init.units.length + 1;
+      const count = Math.min(n, init.units.length + 1);
+      const bytes = stringBytes(init.units, esize);
+      this.emit({ k: "copy", dst: addr, src: { k: "string", type: pointerTo(elem), bytes, elem }, size: Math.min(count * esize, bytes.length), type, pos });
+      return;
+    }
+    if (init.kind === NodeKind.InitList) {
+      if (type.kind === TypeKind.Array || type.kind === TypeKind.Record) {
+        this.initList(addr, type, init, pos);
+        return;
+      }
+      const first = firstScalar(init);
+      this.initialize(addr, type, first, pos);
+      return;
+    }
+    if (type.kind === TypeKind.Record) {
+      const src = this.addressOfValue(init);
+      this.emit({ k: "copy", dst: addr, src, size: this.sizeOf(type, pos), type, pos });
+      return;
+    }
+    if (type.kind === TypeKind.Array) throw new Unsupported("array initialized from a non-list expression", pos);
+    this.emit({ k: "store", addr, type, value: this.convert(this.rvalue(init), type), pos });
+  }
+
+  /** Brace-enclosed initializer of an array or record, with designators and brace elision. */
+  private initList(addr: Expr, type: CType, list: InitList, pos: SourcePosition): void {
+    const cursor: InitCursor = { items: list.items, i: 0 };
+    this.fillAggregate(cursor, addr, type, true, pos);
+    if (cursor.i < cursor.items.length) throw new Unsupported("initializer items out of order or in excess", pos);
+  }
+
+  /** Fill one aggregate from the cursor, stopping at its end (or, when nested, at a designator). */
+  private fillAggregate(cursor: InitCursor, base: Expr, t: CType, top: boolean, pos: SourcePosition): void {
+    const items = cursor.items;
+    if (t.kind === TypeKind.Array) {
+      const esize = this.sizeOf(t.of, pos);
+      let index = 0;
+      while (cursor.i < items.length) {
+        const item = items[cursor.i]!;
+        if (item.designators.length > 0) {
+          if (!top) return;
+          const d = item.designators[0]!;
+          if (d.kind !== "index" || d.end !== null || item.designators.length > 1) throw new Unsupported("nested or range designator", pos);
+          index = Number(this.constInt(d.index));
+        }
+        if (t.length !== null && index >= t.length) return;
+        const elemAddr: Expr = { k: "ptradd", type: pointerTo(t.of), ptr: this.retype(base, pointerTo(t.of)), index: this.intConst(index), scale: esize };
+        this.initMember(cursor, elemAddr, t.of, pos);
+        index++;
+      }
+      return;
+    }
+    if (t.kind === TypeKind.Record) {
+      const fields = (t.def.fields ?? []).filter((f) => f.name !== null || f.anonymous);
+      let fi = 0;
+      while (cursor.i < items.length && fi < fields.length) {
+        const item = items[cursor.i]!;
+        if (item.designators.length > 0) {
+          if (!top) return;
+          const d = item.designators[0]!;
+          if (d.kind !== "field" || d.path.length !== 1 || item.designators.length > 1) throw new Unsupported("nested designator", pos);
+          fi = fields.indexOf(d.path[0]!);
+          if (fi < 0) throw new Unsupported("designator of an unnamed member", pos);
+        }
+        const f = fields[fi]!;
+        if (f.bitWidth !== null) {
+          const v = items[cursor.i++]!.value;
+          this.emit({ k: "bitstore", addr: base, field: f, value: this.convert(this.rvalue(v), f.type), pos });
+        } else {
+          this.initMember(cursor, this.fieldAddr(base, f), f.type, pos);
+        }
+        fi++;
+        if (t.def.union) return;
+      }
+      return;
+    }
+    throw new Unsupported("initializer list for a scalar", pos);
+  }
+
+  /** Initialize one member: directly from the next item, or (brace elision) from the items that follow. */
+  private initMember(cursor: InitCursor, addr: Expr, t: CType, pos: SourcePosition): void {
+    const v = cursor.items[cursor.i]!.value;
+    const direct =
+      v.kind === NodeKind.InitList ||
+      isScalar(t) ||
+      (t.kind === TypeKind.Array && v.kind === NodeKind.StringLit) ||
+      (t.kind === TypeKind.Record && v.type.kind === TypeKind.Record);
+    if (direct) {
+      cursor.i++;
+      this.initialize(addr, t, v, pos);
+    } else {
+      this.fillAggregate(cursor, addr, t, false, pos);
+    }
+  }
+
+  private fieldAddr(base: Expr, f: Field): Expr {
+    return { k: "field", type: pointerTo(f.type), addr: base, field: f };
+  }
+
+  private retype(e: Expr, type: CType): Expr {
+    return { ...e, type } as Expr;
+  }
+
+  private constInt(e: AstExpr): bigint {
+    const v = this.rvalue(e);
+    if (v.k !== "int") throw new Unsupported("non-constant designator", e.pos);
+    return v.value;
+  }
+
+  // ---- conditions
+
+  private condition(e: AstExpr, then: number, els: number): void {
+    if (e.kind === NodeKind.Binary && e.op === "&&") {
+      const mid = this.newBlock();
+      this.condition(e.left, mid.id, els);
+      this.cur = mid;
+      this.condition(e.right, then, els);
+      return;
+    }
+    if (e.kind === NodeKind.Binary && e.op === "||") {
+      const mid = this.newBlock();
+      this.condition(e.left, then, mid.id);
+      this.cur = mid;
+      this.condition(e.right, then, els);
+      return;
+    }
+    if (e.kind === NodeKind.Unary && e.op === "!") {
+      this.condition(e.operand, els, then);
+      return;
+    }
+    const cond = this.rvalue(e);
+    this.terminate({ k: "if", cond, then, else: els, pos: e.pos });
+  }
+
+  // ---- expressions
+
+  /** Evaluate for side effects only. */
+  private effect(e: AstExpr): void {
+    switch (e.kind) {
+      case NodeKind.Assign:
+        this.assign(e, false);
+        return;
+      case NodeKind.Postfix:
+        this.incdec(e.operand, e.op, true, false);
+        return;
+      case NodeKind.Call:
+        this.call(e, false);
+        return;
+      case NodeKind.Comma:
+        this.effect(e.left);
+        this.effect(e.right);
+        return;
+      case NodeKind.Cast:
+        this.effect(e.operand);
+        return;
+      case NodeKind.Conditional: {
+        const then = this.newBlock();
+        const els = this.newBlock();
+        const join = this.newBlock();
+        this.condition(e.cond, then.id, els.id);
+        this.cur = then;
+        if (e.then) this.effect(e.then);
+        this.jumpTo(join);
+        this.terminate({ k: "goto", target: join.id }, els);
+        this.effect(e.else);
+        this.jumpTo(join);
+        return;
+      }
+      default:
+        if (e.type.kind === TypeKind.Void && e.kind !== NodeKind.StmtExpr && e.kind !== NodeKind.Builtin) throw new Unsupported("void expression", e.pos);
+        this.rvalue(e);
+    }
+  }
+
+  private intConst(value: bigint | number, type: CType = intType): Expr {
+    return { k: "int", type, value: BigInt(value) };
+  }
+
+  /** Convert `e` to `type` (no-op when the types already agree). */
+  private convert(e: Expr, type: CType): Expr {
+    if (sameType(e.type, type)) return e;
+    if (type.kind === TypeKind.Record || type.kind === TypeKind.Void) return e;
+    return { k: "cast", type, arg: e };
+  }
+
+  /** The value of `e`: aggregates as a `load` of aggregate type, arrays/functions decayed to pointers. */
+  rvalue(e: AstExpr): Expr {
+    switch (e.kind) {
+      case NodeKind.IntLit:
+        return { k: "int", type: e.type, value: e.value };
+      case NodeKind.FloatLit:
+        if (e.type.kind === TypeKind.Float && e.type.rank === "ldouble") return { k: "float", type: doubleType, value: e.value };
+        return { k: "float", type: e.type, value: e.value };
+      case NodeKind.StringLit: {
+        const elem = e.type.kind === TypeKind.Array ? e.type.of : intType;
+        return { k: "string", type: pointerTo(elem), bytes: stringBytes(e.units, this.sizeOf(elem, e.pos)), elem };
+      }
+      case NodeKind.Ident: {
+        const sym = e.sym;
+        if (sym.kind === SymbolKind.EnumConst) return this.intConst(sym.value ?? 0n, e.type);
+        if (sym.kind === SymbolKind.Function) return { k: "global", type: pointerTo(sym.type), sym };
+        return this.readLValue(this.lvalue(e));
+      }
+      case NodeKind.Unary:
+        return this.unary(e);
+      case NodeKind.Postfix:
+        return this.incdec(e.operand, e.op, true, true)!;
+      case NodeKind.Binary:
+        return this.binary(e);
+      case NodeKind.Assign:
+        return this.assign(e, true)!;
+      case NodeKind.Conditional:
+        return this.conditional(e);
+      case NodeKind.Comma:
+        this.effect(e.left);
+        return this.rvalue(e.right);
+      case NodeKind.Call:
+        return this.call(e, true)!;
+      case NodeKind.Index:
+      case NodeKind.Member:
+      case NodeKind.CompoundLiteral:
+        return this.readLValue(this.lvalue(e));
+      case NodeKind.Cast: {
+        if (e.type.kind === TypeKind.Void) {
+          this.effect(e.operand);
+          return this.intConst(0);
+        }
+        return this.convert(this.rvalue(e.operand), e.type);
+      }
+      case NodeKind.SizeofExpr:
+        return this.intConst(this.sizeOf(e.operand.type, e.pos), e.type);
+      case NodeKind.SizeofType:
+        return this.intConst(this.sizeOf(e.of, e.pos), e.type);
+      case NodeKind.AlignofExpr:
+        return this.intConst(this.abi.alignOf(e.operand.type), e.type);
+      case NodeKind.AlignofType:
+        return this.intConst(this.abi.alignOf(e.of), e.type);
+      case NodeKind.StmtExpr: {
+        const items = e.body.items;
+        const last = items[items.length - 1];
+        for (const item of items.slice(0, -1)) this.statement(item);
+        if (last && last.kind === NodeKind.ExprStmt && e.type.kind !== TypeKind.Void) return this.rvalue(last.expr);
+        if (last) this.statement(last);
+        return this.intConst(0);
+      }
+      case NodeKind.Generic:
+        return this.rvalue(e.assocs[e.selected]!.expr);
+      case NodeKind.Builtin:
+        return this.builtin(e);
+      case NodeKind.LabelAddr:
+        throw new Unsupported("label address", e.pos);
+      case NodeKind.InitList:
+        throw new Unsupported("initializer list used as a value", e.pos);
+    }
+  }
+
+  private builtin(e: AstExpr & { kind: NodeKind.Builtin }): Expr {
+    switch (e.name) {
+      case "__builtin_expect":
+        return this.convert(this.rvalue(e.args[0]!), e.type);
+      case "__builtin_constant_p":
+        this.effect(e.args[0]!);
+        return this.intConst(0, e.type);
+      case "__builtin_va_start":
+      case "__builtin_va_end":
+      case "__builtin_va_copy": {
+        const args = e.args.map((a) => this.rvalue(a));
+        const text = e.name === "__builtin_va_start" ? "start" : e.name === "__builtin_va_end" ? "end" : "copy";
+        this.emit({ k: "vastmt", text, args, pos: e.pos });
+        return this.intConst(0);
+      }
+      case "__builtin_va_arg": {
+        const dst = this.temp(e.type, "va");
+        if (!isScalar(e.type)) throw new Unsupported("va_arg of an aggregate", e.pos);
+        this.emit({ k: "vaarg", dst, ap: this.rvalue(e.args[0]!), type: e.type, pos: e.pos });
+        return { k: "var", type: e.type, v: dst };
+      }
+      default:
+        throw new Unsupported(`builtin ${e.name}`, e.pos);
+    }
+  }
+
+  private readLValue(lv: LValue): Expr {
+    if (lv.k === "var") return { k: "var", type: lv.v.type, v: lv.v };
+    if (lv.k === "bit") return { k: "bitload", type: lv.type, addr: lv.addr, field: lv.field };
+    const t = lv.type;
+    if (t.kind === TypeKind.Array) return this.retype(lv.addr, pointerTo(t.of));
+    if (t.kind === TypeKind.Function) return this.retype(lv.addr, pointerTo(t));
+    return { k: "load", type: t, addr: lv.addr };
+  }
+
+  private writeLValue(lv: LValue, value: Expr, pos: SourcePosition): void {
+    if (lv.k === "var") this.emit({ k: "set", dst: lv.v, value, pos });
+    else if (lv.k === "bit") this.emit({ k: "bitstore", addr: lv.addr, field: lv.field, value, pos });
+    else if (lv.type.kind === TypeKind.Record) {
+      this.emit({ k: "copy", dst: lv.addr, src: this.aggregateAddress(value, lv.type, pos), size: this.sizeOf(lv.type, pos), type: lv.type, pos });
+    } else this.emit({ k: "store", addr: lv.addr, type: lv.type, value, pos });
+  }
+
+  /** The address holding an aggregate value (a `load` of aggregate type). */
+  private aggregateAddress(value: Expr, type: CType, pos: SourcePosition): Expr {
+    if (value.k === "load") return value.addr;
+    throw new Unsupported(`aggregate value of type ${TypeKind[type.kind]} not in memory`, pos);
+  }
+
+  private addressOfValue(e: AstExpr): Expr {
+    return this.aggregateAddress(this.rvalue(e), e.type, e.pos);
+  }
+
+  lvalue(e: AstExpr): LValue {
+    switch (e.kind) {
+      case NodeKind.Ident: {
+        const sym = e.sym;
+        if (sym.kind === SymbolKind.Function) return { k: "mem", addr: { k: "global", type: pointerTo(sym.type), sym }, type: sym.type };
+        const slot = this.bySym.get(sym);
+        if (slot?.k === "var") return { k: "var", v: slot.v };
+        if (slot?.k === "local") return { k: "mem", addr: { k: "local", type: pointerTo(sym.type), obj: slot.obj }, type: sym.type };
+        if (!sym.global && sym.storage !== "static" && sym.storage !== "extern") throw new Unsupported(`unknown local ${sym.name}`, e.pos);
+        return { k: "mem", addr: { k: "global", type: pointerTo(sym.type), sym }, type: sym.type };
+      }
+      case NodeKind.Unary:
+        if (e.op === "*") {
+          const p = this.rvalue(e.operand);
+          return { k: "mem", addr: p, type: e.type };
+        }
+        break;
+      case NodeKind.Index: {
+        let base = e.base;
+        let index = e.index;
+        if (decay(base.type).kind !== TypeKind.Pointer) [base, index] = [index, base];
+        const p = this.rvalue(base);
+        const i = this.rvalue(index);
+        const scale = this.sizeOf(e.type, e.pos);
+        return { k: "mem", addr: { k: "ptradd", type: pointerTo(e.type), ptr: p, index: i, scale }, type: e.type };
+      }
+      case NodeKind.Member: {
+        let addr: Expr;
+        if (e.arrow) addr = this.rvalue(e.base);
+        else {
+          const lv = this.lvalue(e.base);
+          if (lv.k !== "mem") {
+            if (lv.k === "var") throw new Unsupported("member of a register", e.pos);
+            throw new Unsupported("member of a bit-field", e.pos);
+          }
+          addr = lv.addr;
+        }
+        const path = e.path;
+        for (const f of path.slice(0, -1)) addr = this.fieldAddr(addr, f);
+        const last = path[path.length - 1]!;
+        if (last.bitWidth !== null) return { k: "bit", addr, field: last, type: e.type };
+        return { k: "mem", addr: this.fieldAddr(addr, last), type: e.type };
+      }
+      case NodeKind.CompoundLiteral: {
+        const obj = this.tempObject(e.type, e.pos);
+        const addr: Expr = { k: "local", type: pointerTo(e.type), obj };
+        if (!isScalar(e.type)) this.zeroObject(addr, e.type, e.pos);
+        this.initialize(addr, e.type, e.init, e.pos);
+        return { k: "mem", addr, type: e.type };
+      }
+      case NodeKind.StringLit: {
+        const v = this.rvalue(e);
+        return { k: "mem", addr: v, type: e.type };
+      }
+      case NodeKind.Call:
+      case NodeKind.Assign:
+      case NodeKind.Conditional:
+      case NodeKind.Comma:
+      case NodeKind.StmtExpr:
+        if (e.type.kind === TypeKind.Record) {
+          const v = this.rvalue(e);
+          return { k: "mem", addr: this.aggregateAddress(v, e.type, e.pos), type: e.type };
+        }
+        break;
+      default:
+        break;
+    }
+    throw new Unsupported(`not an lvalue (${NodeKind[e.kind]})`, e.pos);
+  }
+
+  private unary(e: AstExpr & { kind: NodeKind.Unary }): Expr {
+    switch (e.op) {
+      case "&": {
+        const op = e.operand;
+        if (op.kind === NodeKind.Ident && op.sym.kind === SymbolKind.Function) return { k: "global", type: e.type, sym: op.sym };
+        const lv = this.lvalue(op);
+        if (lv.k !== "mem") throw new Unsupported("address of a register or bit-field", e.pos);
+        return this.retype(lv.addr, e.type);
+      }
+      case "*": {
+        const lv = this.lvalue(e);
+        return this.readLValue(lv);
+      }
+      case "+":
+        return this.convert(this.rvalue(e.operand), e.type);
+      case "-":
+      case "~":
+        return { k: "unary", type: e.type, op: e.op, arg: this.convert(this.rvalue(e.operand), e.type) };
+      case "!": {
+        const v = this.rvalue(e.operand);
+        return { k: "binary", type: e.type, op: "==", opType: v.type, left: v, right: this.zeroOf(v.type) };
+      }
+      case "++":
+      case "--":
+        return this.incdec(e.operand, e.op, false, true)!;
+      default:
+        throw new Unsupported(`operator ${e.op}`, e.pos);
+    }
+  }
+
+  private zeroOf(t: CType): Expr {
+    if (t.kind === TypeKind.Float) return { k: "float", type: t, value: 0 };
+    if (t.kind === TypeKind.Pointer) return { k: "cast", type: t, arg: this.intConst(0) };
+    return { k: "int", type: t, value: 0n };
+  }
+
+  private incdec(target: AstExpr, op: "++" | "--", postfix: boolean, wantValue: boolean): Expr | null {
+    const lv = this.lvalue(target);
+    const t = target.type;
+    const old = this.readLValue(lv);
+    const oldVar = this.temp(t);
+    this.emit({ k: "set", dst: oldVar, value: old, pos: target.pos });
+    const oldRef: Expr = { k: "var", type: t, v: oldVar };
+    let next: Expr;
+    if (t.kind === TypeKind.Pointer) {
+      next = { k: "ptradd", type: t, ptr: oldRef, index: this.intConst(op === "++" ? 1 : -1), scale: this.sizeOf(t.to, target.pos) };
+    } else {
+      const ot = t.kind === TypeKind.Float ? t : this.abi.promote(t);
+      const one: Expr = t.kind === TypeKind.Float ? { k: "float", type: t, value: 1 } : { k: "int", type: ot, value: 1n };
+      next = this.convert({ k: "binary", type: ot, op: op === "++" ? "+" : "-", opType: ot, left: this.convert(oldRef, ot), right: one }, t);
+    }
+    if (postfix || !wantValue) {
+      this.writeLValue(lv, next, target.pos);
+      return wantValue ? oldRef : null;
+    }
+    const nv = this.temp(t);
+    this.emit({ k: "set", dst: nv, value: next, pos: target.pos });
+    this.writeLValue(lv, { k: "var", type: t, v: nv }, target.pos);
+    return { k: "var", type: t, v: nv };
+  }
+
+  private binary(e: AstExpr & { kind: NodeKind.Binary }): Expr {
+    if (e.op === "&&" || e.op === "||") {
+      const r = this.temp(intType);
+      const then = this.newBlock();
+      const els = this.newBlock();
+      const join = this.newBlock();
+      this.condition(e, then.id, els.id);
+      this.cur = then;
+      this.emit({ k: "set", dst: r, value: this.intConst(1), pos: e.pos });
+      this.jumpTo(join);
+      this.terminate({ k: "goto", target: join.id }, els);
+      this.emit({ k: "set", dst: r, value: this.intConst(0), pos: e.pos });
+      this.jumpTo(join);
+      return this.convert({ k: "var", type: intType, v: r }, e.type);
+    }
+    const left = this.rvalue(e.left);
+    const right = this.rvalue(e.right);
+    return this.arith(e.op, left, right, e.opType, e.type, e.pos);
+  }
+
+  private arith(op: string, left: Expr, right: Expr, opType: CType, type: CType, pos: SourcePosition): Expr {
+    const lp = left.type.kind === TypeKind.Pointer;
+    const rp = right.type.kind === TypeKind.Pointer;
+    if ((op === "+" || op === "-") && (lp || rp)) {
+      if (lp && rp) {
+        const pt = left.type as CType & { kind: TypeKind.Pointer };
+        return this.convert({ k: "ptrdiff", type: this.abi.ptrdiffType(), left, right, scale: Math.max(1, this.sizeOf(pt.to, pos)) }, type);
+      }
+      const [p, i] = lp ? [left, right] : [right, left];
+      const pt = p.type as CType & { kind: TypeKind.Pointer };
+      const scale = pt.to.kind === TypeKind.Void || pt.to.kind === TypeKind.Function ? 1 : this.sizeOf(pt.to, pos);
+      const index = op === "-" ? ({ k: "unary", type: this.promoteIndex(i.type), op: "-", arg: this.convert(i, this.promoteIndex(i.type)) } as Expr) : i;
+      return this.retype({ k: "ptradd", type: p.type, ptr: p, index, scale }, type);
+    }
+    const bop = op as Expr & { k: "binary" } extends { op: infer O } ? O : never;
+    const comparison = op === "<" || op === ">" || op === "<=" || op === ">=" || op === "==" || op === "!=";
+    const shift = op === "<<" || op === ">>";
+    const l = this.convert(left, opType);
+    const r = shift ? this.convert(right, this.abi.promote(right.type)) : this.convert(right, opType);
+    const result: Expr = { k: "binary", type: comparison ? intType : opType, op: bop, opType, left: l, right: r };
+    return this.convert(result, type);
+  }
+
+  private promoteIndex(t: CType): CType {
+    const p = this.abi.promote(t);
+    return p.kind === TypeKind.Int && p.rank === "int" && !p.signed ? this.abi.ptrdiffType() : p;
+  }
+
+  private assign(e: AstExpr & { kind: NodeKind.Assign }, wantValue: boolean): Expr | null {
+    const t = e.target.type;
+    if (t.kind === TypeKind.Record) {
+      const src = this.addressOfValue(e.value);
+      const lv = this.lvalue(e.target);
+      if (lv.k !== "mem") throw new Unsupported("aggregate assignment to a register", e.pos);
+      this.emit({ k: "copy", dst: lv.addr, src, size: this.sizeOf(t, e.pos), type: t, pos: e.pos });
+      return wantValue ? { k: "load", type: t, addr: lv.addr } : null;
+    }
+    const lv = this.lvalue(e.target);
+    let value: Expr;
+    if (e.op === "=") value = this.convert(this.rvalue(e.value), t);
+    else {
+      const rhs = this.rvalue(e.value);
+      const cur = this.readLValue(lv);
+      value = this.convert(this.arith(e.op.slice(0, -1), cur, rhs, e.opType, e.opType, e.pos), t);
+    }
+    if (!wantValue && lv.k !== "bit") {
+      this.writeLValue(lv, value, e.pos);
+      return null;
+    }
+    const tmp = this.temp(t);
+    this.emit({ k: "set", dst: tmp, value, pos: e.pos });
+    const ref: Expr = { k: "var", type: t, v: tmp };
+    this.writeLValue(lv, ref, e.pos);
+    if (lv.k === "bit") return wantValue ? this.readLValue(lv) : null;
+    return ref;
+  }
+
+  private conditional(e: AstExpr & { kind: NodeKind.Conditional }): Expr {
+    if (e.type.kind === TypeKind.Record) throw new Unsupported("conditional of aggregate type", e.pos);
+    const isVoid = e.type.kind === TypeKind.Void;
+    const r = isVoid ? null : this.temp(decay(e.type));
+    const then = this.newBlock();
+    const els = this.newBlock();
+    const join = this.newBlock();
+    if (e.then === null) {
+      const c = this.temp(decay(e.cond.type));
+      this.emit({ k: "set", dst: c, value: this.rvalue(e.cond), pos: e.pos });
+      const cref: Expr = { k: "var", type: c.type, v: c };
+      this.terminate({ k: "if", cond: cref, then: then.id, else: els.id, pos: e.pos }, then);
+      if (r) this.emit({ k: "set", dst: r, value: this.convert(cref, r.type), pos: e.pos });
+    } else {
+      this.condition(e.cond, then.id, els.id);
+      this.cur = then;
+      if (r) this.emit({ k: "set", dst: r, value: this.convert(this.rvalue(e.then), r.type), pos: e.pos });
+      else this.effect(e.then);
+    }
+    this.jumpTo(join);
+    this.terminate({ k: "goto", target: join.id }, els);
+    if (r) this.emit({ k: "set", dst: r, value: this.convert(this.rvalue(e.else), r.type), pos: e.pos });
+    else this.effect(e.else);
+    this.jumpTo(join);
+    return r ? { k: "var", type: r.type, v: r } : this.intConst(0);
+  }
+
+  private call(e: AstExpr & { kind: NodeKind.Call }, wantValue: boolean): Expr | null {
+    let callee: Expr;
+    const c = e.callee;
+    if (c.kind === NodeKind.Ident && c.sym.kind === SymbolKind.Function) callee = { k: "global", type: pointerTo(c.sym.type), sym: c.sym };
+    else callee = this.rvalue(c);
+    const fnType: FunctionType = e.fnType;
+    const args = e.args.map((a, i) => {
+      const v = this.rvalue(a);
+      if (a.type.kind === TypeKind.Record) return v;
+      const p = fnType.prototyped ? fnType.params[i] : undefined;
+      if (p) return this.convert(v, decay(p.type));
+      return this.convert(v, this.defaultPromotion(v.type));
+    });
+    const ret = fnType.ret;
+    if (ret.kind === TypeKind.Void) {
+      this.emit({ k: "call", dst: null, dstAddr: null, callee, args, fnType, pos: e.pos });
+      return wantValue ? this.intConst(0) : null;
+    }
+    if (ret.kind === TypeKind.Record) {
+      const obj = this.tempObject(ret, e.pos);
+      const addr: Expr = { k: "local", type: pointerTo(ret), obj };
+      this.emit({ k: "call", dst: null, dstAddr: addr, callee, args, fnType, pos: e.pos });
+      return { k: "load", type: ret, addr };
+    }
+    const dst = this.temp(ret, "r");
+    this.emit({ k: "call", dst, dstAddr: null, callee, args, fnType, pos: e.pos });
+    return { k: "var", type: ret, v: dst };
+  }
+
+  private defaultPromotion(t: CType): CType {
+    if (t.kind === TypeKind.Float && t.rank === "float") return doubleType;
+    if (t.kind === TypeKind.Float) return t;
+    if (t.kind === TypeKind.Pointer) return t;
+    return this.abi.promote(t);
+  }
+}
+
+function firstScalar(list: InitList): AstExpr {
+  const first = list.items[0];
+  if (!first) return { kind: NodeKind.IntLit, value: 0n, type: intType, pos: list.pos };
+  return first.value.kind === NodeKind.InitList ? firstScalar(first.value) : first.value;
+}
+
+function stringBytes(units: number[], esize: number): Uint8Array {
+  const out = new Uint8Array((units.length + 1) * esize);
+  units.forEach((u, i) => {
+    for (let b = 0; b < esize; b++) out[i * esize + b] = (u >>> (8 * b)) & 0xff;
+  });
+  return out;
+}
+
+function sameType(a: CType, b: CType): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case TypeKind.Int: {
+      const y = b as typeof a;
+      return a.rank === y.rank && a.signed === y.signed;
+    }
+    case TypeKind.Float:
+      return a.rank === (b as typeof a).rank;
+    case TypeKind.Pointer:
+      return true;
+    case TypeKind.Enum:
+      return a.def === (b as typeof a).def;
+    case TypeKind.Bool:
+    case TypeKind.Void:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Symbols whose address is taken (`&x`) somewhere in the body. */
+function collectAddressTaken(node: unknown, out: Set<Symbol>): void {
+  if (!node || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const n of node) collectAddressTaken(n, out);
+    return;
+  }
+  const n = node as { kind?: NodeKind; op?: string; operand?: AstExpr };
+  if (n.kind === NodeKind.Unary && n.op === "&") {
+    let target = n.operand!;
+    while (target.kind === NodeKind.Member && !target.arrow) target = target.base;
+    while (target.kind === NodeKind.Index && decay(target.base.type).kind !== TypeKind.Pointer) target = target.base;
+    if (target.kind === NodeKind.Ident) out.add(target.sym);
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "type" || key === "sym" || key === "pos" || key === "fnType" || key === "opType" || key === "path") continue;
+    if (value && typeof value === "object") collectAddressTaken(value, out);
+  }
+}
