@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { type DeviceMessage, DeviceSession, type ServerMessage } from "../../src/server/session.ts";
+import type { CustomizeOutcome } from "../../src/server/types.ts";
+import { NODES, ScriptedDevice, coreOptions, expectedImage, listRequest } from "./fixture.ts";
+
+/** A device on the other end of a session: answers FETCH and CALL from its RAM, records everything it got. */
+function connect(device: ScriptedDevice, answer = true) {
+  const received: ServerMessage[] = [];
+  const outcomes: CustomizeOutcome[] = [];
+  let session: DeviceSession;
+  let settle: () => void = () => {};
+  const ended = new Promise<void>((r) => (settle = r));
+  const link = device.link();
+  session = new DeviceSession({
+    core: coreOptions(),
+    device: { id: "dev-1" },
+    send: (m) => {
+      received.push(m);
+      if (!answer) return;
+      // answer asynchronously, as a real channel would
+      if (m.kind === "fetch") void link.fetch(m.ranges).then((blocks) => session.receive({ kind: "data", request: m.request, blocks }));
+      if (m.kind === "call") void link.call(m.call).then((value) => session.receive({ kind: "result", request: m.request, value }));
+    },
+    onOutcome: (_id, o) => {
+      outcomes.push(o);
+      settle();
+    },
+  });
+  return { session: session!, received, outcomes, ended };
+}
+
+/** Wait (bounded) until `cond` holds: the session works asynchronously (hashing, compiling). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(cond()).toBe(true);
+}
+
+const customizeMsg = (request: number): DeviceMessage => ({ kind: "customize", request, customize: listRequest() });
+
+describe("device session", () => {
+  it("serves a CUSTOMIZE with FETCH/DATA and CALL/RESULT round trips, then sends the IMAGE", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device);
+    s.session.receive(customizeMsg(7));
+    await s.ended;
+    const kinds = s.received.map((m) => m.kind);
+    expect(kinds).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch", "call", "image"]);
+    expect(s.received.every((m) => m.request === 7)).toBe(true);
+    const image = s.received[6]!;
+    expect(image.kind === "image" && image.image).toEqual(await expectedImage(150, 3n, "dev-1"));
+    expect(s.outcomes[0]!.stats.chi).toBe(6);
+    expect(s.session.active()).toBe(0);
+  });
+
+  it("a CANCEL mid-request ends it without an IMAGE", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device, false);
+    s.session.receive(customizeMsg(1));
+    await until(() => s.received.length === 1);
+    expect(s.received).toEqual([{ kind: "fetch", request: 1, ranges: [{ addr: NODES[0]!, length: 64 }] }]);
+    s.session.receive({ kind: "cancel", request: 1 });
+    await s.ended;
+    expect(s.outcomes[0]).toMatchObject({ ok: false, error: { code: "CANCELLED" } });
+    expect(s.received).toHaveLength(1);
+  });
+
+  it("answers stray DATA, duplicate requests and undecodable frames with ERROR, and keeps serving", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device, false);
+    s.session.receive({ kind: "data", request: 99, blocks: [new Uint8Array(4)] });
+    s.session.receive(customizeMsg(2));
+    s.session.receive(customizeMsg(2));
+    s.session.malformed(0, new Error("frame too short"));
+    await until(() => s.received.length === 4);
+    expect(s.received).toEqual(expect.arrayContaining([
+      { kind: "error", request: 99, code: "UNEXPECTED_MESSAGE", message: "DATA for request 99, which is not waiting for one" },
+      { kind: "fetch", request: 2, ranges: [{ addr: NODES[0]!, length: 64 }] },
+      { kind: "error", request: 2, code: "DUPLICATE_REQUEST", message: "request 2 is already in flight on this channel" },
+      { kind: "error", request: 0, code: "INTERNAL", message: "internal error: frame too short" },
+    ]));
+    // a RESULT where DATA is awaited is refused too; the request still completes once DATA comes
+    s.session.receive({ kind: "result", request: 2, value: 1n });
+    expect(s.received.at(-1)).toMatchObject({ kind: "error", code: "UNEXPECTED_MESSAGE" });
+    s.session.receive({ kind: "error", request: 2, code: "3", message: "FETCH of memory the device does not expose" });
+    await s.ended;
+    expect(s.outcomes[0]!.ok === false && s.outcomes[0]!.error.code).toBe("DEVICE_ERROR");
+  });
+
+  it("limits requests in flight per device, and ends them all when the channel closes", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device, false);
+    for (let i = 1; i <= 9; i++) s.session.receive(customizeMsg(i));
+    await until(() => s.received.length === 9);
+    expect(s.received.filter((m) => m.kind === "fetch")).toHaveLength(8);
+    expect(s.received.find((m) => m.kind === "error")).toMatchObject({ request: 9, code: "BUSY" });
+    s.session.close();
+    await until(() => s.outcomes.length === 8);
+    expect(s.session.active()).toBe(0);
+    expect(s.outcomes.every((o) => !o.ok && o.error.code === "DEVICE_GONE")).toBe(true);
+    expect(s.outcomes).toHaveLength(8);
+  });
+});
