@@ -1,0 +1,10 @@
+/* The device's self tests (see selftest.c). */
+#ifndef APPS_SELFTEST_H
+#define APPS_SELFTEST_H
+
+/* Runs every test, prints one line per test, the measured cost of the
+ * generic send paths when the board counts instructions, and a summary
+ * line. Returns the number of failed tests. */
+int selftest_run(void);
+
+#endif

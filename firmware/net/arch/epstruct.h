@@ -1,0 +1,2 @@
+/* End of a packed lwIP protocol header. */
+#pragma pack(pop)
