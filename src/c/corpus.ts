@@ -1,0 +1,130 @@
+// Node-side: the real C corpora the front end is measured on, preprocessed by
+// tcc-wasm for a target — lwIP 2.1.3's core (Debian source, fetched by
+// build.mjs) with a port directory, and TinyCC's tests/tests2 programs over
+// the target's Debian C library headers. Used by tests, `bespoke bench
+// frontend` and nothing on the edge.
+import fs from "node:fs";
+import path from "node:path";
+import type { Compiler, SourceFiles } from "../compiler/compiler.ts";
+import { createCompiler } from "../compiler/node.ts";
+import type { Target } from "../compiler/targets.ts";
+import { BespokeError } from "../errors.ts";
+import { buildManifest } from "../node/paths.ts";
+
+export interface PreprocessedUnit {
+  /** Source path (absolute). */
+  file: string;
+  text: string;
+}
+
+export function lwipDir(): string {
+  const src = buildManifest().sources["lwip"];
+  if (!src) throw new BespokeError("NOT_BUILT", "lwIP sources are not in build/manifest.json: run 'node build.mjs'");
+  return src.dir;
+}
+
+export function tccDir(): string {
+  const src = buildManifest().sources["tcc"];
+  if (!src) throw new BespokeError("NOT_BUILT", "tcc sources are not in build/manifest.json: run 'node build.mjs'");
+  return src.dir;
+}
+
+/** lwIP core .c files: src/core, src/core/ipv4, src/core/ipv6. */
+export function lwipCoreFiles(): string[] {
+  const core = path.join(lwipDir(), "src", "core");
+  const out: string[] = [];
+  for (const dir of [core, path.join(core, "ipv4"), path.join(core, "ipv6")]) {
+    for (const f of fs.readdirSync(dir).sort()) if (f.endsWith(".c")) out.push(path.join(dir, f));
+  }
+  return out;
+}
+
+/** Every file under `dir` whose name matches `ext`, keyed by absolute path. */
+export function mirrorTree(dir: string, ext: RegExp, into: SourceFiles = {}): SourceFiles {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) mirrorTree(full, ext, into);
+    else if (entry.isFile() && ext.test(entry.name)) into[full] = fs.readFileSync(full, "utf8");
+  }
+  return into;
+}
+
+/**
+ * Preprocess the lwIP core for `target` with the port in `portDir` (lwipopts.h,
+ * arch/cc.h; a `libc` subfolder, if present, supplies C library headers).
+ */
+export async function preprocessLwipCore(target: Target, portDir: string, compiler?: Compiler): Promise<PreprocessedUnit[]> {
+  const cc = compiler ?? (await createCompiler({ target }));
+  const include = path.join(lwipDir(), "src", "include");
+  const files = mirrorTree(include, /\.h$/);
+  mirrorTree(portDir, /\.h$/, files);
+  const includeDirs = [portDir, include];
+  if (fs.existsSync(path.join(portDir, "libc"))) includeDirs.push(path.join(portDir, "libc"));
+  const units: PreprocessedUnit[] = [];
+  for (const file of lwipCoreFiles()) {
+    const r = await cc.preprocess({ files: { ...files, [file]: fs.readFileSync(file, "utf8") }, entry: file, includeDirs });
+    if (!r.ok) {
+      const d = r.diagnostics[0];
+      throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} for ${target} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
+    }
+    units.push({ file, text: r.text });
+  }
+  return units;
+}
+
+/** The C library include directories of the Debian toolchain for `target`. */
+export function systemIncludeDirs(target: Target): string[] {
+  switch (target) {
+    case "x86_64":
+      return ["/usr/include/x86_64-linux-gnu", "/usr/include"];
+    case "arm":
+      return ["/usr/arm-linux-gnueabi/include"];
+    case "i386":
+      return ["/usr/i686-linux-gnu/include"];
+    case "riscv64":
+      return ["/usr/riscv64-linux-gnu/include"];
+    case "arm64":
+      return ["/usr/aarch64-linux-gnu/include"];
+  }
+}
+
+/**
+ * Preprocesses C programs against the system C library headers, mirroring
+ * into tcc's in-memory filesystem only the headers the programs include (found
+ * by retrying on "include file not found"); the set grows across calls.
+ */
+export class SystemPreprocessor {
+  private headers: SourceFiles = {};
+  private readonly dirs: string[];
+  private constructor(
+    readonly target: Target,
+    private readonly cc: Compiler,
+  ) {
+    this.dirs = systemIncludeDirs(target);
+  }
+
+  static async create(target: Target): Promise<SystemPreprocessor> {
+    return new SystemPreprocessor(target, await createCompiler({ target }));
+  }
+
+  async preprocess(file: string, defines: Record<string, string | true> = {}): Promise<PreprocessedUnit> {
+    const local = mirrorTree(path.dirname(file), /\.h$/);
+    for (let attempt = 0; attempt < 500; attempt++) {
+      const r = await this.cc.preprocess({
+        files: { ...this.headers, ...local, [file]: fs.readFileSync(file, "utf8") },
+        entry: file,
+        includeDirs: this.dirs,
+        defines,
+      });
+      if (r.ok) return { file, text: r.text };
+      const missing = r.diagnostics.map((d) => /include file '(.*)' not found/.exec(d.message)?.[1]).find((m) => m !== undefined);
+      const found = missing !== undefined ? this.dirs.map((d) => path.join(d, missing)).find((p) => fs.existsSync(p) && !(p in this.headers)) : undefined;
+      if (found === undefined) {
+        const d = r.diagnostics[0];
+        throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} for ${this.target} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
+      }
+      this.headers[found] = fs.readFileSync(found, "utf8");
+    }
+    throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file}: too many missing headers`);
+  }
+}
