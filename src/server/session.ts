@@ -10,15 +10,15 @@ import type { AddressRange } from "../runtime/mirror.ts";
 import { type CoreOptions, customize, toServerError } from "./customize.ts";
 import type { CustomizeOutcome, CustomizeRequest, DeviceIdentity, DeviceLink } from "./types.ts";
 
-/** Messages from the device, decoded. */
+/** Messages from the device, decoded. DATA answers one FETCHed range, identified by its address. */
 export type DeviceMessage =
   | { kind: "customize"; request: number; customize: CustomizeRequest }
-  | { kind: "data"; request: number; blocks: Uint8Array[] }
+  | { kind: "data"; request: number; addr: number; bytes: Uint8Array }
   | { kind: "result"; request: number; value: bigint }
   | { kind: "error"; request: number; code: string; message: string }
   | { kind: "cancel"; request: number };
 
-/** Messages to the device. */
+/** Messages to the device. One FETCH names every range of a round trip; an encoding may send one frame per range. */
 export type ServerMessage =
   | { kind: "fetch"; request: number; ranges: AddressRange[] }
   | { kind: "call"; request: number; call: DeviceCall }
@@ -35,9 +35,10 @@ export interface SessionOptions {
   onOutcome?: (request: number, outcome: CustomizeOutcome) => void;
 }
 
+/** The round trip a request is waiting for: DATA for each FETCHed address, or a RESULT. */
 interface Pending {
-  expects: "data" | "result";
-  resolve: (m: DeviceMessage) => void;
+  data: Map<number, (bytes: Uint8Array) => void> | null;
+  result: ((value: bigint) => void) | null;
   reject: (e: unknown) => void;
 }
 
@@ -104,15 +105,25 @@ export class DeviceSession {
     const flight: InFlight = { pending: null, cancelled: false };
     this.inFlight.set(id, flight);
     const link: DeviceLink = {
-      fetch: async (ranges) => {
-        const reply = await this.roundTrip(id, flight, "data", { kind: "fetch", request: id, ranges });
-        return reply.kind === "data" ? reply.blocks : [];
-      },
-      call: async (call) => {
-        const reply = await this.roundTrip(id, flight, "result", { kind: "call", request: id, call });
-        if (reply.kind !== "result") throw new BespokeError("BAD_RESULT", `request ${id}: expected RESULT, got ${reply.kind}`);
-        return reply.value;
-      },
+      fetch: (ranges) =>
+        this.roundTrip(id, flight, { kind: "fetch", request: id, ranges }, (reject) => {
+          const blocks = ranges.map((range) => {
+            let settle!: (bytes: Uint8Array) => void;
+            const block = new Promise<Uint8Array>((resolve) => (settle = resolve));
+            return { range, block, settle };
+          });
+          const data = new Map(blocks.map((b) => [b.range.addr, (bytes: Uint8Array) => {
+            data.delete(b.range.addr);
+            b.settle(bytes);
+          }]));
+          return { pending: { data, result: null, reject }, done: Promise.all(blocks.map((b) => b.block)) };
+        }),
+      call: (call) =>
+        this.roundTrip(id, flight, { kind: "call", request: id, call }, (reject) => {
+          let result!: (value: bigint) => void;
+          const done = new Promise<bigint>((resolve) => (result = resolve));
+          return { pending: { data: null, result, reject }, done };
+        }),
     };
     void customize(this.options.core, request, this.options.device, link).then((outcome) => {
       this.inFlight.delete(id);
@@ -123,10 +134,18 @@ export class DeviceSession {
     });
   }
 
-  private roundTrip(id: number, flight: InFlight, expects: Pending["expects"], message: ServerMessage): Promise<DeviceMessage> {
+  /** Send `message` and wait until every answer it needs has come (or the request is abandoned). */
+  private roundTrip<R>(
+    id: number,
+    flight: InFlight,
+    message: ServerMessage,
+    expect: (reject: (e: unknown) => void) => { pending: Pending; done: Promise<R> },
+  ): Promise<R> {
     if (flight.cancelled) return Promise.reject(new BespokeError("CANCELLED", `request ${id} was cancelled`));
-    return new Promise<DeviceMessage>((resolve, reject) => {
-      flight.pending = { expects, resolve, reject };
+    return new Promise<R>((resolve, reject) => {
+      const { pending, done } = expect(reject);
+      flight.pending = pending;
+      done.then(resolve, reject);
       this.options.send(message);
     }).finally(() => {
       flight.pending = null;
@@ -135,17 +154,19 @@ export class DeviceSession {
 
   private answer(message: DeviceMessage & { kind: "data" | "result" }): void {
     const pending = this.inFlight.get(message.request)?.pending;
-    if (!pending || pending.expects !== message.kind) {
-      const what = message.kind === "data" ? "DATA" : "RESULT";
-      this.options.send({
-        kind: "error",
-        request: message.request,
-        code: "UNEXPECTED_MESSAGE",
-        message: `${what} for request ${message.request}, which is not waiting for one`,
-      });
-      return;
+    if (message.kind === "data") {
+      const deliver = pending?.data?.get(message.addr);
+      if (deliver) return deliver(message.bytes);
+    } else if (pending?.result) {
+      return pending.result(message.value);
     }
-    pending.resolve(message);
+    const what = message.kind === "data" ? `DATA at 0x${message.addr.toString(16)}` : "RESULT";
+    this.options.send({
+      kind: "error",
+      request: message.request,
+      code: "UNEXPECTED_MESSAGE",
+      message: `${what} for request ${message.request}, which is not waiting for it`,
+    });
   }
 
   /** End a request without answering the device: its round trip in progress fails with `error`. */

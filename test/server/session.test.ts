@@ -4,7 +4,7 @@ import type { CustomizeOutcome } from "../../src/server/types.ts";
 import { NODES, ScriptedDevice, coreOptions, expectedImage, listRequest } from "./fixture.ts";
 
 /** A device on the other end of a session: answers FETCH and CALL from its RAM, records everything it got. */
-function connect(device: ScriptedDevice, answer = true) {
+function connect(device: ScriptedDevice, answer = true, core = coreOptions()) {
   const received: ServerMessage[] = [];
   const outcomes: CustomizeOutcome[] = [];
   let session: DeviceSession;
@@ -12,13 +12,17 @@ function connect(device: ScriptedDevice, answer = true) {
   const ended = new Promise<void>((r) => (settle = r));
   const link = device.link();
   session = new DeviceSession({
-    core: coreOptions(),
+    core,
     device: { id: "dev-1" },
     send: (m) => {
       received.push(m);
       if (!answer) return;
       // answer asynchronously, as a real channel would
-      if (m.kind === "fetch") void link.fetch(m.ranges).then((blocks) => session.receive({ kind: "data", request: m.request, blocks }));
+      if (m.kind === "fetch") {
+        void link.fetch(m.ranges).then((blocks) =>
+          blocks.forEach((bytes, i) => session.receive({ kind: "data", request: m.request, addr: m.ranges[i]!.addr, bytes })),
+        );
+      }
       if (m.kind === "call") void link.call(m.call).then((value) => session.receive({ kind: "result", request: m.request, value }));
     },
     onOutcome: (_id, o) => {
@@ -52,6 +56,26 @@ describe("device session", () => {
     expect(s.session.active()).toBe(0);
   });
 
+  it("a warm request's FETCH names every range of its round trip; DATA may come back in any order", async () => {
+    const device = new ScriptedDevice();
+    const core = coreOptions();
+    const s = connect(device, true, core);
+    s.session.receive(customizeMsg(1));
+    await s.ended;
+    const warm = connect(device, false, core); // a second session sharing the first one's cache
+    warm.session.receive(customizeMsg(2));
+    await until(() => warm.received.length === 1);
+    const fetch = warm.received[0]!;
+    expect(fetch.kind === "fetch" && fetch.ranges).toEqual(NODES.map((addr) => ({ addr, length: 64 })));
+    for (const addr of [...NODES].reverse()) warm.session.receive({ kind: "data", request: 2, addr, bytes: device.read({ addr, length: 64 }) });
+    await until(() => warm.received.length === 2);
+    expect(warm.received[1]).toMatchObject({ kind: "call", call: { fn: "scale_of" } });
+    warm.session.receive({ kind: "result", request: 2, value: 3n });
+    await warm.ended;
+    expect(warm.received[2]!.kind === "image" && warm.received[2]!.image).toEqual(await expectedImage(150, 3n, "dev-1"));
+    expect(warm.outcomes[0]!.stats).toMatchObject({ cache: "hit", chi: 2 });
+  });
+
   it("a CANCEL mid-request ends it without an IMAGE", async () => {
     const device = new ScriptedDevice();
     const s = connect(device, false);
@@ -67,13 +91,13 @@ describe("device session", () => {
   it("answers stray DATA, duplicate requests and undecodable frames with ERROR, and keeps serving", async () => {
     const device = new ScriptedDevice();
     const s = connect(device, false);
-    s.session.receive({ kind: "data", request: 99, blocks: [new Uint8Array(4)] });
+    s.session.receive({ kind: "data", request: 99, addr: 0x100, bytes: new Uint8Array(4) });
     s.session.receive(customizeMsg(2));
     s.session.receive(customizeMsg(2));
     s.session.malformed(0, new Error("frame too short"));
     await until(() => s.received.length === 4);
     expect(s.received).toEqual(expect.arrayContaining([
-      { kind: "error", request: 99, code: "UNEXPECTED_MESSAGE", message: "DATA for request 99, which is not waiting for one" },
+      { kind: "error", request: 99, code: "UNEXPECTED_MESSAGE", message: "DATA at 0x100 for request 99, which is not waiting for it" },
       { kind: "fetch", request: 2, ranges: [{ addr: NODES[0]!, length: 64 }] },
       { kind: "error", request: 2, code: "DUPLICATE_REQUEST", message: "request 2 is already in flight on this channel" },
       { kind: "error", request: 0, code: "INTERNAL", message: "internal error: frame too short" },
