@@ -165,6 +165,9 @@ function lookUp(catalog: Catalog, request: CustomizeRequest): { firmware: Firmwa
       `firmware build ${JSON.stringify(request.firmware)} is not known to this server (known: ${known.length ? known.join(", ") : "none"}); deploy the server built with that firmware`,
     );
   }
+  if (request.target !== undefined && request.target !== firmware.target) {
+    throw new BespokeError("TARGET_MISMATCH", `firmware ${firmware.buildId} is built for ${firmware.target}, but the request is for ${request.target}`);
+  }
   const scenario = firmware.scenarios[request.scenario];
   if (!scenario) {
     throw new BespokeError(

@@ -1,12 +1,13 @@
 // The one-shot request format (`POST /v1/customize`): JSON carrying the
 // context and every piece of device memory the specialization reads.
 //
-//   { "firmware": "<build id hex>", "scenario": "udp-sendto", "device": "dev-1",
+//   { "firmware": "<build id hex>", "scenario": "udp-sendto", "target": "arm", "device": "dev-1",
 //     "values": { "fd": 3, "flags": 0, ... },
 //     "memory": [ { "addr": "0x2001a040", "hex": "0a000001..." } ],
 //     "calls":  [ { "fn": "sockfd_lookup", "args": ["3"], "result": "0x2001a000" } ] }
 //
 // Validation errors name the offending field, e.g. `request.memory[2].hex`.
+import { TARGETS, isTarget } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import type { CustomizeRequest, JsonValue } from "./types.ts";
 
@@ -38,7 +39,7 @@ export function parseOneShot(text: string, maxBytes: number): OneShotRequest {
   }
   if (!isRecord(json)) fail("request", "expected a JSON object");
   for (const key of Object.keys(json)) {
-    if (!["firmware", "scenario", "device", "values", "memory", "calls"].includes(key)) fail(`request.${key}`, "unknown field");
+    if (!["firmware", "scenario", "target", "device", "values", "memory", "calls"].includes(key)) fail(`request.${key}`, "unknown field");
   }
   const firmware = json.firmware;
   if (typeof firmware !== "string" || !BUILD_ID.test(firmware)) fail("request.firmware", "expected the firmware build ID as lowercase hex");
@@ -55,6 +56,10 @@ export function parseOneShot(text: string, maxBytes: number): OneShotRequest {
     memory: parseMemory(json.memory),
   };
   if (json.calls !== undefined) request.calls = parseCalls(json.calls);
+  if (json.target !== undefined) {
+    if (typeof json.target !== "string" || !isTarget(json.target)) fail("request.target", `expected one of ${TARGETS.join(", ")}`);
+    request.target = json.target;
+  }
   return { request, device };
 }
 

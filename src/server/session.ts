@@ -128,9 +128,17 @@ export class DeviceSession {
     void customize(this.options.core, request, this.options.device, link).then((outcome) => {
       this.inFlight.delete(id);
       this.options.onOutcome?.(id, outcome);
-      if (flight.cancelled) return;
-      if (outcome.ok) this.options.send({ kind: "image", request: id, image: outcome.image });
-      else this.options.send({ kind: "error", request: id, code: outcome.error.code, message: outcome.error.message });
+      if (flight.cancelled || this.closed) return;
+      const answer: ServerMessage = outcome.ok
+        ? { kind: "image", request: id, image: outcome.image }
+        : { kind: "error", request: id, code: outcome.error.code, message: outcome.error.message };
+      try {
+        this.options.send(answer);
+      } catch (e) {
+        // e.g. an image too large for one frame: the device still gets an answer
+        const error = toServerError(e);
+        this.options.send({ kind: "error", request: id, code: error.code, message: error.message });
+      }
     });
   }
 

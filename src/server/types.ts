@@ -26,6 +26,10 @@ export interface CustomizeRequest {
   memory: MemoryBlock[];
   /** Customization-time call results sent along (one-shot requests). */
   calls?: { fn: string; args: bigint[]; result: bigint }[];
+  /** The device's CPU, when it says; must be the firmware's. */
+  target?: Target;
+  /** The device's hash of its context; the image echoes it so the device can match it to the request. */
+  contextHash?: Uint8Array;
 }
 
 /** What the server knows of one firmware build: its target and the scenarios prepared for it at build time. */

@@ -67,6 +67,7 @@ describe("server core: limits and bad input end in a clear error", () => {
     ["unknown firmware", { firmware: "feedface" }, {}, "UNKNOWN_FIRMWARE", /feedface.*known: 0123456789abcdef/],
     ["unknown scenario", { scenario: "tcp-send" }, {}, "UNKNOWN_SCENARIO", /"tcp-send".*available: list-sum/],
     ["oversized context", { memory: [{ addr: 0x2000_0000, bytes: new Uint8Array(70_000) }] }, {}, "CONTEXT_TOO_LARGE", /70\d+ bytes.*65536-byte limit/],
+    ["another CPU's request", { target: "x86_64" }, {}, "TARGET_MISMATCH", /built for arm, but the request is for x86_64/],
     ["too many faults", {}, { faults: 3 }, "TOO_MANY_FAULTS", /more than 3 round trips/],
     ["residual too large", {}, { residualBytes: 100 }, "RESIDUAL_TOO_LARGE", /over the 100-byte limit/],
     ["mirror full", {}, { mirrorBytes: 128 }, "MIRROR_FULL", /128-byte limit/],
