@@ -1,0 +1,196 @@
+/* The device half of remote customization: shared types of the context
+ * manager (context.c), the code manager (codemgr.c), the image loader
+ * (loader.c), the channel endpoint (channel.c) and the system call entry
+ * (specialize.c). Wire formats: docs/protocol.md. What the kernel and the
+ * platform provide: port.h. */
+#ifndef BSP_CUSTOM_H
+#define BSP_CUSTOM_H
+
+#include "bespoke.h"
+
+typedef unsigned char bsp_u8;
+typedef unsigned short bsp_u16;
+typedef unsigned int bsp_u32;
+typedef unsigned long long bsp_u64;
+typedef unsigned long bsp_uptr; /* pointer-sized on ILP32 arm and LP64 x86_64 */
+
+/* Error codes: returned negated by sys_specialize and the loader, and sent as
+ * the code of an ERROR message. Distinct per defect (docs/protocol.md). */
+enum {
+  BSP_OK = 0,
+  BSP_E_FRAME = 1,         /* malformed frame or payload */
+  BSP_E_REQUEST = 2,       /* no pending request with this id */
+  BSP_E_FETCH = 3,         /* FETCH of memory the device does not expose */
+  BSP_E_FUNCTION = 4,      /* CALL of an unknown function or with bad args */
+  BSP_E_TOKEN = 5,         /* not a live token of this task */
+  BSP_E_CALLNO = 6,        /* not a customizable call */
+  BSP_E_BADFD = 7,         /* fd is not an open socket */
+  BSP_E_NOSLOT = 8,        /* the task's token table is full */
+  BSP_E_NOVERSION = 9,     /* every cache entry is in use */
+  BSP_E_TRUNCATED = 10,    /* image shorter or longer than its header says */
+  BSP_E_MAGIC = 11,
+  BSP_E_VERSION = 12,      /* image format version */
+  BSP_E_TARGET = 13,       /* image for another CPU */
+  BSP_E_TAG = 14,          /* HMAC-SHA256 tag does not verify */
+  BSP_E_BUILD = 15,        /* linked against another firmware build */
+  BSP_E_CONTEXT = 16,      /* call or context hash differ from the request */
+  BSP_E_RELOC_BOUNDS = 17, /* relocation outside the image */
+  BSP_E_RELOC_TYPE = 18,
+  BSP_E_SYMBOL = 19,       /* import not in the firmware's export table */
+  BSP_E_NAME = 20,         /* import name outside the string table */
+  BSP_E_ENTRY = 21,        /* entry point outside the code */
+  BSP_E_GUARD = 22,        /* guard on memory the device does not expose */
+  BSP_E_NOMEM = 23,        /* code memory exhausted */
+  BSP_E_LIMIT = 24         /* more imports or guards than the device keeps */
+};
+
+/* Limits and sizes (override with -D). */
+#ifndef BSP_CACHE_MAX
+#define BSP_CACHE_MAX 16 /* cache entries; the LRU capacity is bsp_config.capacity <= this */
+#endif
+#ifndef BSP_TASKS
+#define BSP_TASKS 4
+#endif
+#ifndef BSP_TOKENS
+#define BSP_TOKENS 8 /* tokens per task (local system call table) */
+#endif
+#ifndef BSP_GUARDS
+#define BSP_GUARDS 4 /* guards per version, from the image */
+#endif
+#ifndef BSP_IMPORTS
+#define BSP_IMPORTS 64
+#endif
+#ifndef BSP_FRAME_MAX
+#define BSP_FRAME_MAX 65536 /* one mailbox message */
+#endif
+#define BSP_ADDR_MAX 16 /* bytes of a struct sockaddr kept per token */
+#define BSP_HASH 8     /* bytes of a context hash */
+#define BSP_BUILD_ID 8 /* bytes of a firmware build ID */
+#define BSP_TAG 32     /* HMAC-SHA256 */
+
+/* Code image format (docs/protocol.md, "Code images"). */
+#define BSP_IMG_HEADER 44
+#define BSP_IMG_VERSION 1
+#define BSP_TARGET_ARM 1
+#define BSP_TARGET_X86_64 2
+#define BSP_REL_ABS32 1
+#define BSP_REL_ABS64 2
+#define BSP_SYM_BASE 0xffff /* relocation/guard symbol: the image itself / an absolute address */
+
+/* The signature of every customizable call, generic or customized: the full
+ * argument list, so a version with fewer static parameters reads the others. */
+typedef long (*bsp_entry)(int fd, const void *buf, unsigned long len, int flags, const void *addr,
+                          unsigned addr_len);
+
+/* Static arguments of one customization request, as the application gave them. */
+struct bsp_args {
+  int fd;
+  int flags;
+  unsigned addr_len;
+  bsp_u8 addr[BSP_ADDR_MAX];
+};
+
+/* The context the context manager extracted: what the version depends on. */
+struct bsp_context {
+  bsp_u8 call;
+  bsp_u8 dropped;             /* parameters ignored to bound versions (context.c) */
+  bsp_u8 hash[BSP_HASH];
+  void *file;                 /* the object behind fd, NULL when fd is dropped */
+  bsp_u32 file_size;
+  const volatile bsp_u32 *file_gen;
+  bsp_u32 file_gen_value;
+};
+
+struct bsp_guard {
+  const volatile bsp_u32 *counter;
+  bsp_u32 value;
+};
+
+enum { BSP_FREE, BSP_PENDING, BSP_READY, BSP_FAILED, BSP_STALE };
+
+/* A cache entry: one customized version, shared by all tasks. */
+struct bsp_version {
+  bsp_u8 state;
+  bsp_u8 call;
+  bsp_u8 nguards;
+  bsp_u8 hash[BSP_HASH];
+  bsp_u16 refs;
+  bsp_u32 serial;   /* changes whenever the entry is reused: tokens check it */
+  bsp_u32 used;     /* LRU clock */
+  bsp_u32 request;  /* channel request id while PENDING */
+  bsp_u32 task;     /* task that asked (customization-time functions run as it) */
+  bsp_u32 off, size; /* code memory */
+  bsp_entry entry;
+  struct bsp_guard guards[BSP_GUARDS + 1]; /* [0] = the socket's generation */
+};
+
+/* A local system call table entry: token t of a task is slots[t - 1]. */
+struct bsp_slot {
+  bsp_u8 used;
+  bsp_u8 call;
+  bsp_u8 version;
+  bsp_u32 serial;
+  const volatile bsp_u32 *fd_gen;
+  bsp_u32 fd_gen_value;
+  struct bsp_args args;
+};
+
+/* Policies (the paper's configurable context and code managers). */
+struct bsp_config {
+  bsp_u8 capacity;     /* LRU capacity of the shared cache, 1..BSP_CACHE_MAX */
+  bsp_u8 max_versions; /* per call, before the context manager drops parameters */
+  bsp_u8 wait;         /* 1: customized_* on a pending token waits for the code */
+  bsp_u8 rerequest;    /* 1: a failed guard re-requests; 0: the token stays generic */
+  bsp_u32 wait_polls;  /* how long "wait" waits, in channel polls */
+};
+extern struct bsp_config bsp_config;
+
+extern struct bsp_version bsp_cache[BSP_CACHE_MAX];
+extern bsp_u32 bsp_lru_clock;
+extern struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
+
+/* sha256.c */
+struct bsp_sha256 {
+  bsp_u32 h[8];
+  bsp_u64 len;
+  bsp_u8 buf[64];
+};
+void bsp_sha256_init(struct bsp_sha256 *s);
+void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len);
+void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 out[32]);
+void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 out[32]);
+
+/* context.c */
+int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
+bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out, bsp_u32 max);
+int bsp_ct_call(int task, bsp_u32 fn, const bsp_u64 *args, bsp_u32 nargs, bsp_u64 *result);
+
+/* codemgr.c */
+int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args);
+void bsp_code_detach(int index, bsp_u32 serial);
+int bsp_code_task(bsp_u32 request);
+int bsp_code_versions(int call);
+void bsp_code_failed(bsp_u32 request);
+int bsp_code_install(bsp_u32 request, const bsp_u8 *image, bsp_u32 len);
+
+/* loader.c */
+struct bsp_loaded {
+  bsp_u32 off, size;
+  bsp_entry entry;
+  bsp_u8 nguards;
+  struct bsp_guard guards[BSP_GUARDS];
+};
+int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash[BSP_HASH], struct bsp_loaded *out);
+bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
+
+/* channel.c */
+int bsp_chan_customize(bsp_u32 request, const struct bsp_context *ctx, const struct bsp_args *args);
+void bsp_chan_cancel(bsp_u32 request);
+int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len);
+int bsp_chan_poll(void);
+
+/* Little-endian field access for the wire formats (specialize.c). */
+bsp_uptr bsp_get(const bsp_u8 *p, int bytes);
+void bsp_put(bsp_u8 *p, bsp_uptr v, int bytes);
+
+#endif

@@ -1,0 +1,172 @@
+// Test support: the customization subsystem (firmware/custom/) built into a
+// test device (harness.c) natively with gcc + ASan/UBSan, or for arm with the
+// Debian cross gcc and run under qemu-arm; and a small "server" that answers
+// CUSTOMIZE with a real code image compiled by tcc-wasm.
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { createCompiler } from "../../src/compiler/node.ts";
+import { type CodeImage, type GuardRequest, buildImage, encodeImage } from "../../src/runtime/image.ts";
+import { type CustomizeMessage, type ImageTarget, type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
+import { buildDir, repoRoot } from "../../src/node/paths.ts";
+
+export const SUBSYSTEM = ["sha256.c", "loader.c", "codemgr.c", "context.c", "channel.c", "specialize.c"];
+/** The harness's device key and build ID (harness.c). */
+export const DEVICE_KEY = Uint8Array.from([
+  0x0b, 0x1e, 0x57, 0x9a, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+  0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+]);
+export const BUILD_ID = new TextEncoder().encode("TESTBLD1");
+export const FIRMWARE_EXPORTS = new Set(["net_output", "net_generation"]);
+/** struct file in harness.c: int open; u8 ttl, tos; u32 gen. */
+const FILE_TTL = 4;
+const FILE_TOS = 5;
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
+
+/** Build the harness for a target once per content hash; the command that runs it. */
+export function harnessCommand(target: ImageTarget): string[] {
+  const root = repoRoot();
+  const sources = ["test/custom/harness.c", ...SUBSYSTEM.map((f) => `firmware/custom/${f}`)];
+  const headers = ["bespoke.h", "custom.h", "port.h"].map((f) => `firmware/custom/${f}`);
+  const digest = crypto.createHash("sha256");
+  for (const f of [...sources, ...headers]) digest.update(fs.readFileSync(path.join(root, f)));
+  const flags =
+    target === "x86_64"
+      ? ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+      : ["arm-linux-gnueabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-static"];
+  digest.update(flags.join(" "));
+  const dir = path.join(buildDir(), "test-custom");
+  const exe = path.join(dir, `harness-${target}-${digest.digest("hex").slice(0, 16)}`);
+  if (!fs.existsSync(exe)) {
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = `${exe}.${process.pid}.tmp`;
+    execFileSync(flags[0]!, [...flags.slice(1), "-o", tmp, ...sources.map((s) => path.join(root, s))], { stdio: "pipe" });
+    fs.renameSync(tmp, exe);
+  }
+  return target === "x86_64" ? [exe] : ["qemu-arm", exe];
+}
+
+export interface Reply {
+  lines: string[];
+  /** Frames the device sent, decoded. */
+  sent: Message[];
+  packets: string[];
+  /** How many times the generic path ran. */
+  generic: number;
+  ret: number | null;
+}
+
+export class TestDevice {
+  private out = "";
+  private waiting: ((lines: string[]) => void) | null = null;
+  private constructor(
+    readonly target: ImageTarget,
+    private readonly proc: ChildProcessWithoutNullStreams,
+  ) {
+    proc.stdout.setEncoding("utf8");
+    proc.stdout.on("data", (s: string) => {
+      this.out += s;
+      const end = this.out.indexOf("\n.\n");
+      const first = this.out.startsWith(".\n") ? 0 : end;
+      if (this.waiting && first >= 0) {
+        const lines = first === 0 ? [] : this.out.slice(0, end).split("\n");
+        this.out = this.out.slice(first === 0 ? 2 : end + 3);
+        const w = this.waiting;
+        this.waiting = null;
+        w(lines);
+      }
+    });
+  }
+
+  static start(target: ImageTarget): TestDevice {
+    const [cmd, ...args] = harnessCommand(target);
+    return new TestDevice(target, spawn(cmd!, args, { env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } }));
+  }
+
+  run(line: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.proc.once("exit", (code) => reject(new Error(`test device exited (${code}) during '${line.slice(0, 60)}'`)));
+      this.waiting = (lines) => {
+        this.proc.removeAllListeners("exit");
+        resolve(parseReply(lines));
+      };
+      this.proc.stdin.write(`${line}\n`);
+    });
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+function parseReply(lines: string[]): Reply {
+  const r: Reply = { lines, sent: [], packets: [], generic: 0, ret: null };
+  for (const l of lines) {
+    if (l.startsWith("tx ")) r.sent.push(decodeFrame(unhex(l.slice(3))));
+    else if (l.startsWith("packet ")) r.packets.push(l.slice(7));
+    else if (l === "generic") r.generic++;
+    else if (l.startsWith("ret ")) r.ret = Number(l.slice(4));
+  }
+  return r;
+}
+
+/** The one CUSTOMIZE a reply carries. */
+export function customizeOf(reply: Reply): CustomizeMessage {
+  const c = reply.sent.filter((m): m is CustomizeMessage => m.type === "customize");
+  if (c.length !== 1) throw new Error(`expected one CUSTOMIZE, got ${reply.lines.join(" | ")}`);
+  return c[0]!;
+}
+
+/** Residual C the way a specializer would emit it for the harness's generic
+ * send path: the header (TTL, TOS, flags, call, address) folded to constants. */
+export function residualC(request: CustomizeMessage, extra = ""): string {
+  const file = request.roots.find((r) => r.root === "file")!;
+  const flags = request.values.find((v) => v.param === "flags")!.bytes[0]!;
+  const addr = request.values.find((v) => v.param === "addr")?.bytes ?? new Uint8Array(0);
+  const hdr = [file.bytes[FILE_TTL]!, file.bytes[FILE_TOS]!, flags, request.call === "sendto" ? 1 : 2, addr.length, ...addr];
+  return `extern long net_output(const void *, unsigned long, const void *, unsigned long);
+static const unsigned char hdr[] = {${hdr.join(", ")}};
+static long calls;
+long customized(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len) {
+  calls++;
+  return net_output(hdr, sizeof hdr, buf, len);
+}
+${extra}`;
+}
+
+const compilers = new Map<ImageTarget, ReturnType<typeof createCompiler>>();
+
+export async function compileFor(target: ImageTarget, source: string): Promise<Uint8Array> {
+  let cc = compilers.get(target);
+  if (!cc) compilers.set(target, (cc = createCompiler({ target })));
+  const r = await (await cc).compile({ files: { "residual.c": source }, entry: "residual.c" });
+  if (!r.ok) throw new Error(`residual C does not compile: ${JSON.stringify(r.diagnostics)}`);
+  return r.object;
+}
+
+export interface ServeOptions {
+  source?: string;
+  guards?: GuardRequest[];
+  /** Change the image before it is signed. */
+  edit?: (image: CodeImage) => void;
+  key?: Uint8Array;
+}
+
+/** The IMAGE frame answering a CUSTOMIZE (a real compile by tcc-wasm). */
+export async function imageFrame(target: ImageTarget, request: CustomizeMessage, options: ServeOptions = {}): Promise<Uint8Array> {
+  const object = await compileFor(target, options.source ?? residualC(request));
+  const image = buildImage({
+    object,
+    target,
+    entry: "customized",
+    call: request.call,
+    buildId: BUILD_ID,
+    contextHash: request.contextHash,
+    guards: options.guards ?? [],
+  });
+  options.edit?.(image);
+  return encodeFrame({ type: "image", id: request.id, image: await encodeImage(image, options.key ?? DEVICE_KEY) });
+}
