@@ -92,8 +92,11 @@ function defineFlags(target) {
 export function buildWasm(srcDir, target, outDir) {
   fs.mkdirSync(outDir, { recursive: true });
   const includeDir = path.join(srcDir, "include");
+  // -O3, emmalloc and bulk memory: ~15% faster compiles than -O2 with
+  // dlmalloc (bespoke bench compiler), for ~10 KB more wasm per target.
   const args = [
-    "-O2",
+    "-O3",
+    "-mbulk-memory",
     ...defineFlags(target),
     "tcc.c",
     "-o",
@@ -105,6 +108,7 @@ export function buildWasm(srcDir, target, outDir) {
     "-sEXIT_RUNTIME=0",
     "-sFORCE_FILESYSTEM=1",
     "-sALLOW_MEMORY_GROWTH=1",
+    "-sMALLOC=emmalloc",
     "-sEXPORTED_RUNTIME_METHODS=FS,callMain,stackSave,stackRestore",
     "--embed-file",
     `${includeDir}@${TCC_DIR}/include`,
@@ -116,10 +120,14 @@ export function buildWasm(srcDir, target, outDir) {
   });
 }
 
-/** Build a native cross tcc (gcc) for `target` from the same patched source. */
-export function buildNative(srcDir, target, outFile) {
+/**
+ * Build a native cross tcc (gcc) for `target` from the same patched source.
+ * `extra` gcc arguments go before the sources (e.g. a benchmark harness that
+ * calls tcc's main, renamed with -Dmain=...).
+ */
+export function buildNative(srcDir, target, outFile, extra = []) {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  execFileSync("gcc", ["-O2", ...defineFlags(target), "tcc.c", "-o", outFile, "-lm", "-ldl", "-lpthread"], {
+  execFileSync("gcc", ["-O2", ...defineFlags(target), ...extra, "tcc.c", "-o", outFile, "-lm", "-ldl", "-lpthread"], {
     cwd: srcDir,
     stdio: ["ignore", "pipe", "pipe"],
   });

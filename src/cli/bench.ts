@@ -7,6 +7,7 @@ import type { CommandContext } from "./main.ts";
 export type Benchmark = (ctx: CommandContext) => Promise<Record<string, unknown>>;
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  compiler: async () => (await import("../bench/compiler.ts")).compilerBench,
 
 };
 

@@ -1,0 +1,116 @@
+// Native cross TinyCC, built with gcc from the same patched source as
+// tcc-wasm: the oracle for byte-identical objects and the baseline of the
+// compiler benchmark. Node only. Each build is cached by a hash of its inputs
+// under the manifest's cache dir, and built once even when several processes
+// (vitest forks) ask at the same time.
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildNative, preparePatchedSource } from "../../wasm/tinycc.mjs";
+import { BespokeError } from "../errors.ts";
+import { buildManifest, repoRoot } from "../node/paths.ts";
+import type { Target } from "./targets.ts";
+
+/** Which native build: the plain `tcc` command, or `loop`, which runs tcc's main N times and times each run. */
+export type NativeFlavor = "tcc" | "loop";
+
+/*
+ * `tcc-loop REPS OUT.tsv TCC-ARGS...`: runs tcc's own main REPS times in one
+ * process, exactly as tcc-wasm's callMain runs in one instance, and writes
+ * each run's wall time (ns, monotonic clock) to OUT.tsv.
+ */
+const LOOP_HARNESS = `#undef main /* -Dmain=tcc_main renames tcc's main, not this one */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+int tcc_main(int argc, char **argv);
+int main(int argc, char **argv) {
+    if (argc < 4) { fprintf(stderr, "usage: tcc-loop REPS OUT.tsv TCC-ARGS...\\n"); return 2; }
+    int reps = atoi(argv[1]);
+    FILE *out = fopen(argv[2], "w");
+    if (!out) { perror(argv[2]); return 2; }
+    argv[2] = "tcc";
+    for (int i = 0; i < reps; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int rc = tcc_main(argc - 2, argv + 2);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (rc != 0) { fprintf(stderr, "tcc-loop: run %d exited %d\\n", i, rc); return rc; }
+        fprintf(out, "%lld\\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+    }
+    fclose(out);
+    return 0;
+}
+`;
+
+function cacheKey(): string {
+  const manifest = buildManifest();
+  const gcc = execFileSync("gcc", ["--version"], { encoding: "utf8" }).split("\n")[0]!;
+  return crypto
+    .createHash("sha256")
+    .update(fs.readFileSync(path.join(repoRoot(), "wasm", "tinycc.mjs")))
+    .update(manifest.sources.tcc!.version)
+    .update(gcc)
+    .update(LOOP_HARNESS)
+    .digest("hex")
+    .slice(0, 24);
+}
+
+/**
+ * Path of the native cross tcc for `target` (and flavor), building it first
+ * when the cache has none for the current inputs. Takes ~10 s per build.
+ */
+export function nativeTcc(target: Target, flavor: NativeFlavor = "tcc"): string {
+  const manifest = buildManifest();
+  const dir = path.join(manifest.cache, "tcc-native", cacheKey());
+  const exe = path.join(dir, `${flavor}-${target}`);
+  if (fs.existsSync(exe)) return exe;
+  fs.mkdirSync(dir, { recursive: true });
+  withLock(`${exe}.lock`, () => {
+    if (fs.existsSync(exe)) return;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-tcc-native-"));
+    try {
+      const src = path.join(work, "tcc");
+      preparePatchedSource(manifest.sources.tcc!.dir, src);
+      const extra: string[] = [];
+      if (flavor === "loop") {
+        fs.writeFileSync(path.join(src, "tcc-loop.c"), LOOP_HARNESS);
+        extra.push("-Dmain=tcc_main", "tcc-loop.c");
+      }
+      const staged = path.join(work, path.basename(exe));
+      try {
+        buildNative(src, target, staged, extra);
+      } catch (e) {
+        const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
+        throw new BespokeError("NATIVE_TCC_BUILD", `gcc could not build the native ${target} tcc (${flavor}):\n${stderr}`);
+      }
+      fs.renameSync(staged, exe);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+  return exe;
+}
+
+/** Run `fn` holding an exclusive lock directory; a lock older than 10 minutes is stale. */
+function withLock(lock: string, fn: () => void): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 10 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(sleeper, 0, 0, 200);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
