@@ -25,6 +25,16 @@ export type ServerMessage =
   | { kind: "image"; request: number; image: Uint8Array }
   | { kind: "error"; request: number; code: string; message: string };
 
+/** Frames <-> session messages, for a transport that carries frames (WebSocket, mailbox, byte stream). */
+export interface FrameCodec {
+  /** Throws a BespokeError for a frame it cannot decode; `requestOf` then names the request, when the header gave one. */
+  decode(frame: Uint8Array): DeviceMessage;
+  /** The request id a frame's header names, or 0 when it is too damaged to tell. */
+  requestOf(frame: Uint8Array): number;
+  /** One or more frames for a message (a FETCH of several ranges may take one frame per range). */
+  encode(message: ServerMessage): Uint8Array[];
+}
+
 export interface SessionOptions {
   core: CoreOptions;
   device: DeviceIdentity;

@@ -15,7 +15,7 @@ describe("server core: one customization request", () => {
     expect(out.image).toEqual(await expectedImage(150, 3n, "dev-1"));
     // five pointer hops on five pages, one device call
     expect(device.fetches.map((f) => f.map((r) => r.addr))).toEqual(NODES.map((a) => [a]));
-    expect(device.calls).toEqual([{ fn: "scale_of", args: [BigInt(NODES[0]!)] }]);
+    expect(device.calls).toEqual([{ fn: "sockfd_lookup", args: [BigInt(NODES[0]!)] }]);
     expect(out.stats).toMatchObject({ chi: 6, fetches: 5, calls: 1, fetchedBytes: 5 * 64, runs: 7, cache: "miss" });
   });
 
@@ -44,7 +44,7 @@ describe("server core: one customization request", () => {
   it("one-shot: a request carrying all its memory and call results needs no device", async () => {
     const device = new ScriptedDevice();
     const memory = NODES.map((addr) => ({ addr, bytes: device.read({ addr, length: 8 }) }));
-    const calls = [{ fn: "scale_of", args: [BigInt(NODES[0]!)], result: 3n }];
+    const calls = [{ fn: "sockfd_lookup", args: [BigInt(NODES[0]!)], result: 3n }];
     const out = await customize(coreOptions(), listRequest({ memory, calls }), dev1, null);
     expect(out.ok && out.stats).toMatchObject({ chi: 0, runs: 1, cache: "miss" });
     expect(out.ok && out.image).toEqual(await expectedImage(150, 3n, "dev-1"));

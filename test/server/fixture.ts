@@ -1,107 +1,14 @@
-// A small but real customization setup for the server tests: a "device"
-// whose RAM holds a linked list, and a pipeline that specializes
-// `list_sum(head)` for it by hand — walks the list through the customization
-// table (misses become FETCHes), asks the device for `scale_of(head)` (a CALL),
-// emits residual C and compiles it with tcc-wasm for arm. Finalize signs the
-// object for the device with HMAC-SHA256, as images are.
+// Node-side helpers of the server tests over the list-sum world (list-sum.ts).
 import { createCompiler } from "../../src/compiler/node.ts";
-import { BespokeError } from "../../src/errors.ts";
-import type { DeviceCall } from "../../src/runtime/ctfunctions.ts";
-import type { AddressRange } from "../../src/runtime/mirror.ts";
-import { DEFAULT_LIMITS } from "../../src/server/limits.ts";
-import type { CoreOptions } from "../../src/server/customize.ts";
 import { MemoryCache } from "../../src/server/cache.ts";
-import type { Catalog, CustomizeRequest, DeviceIdentity, DeviceLink, FirmwareInfo, Pipeline, RequestLimits } from "../../src/server/types.ts";
+import type { CoreOptions } from "../../src/server/customize.ts";
+import { DEFAULT_LIMITS } from "../../src/server/limits.ts";
+import type { CustomizeRequest, Pipeline, RequestLimits } from "../../src/server/types.ts";
+import { BUILD_ID, NODES, catalog, listSumSource, makeListSumPipeline, signForDevice } from "./list-sum.ts";
 
-export const RAM_BASE = 0x2000_0000;
-export const BUILD_ID = "0123456789abcdef";
-export const NODES = [0x2000_0200, 0x2000_1300, 0x2000_2400, 0x2000_3500, 0x2000_4600];
+export { NODES, ScriptedDevice } from "./list-sum.ts";
 
-export const FIRMWARE: FirmwareInfo = {
-  buildId: BUILD_ID,
-  target: "arm",
-  addressLimit: 2 ** 32,
-  scenarios: { "list-sum": { name: "list-sum", version: 3 } },
-};
-
-export const catalog: Catalog = {
-  firmware: (id) => (id === BUILD_ID ? FIRMWARE : undefined),
-  buildIds: () => [BUILD_ID],
-};
-
-/** The device: 64 KiB of RAM with a list of { next, value } nodes, and the round trips it served. */
-export class ScriptedDevice {
-  readonly ram = new Uint8Array(0x10000);
-  readonly view = new DataView(this.ram.buffer);
-  readonly fetches: AddressRange[][] = [];
-  readonly calls: DeviceCall[] = [];
-
-  constructor(values = [10, 20, 30, 40, 50]) {
-    NODES.forEach((addr, i) => {
-      this.view.setUint32(addr - RAM_BASE, i + 1 < NODES.length ? NODES[i + 1]! : 0, true);
-      this.view.setUint32(addr - RAM_BASE + 4, values[i]!, true);
-    });
-    this.view.setUint32(0x8000, 3, true); // scale, read by the device-side scale_of()
-  }
-
-  setValue(node: number, value: number): void {
-    this.view.setUint32(NODES[node]! - RAM_BASE + 4, value, true);
-  }
-
-  read(range: AddressRange): Uint8Array {
-    const off = range.addr - RAM_BASE;
-    if (off < 0 || off + range.length > this.ram.length) {
-      throw new BespokeError("DEVICE_FAULT", `device has no memory at 0x${range.addr.toString(16)}`);
-    }
-    return this.ram.slice(off, off + range.length);
-  }
-
-  link(): DeviceLink {
-    return {
-      fetch: async (ranges) => {
-        this.fetches.push(ranges.map((r) => ({ ...r })));
-        return ranges.map((r) => this.read(r));
-      },
-      call: async (call) => {
-        this.calls.push(call);
-        if (call.fn !== "scale_of") throw new BespokeError("DEVICE_FAULT", `no function ${call.fn}`);
-        return BigInt(this.view.getUint32(0x8000, true));
-      },
-    };
-  }
-}
-
-export function listSumSource(sum: number, scale: bigint): string {
-  return `int list_sum(void) { return ${sum} * ${scale}; }\n`;
-}
-
-export const listSumPipeline: Pipeline = async (job) => {
-  const head = job.values.head;
-  if (typeof head !== "number") throw new BespokeError("BAD_CONTEXT", "values.head: expected the list's address");
-  let sum = 0;
-  for (let p = head; p !== 0; ) {
-    const node = new DataView(job.memory.read(p, 8).buffer);
-    sum += node.getUint32(4, true);
-    p = node.getUint32(0, true);
-  }
-  const scale = job.calls.result({ fn: "scale_of", args: [BigInt(head)] });
-  job.budget.check("specialize");
-  const cc = await createCompiler({ target: job.firmware.target });
-  const source = listSumSource(sum, scale);
-  const r = await cc.compile({ files: { "residual.c": source }, entry: "residual.c" });
-  if (!r.ok) throw new BespokeError("COMPILE_FAILED", r.diagnostics.map((d) => d.message).join("; "));
-  return { artifact: r.object, residualCBytes: source.length };
-};
-
-/** Image = artifact ‖ HMAC-SHA256(key of the device, artifact). */
-export async function signForDevice(artifact: Uint8Array, _request: CustomizeRequest, device: DeviceIdentity): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`key-of-${device.id}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const tag = new Uint8Array(await crypto.subtle.sign("HMAC", key, artifact.slice()));
-  const image = new Uint8Array(artifact.length + tag.length);
-  image.set(artifact);
-  image.set(tag, artifact.length);
-  return image;
-}
+export const listSumPipeline: Pipeline = makeListSumPipeline(() => createCompiler({ target: "arm" }));
 
 export function coreOptions(limits: Partial<RequestLimits> = {}, pipeline: Pipeline = listSumPipeline): CoreOptions & { cache: MemoryCache } {
   return { catalog, pipeline, finalize: signForDevice, cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS, ...limits } };

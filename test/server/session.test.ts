@@ -69,7 +69,7 @@ describe("device session", () => {
     expect(fetch.kind === "fetch" && fetch.ranges).toEqual(NODES.map((addr) => ({ addr, length: 64 })));
     for (const addr of [...NODES].reverse()) warm.session.receive({ kind: "data", request: 2, addr, bytes: device.read({ addr, length: 64 }) });
     await until(() => warm.received.length === 2);
-    expect(warm.received[1]).toMatchObject({ kind: "call", call: { fn: "scale_of" } });
+    expect(warm.received[1]).toMatchObject({ kind: "call", call: { fn: "sockfd_lookup" } });
     warm.session.receive({ kind: "result", request: 2, value: 3n });
     await warm.ended;
     expect(warm.received[2]!.kind === "image" && warm.received[2]!.image).toEqual(await expectedImage(150, 3n, "dev-1"));
