@@ -108,7 +108,7 @@ export class SystemPreprocessor {
   }
 
   async preprocess(file: string, defines: Record<string, string | true> = {}): Promise<PreprocessedUnit> {
-    const local = mirrorTree(path.dirname(file), /\.h$/);
+    const local = mirrorTree(path.dirname(file), /\.[ch]$/);
     for (let attempt = 0; attempt < 500; attempt++) {
       const r = await this.cc.preprocess({
         files: { ...this.headers, ...local, [file]: fs.readFileSync(file, "utf8") },

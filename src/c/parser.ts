@@ -67,6 +67,7 @@ import {
   llongType,
   longType,
   pointerTo,
+  qualify,
   scharType,
   shortType,
   ucharType,
@@ -693,7 +694,7 @@ class Parser {
     }
     if (!sawAny) throw this.error(`expected declaration specifiers before ${this.describe(this.tok())}`);
     let type = base ?? this.combineTypeKeywords(counts, pos);
-    if (quals) type = withQuals(type, type.quals | quals);
+    if (quals) type = qualify(type, quals);
     return { type, storage, inline, threadLocal, attrs, alignAs, extension };
   }
 
@@ -1038,7 +1039,7 @@ class Parser {
    */
   private declarator(base: CType, abstract: "no" | "maybe" | "yes"): DeclaratorResult {
     this.enter();
-    const attrs: Attribute[] = [];
+    const attrs: Attribute[] = this.attributes();
     let type = base;
     while (this.is("*") || this.is("^")) {
       if (this.tok().text === "^") throw this.error("blocks ('^') are not supported");
@@ -1194,7 +1195,9 @@ class Parser {
           const s = this.newSymbol(SymbolKind.Object, d.name, type, d.pos, null);
           this.scopes[this.scopes.length - 1]!.names.set(d.name, s);
         }
-        fn.params.push({ name: d.name, type } satisfies ParamType);
+        const param: ParamType = { name: d.name, type };
+        if (type !== d.type) param.declared = d.type;
+        fn.params.push(param);
         if (!this.accept(",")) break;
       }
     } finally {
@@ -1581,7 +1584,13 @@ class Parser {
 
   private makeAssign(op: AssignOp, target: Expr, value: Expr, pos: SourcePosition): Expr {
     const tt = target.type;
-    if (tt.kind === TypeKind.Array || tt.kind === TypeKind.Function) throw this.error("assignment to expression with array or function type", pos);
+    if (tt.kind === TypeKind.Function) throw this.error("assignment to expression with function type", pos);
+    if (tt.kind === TypeKind.Array) {
+      // tcc extension: whole-array assignment between arrays of the same type
+      if (op !== "=" || value.type.kind !== TypeKind.Array || !compatible(tt, value.type, true)) throw this.error("assignment to expression with array type", pos);
+      this.warn("assignment to an array (tcc extension)", pos);
+      return { kind: NodeKind.Assign, pos, type: tt, op, target, value, opType: tt };
+    }
     if (tt.quals & Q_CONST) this.warn("assignment of read-only location", pos);
     let opType: CType = unqualified(tt);
     if (op !== "=") {
@@ -1620,9 +1629,12 @@ class Parser {
     if (isArithmetic(x) && isArithmetic(y)) return this.abi.usualArithmetic(x, y);
     if (x.kind === TypeKind.Void || y.kind === TypeKind.Void) return voidType;
     if (x.kind === TypeKind.Pointer && y.kind === TypeKind.Pointer) {
-      if (x.to.kind === TypeKind.Void) return isNullPointer(a, this.abi) ? y : x;
-      if (y.to.kind === TypeKind.Void) return isNullPointer(b, this.abi) ? x : y;
-      return x;
+      if (isNullPointer(a, this.abi)) return y;
+      if (isNullPointer(b, this.abi)) return x;
+      const quals = x.to.quals | y.to.quals;
+      if (x.to.kind === TypeKind.Void || y.to.kind === TypeKind.Void) return pointerTo(withQuals(voidType, quals));
+      const to = x.to.kind === TypeKind.Array && x.to.length === null ? y.to : x.to;
+      return pointerTo(withQuals(to, quals));
     }
     if (x.kind === TypeKind.Pointer && isInteger(y)) return x;
     if (y.kind === TypeKind.Pointer && isInteger(x)) return y;
@@ -1715,7 +1727,8 @@ class Parser {
       if (type.kind !== TypeKind.Void && !isScalar(decay(operand.type)) && operand.type.kind !== TypeKind.Record) {
         throw this.error("cast of a value that is not a scalar", pos);
       }
-      return { kind: NodeKind.Cast, pos, type, operand };
+      // a cast yields an rvalue: top-level qualifiers are dropped
+      return { kind: NodeKind.Cast, pos, type: type.quals ? { ...type, quals: 0 } : type, operand };
     }
     return this.unaryExpr();
   }
@@ -2068,10 +2081,10 @@ class Parser {
   private numberLiteral(t: Token): Expr {
     const text = t.text;
     const pos = t.pos;
-    const isHex = /^0[xX]/.test(text);
-    if ((isHex && /[pP]/.test(text)) || (!isHex && /[.eE]/.test(text))) {
+    const radix = /^0[xX]/.test(text) ? 16 : /^0[bB]/.test(text) ? 2 : 10;
+    if ((radix !== 10 && /[pP]/.test(text)) || (radix === 10 && /[.eE]/.test(text))) {
       const m = /^(.*?)([fFlL]?)$/.exec(text)!;
-      const value = isHex ? parseHexFloat(m[1]!) : Number(m[1]!);
+      const value = radix !== 10 ? parseRadixFloat(m[1]!, radix) : Number(m[1]!);
       if (Number.isNaN(value)) throw this.error(`invalid floating constant '${text}'`, pos);
       const suffix = m[2]!.toLowerCase();
       return { kind: NodeKind.FloatLit, pos, type: suffix === "f" ? floatType : suffix === "l" ? ldoubleType : doubleType, value, text };
@@ -2208,7 +2221,7 @@ function betterType(a: CType, b: CType): boolean {
 }
 
 function isNullPointer(e: Expr, abi: Abi): boolean {
-  if (e.kind === NodeKind.Cast && e.type.kind === TypeKind.Pointer && e.type.to.kind === TypeKind.Void) return isNullPointer(e.operand, abi);
+  if (e.kind === NodeKind.Cast && e.type.kind === TypeKind.Pointer && e.type.to.kind === TypeKind.Void && e.type.to.quals === 0) return isNullPointer(e.operand, abi);
   return isInteger(e.type) && evalConst(e, abi) === 0n;
 }
 
@@ -2218,14 +2231,18 @@ function stmtExprType(body: Compound): CType {
   return voidType;
 }
 
-function parseHexFloat(s: string): number {
-  const m = /^0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
+/** Hexadecimal (C99) or binary (tcc extension) floating constant: `0x1.8p3`, `0b1.1p3`. */
+function parseRadixFloat(s: string, radix: 16 | 2): number {
+  const digit = radix === 16 ? "[0-9a-fA-F]" : "[01]";
+  const m = new RegExp(`^0[xXbB](${digit}*)(?:\\.(${digit}*))?[pP]([+-]?\\d+)$`).exec(s);
   if (!m) return NaN;
   const int = m[1] ?? "";
   const frac = m[2] ?? "";
   if (int === "" && frac === "") return NaN;
-  const mant = parseInt(int + frac || "0", 16);
-  return mant * Math.pow(2, Number(m[3]) - 4 * frac.length);
+  const bitsPerDigit = radix === 16 ? 4 : 1;
+  let mant = 0;
+  for (const ch of int + frac) mant = mant * radix + parseInt(ch, radix);
+  return mant * Math.pow(2, Number(m[3]) - bitsPerDigit * frac.length);
 }
 
 const SIMPLE_ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, e: 27, E: 27, "\\": 92, "'": 39, '"': 34, "?": 63 };

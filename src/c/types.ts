@@ -82,7 +82,10 @@ export interface ArrayType extends CTypeBase {
 
 export interface ParamType {
   name: string | null;
+  /** The adjusted parameter type (arrays and functions become pointers). */
   type: CType;
+  /** The type as written, when adjustment changed it (kept for printing). */
+  declared?: CType;
 }
 
 export interface FunctionType extends CTypeBase {
@@ -201,10 +204,16 @@ export function arrayOf(of: CType, length: number | null): ArrayType {
   return { kind: TypeKind.Array, of, length, quals: 0 };
 }
 
-/** The same type with other qualifiers (and no typedef name: qualifying changes the spelling). */
+/** The same type with other qualifiers (keeps the typedef spelling). */
 export function withQuals<T extends CType>(t: T, quals: number): T {
   if (t.quals === quals) return t;
   return { ...t, quals };
+}
+
+/** Add qualifiers; qualifying an array type qualifies its elements (C11 6.7.3p9). */
+export function qualify(t: CType, quals: number): CType {
+  if (t.kind === TypeKind.Array) return { ...t, of: qualify(t.of, quals) };
+  return withQuals(t, t.quals | quals);
 }
 
 /** The type without qualifiers or typedef spelling, for comparisons. */
