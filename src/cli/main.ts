@@ -11,6 +11,7 @@ type Command = (args: string[], ctx: CommandContext) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   cc: { summary: "compile C with tcc-wasm: bespoke cc --target T [tcc options] FILES", load: async () => (await import("./cc.ts")).cc },
   bench: { summary: "benchmarks: bespoke bench NAME --json FILE", load: async () => (await import("./bench.ts")).bench },
+  device: { summary: "boot the firmware: bespoke device --selftest [--host [--sanitize]] [--verbose]", load: async () => (await import("./device.ts")).device },
   start: { summary: "the main job (npm start)", load: async () => (await import("./start.ts")).start },
 };
 
