@@ -18,7 +18,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const BUILD = path.join(ROOT, "build");
@@ -175,6 +175,30 @@ async function buildTinyccWasm(tccSource) {
   return { ...info, ...readJson(path.join(outDir, "fixes.json")) };
 }
 
+/** The device firmware's arm board image (src/device/firmware-build.ts, cached by content hash). */
+async function buildFirmware() {
+  const esbuild = await import("esbuild");
+  const out = path.join(BUILD, "firmware-build.mjs");
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, "src", "device", "firmware-build.ts")],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  const { buildArmFirmware } = await import(pathToFileURL(out).href);
+  try {
+    const fw = await buildArmFirmware("board");
+    log(`firmware: arm board image ${fw.buildId} (${path.relative(ROOT, fw.path)})`);
+  } catch (e) {
+    // Reported, not fatal: the firmware tests show the diagnostic, and the rest of the tree stays testable.
+    log(`firmware: arm board image does not build: ${e.message}`);
+  }
+}
+
 function readJson(file) {
   return JSON.parse(fs.readFileSync(file, "utf8"));
 }
@@ -209,6 +233,7 @@ async function main() {
     tccWasm,
   };
   fs.writeFileSync(path.join(BUILD, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  await buildFirmware();
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
