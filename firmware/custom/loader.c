@@ -9,10 +9,12 @@
 #define TARGET BSP_TARGET_X86_64
 #define REL_TYPE BSP_REL_ABS64
 #define REL_WIDTH 8
+#define CODE_ALIGN 1
 #elif defined(__arm__)
 #define TARGET BSP_TARGET_ARM
 #define REL_TYPE BSP_REL_ABS32
 #define REL_WIDTH 4
+#define CODE_ALIGN 4
 #else
 #error "code images exist for arm and x86_64 only"
 #endif
@@ -59,7 +61,7 @@ int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash
   if (memcmp(image + 8, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
   if (image[6] != call || memcmp(image + 16, hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (nimp > BSP_IMPORTS || ngu > BSP_GUARDS) return -BSP_E_LIMIT;
-  if (entry >= mem || entry & 3) return -BSP_E_ENTRY;
+  if (entry >= mem || entry % CODE_ALIGN) return -BSP_E_ENTRY;
   for (i = 0; i < nimp; i++) {
     name = bsp_get(imp + 2 * i, 2);
     if (name >= nstr || !memchr(str + name, 0, nstr - name)) return -BSP_E_NAME;
