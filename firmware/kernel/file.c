@@ -28,6 +28,19 @@ file_alloc(struct socket *sock)
   return NULL;
 }
 
+/* A network interface changed: routes, and with them what any open socket
+ * would send through, may differ now. */
+void
+files_changed(void)
+{
+  int i;
+  for (i = 0; i < FILE_MAX; i++) {
+    if (files[i].f_count != 0) {
+      files[i].f_gen++;
+    }
+  }
+}
+
 /* The lowest free descriptor, as POSIX requires. */
 int
 fd_install(struct task *task, struct file *file)

@@ -4,7 +4,9 @@
  * f_flags (O_NONBLOCK).
  *
  * Generation counters: a file's `f_gen` is bumped when its flags change
- * (fcntl) and when it is closed; a task's `fd_gen[fd]` is bumped whenever
+ * (fcntl), when it is closed, when its socket changes (sock_changed) and
+ * when any network interface changes, so it alone guards everything code
+ * specialized for this file assumed; a task's `fd_gen[fd]` is bumped whenever
  * the slot is filled or emptied, so code specialized for "fd 3 of task 1"
  * notices that fd 3 was closed and reused, even for an identical socket.
  */
@@ -35,6 +37,7 @@ struct file {
 #define FILE_MAX 16
 
 struct file *file_alloc(struct socket *sock);
+void files_changed(void);
 int fd_install(struct task *task, struct file *file);
 struct file *fget(struct task *task, int fd);
 int fd_close(struct task *task, int fd);

@@ -6,6 +6,11 @@
 
 int kernel_init(void);
 
+/* Everything that happens outside the tasks: loopback delivery and lwIP's
+ * timers, and, with the customization subsystem, messages from the
+ * customization server. Returns 1 if anything was done. */
+int kernel_poll(void);
+
 /* Console output, printf-style: %d %u %x %s %c with an optional l
  * (long) and a field width; nothing else, no floating point. */
 void printk(const char *fmt, ...);

@@ -13,6 +13,7 @@
 
 #include "bsp.h"
 #include "errno.h"
+#include "file.h"
 
 u32_t net_gen = 1;
 
@@ -25,6 +26,7 @@ net_netif_changed(struct netif *netif, netif_nsc_reason_t reason, const netif_ex
   LWIP_UNUSED_ARG(reason);
   LWIP_UNUSED_ARG(args);
   net_gen++;
+  files_changed();
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include "errno.h"
 #include "file.h"
+#include "kernel.h"
 #include "net.h"
 #include "task.h"
 
@@ -45,11 +46,15 @@ sock_free(struct socket *sock)
 }
 
 /* Every mutation of a socket funnels through here, so that a guard on the
- * generation can never miss one. */
+ * generation can never miss one. The file's generation moves too: it is the
+ * one word a customized call checks for "this descriptor's socket". */
 void
 sock_changed(struct socket *sock)
 {
   sock->gen++;
+  if (sock->file != NULL) {
+    sock->file->f_gen++;
+  }
 }
 
 /* fd -> socket for the current task (Figure 2, line 1). */
@@ -175,7 +180,7 @@ sock_wait(unsigned flags, u32_t since_ms)
   if ((u32_t)(sys_now() - since_ms) >= SOCK_WAIT_MS) {
     return -EAGAIN;
   }
-  if (!net_poll()) {
+  if (!kernel_poll()) {
     net_idle(SOCK_WAIT_MS);
   }
   return 0;

@@ -1,13 +1,18 @@
 /*
  * The system call dispatcher: one table, indexed by call number. Each entry
  * unpacks the argument words into the typed kernel function, so no function
- * is ever called through a pointer of the wrong type.
+ * is ever called through a pointer of the wrong type. sys_specialize is
+ * there when the customization subsystem is linked (BESPOKE_CUSTOM).
  */
 #include "syscall.h"
 
 #include "errno.h"
 #include "file.h"
 #include "socket.h"
+
+#ifdef BESPOKE_CUSTOM
+#include "bespoke.h"
+#endif
 
 #define ARG_PTR(type, i) ((type)(args[i]))
 
@@ -35,6 +40,12 @@ static long entry_getsockopt(const long *args)
 }
 static long entry_fcntl(const long *args) { return sys_fcntl((int)args[0], (int)args[1], args[2]); }
 static long entry_close(const long *args) { return sys_close((int)args[0]); }
+#ifdef BESPOKE_CUSTOM
+static long entry_specialize(const long *args)
+{
+  return sys_specialize((int)args[0], args[1], args[2], args[3], args[4], args[5], 0);
+}
+#endif
 
 static const syscall_fn sys_call_table[NR_SYSCALLS] = {
   [NR_socket] = entry_socket,
@@ -49,6 +60,9 @@ static const syscall_fn sys_call_table[NR_SYSCALLS] = {
   [NR_getsockopt] = entry_getsockopt,
   [NR_fcntl] = entry_fcntl,
   [NR_close] = entry_close,
+#ifdef BESPOKE_CUSTOM
+  [NR_specialize] = entry_specialize,
+#endif
 };
 
 long

@@ -23,7 +23,8 @@ struct sockaddr;
 #define NR_getsockopt 10
 #define NR_fcntl      11
 #define NR_close      12
-#define NR_SYSCALLS   13
+#define NR_specialize 13        /* the customization interface (firmware/custom/bespoke.h) */
+#define NR_SYSCALLS   14
 
 /* Arguments travel as longs (as wide as a pointer on every target). */
 typedef long (*syscall_fn)(const long *args);

@@ -11,6 +11,7 @@
 
 #include "errno.h"
 #include "file.h"
+#include "kernel.h"
 #include "net.h"
 
 struct task *current;
@@ -48,6 +49,17 @@ task_lookup(int pid)
     return NULL;
   }
   return &tasks[pid - 1];
+}
+
+/* The task table entry at `index` (0..TASK_MAX-1), whether or not a task
+ * lives there: generation counters outlive the tasks that bumped them. */
+struct task *
+task_slot(int index)
+{
+  if (index < 0 || index >= TASK_MAX) {
+    return NULL;
+  }
+  return &tasks[index];
 }
 
 /* Exiting closes the task's descriptors, as process exit does. */
@@ -113,7 +125,7 @@ sched_run(u32_t budget_ms)
     if (!alive) {
       return 0;
     }
-    if (net_poll()) {
+    if (kernel_poll()) {
       progress = 1;
     }
     if (!progress && !net_idle(budget_ms)) {

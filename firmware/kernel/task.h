@@ -37,6 +37,7 @@ extern struct task *current;
 
 struct task *task_create(const char *name, task_step_fn step, void *arg);
 struct task *task_lookup(int pid);
+struct task *task_slot(int index);
 void task_exit(struct task *task, int code);
 int sched_run(u32_t budget_ms);
 void sched_reset(void);

@@ -167,6 +167,11 @@ function hasCustom(list: SourceFile[]): boolean {
   return list.some((s) => s.component === "custom");
 }
 
+/** Defines for every translation unit: BESPOKE_CUSTOM when the customization subsystem is linked (kernel hooks, sys_specialize). */
+function defines(custom: boolean): string[] {
+  return custom ? ["-DBESPOKE_CUSTOM"] : [];
+}
+
 /** Hash of every file the build reads, plus what else decides its output. */
 function inputKey(files: string[], extra: string[]): string {
   const h = crypto.createHash("sha256");
@@ -299,7 +304,7 @@ async function compileAndLink(
 ): Promise<{ elf: Uint8Array; manifest: ArmManifest }> {
   const files: SourceFiles = {};
   for (const file of allInputs(t, board)) files[virtualPath(t, file)] = new Uint8Array(fs.readFileSync(file));
-  const include = includeDirs(t, board).map((d) => `-I${virtualPath(t, d)}`);
+  const include = [...defines(custom), ...includeDirs(t, board).map((d) => `-I${virtualPath(t, d)}`)];
   const objects: { component: ComponentName; name: string; bytes: Uint8Array }[] = [];
 
   const compileOne = async (component: ComponentName, source: string, index: number) => {
@@ -365,7 +370,7 @@ export function buildHostFirmware(options: { sanitize: boolean }): HostFirmware 
   const t = tree();
   const list = sources(t, "host");
   const custom = hasCustom(list);
-  const flags = ["-std=c99", "-g", "-Wall", "-Wextra", "-Werror=implicit-function-declaration", "-D_DEFAULT_SOURCE"];
+  const flags = ["-std=c99", "-g", "-Wall", "-Wextra", "-Werror=implicit-function-declaration", "-D_DEFAULT_SOURCE", ...defines(custom)];
   if (options.sanitize) flags.push("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer");
   else flags.push("-O2");
   const gcc = spawnSync("gcc", ["--version"], { encoding: "utf8" });
