@@ -3,6 +3,7 @@
 // everything runtime- or protocol-specific is passed in through these
 // interfaces (the pipeline, the cache, the device link, the catalog).
 import type { Target } from "../compiler/targets.ts";
+import type { CallName } from "../runtime/protocol.ts";
 import type { CallOnDevice, DeviceCalls } from "../runtime/ctfunctions.ts";
 import type { AddressRange, CustomizationTable, FetchFromDevice } from "../runtime/mirror.ts";
 
@@ -45,6 +46,8 @@ export interface ScenarioInfo {
   name: string;
   /** Bumped whenever the scenario (or its analysis) changes what a specialization produces. */
   version: number;
+  /** The customizable call its images serve (the image header names it). */
+  call: CallName;
 }
 
 export interface Catalog {

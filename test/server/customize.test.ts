@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { decodeImage } from "../../src/runtime/image.ts";
 import { customize } from "../../src/server/customize.ts";
 import type { CustomizeRequest, RequestLimits } from "../../src/server/types.ts";
 import { NODES, ScriptedDevice, coreOptions, expectedImage, listRequest, listSumPipeline } from "./fixture.ts";
+import { testDeviceKey } from "./list-sum.ts";
 
 const dev1 = { id: "dev-1" };
 
@@ -41,6 +43,18 @@ describe("server core: one customization request", () => {
     expect(out.stats.fetches).toBe(1); // the re-read; the re-run found everything mirrored
   });
 
+  it("the image carries the request's context hash and verifies only with the requesting device's key", async () => {
+    const device = new ScriptedDevice();
+    const contextHash = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    const out = await customize(coreOptions(), listRequest({ contextHash }), dev1, device.link());
+    expect(out.ok && out.image).toEqual(await expectedImage(150, 3n, "dev-1", contextHash));
+    const image = await decodeImage(out.ok ? out.image : new Uint8Array(), testDeviceKey("dev-1"));
+    expect(image).toMatchObject({ target: "arm", call: "sendto", contextHash, imports: [], guards: [] });
+    await expect(decodeImage(out.ok ? out.image : new Uint8Array(), testDeviceKey("dev-2"))).rejects.toThrow(/tag/i);
+    const stranger = await customize(coreOptions(), listRequest(), { id: "stranger" }, device.link());
+    expect(!stranger.ok && stranger.error).toMatchObject({ code: "UNKNOWN_DEVICE", message: expect.stringContaining('"stranger"') });
+  });
+
   it("one-shot: a request carrying all its memory and call results needs no device", async () => {
     const device = new ScriptedDevice();
     const memory = NODES.map((addr) => ({ addr, bytes: device.read({ addr, length: 8 }) }));
@@ -69,7 +83,7 @@ describe("server core: limits and bad input end in a clear error", () => {
     ["oversized context", { memory: [{ addr: 0x2000_0000, bytes: new Uint8Array(70_000) }] }, {}, "CONTEXT_TOO_LARGE", /70\d+ bytes.*65536-byte limit/],
     ["another CPU's request", { target: "x86_64" }, {}, "TARGET_MISMATCH", /built for arm, but the request is for x86_64/],
     ["too many faults", {}, { faults: 3 }, "TOO_MANY_FAULTS", /more than 3 round trips/],
-    ["residual too large", {}, { residualBytes: 100 }, "RESIDUAL_TOO_LARGE", /over the 100-byte limit/],
+    ["residual too large", {}, { residualBytes: 40 }, "RESIDUAL_TOO_LARGE", /over the 40-byte limit/],
     ["mirror full", {}, { mirrorBytes: 128 }, "MIRROR_FULL", /128-byte limit/],
     ["memory outside the address space", { memory: [{ addr: 2 ** 32, bytes: new Uint8Array(4) }] }, {}, "BAD_ADDRESS", /outside the device's address space/],
   ] as [string, Partial<CustomizeRequest>, Partial<RequestLimits>, string, RegExp][])("%s", async (_name, req, limits, code, message) => {

@@ -14,7 +14,9 @@ import type { Compiler } from "../../src/compiler/compiler.ts";
 import { BespokeError } from "../../src/errors.ts";
 import type { DeviceCall } from "../../src/runtime/ctfunctions.ts";
 import type { AddressRange } from "../../src/runtime/mirror.ts";
-import type { Catalog, CustomizeRequest, DeviceIdentity, DeviceLink, FirmwareInfo, Pipeline } from "../../src/server/types.ts";
+import { signImages } from "../../src/server/finalize.ts";
+import { type SpecializeStage, composePipeline } from "../../src/server/pipeline.ts";
+import type { Catalog, CustomizeRequest, DeviceLink, Finalize, FirmwareInfo, Pipeline } from "../../src/server/types.ts";
 
 export const RAM_BASE = 0x2000_0000;
 export const BUILD_ID = "0123456789abcdef";
@@ -26,7 +28,10 @@ export const FIRMWARE: FirmwareInfo = {
   buildId: BUILD_ID,
   target: "arm",
   addressLimit: 2 ** 32,
-  scenarios: { "list-sum": { name: "list-sum", version: 3 }, "udp-sendto": { name: "udp-sendto", version: 1 } },
+  scenarios: {
+    "list-sum": { name: "list-sum", version: 3, call: "sendto" },
+    "udp-sendto": { name: "udp-sendto", version: 1, call: "sendto" },
+  },
 };
 
 export const catalog: Catalog = {
@@ -80,23 +85,21 @@ export function listSumSource(sum: number, scale: bigint): string {
   return `int list_sum(void) { return ${sum} * ${scale}; }\n`;
 }
 
+/** The hand specialization: walk the list through the table, ask the device for the scale, emit C. */
+export const listSumStage: SpecializeStage = (job) => {
+  const head = listHead(job.values);
+  let sum = 0;
+  for (let p = head; p !== 0; ) {
+    const node = new DataView(job.memory.read(p, 8).buffer);
+    sum += node.getUint32(4, true);
+    p = node.getUint32(0, true);
+  }
+  const scale = job.calls.result({ fn: DEVICE_FN, args: [BigInt(head)] });
+  return { source: listSumSource(sum, scale), entry: "list_sum", guards: [] };
+};
+
 export function makeListSumPipeline(compiler: () => Promise<Compiler>): Pipeline {
-  return async (job) => {
-    const head = listHead(job.values);
-    let sum = 0;
-    for (let p = head; p !== 0; ) {
-      const node = new DataView(job.memory.read(p, 8).buffer);
-      sum += node.getUint32(4, true);
-      p = node.getUint32(0, true);
-    }
-    const scale = job.calls.result({ fn: DEVICE_FN, args: [BigInt(head)] });
-    job.budget.check("specialize");
-    const cc = await compiler();
-    const source = listSumSource(sum, scale);
-    const r = await cc.compile({ files: { "residual.c": source }, entry: "residual.c" });
-    if (!r.ok) throw new BespokeError("COMPILE_FAILED", r.diagnostics.map((d) => d.message).join("; "));
-    return { artifact: r.object, residualCBytes: source.length };
-  };
+  return composePipeline({ specialize: listSumStage, compiler, exports: () => new Set() });
 }
 
 /** The list head: `values.head` (a number), or the first 4 bytes (LE) of `values.addr` in hex, as a CUSTOMIZE frame carries it. */
@@ -109,13 +112,9 @@ function listHead(values: CustomizeRequest["values"]): number {
   throw new BespokeError("BAD_CONTEXT", "values.head: expected the list's address (or values.addr holding it)");
 }
 
-/** Image = artifact ‖ HMAC-SHA256(key of the device, artifact). */
-export async function signForDevice(artifact: Uint8Array, _request: CustomizeRequest, device: DeviceIdentity): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`key-of-${device.id}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const tag = new Uint8Array(await crypto.subtle.sign("HMAC", key, artifact.slice()));
-  const image = new Uint8Array(artifact.length + tag.length);
-  image.set(artifact);
-  image.set(tag, artifact.length);
-  return image;
+/** A test key per device: 32 bytes spelled from its ID. */
+export function testDeviceKey(id: string): Uint8Array {
+  return new TextEncoder().encode(`${id}:`.padEnd(32, "k").slice(0, 32));
 }
 
+export const signForDevice: Finalize = signImages(async (device) => (device.id === "stranger" ? undefined : testDeviceKey(device.id)));
