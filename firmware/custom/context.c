@@ -23,7 +23,8 @@ static const bsp_u8 params[3][4] = {
   /* BSP_CALL_SEND */ {2, P_FD, P_FLAGS},
 };
 
-int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx) {
+int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx, struct bsp_guard gens[BSP_FILE_GENS]) {
+  const volatile bsp_u32 *counters[BSP_FILE_GENS];
   struct bsp_sha256 s;
   bsp_u8 digest[32], n, i;
   int level;
@@ -39,10 +40,13 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   for (i = 1; i <= n - ctx->dropped; i++) {
     switch (params[call][i]) {
     case P_FD:
-      ctx->file_gen = bsp_port_file_gen(ctx->file);
-      ctx->file_gen_value = *ctx->file_gen;
+      bsp_port_file_gens(ctx->file, counters);
+      for (ctx->ngens = 0; ctx->ngens < BSP_FILE_GENS; ctx->ngens++) {
+        gens[ctx->ngens].counter = counters[ctx->ngens];
+        gens[ctx->ngens].value = *counters[ctx->ngens];
+        bsp_sha256_update(&s, &gens[ctx->ngens].value, 4);
+      }
       bsp_sha256_update(&s, &ctx->file, sizeof ctx->file);
-      bsp_sha256_update(&s, &ctx->file_gen_value, 4);
       break;
     case P_FLAGS:
       bsp_sha256_update(&s, &args->flags, 4);

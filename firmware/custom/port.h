@@ -17,17 +17,18 @@ void *bsp_port_file(int task, int fd, bsp_u32 *size);
 /* Generation counter of a task's fd slot: bumped when the slot is closed or
  * reused, so a token bound to an fd notices fd reuse. */
 const volatile bsp_u32 *bsp_port_fd_gen(int task, int fd);
-/* Generation counter of the socket behind a file: bumped by setsockopt, bind,
- * connect, fcntl and close, and by netif/route changes it depends on. */
-const volatile bsp_u32 *bsp_port_file_gen(void *file);
+/* The generation counters code specialized for a file depends on (its own,
+ * its socket's, the routes'): bumped by fcntl, setsockopt, bind, connect,
+ * close and netif/route changes. Fills gens[0..BSP_FILE_GENS-1]. */
+void bsp_port_file_gens(void *file, const volatile bsp_u32 *gens[BSP_FILE_GENS]);
 /* The generic implementation of a customizable call (sys_sendto, sys_send). */
 long bsp_port_generic(int call, int fd, const void *buf, unsigned long len, int flags, const void *addr,
                       unsigned addr_len);
+
+/* --- platform --- */
 /* 1 when [addr, addr+len) is device memory the server may read (FETCH) or
  * guard; 0 otherwise. */
 int bsp_port_readable(bsp_uptr addr, bsp_uptr len);
-
-/* --- platform --- */
 /* Send one frame to the server; 0 on success. */
 int bsp_port_send(const bsp_u8 *frame, bsp_u32 len);
 /* Receive one waiting frame into buf (at most max bytes): its length, or 0
