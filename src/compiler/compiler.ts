@@ -133,6 +133,9 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
         WebAssembly.instantiate(source.module, imports).then(receive);
         return {};
       },
+      // The module comes from instantiateWasm; without locateFile the glue builds
+      // new URL("tcc-<target>.wasm", import.meta.url), which throws in workerd.
+      locateFile: (path: string) => path,
       print: (s: string) => stdout.push(s),
       printErr: (s: string) => stderr.push(s),
       noExitRuntime: true,
