@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CompileInput } from "../../src/compiler/compiler.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { TARGETS } from "../../src/compiler/targets.ts";
 import { repoRoot } from "../../src/node/paths.ts";
@@ -32,7 +33,7 @@ export default {
 `;
 
 const sample = fs.readFileSync(path.join(repoRoot(), "examples", "sample.c"), "utf8");
-const input = { files: { "sample.c": sample }, entry: "sample.c", defines: { SAMPLE_MAIN: true } };
+const input: CompileInput = { files: { "sample.c": sample }, entry: "sample.c", defines: { SAMPLE_MAIN: true } };
 const sha256 = (bytes: Uint8Array): string => crypto.createHash("sha256").update(bytes).digest("hex");
 
 let mf: Miniflare;
