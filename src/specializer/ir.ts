@@ -66,11 +66,7 @@ export type Stmt =
    * A call. A scalar result goes to `dst`; an aggregate result is copied to
    * `dstAddr`. Aggregate arguments are `load`s of aggregate type.
    */
-  | { k: "call"; dst: Var | null; dstAddr: Expr | null; callee: Expr; args: Expr[]; fnType: FunctionType; pos: SourcePosition }
-  /** va_start/va_arg/va_end/va_copy, kept as residual code. */
-  | { k: "vastmt"; text: "start" | "end" | "copy"; args: Expr[]; pos: SourcePosition }
-  /** `dst = va_arg(ap, type)`. */
-  | { k: "vaarg"; dst: Var; ap: Expr; type: CType; pos: SourcePosition };
+  | { k: "call"; dst: Var | null; dstAddr: Expr | null; callee: Expr; args: Expr[]; fnType: FunctionType; pos: SourcePosition };
 
 export interface SwitchCase {
   low: bigint;

@@ -634,20 +634,6 @@ class FunctionLowerer {
       case "__builtin_constant_p":
         this.effect(e.args[0]!);
         return this.intConst(0, e.type);
-      case "__builtin_va_start":
-      case "__builtin_va_end":
-      case "__builtin_va_copy": {
-        const args = e.args.map((a) => this.rvalue(a));
-        const text = e.name === "__builtin_va_start" ? "start" : e.name === "__builtin_va_end" ? "end" : "copy";
-        this.emit({ k: "vastmt", text, args, pos: e.pos });
-        return this.intConst(0);
-      }
-      case "__builtin_va_arg": {
-        const dst = this.temp(e.type, "va");
-        if (!isScalar(e.type)) throw new Unsupported("va_arg of an aggregate", e.pos);
-        this.emit({ k: "vaarg", dst, ap: this.rvalue(e.args[0]!), type: e.type, pos: e.pos });
-        return { k: "var", type: e.type, v: dst };
-      }
       default:
         throw new Unsupported(`builtin ${e.name}`, e.pos);
     }

@@ -45,7 +45,7 @@ export interface Limits {
   statesPerBlock: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { inlineDepth: 64, unroll: 100_000, residualSize: 200_000, statesPerBlock: 64 };
+export const DEFAULT_LIMITS: Limits = { inlineDepth: 64, unroll: 100_000, residualSize: 200_000, statesPerBlock: 256 };
 
 export interface Scenario {
   version: number;

@@ -1,0 +1,184 @@
+// The one memory interface of the static evaluator. Every static read and
+// write goes through a MemoryStore of objects (globals, the specialized
+// code's own locals, context data, and device memory reached by absolute
+// address). Device memory is served by a DeviceMemory: tests use a plain
+// image of regions; the customization table plugs in behind the same
+// interface.
+import { BespokeError } from "../errors.ts";
+import type { Symbol } from "../c/ast.ts";
+import type { MemoryRegion } from "./scenario.ts";
+
+/** Device memory as the specializer sees it: read-only bytes by absolute address. */
+export interface DeviceMemory {
+  /** `size` bytes at `address`, or null when any of them is outside the memory provided. */
+  read(address: number, size: number): Uint8Array | null;
+  /** The region [base, base + size) holding `address`, or null. */
+  regionOf(address: number): { base: number; size: number } | null;
+}
+
+/** A plain in-memory image of regions (tests, and contexts given as hex). */
+export class ImageMemory implements DeviceMemory {
+  private regions: { base: number; bytes: Uint8Array }[];
+  constructor(regions: MemoryRegion[]) {
+    this.regions = regions.map((r) => ({ base: r.base, bytes: Uint8Array.from(Buffer.from(r.hex, "hex")) }));
+  }
+  read(address: number, size: number): Uint8Array | null {
+    for (const r of this.regions) {
+      if (address >= r.base && address + size <= r.base + r.bytes.length) return r.bytes.slice(address - r.base, address - r.base + size);
+    }
+    return null;
+  }
+  regionOf(address: number): { base: number; size: number } | null {
+    for (const r of this.regions) if (address >= r.base && address < r.base + r.bytes.length) return { base: r.base, size: r.bytes.length };
+    return null;
+  }
+}
+
+/** A static pointer: into object `obj` at byte `off`, or (obj = -1) an absolute address (null is 0). */
+export interface PtrValue {
+  k: "ptr";
+  obj: number;
+  off: number;
+}
+/** A static function pointer. */
+export interface FnValue {
+  k: "fn";
+  sym: Symbol;
+}
+export type PointerValue = PtrValue | FnValue;
+
+export type ObjectKind = "global" | "local" | "context" | "string" | "device";
+
+/**
+ * One object of static memory. `known[i]` says byte i has a static value in
+ * `bytes` (else the residual program holds it); pointers live in `ptrs` at
+ * their offset (their bytes are known but meaningless). `dirty[i]` marks
+ * static bytes the residual copy does not have yet.
+ */
+export interface MemObject {
+  id: number;
+  kind: ObjectKind;
+  name: string;
+  size: number;
+  bytes: Uint8Array;
+  known: Uint8Array;
+  dirty: Uint8Array;
+  ptrs: Map<number, PointerValue>;
+  /** The global this object is, for kind "global". */
+  sym?: Symbol;
+  /** Absolute base address, for kind "device". */
+  base?: number;
+  /** Writes update only the static view (the specialized code owns it); else they are also residual stores. */
+  owned: boolean;
+  /** Dynamic code may reach it: it is fully dynamic for good. */
+  escaped: boolean;
+  /** Copy-on-write: shared between states until written. */
+  shared: boolean;
+}
+
+/** The objects of one specialization state; cloned (copy-on-write) at dynamic branches. */
+export class MemoryStore {
+  constructor(
+    readonly objects: Map<number, MemObject>,
+    readonly device: DeviceMemory,
+  ) {}
+
+  static empty(device: DeviceMemory): MemoryStore {
+    return new MemoryStore(new Map(), device);
+  }
+
+  fork(): MemoryStore {
+    for (const o of this.objects.values()) o.shared = true;
+    return new MemoryStore(new Map(this.objects), this.device);
+  }
+
+  get(id: number): MemObject {
+    const o = this.objects.get(id);
+    if (!o) throw new BespokeError("SPECIALIZER_BUG", `static object ${id} is not in the state`);
+    return o;
+  }
+
+  /** The object for writing: a private copy when it is shared with another state. */
+  mutable(id: number): MemObject {
+    const o = this.get(id);
+    if (!o.shared) return o;
+    const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
+    this.objects.set(id, copy);
+    return copy;
+  }
+
+  add(o: MemObject): void {
+    this.objects.set(o.id, o);
+  }
+
+  /** The device object covering an absolute address (created on first use), or an error naming the address. */
+  deviceObject(address: number, nextId: () => number, what: string): MemObject {
+    for (const o of this.objects.values()) {
+      if (o.kind === "device" && o.base! <= address && address < o.base! + o.size) return o;
+    }
+    const region = this.device.regionOf(address);
+    if (!region) {
+      throw new BespokeError("POINTER_OUTSIDE_MEMORY", `${what}: static pointer 0x${address.toString(16)} is outside the device memory provided by the context`);
+    }
+    const bytes = this.device.read(region.base, region.size)!;
+    const o: MemObject = {
+      id: nextId(),
+      kind: "device",
+      name: `dev_${region.base.toString(16)}`,
+      size: region.size,
+      bytes,
+      known: new Uint8Array(region.size).fill(1),
+      dirty: new Uint8Array(region.size),
+      ptrs: new Map(),
+      base: region.base,
+      owned: false,
+      escaped: false,
+      shared: false,
+    };
+    this.add(o);
+    return o;
+  }
+}
+
+/** A fresh object whose bytes are all static zero and clean. */
+export function newObject(id: number, kind: ObjectKind, name: string, size: number, owned: boolean): MemObject {
+  return {
+    id,
+    kind,
+    name,
+    size,
+    bytes: new Uint8Array(size),
+    known: new Uint8Array(size).fill(1),
+    dirty: new Uint8Array(size),
+    ptrs: new Map(),
+    owned,
+    escaped: false,
+    shared: false,
+  };
+}
+
+/** Little-endian integer of `size` bytes. */
+export function readInt(bytes: Uint8Array, off: number, size: number): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[off + i]!);
+  return v;
+}
+
+export function writeInt(bytes: Uint8Array, off: number, size: number, value: bigint): void {
+  let v = BigInt.asUintN(size * 8, value);
+  for (let i = 0; i < size; i++) {
+    bytes[off + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+export function readFloat(bytes: Uint8Array, off: number, size: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + off, size);
+  return size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+}
+
+export function writeFloat(bytes: Uint8Array, off: number, size: number, value: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + off, size);
+  if (size === 4) view.setFloat32(0, value, true);
+  else view.setFloat64(0, value, true);
+}

@@ -1,0 +1,404 @@
+// The specializer end to end: program + scenario + context -> residual C and
+// a report. Checks the scenario against the program (unknown names, static
+// values of the wrong type, pointers outside the memory provided) first.
+import { Abi } from "../c/abi.ts";
+import { type Declaration, NodeKind, type Program, type Symbol, SymbolKind } from "../c/ast.ts";
+import { type CType, TypeKind, findField, isScalar } from "../c/types.ts";
+import type { Target } from "../compiler/targets.ts";
+import { BespokeError } from "../errors.ts";
+import type { Block, IrFunction } from "./ir.ts";
+import { lowerGlobalInit, lowerProgram } from "./lower.ts";
+import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
+import { CPrinter, type ResidualGlobal, printUnit, simplify } from "./residualize.ts";
+import { type BindingSpec, type Context, type Scenario, type StaticValue, emptyContext } from "./scenario.ts";
+import { ObjectTable, type ResidualFunction, Specializer, type SpecializeStats, type Value } from "./specialize.ts";
+
+export interface SpecializeInput {
+  program: Program;
+  target: Target;
+  scenario: Scenario;
+  context?: Context;
+  /** Device memory behind static pointers given by address; the context's regions when absent. */
+  device?: DeviceMemory;
+}
+
+export interface SpecializeReport {
+  entry: string;
+  residualName: string;
+  analysisMs: number;
+  specializationMs: number;
+  residualBytes: number;
+  functions: { specialized: string[]; generic: string[]; unlowered: { name: string; reason: string }[] };
+  stats: SpecializeStats;
+  guards: Scenario["guards"];
+}
+
+export interface SpecializeResult {
+  code: string;
+  report: SpecializeReport;
+}
+
+const now = (): number => performance.now();
+
+function fail(path: string, message: string): never {
+  throw new BespokeError("BAD_SCENARIO", `${path}: ${message}`);
+}
+
+export function specializeProgram(input: SpecializeInput): SpecializeResult {
+  const t0 = now();
+  const { program, scenario } = input;
+  const context = input.context ?? emptyContext();
+  const abi = new Abi(input.target);
+  const ir = lowerProgram(program, abi);
+  const t1 = now();
+
+  const entry = ir.functions.get(scenario.entry);
+  if (!entry) {
+    const un = ir.unlowered.get(scenario.entry);
+    if (un) throw new BespokeError("UNSUPPORTED", `${un.pos.file}:${un.pos.line}: cannot specialize ${un.name}: ${un.reason}`, un.pos);
+    const names = [...ir.functions.keys()].slice(0, 12).join(", ");
+    fail("scenario.entry", `no function named '${scenario.entry}' is defined in the program (defined: ${names})`);
+  }
+  const paramNames = entry.def.params.map((p) => p.name);
+  for (const name of Object.keys(scenario.params)) {
+    if (!paramNames.includes(name)) fail(`scenario.params.${name}`, `function ${entry.name} has no parameter '${name}' (it has: ${paramNames.join(", ")})`);
+  }
+  for (const name of Object.keys(context.params)) {
+    if (!paramNames.includes(name)) fail(`context.params.${name}`, `function ${entry.name} has no parameter '${name}'`);
+  }
+
+  // every global object of the program, with its initial contents
+  const objects = new ObjectTable();
+  const device = input.device ?? new ImageMemory(context.memory);
+  const globals = collectGlobals(program);
+  const globalIds = new Map<Symbol, number>();
+  for (const g of globals.values()) {
+    const id = objects.fresh();
+    globalIds.set(g.sym, id);
+    objects.types.set(id, g.sym.type);
+    objects.names.add(g.sym.name);
+  }
+  for (const f of ir.functions.keys()) objects.names.add(f);
+  const initial = initialImages(abi, globals, globalIds, objects, device);
+
+  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits };
+  const sp = new Specializer(view, objects, globalIds);
+
+  // binding times of globals
+  for (const name of Object.keys(scenario.globals)) {
+    if (name !== "*" && !globals.has(name)) fail(`scenario.globals.${name}`, `no global variable named '${name}'`);
+  }
+  for (const name of Object.keys(context.globals)) {
+    if (!globals.has(name)) fail(`context.globals.${name}`, `no global variable named '${name}'`);
+  }
+  for (const name of scenario.owned) if (name !== "*" && !globals.has(name)) fail("scenario.owned", `no global variable named '${name}'`);
+  const store = MemoryStore.empty(device);
+  for (const g of globals.values()) {
+    const id = globalIds.get(g.sym)!;
+    const o = cloneObject(initial.get(id)!);
+    const spec = scenario.globals[g.sym.name] ?? scenario.globals["*"] ?? "D";
+    o.owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
+    if (spec === "D" || (g.sym.type.quals & 2) !== 0) {
+      o.escaped = true;
+      o.known.fill(0);
+      o.ptrs.clear();
+    } else {
+      applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
+      const value = context.globals[g.sym.name];
+      if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
+    }
+    store.add(o);
+  }
+  // what dynamic globals point to, dynamic code can reach
+  for (const o of store.objects.values()) {
+    if (!o.escaped) continue;
+    for (const p of initial.get(o.id)!.ptrs.values()) {
+      if (p.k === "ptr" && p.obj >= 0) {
+        const target = store.objects.get(p.obj);
+        if (target && !target.escaped) {
+          target.escaped = true;
+          target.known.fill(0);
+          target.ptrs.clear();
+        }
+      }
+    }
+  }
+
+  // static parameters
+  const values: (Value | undefined)[] = entry.def.params.map((p, i) => {
+    const spec = scenario.params[p.name] ?? "D";
+    const bt = typeof spec === "string" ? spec : "value" in spec ? spec.value : "S";
+    if (bt === "D") return undefined;
+    const v = context.params[p.name];
+    if (v === undefined) fail(`context.params.${p.name}`, `parameter '${p.name}' is static in the scenario but the context gives no value for it`);
+    const slot = entry.params[i]!;
+    if (slot.k !== "var") fail(`scenario.params.${p.name}`, "only scalar parameters whose address is not taken can be static");
+    return staticScalar(abi, objects, store, p.type, v, `context.params.${p.name}`, typeof spec === "object" && "pointee" in spec && spec.pointee ? spec.pointee : "S");
+  });
+
+  const residualName = scenario.residualName ?? scenario.entry;
+  const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
+  const genericDone = new Set<string>();
+  const unit = { functions, globals: [] as ResidualGlobal[], fileObjects: [] as { decl: import("./ir.ts").LocalObject; init: MemObject }[], externs: [] as Symbol[] };
+  const fileDone = new Set<number>();
+  const globalDone = new Set<Symbol>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const name of [...sp.genericNeeded]) {
+      if (genericDone.has(name)) continue;
+      genericDone.add(name);
+      changed = true;
+      if (name === residualName) fail("scenario.residualName", `the residual code also calls the generic ${name}: give the specialized function another name`);
+      const fn = ir.functions.get(name);
+      if (!fn) {
+        const un = ir.unlowered.get(name)!;
+        throw new BespokeError("UNSUPPORTED", `the residual code calls ${name}, which cannot be lowered (${un.reason})`, un.pos);
+      }
+      functions.push(sp.specializeFunction(fn, name, fn.params.map(() => undefined), dynamicStore(initial, device), true));
+    }
+    for (const sym of [...sp.globalsUsed]) {
+      if (globalDone.has(sym)) continue;
+      globalDone.add(sym);
+      changed = true;
+      const g = globals.get(sym.name);
+      const defined = g?.defined ?? false;
+      const init = defined ? initial.get(globalIds.get(sym)!)! : null;
+      if (init) for (const p of init.ptrs.values()) notePointer(p);
+      unit.globals.push({ sym, name: sym.name, type: sym.type, init, static: sym.storage === "static" || !g?.sym.global });
+    }
+    for (const id of objects.fileScope) {
+      if (fileDone.has(id)) continue;
+      fileDone.add(id);
+      changed = true;
+      const init = initial.get(id) ?? objects.initials.get(id);
+      if (!init) throw new BespokeError("SPECIALIZER_BUG", `no initial contents for file-scope object ${id}`);
+      for (const p of init.ptrs.values()) notePointer(p);
+      unit.fileObjects.push({ decl: objects.residual.get(id)!, init });
+    }
+  }
+  function notePointer(p: PointerValue): void {
+    if (p.k === "fn") {
+      sp.functionsUsed.add(p.sym);
+      if (ir.functions.has(p.sym.name)) sp.genericNeeded.add(p.sym.name);
+    } else if (p.obj >= 0) {
+      const o = initial.get(p.obj) ?? objects.initials.get(p.obj);
+      if (o?.kind === "global") sp.globalsUsed.add(o.sym!);
+    }
+  }
+  const printed = new Set(functions.map((f) => f.name));
+  unit.externs = [...sp.functionsUsed].filter((s) => !printed.has(s.name));
+  for (const f of functions) simplify(f);
+  const t2 = now();
+
+  const ptrInit = (p: PointerValue, t: CType): string => {
+    const pr = `(${typeText(t)})`;
+    if (p.k === "fn") return p.sym.name;
+    if (p.obj < 0) return `(${pr}0x${p.off.toString(16)}ull)`;
+    const o = initial.get(p.obj);
+    const name = o?.kind === "global" ? o.sym!.name : objects.residual.get(p.obj)?.name;
+    if (!name) throw new BespokeError("SPECIALIZER_BUG", `initializer points to undeclared object ${p.obj}`);
+    return `(${pr}((char *)&${name} + ${p.off}))`;
+  };
+  const typeText = (t: CType): string => new CPrinter(abi).declare(t, "");
+  const code = printUnit(unit, abi, ptrInit);
+  return {
+    code,
+    report: {
+      entry: scenario.entry,
+      residualName,
+      analysisMs: t1 - t0,
+      specializationMs: t2 - t1,
+      residualBytes: code.length,
+      functions: {
+        specialized: [residualName],
+        generic: [...genericDone],
+        unlowered: [...ir.unlowered.values()].map((u) => ({ name: u.name, reason: u.reason })),
+      },
+      stats: sp.stats,
+      guards: scenario.guards,
+    },
+  };
+}
+
+
+interface GlobalInfo {
+  sym: Symbol;
+  init: import("../c/ast.ts").Expr | null;
+  defined: boolean;
+  pos: import("../errors.ts").SourcePosition;
+}
+
+/** Global objects (and static locals) by name, with their initializers. */
+function collectGlobals(program: Program): Map<string, GlobalInfo> {
+  const out = new Map<string, GlobalInfo>();
+  const add = (d: Declaration, local: boolean): void => {
+    if (d.storage === "typedef") return;
+    for (const dc of d.declarators) {
+      if (dc.sym.kind !== SymbolKind.Object) continue;
+      if (local && d.storage !== "static") continue;
+      const prev = out.get(dc.sym.name);
+      const defined = d.storage !== "extern" || dc.init !== null;
+      if (prev && (prev.init || !defined)) {
+        if (defined) prev.defined = true;
+        continue;
+      }
+      out.set(dc.sym.name, { sym: dc.sym, init: dc.init, defined: defined || (prev?.defined ?? false), pos: dc.pos });
+    }
+  };
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    const n = node as { kind?: NodeKind };
+    if (n.kind === NodeKind.Declaration) add(node as Declaration, true);
+    for (const [k, v] of Object.entries(node)) if (k !== "type" && k !== "sym" && k !== "pos" && v && typeof v === "object") walk(v);
+  };
+  for (const d of program.decls) {
+    if (d.kind === NodeKind.Declaration) add(d, false);
+    else if (d.kind === NodeKind.FunctionDef) walk(d.body);
+  }
+  for (const [name, g] of out) if (g.sym.type.kind === TypeKind.Function) out.delete(name);
+  return out;
+}
+
+/** Run every global initializer statically, in one store where every global is a static object. */
+function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symbol, number>, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
+  const store = MemoryStore.empty(device);
+  const stmts: IrFunction["blocks"][number]["stmts"] = [];
+  for (const g of globals.values()) {
+    const size = abi.sizeOf(g.sym.type);
+    const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, size), true);
+    o.sym = g.sym;
+    store.add(o);
+    if (!g.defined) continue;
+    if (size < 0) throw new BespokeError("UNSUPPORTED", `global ${g.sym.name} has an incomplete type`, g.pos);
+    const init = lowerGlobalInit(abi, g.sym, g.init, g.pos);
+    if (!init) throw new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated`, g.pos);
+    stmts.push(...init.stmts);
+  }
+  const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
+  const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals: [], blocks: [block], entry: 0, def: null as never } as IrFunction;
+  const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 } }, objects, ids);
+  const rf = sp.specializeFunction(fake, "__init", [], store, false);
+  if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
+  const out = new Map<number, MemObject>();
+  for (const o of store.objects.values()) {
+    o.dirty.fill(0);
+    o.shared = true;
+    out.set(o.id, o);
+  }
+  return out;
+}
+
+/** A store for generic code: every global is dynamic. */
+function dynamicStore(initial: Map<number, MemObject>, device: DeviceMemory): MemoryStore {
+  const store = MemoryStore.empty(device);
+  for (const o of initial.values()) {
+    if (o.kind !== "global") continue;
+    const c = cloneObject(o);
+    c.escaped = true;
+    c.known.fill(0);
+    c.ptrs.clear();
+    store.add(c);
+  }
+  return store;
+}
+
+function cloneObject(o: MemObject): MemObject {
+  return { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
+}
+
+/** Mark dynamic the fields a `{ fields }` spec declares dynamic. */
+function applyFieldSpec(abi: Abi, o: MemObject, type: CType, spec: BindingSpec, off: number, path: string): void {
+  if (typeof spec === "string") {
+    if (spec === "D") for (let i = off; i < Math.min(o.size, off + abi.sizeOf(type)); i++) o.known[i] = 0;
+    return;
+  }
+  if ("value" in spec) return;
+  if (type.kind !== TypeKind.Record) fail(path, "field binding times given for a value that is not a struct or union");
+  for (const [name, fspec] of Object.entries(spec.fields)) {
+    const fpath = findField(type.def, name);
+    if (!fpath) fail(`${path}.fields.${name}`, `${type.def.union ? "union" : "struct"} ${type.def.tag ?? "(anonymous)"} has no field '${name}'`);
+    const f = fpath[fpath.length - 1]!;
+    const foff = off + fpath.reduce((a, x) => a + x.offset, 0);
+    applyFieldSpec(abi, o, f.type, fspec, foff, `${path}.fields.${name}`);
+  }
+}
+
+/** A static scalar parameter value from the context, checked against the parameter's type. */
+function staticScalar(abi: Abi, objects: ObjectTable, store: MemoryStore, type: CType, v: StaticValue, path: string, pointee: BindingSpec): Value {
+  if (type.kind === TypeKind.Int || type.kind === TypeKind.Enum || type.kind === TypeKind.Bool) {
+    if (typeof v === "boolean") return { k: "int", v: v ? 1n : 0n };
+    if (typeof v !== "number" || !Number.isInteger(v)) fail(path, `expected an integer for a parameter of integer type, got ${JSON.stringify(v)}`);
+    return { k: "int", v: BigInt(v) };
+  }
+  if (type.kind === TypeKind.Float) {
+    if (typeof v !== "number") fail(path, `expected a number, got ${JSON.stringify(v)}`);
+    return { k: "float", v };
+  }
+  if (type.kind === TypeKind.Pointer) {
+    if (v === null) return { k: "ptr", obj: -1, off: 0 };
+    if (typeof v === "object" && !Array.isArray(v) && "address" in v) {
+      const raw = (v as { address: string | number }).address;
+      const a = typeof raw === "string" ? Number(raw) : raw;
+      store.deviceObject(a, () => objects.fresh(), path);
+      return { k: "ptr", obj: -1, off: a };
+    }
+    const elem = type.to;
+    const esize = abi.sizeOf(elem);
+    if (esize <= 0) fail(path, "cannot build static data for a pointer to an incomplete type");
+    let items: StaticValue[];
+    if (typeof v === "string" || (typeof v === "object" && !Array.isArray(v) && "string" in v && Object.keys(v).length === 1)) {
+      const text = typeof v === "string" ? v : (v as { string: string }).string;
+      if (!(elem.kind === TypeKind.Int && elem.rank === "char")) fail(path, "a string is only a valid value for a char pointer");
+      items = [...Buffer.from(text, "utf8")].map((b) => b).concat([0]);
+    } else if (Array.isArray(v)) items = v;
+    else if (typeof v === "object") items = [v];
+    else fail(path, `expected a pointer value (string, array, object, null or { address }), got ${JSON.stringify(v)}`);
+    const id = objects.fresh();
+    const arrayType: CType = { kind: TypeKind.Array, of: elem, length: items.length, quals: 0 };
+    objects.types.set(id, arrayType);
+    const o = newObject(id, "context", "ctx", items.length * esize, false);
+    items.forEach((item, i) => encodeStatic(abi, objects, store, o, i * esize, elem, item, `${path}[${i}]`));
+    o.dirty.fill(1);
+    if (pointee === "D") o.known.fill(0);
+    const snapshot = cloneObject(o);
+    snapshot.dirty.fill(0);
+    objects.initials.set(id, snapshot);
+    o.dirty.fill(0);
+    store.add(o);
+    return { k: "ptr", obj: id, off: 0 };
+  }
+  return fail(path, "only integer, floating and pointer parameters can be static");
+}
+
+/** Encode a context value into a static object at `off`, checking it fits `type`. */
+function encodeStatic(abi: Abi, objects: ObjectTable, store: MemoryStore, o: MemObject, off: number, type: CType, v: StaticValue, path: string): void {
+  const size = abi.sizeOf(type);
+  if (type.kind === TypeKind.Record) {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, `expected an object with the fields of ${type.def.tag ?? "the struct"}, got ${JSON.stringify(v)}`);
+    for (const [name, fv] of Object.entries(v)) {
+      const fpath = findField(type.def, name);
+      if (!fpath) fail(`${path}.${name}`, `${type.def.union ? "union" : "struct"} ${type.def.tag ?? "(anonymous)"} has no field '${name}'`);
+      const f = fpath[fpath.length - 1]!;
+      encodeStatic(abi, objects, store, o, off + fpath.reduce((a, x) => a + x.offset, 0), f.type, fv as StaticValue, `${path}.${name}`);
+    }
+    return;
+  }
+  if (type.kind === TypeKind.Array) {
+    if (!Array.isArray(v)) fail(path, `expected an array, got ${JSON.stringify(v)}`);
+    const es = abi.sizeOf(type.of);
+    if (type.length !== null && v.length > type.length) fail(path, `${v.length} elements for an array of ${type.length}`);
+    v.forEach((item, i) => encodeStatic(abi, objects, store, o, off + i * es, type.of, item, `${path}[${i}]`));
+    return;
+  }
+  if (!isScalar(type)) fail(path, "unsupported static value type");
+  const val = staticScalar(abi, objects, store, type, v, path, "S");
+  if (val.k === "int") writeInt(o.bytes, off, size, val.v);
+  else if (val.k === "float") writeFloat(o.bytes, off, size, val.v);
+  else if (val.k === "ptr" && val.obj < 0) writeInt(o.bytes, off, size, BigInt(val.off));
+  else o.ptrs.set(off, val);
+  for (let i = 0; i < size; i++) o.known[off + i] = 1;
+}

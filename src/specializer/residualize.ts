@@ -1,0 +1,649 @@
+// Residual program -> C: simplification of the residual CFGs (jump
+// threading, copy propagation of single-use temporaries, dead stores,
+// unused locals and labels), then one self-contained translation unit with
+// only the types and declarations it uses.
+import type { Abi } from "../c/abi.ts";
+import type { Symbol } from "../c/ast.ts";
+import { type CType, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
+import type { Block, Expr, LocalObject, Stmt, Var } from "./ir.ts";
+import type { MemObject } from "./memory.ts";
+import { type ResidualFunction, successors, visitVars } from "./specialize.ts";
+
+/** A global the residual program defines, with its initial contents (null: extern). */
+export interface ResidualGlobal {
+  sym: Symbol;
+  name: string;
+  type: CType;
+  init: MemObject | null;
+  static: boolean;
+}
+
+export interface ResidualUnit {
+  functions: ResidualFunction[];
+  globals: ResidualGlobal[];
+  /** File-scope objects the specializer created (context data, string literals). */
+  fileObjects: { decl: LocalObject; init: MemObject }[];
+  /** Functions only declared (external, or defined elsewhere). */
+  externs: Symbol[];
+}
+
+// ---------------------------------------------------------------- simplification
+
+/** Thread jumps, merge straight-line blocks, propagate single-use temporaries, drop unused variables. */
+export function simplify(f: ResidualFunction): void {
+  threadJumps(f);
+  mergeBlocks(f);
+  propagateCopies(f);
+  removeDeadSets(f);
+  const used = new Set<Var>();
+  const objs = new Set<LocalObject>();
+  const visit = (e: Expr): void => {
+    visitVars(e, (v) => used.add(v));
+    visitLocals(e, (o) => objs.add(o));
+  };
+  for (const b of reachable(f)) {
+    for (const s of b.stmts) forEachExpr(s, visit, (v) => used.add(v));
+    termExprs(b.term).forEach(visit);
+  }
+  f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
+  f.locals = f.locals.filter((o) => objs.has(o));
+}
+
+function reachable(f: ResidualFunction): Block[] {
+  const seen = new Set<number>();
+  const order: Block[] = [];
+  const stack = [f.entry];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const b = f.blocks[id]!;
+    order.push(b);
+    for (const s of successors(b.term).reverse()) stack.push(s);
+  }
+  return order;
+}
+
+function threadJumps(f: ResidualFunction): void {
+  const final = (id: number): number => {
+    const seen = new Set<number>();
+    let cur = id;
+    for (;;) {
+      const b = f.blocks[cur]!;
+      if (b.stmts.length > 0 || b.term.k !== "goto" || seen.has(cur)) return cur;
+      seen.add(cur);
+      cur = b.term.target;
+    }
+  };
+  for (const b of f.blocks) {
+    const t = b.term;
+    if (t.k === "goto") t.target = final(t.target);
+    else if (t.k === "if") {
+      t.then = final(t.then);
+      t.else = final(t.else);
+    } else if (t.k === "switch") {
+      t.default = final(t.default);
+      for (const c of t.cases) c.target = final(c.target);
+    }
+  }
+  f.entry = final(f.entry);
+}
+
+function mergeBlocks(f: ResidualFunction): void {
+  for (;;) {
+    const blocks = reachable(f);
+    const preds = new Map<number, number>();
+    for (const b of blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
+    let merged = false;
+    for (const b of blocks) {
+      if (b.term.k !== "goto") continue;
+      const t = b.term.target;
+      if (t === b.id || t === f.entry || preds.get(t) !== 1) continue;
+      const next = f.blocks[t]!;
+      b.stmts.push(...next.stmts);
+      b.term = next.term;
+      next.stmts = [];
+      next.term = { k: "goto", target: next.id };
+      merged = true;
+      break;
+    }
+    if (!merged) return;
+  }
+}
+
+/** Count reads of each variable over the whole function. */
+function useCounts(f: ResidualFunction): Map<Var, number> {
+  const uses = new Map<Var, number>();
+  const count = (e: Expr): void => visitVars(e, (v) => uses.set(v, (uses.get(v) ?? 0) + 1));
+  for (const b of reachable(f)) {
+    for (const s of b.stmts) forEachExpr(s, count, () => undefined);
+    termExprs(b.term).forEach(count);
+  }
+  return uses;
+}
+
+/**
+ * Substitute `t = e` into the single later use of `t` in the same block when
+ * nothing in between can change what `e` reads (no store or call when `e`
+ * reads memory; no assignment to a variable `e` reads).
+ */
+function propagateCopies(f: ResidualFunction): void {
+  const uses = useCounts(f);
+  const assigned = new Map<Var, number>();
+  for (const b of reachable(f)) for (const s of b.stmts) if ((s.k === "set" || (s.k === "call" && s.dst)) && (s.k === "set" ? s.dst : s.dst)) {
+    const d = s.k === "set" ? s.dst : s.dst!;
+    assigned.set(d, (assigned.get(d) ?? 0) + 1);
+  }
+  for (const b of reachable(f)) {
+    for (let i = 0; i < b.stmts.length; i++) {
+      const s = b.stmts[i]!;
+      if (s.k !== "set" || uses.get(s.dst) !== 1 || assigned.get(s.dst) !== 1 || f.params.includes(s.dst)) continue;
+      const readsMem = readsMemory(s.value);
+      const reads = new Set<Var>();
+      visitVars(s.value, (v) => reads.add(v));
+      let j = i + 1;
+      let done = false;
+      for (; j <= b.stmts.length && !done; j++) {
+        const replaced = j < b.stmts.length ? substituteStmt(b.stmts[j]!, s.dst, s.value) : substituteTerm(b, s.dst, s.value);
+        if (replaced) {
+          b.stmts.splice(i, 1);
+          i--;
+          done = true;
+          break;
+        }
+        if (j === b.stmts.length) break;
+        const n = b.stmts[j]!;
+        if (readsMem && n.k !== "set") break;
+        if ((n.k === "set" && reads.has(n.dst)) || (n.k === "call" && n.dst && reads.has(n.dst))) break;
+        if (n.k === "call" && readsMem) break;
+      }
+    }
+  }
+}
+
+function readsMemory(e: Expr): boolean {
+  switch (e.k) {
+    case "load":
+    case "bitload":
+      return true;
+    case "field":
+      return readsMemory(e.addr);
+    case "ptradd":
+      return readsMemory(e.ptr) || readsMemory(e.index);
+    case "ptrdiff":
+    case "binary":
+      return readsMemory(e.left) || readsMemory(e.right);
+    case "unary":
+    case "cast":
+      return readsMemory(e.arg);
+    default:
+      return false;
+  }
+}
+
+function replaceIn(e: Expr, v: Var, by: Expr, hit: { n: number }): Expr {
+  switch (e.k) {
+    case "var":
+      if (e.v === v) {
+        hit.n++;
+        return by;
+      }
+      return e;
+    case "load":
+    case "field":
+    case "bitload":
+      return { ...e, addr: replaceIn(e.addr, v, by, hit) } as Expr;
+    case "ptradd":
+      return { ...e, ptr: replaceIn(e.ptr, v, by, hit), index: replaceIn(e.index, v, by, hit) };
+    case "ptrdiff":
+    case "binary":
+      return { ...e, left: replaceIn(e.left, v, by, hit), right: replaceIn(e.right, v, by, hit) } as Expr;
+    case "unary":
+    case "cast":
+      return { ...e, arg: replaceIn(e.arg, v, by, hit) } as Expr;
+    default:
+      return e;
+  }
+}
+
+/** Replace the use of `v` in `s` by `by`; true when `s` used it. Calls evaluate arguments before the call, so substitution there is safe too. */
+function substituteStmt(s: Stmt, v: Var, by: Expr): boolean {
+  const hit = { n: 0 };
+  switch (s.k) {
+    case "set":
+      s.value = replaceIn(s.value, v, by, hit);
+      break;
+    case "store":
+    case "bitstore":
+      s.addr = replaceIn(s.addr, v, by, hit);
+      s.value = replaceIn(s.value, v, by, hit);
+      break;
+    case "copy":
+      s.dst = replaceIn(s.dst, v, by, hit);
+      s.src = replaceIn(s.src, v, by, hit);
+      break;
+    case "zero":
+      s.addr = replaceIn(s.addr, v, by, hit);
+      break;
+    case "call":
+      s.callee = replaceIn(s.callee, v, by, hit);
+      s.args = s.args.map((a) => replaceIn(a, v, by, hit));
+      if (s.dstAddr) s.dstAddr = replaceIn(s.dstAddr, v, by, hit);
+      break;
+  }
+  return hit.n > 0;
+}
+
+function substituteTerm(b: Block, v: Var, by: Expr): boolean {
+  const hit = { n: 0 };
+  const t = b.term;
+  if (t.k === "if") t.cond = replaceIn(t.cond, v, by, hit);
+  else if (t.k === "switch") t.value = replaceIn(t.value, v, by, hit);
+  else if (t.k === "return" && t.value) t.value = replaceIn(t.value, v, by, hit);
+  return hit.n > 0;
+}
+
+/** Drop assignments to registers nobody reads (their expressions have no side effects). */
+function removeDeadSets(f: ResidualFunction): void {
+  for (;;) {
+    const uses = useCounts(f);
+    let removed = false;
+    for (const b of reachable(f)) {
+      const before = b.stmts.length;
+      b.stmts = b.stmts.filter((s) => !(s.k === "set" && !uses.get(s.dst) && !f.params.includes(s.dst)));
+      if (b.stmts.length !== before) removed = true;
+    }
+    if (!removed) return;
+  }
+}
+
+function forEachExpr(s: Stmt, f: (e: Expr) => void, def: (v: Var) => void): void {
+  switch (s.k) {
+    case "set":
+      f(s.value);
+      def(s.dst);
+      return;
+    case "store":
+    case "bitstore":
+      f(s.addr);
+      f(s.value);
+      return;
+    case "copy":
+      f(s.dst);
+      f(s.src);
+      return;
+    case "zero":
+      f(s.addr);
+      return;
+    case "call":
+      f(s.callee);
+      s.args.forEach(f);
+      if (s.dstAddr) f(s.dstAddr);
+      if (s.dst) def(s.dst);
+      return;
+  }
+}
+
+function termExprs(t: Block["term"]): Expr[] {
+  if (t.k === "if") return [t.cond];
+  if (t.k === "switch") return [t.value];
+  if (t.k === "return" && t.value) return [t.value];
+  return [];
+}
+
+function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
+  switch (e.k) {
+    case "local":
+      f(e.obj);
+      return;
+    case "load":
+    case "field":
+    case "bitload":
+      visitLocals(e.addr, f);
+      return;
+    case "ptradd":
+      visitLocals(e.ptr, f);
+      visitLocals(e.index, f);
+      return;
+    case "ptrdiff":
+    case "binary":
+      visitLocals(e.left, f);
+      visitLocals(e.right, f);
+      return;
+    case "unary":
+    case "cast":
+      visitLocals(e.arg, f);
+      return;
+    default:
+      return;
+  }
+}
+
+// ---------------------------------------------------------------- printing
+
+export class CPrinter {
+  private records = new Map<RecordDef, string>();
+  private recordOrder: RecordDef[] = [];
+  private needCopy = false;
+  private needZero = false;
+
+  constructor(private abi: Abi) {}
+
+  /** `type` declaring `name` (C declarator syntax). */
+  declare(type: CType, name: string): string {
+    return this.decl(type, name, false);
+  }
+
+  private decl(t: CType, inner: string, afterPointer: boolean): string {
+    const q = (t.quals & 1 ? "const " : "") + (t.quals & 2 ? "volatile " : "");
+    switch (t.kind) {
+      case TypeKind.Pointer:
+        return this.decl(t.to, `*${q ? ` ${q}` : ""}${inner}`, true);
+      case TypeKind.Array: {
+        const s = afterPointer ? `(${inner})` : inner;
+        return this.decl(t.of, `${s}[${t.length ?? ""}]`, false);
+      }
+      case TypeKind.Function: {
+        const s = afterPointer ? `(${inner})` : inner;
+        const params = t.params.map((p) => this.decl(p.type, "", false).trim());
+        if (t.variadic) params.push("...");
+        const list = t.prototyped ? (params.length ? params.join(", ") : "void") : "";
+        return this.decl(t.ret, `${s}(${list})`, false);
+      }
+      default:
+        return `${q}${this.baseName(t)}${inner ? ` ${inner}` : ""}`;
+    }
+  }
+
+  private baseName(t: CType): string {
+    switch (t.kind) {
+      case TypeKind.Void:
+        return "void";
+      case TypeKind.Bool:
+        return "_Bool";
+      case TypeKind.Int: {
+        const names = { char: "char", short: "short", int: "int", long: "long", llong: "long long", int128: "__int128" };
+        const sign = t.rank === "char" ? (t.plainChar ? "" : t.signed ? "signed " : "unsigned ") : t.signed ? "" : "unsigned ";
+        return sign + names[t.rank];
+      }
+      case TypeKind.Float:
+        return t.rank === "ldouble" ? "long double" : t.rank;
+      case TypeKind.Enum:
+        return this.baseName(t.def.underlying);
+      case TypeKind.Record:
+        return this.recordName(t.def);
+      default:
+        return "int";
+    }
+  }
+
+  private recordName(def: RecordDef): string {
+    let name = this.records.get(def);
+    if (!name) {
+      name = `${def.union ? "union" : "struct"} ${def.tag ? `${def.tag}_${def.id}` : `anon_${def.id}`}`;
+      this.records.set(def, name);
+      this.recordOrder.push(def);
+      for (const f of def.fields ?? []) this.touch(f.type);
+    }
+    return name;
+  }
+
+  private touch(t: CType): void {
+    if (t.kind === TypeKind.Pointer) this.touch(t.to);
+    else if (t.kind === TypeKind.Array) this.touch(t.of);
+    else if (t.kind === TypeKind.Function) {
+      this.touch(t.ret);
+      t.params.forEach((p) => this.touch(p.type));
+    } else if (t.kind === TypeKind.Record) this.recordName(t.def);
+  }
+
+  /** Record definitions in an order where by-value members come first. */
+  recordDefinitions(): string {
+    const done = new Set<RecordDef>();
+    const out: string[] = [];
+    for (const def of this.recordOrder) out.push(`${this.recordName(def)};`);
+    const emit = (def: RecordDef): void => {
+      if (done.has(def)) return;
+      done.add(def);
+      for (const f of def.fields ?? []) for (const r of valueRecords(f.type)) emit(r);
+      if (!def.fields) return;
+      const body = def.fields.map((f) => `    ${this.field(f.type, f.name, f.bitWidth, f.anonymous)};`).join("\n");
+      const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
+      const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
+      out.push(def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text);
+    };
+    for (let i = 0; i < this.recordOrder.length; i++) emit(this.recordOrder[i]!);
+    return out.join("\n");
+  }
+
+  private field(type: CType, name: string | null, bits: number | null, anonymous: boolean): string {
+    if (anonymous && type.kind === TypeKind.Record) {
+      const def = type.def;
+      const body = (def.fields ?? []).map((f) => `${this.field(f.type, f.name, f.bitWidth, f.anonymous)};`).join(" ");
+      return `${def.union ? "union" : "struct"} { ${body} }`;
+    }
+    const d = this.declare(type, name ?? "");
+    return bits !== null ? `${d} : ${bits}` : d;
+  }
+
+  // ---- expressions
+
+  expr(e: Expr): string {
+    switch (e.k) {
+      case "int":
+        return this.intLiteral(e.value, e.type);
+      case "float":
+        return this.floatLiteral(e.value, e.type);
+      case "var":
+        return e.v.name;
+      case "global":
+        return e.sym.type.kind === TypeKind.Function ? e.sym.name : `(&${e.sym.name})`;
+      case "local":
+        return `(&${e.obj.name})`;
+      case "string":
+        return `((${this.declare(e.type, "")})${cString(e.bytes)})`;
+      case "load":
+        return `(*(${this.declare(e.type, "*")})(${this.expr(e.addr)}))`;
+      case "bitload":
+        return `((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name}`;
+      case "field":
+        return `((${this.declare(e.type, "")})&((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name})`;
+      case "ptradd": {
+        const idx = e.scale === 1 ? `(long)(${this.expr(e.index)})` : `(long)(${this.expr(e.index)}) * ${e.scale}`;
+        return `((${this.declare(e.type, "")})((char *)(${this.expr(e.ptr)}) + ${idx}))`;
+      }
+      case "ptrdiff":
+        return `((${this.declare(e.type, "")})(((char *)(${this.expr(e.left)}) - (char *)(${this.expr(e.right)})) / ${e.scale}))`;
+      case "unary":
+        return `(${e.op}(${this.expr(e.arg)}))`;
+      case "binary":
+        return `((${this.expr(e.left)}) ${e.op} (${this.expr(e.right)}))`;
+      case "cast":
+        return `((${this.declare(e.type, "")})(${this.expr(e.arg)}))`;
+    }
+  }
+
+  private intLiteral(v: bigint, t: CType): string {
+    const type = this.declare(t, "");
+    const bits = t.kind === TypeKind.Pointer ? this.abi.info.pointerSize * 8 : t.kind === TypeKind.Int ? this.abi.info.intSize[t.rank] * 8 : 32;
+    const u = BigInt.asUintN(Math.max(bits, 8), v);
+    if (t.kind === TypeKind.Int && t.rank === "int" && t.signed && v >= -(2n ** 31n) + 1n && v < 2n ** 31n) return v < 0n ? `(${v})` : `${v}`;
+    return `((${type})0x${u.toString(16)}ull)`;
+  }
+
+  private floatLiteral(v: number, t: CType): string {
+    const isFloat = t.kind === TypeKind.Float && t.rank === "float";
+    let text: string;
+    if (Number.isNaN(v)) text = "(0.0/0.0)";
+    else if (!Number.isFinite(v)) text = v > 0 ? "(1.0/0.0)" : "(-1.0/0.0)";
+    else if (Object.is(v, -0)) text = "(-0.0)";
+    else {
+      text = v.toPrecision(17);
+      if (!/[.e]/.test(text)) text += ".0";
+      if (v < 0) text = `(${text})`;
+    }
+    return isFloat ? `((float)${text})` : text;
+  }
+
+  // ---- statements and functions
+
+  stmt(s: Stmt): string {
+    switch (s.k) {
+      case "set":
+        return `${s.dst.name} = ${this.expr(s.value)};`;
+      case "store":
+        return `*(${this.declare(s.type, "*")})(${this.expr(s.addr)}) = ${this.expr(s.value)};`;
+      case "bitstore":
+        return `((${this.declare(s.addr.type, "")})(${this.expr(s.addr)}))->${s.field.name} = ${this.expr(s.value)};`;
+      case "copy":
+        if (s.type.kind === TypeKind.Record) return `*(${this.declare(s.type, "*")})(${this.expr(s.dst)}) = *(${this.declare(s.type, "*")})(${this.expr(s.src)});`;
+        this.needCopy = true;
+        return `__bespoke_copy(${this.expr(s.dst)}, ${this.expr(s.src)}, ${s.size});`;
+      case "zero":
+        this.needZero = true;
+        return `__bespoke_zero(${this.expr(s.addr)}, ${s.size});`;
+      case "call": {
+        const callee = s.callee.k === "global" && s.callee.sym.type.kind === TypeKind.Function ? s.callee.sym.name : `(${this.expr(s.callee)})`;
+        const call = `${callee}(${s.args.map((a) => this.expr(a)).join(", ")})`;
+        if (s.dst) return `${s.dst.name} = ${call};`;
+        if (s.dstAddr) return `*(${this.declare(s.fnType.ret, "*")})(${this.expr(s.dstAddr)}) = ${call};`;
+        return `${call};`;
+      }
+    }
+  }
+
+  prototype(f: ResidualFunction): string {
+    const params = f.params.map((p) => this.declare(p.type, p.name));
+    if (f.variadic) params.push("...");
+    return `${f.static ? "static " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
+  }
+
+  function(f: ResidualFunction): string {
+    const lines: string[] = [`${this.prototype(f)}`, "{"];
+    for (const v of f.vars) lines.push(`    ${this.declare(v.type, v.name)};`);
+    for (const o of f.locals) lines.push(`    ${this.declare(o.type, o.name)};`);
+    const blocks = reachable(f);
+    const fallsTo = (b: Block, i: number): boolean => b.term.k === "goto" && blocks[i + 1]?.id === b.term.target;
+    const jumpedTo = new Set<number>();
+    blocks.forEach((b, i) => {
+      if (!fallsTo(b, i)) for (const s of successors(b.term)) jumpedTo.add(s);
+    });
+    blocks.forEach((b, i) => {
+      if (jumpedTo.has(b.id)) lines.push(`L${b.id}:;`);
+      for (const s of b.stmts) lines.push(`    ${this.stmt(s)}`);
+      const t = b.term;
+      switch (t.k) {
+        case "goto":
+          if (!fallsTo(b, i)) lines.push(`    goto L${t.target};`);
+          break;
+        case "if":
+          lines.push(`    if (${this.expr(t.cond)}) goto L${t.then}; else goto L${t.else};`);
+          break;
+        case "switch": {
+          lines.push(`    switch (${this.expr(t.value)}) {`);
+          for (const c of t.cases) lines.push(`    case ${c.low}${c.high !== c.low ? ` ... ${c.high}` : ""}: goto L${c.target};`);
+          lines.push(`    default: goto L${t.default};`, "    }");
+          break;
+        }
+        case "return":
+          lines.push(t.value ? `    return ${this.expr(t.value)};` : "    return;");
+          break;
+      }
+    });
+    lines.push("}");
+    return lines.join("\n");
+  }
+
+  /** Typed initializer of an object from its static bytes. */
+  initializer(type: CType, o: MemObject, off: number, pointerExpr: (p: MemObject["ptrs"] extends Map<number, infer P> ? P : never, t: CType) => string): string {
+    switch (type.kind) {
+      case TypeKind.Array: {
+        const n = type.length ?? 0;
+        const es = this.abi.sizeOf(type.of);
+        const items: string[] = [];
+        for (let i = 0; i < n; i++) items.push(this.initializer(type.of, o, off + i * es, pointerExpr));
+        return `{ ${items.join(", ")} }`;
+      }
+      case TypeKind.Record: {
+        const fields = (type.def.fields ?? []).filter((f) => f.name !== null);
+        const chosen = type.def.union ? fields.slice(0, 1) : fields;
+        const items = chosen.map((f) => {
+          if (f.bitWidth !== null) {
+            const span = Math.ceil((f.bitOffset + f.bitWidth) / 8);
+            let w = 0n;
+            for (let i = span - 1; i >= 0; i--) w = (w << 8n) | BigInt(o.bytes[off + f.offset + i]!);
+            return `.${f.name} = ${BigInt.asUintN(f.bitWidth, w >> BigInt(f.bitOffset))}`;
+          }
+          return `.${f.name} = ${this.initializer(f.type, o, off + f.offset, pointerExpr)}`;
+        });
+        return `{ ${items.join(", ")} }`;
+      }
+      case TypeKind.Pointer: {
+        const p = o.ptrs.get(off);
+        if (p) return pointerExpr(p, type);
+        let v = 0n;
+        for (let i = this.abi.info.pointerSize - 1; i >= 0; i--) v = (v << 8n) | BigInt(o.bytes[off + i]!);
+        return `((${this.declare(type, "")})0x${v.toString(16)}ull)`;
+      }
+      case TypeKind.Float: {
+        const size = this.abi.sizeOf(type);
+        if (type.rank === "ldouble") return "0";
+        const view = new DataView(o.bytes.buffer, o.bytes.byteOffset + off, size);
+        return this.floatLiteral(size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true), type);
+      }
+      default: {
+        const size = this.abi.sizeOf(type);
+        let v = 0n;
+        for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(o.bytes[off + i]!);
+        return `((${this.declare(type, "")})0x${v.toString(16)}ull)`;
+      }
+    }
+  }
+
+  helpers(): string {
+    const out: string[] = [];
+    if (this.needCopy) out.push("static void __bespoke_copy(void *d, const void *s, unsigned long n)\n{\n    char *a = d;\n    const char *b = s;\n    while (n--)\n        *a++ = *b++;\n}");
+    if (this.needZero) out.push("static void __bespoke_zero(void *d, unsigned long n)\n{\n    char *a = d;\n    while (n--)\n        *a++ = 0;\n}");
+    return out.join("\n");
+  }
+}
+
+/** Records a type contains by value (whose definitions must come first). */
+function valueRecords(t: CType): RecordDef[] {
+  if (t.kind === TypeKind.Record) return [t.def];
+  if (t.kind === TypeKind.Array) return valueRecords(t.of);
+  return [];
+}
+
+function cString(bytes: Uint8Array): string {
+  let s = '"';
+  for (const b of bytes.slice(0, Math.max(0, bytes.length - 1))) {
+    if (b === 0x22 || b === 0x5c) s += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f && b !== 0x3f) s += String.fromCharCode(b);
+    else s += `\\${b.toString(8).padStart(3, "0")}`;
+  }
+  return `${s}"`;
+}
+
+/** The whole residual translation unit. */
+export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string): string {
+  const pr = new CPrinter(abi);
+  const parts: string[] = [];
+  const fnProtos = unit.externs.map((s) => `${s.storage === "static" ? "static " : ""}${pr.declare(s.type as FunctionType, s.name)};`);
+  const protos = unit.functions.map((f) => `${pr.prototype(f)};`);
+  const globals = unit.globals.map((g) => {
+    const decl = pr.declare(g.type, g.name);
+    if (!g.init) return `extern ${decl};`;
+    return `${g.static ? "static " : ""}${decl} = ${pr.initializer(g.type, g.init, 0, ptrInit)};`;
+  });
+  const fileObjs = unit.fileObjects.map((f) => `static ${pr.declare(f.decl.type, f.decl.name)} = ${pr.initializer(f.decl.type, f.init, 0, ptrInit)};`);
+  const bodies = unit.functions.map((f) => pr.function(f));
+  const records = pr.recordDefinitions();
+  const helpers = pr.helpers();
+  if (records) parts.push(records);
+  parts.push(...fnProtos, ...protos);
+  parts.push(...fileObjs, ...globals);
+  if (helpers) parts.push(helpers);
+  parts.push(...bodies);
+  return `/* residual program generated by bespoke specialize */\n${parts.join("\n")}\n`;
+}

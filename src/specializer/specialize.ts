@@ -1,0 +1,1296 @@
+// Polyvariant program-point specialization over the core IR (SPECIALIZER.md
+// step 3). A worklist of (program point, static state) pairs, each producing
+// one residual block, memoized on the live static state at join points.
+// Static code is evaluated with the target's C semantics; dynamic code is
+// emitted with static operands lifted to constants. Calls on any path are
+// unfolded up to the inlining depth; deeper, recursive-dynamic and external
+// calls are residual. Limits are enforced by generalizing (making static
+// registers dynamic, letting objects escape), never by failing.
+//
+// Binding times are decided online, from the concrete static values (the
+// offline BTA in bta.ts gives the coloured view and the report).
+import type { Abi } from "../c/abi.ts";
+import type { Symbol } from "../c/ast.ts";
+import { wrap } from "../c/consteval.ts";
+import { type CType, type Field, type FunctionType, TypeKind, charType, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
+import { BespokeError, type SourcePosition } from "../errors.ts";
+import type { Block, Expr, IrFunction, LocalObject, Stmt, Terminator, Var } from "./ir.ts";
+import { type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
+import type { Limits } from "./scenario.ts";
+
+export type Value = { k: "int"; v: bigint } | { k: "float"; v: number } | PtrValue | FnValue;
+type Dyn = { k: "dyn"; e: Expr };
+type Val = Value | Dyn;
+
+/** A residual function under construction (and, finished, what residualize prints). */
+export interface ResidualFunction {
+  name: string;
+  type: FunctionType;
+  /** Residual parameters: registers, or objects when the parameter's address is taken. */
+  params: (Var | LocalObject)[];
+  variadic: boolean;
+  vars: Var[];
+  locals: LocalObject[];
+  blocks: Block[];
+  entry: number;
+  static: boolean;
+}
+
+export interface SpecializeStats {
+  unfolded: Record<string, number>;
+  residualCalls: Record<string, number>;
+  generalized: { at: string; registers: string[]; reason: string }[];
+  staticBlocks: number;
+  residualBlocks: number;
+}
+
+/** Everything about the program the specializer needs, built once per (program, scenario). */
+export interface ProgramView {
+  abi: Abi;
+  functions: Map<string, IrFunction>;
+  /** Functions defined in the program but not lowered (kept as generic code). */
+  unlowered: Set<string>;
+  limits: Limits;
+}
+
+interface Frame {
+  fn: IrFunction;
+  inst: number;
+  regs: (Value | null | undefined)[];
+  objs: number[];
+  block: number;
+  stmt: number;
+  /** Where the result goes in the caller. */
+  ret: { dst: Var | null; dstAddr: Val | null } | null;
+  live: Set<number>[];
+}
+
+interface State {
+  frames: Frame[];
+  mem: MemoryStore;
+}
+
+interface Pending {
+  state: State;
+  rblock: Block;
+}
+
+const NOPOS: SourcePosition = { file: "", line: 0, column: 0 };
+
+/** Static memory shared by the whole specialization (objects are per state; types and residual names are global). */
+export class ObjectTable {
+  private next = 1;
+  readonly types = new Map<number, CType>();
+  /** Residual declaration of an object (materialized). */
+  readonly residual = new Map<number, LocalObject>();
+  /** Where each residual object is declared: in a residual function, or at file scope. */
+  readonly fileScope = new Set<number>();
+  readonly names = new Set<string>();
+  /** Initial contents of file-scope objects the specializer created (context data, string literals). */
+  readonly initials = new Map<number, MemObject>();
+  fresh(): number {
+    return this.next++;
+  }
+  uniqueName(base: string): string {
+    let name = base;
+    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
+    this.names.add(name);
+    return name;
+  }
+}
+
+export class Specializer {
+  readonly stats: SpecializeStats = { unfolded: {}, residualCalls: {}, generalized: [], staticBlocks: 0, residualBlocks: 0 };
+  /** Functions called generically from residual code (their generic versions are needed). */
+  readonly genericNeeded = new Set<string>();
+  /** Globals the residual code names. */
+  readonly globalsUsed = new Set<Symbol>();
+  /** Functions (defined or external) the residual code names. */
+  readonly functionsUsed = new Set<Symbol>();
+  private instances = 0;
+  private residualStmts = 0;
+
+  constructor(
+    readonly view: ProgramView,
+    readonly objects: ObjectTable,
+    private globalObjects: Map<Symbol, number>,
+  ) {}
+
+  // ------------------------------------------------------------ entry points
+
+  /**
+   * Specialize `fn` for the static parameter values given (undefined = dynamic)
+   * in the static memory `mem`. Returns the residual function.
+   */
+  specializeFunction(fn: IrFunction, name: string, paramValues: (Value | undefined)[], mem: MemoryStore, generic: boolean): ResidualFunction {
+    const rf: ResidualFunction = { name, type: fn.type, params: [], variadic: fn.type.variadic, vars: [], locals: [], blocks: [], entry: 0, static: fn.sym.storage === "static" };
+    const run = new Run(this, rf, generic);
+    const frame = run.newFrame(fn, mem, null);
+    const entryBlock = run.newRBlock();
+    fn.params.forEach((p, i) => {
+      const value = paramValues[i];
+      if (p.k === "var") {
+        if (value) frame.regs[p.v.id] = value;
+        else {
+          frame.regs[p.v.id] = null;
+          rf.params.push(run.rvar(frame, p.v));
+        }
+      } else {
+        // an address-taken or aggregate parameter: the residual parameter is the object itself
+        if (value) throw new BespokeError("SPECIALIZER_BUG", `static aggregate parameter ${p.obj.name}`);
+        const id = frame.objs[p.obj.id]!;
+        const obj = mem.mutable(id);
+        obj.known.fill(0);
+        const decl: LocalObject = { id, name: this.objects.uniqueName(p.obj.name), type: p.obj.type, size: p.obj.size, sym: null };
+        this.objects.residual.set(id, decl);
+        rf.params.push(decl);
+      }
+    });
+    rf.entry = entryBlock.id;
+    run.start({ frames: [frame], mem }, entryBlock);
+    this.stats.residualBlocks += rf.blocks.length;
+    return rf;
+  }
+
+  noteResidualStmt(): void {
+    this.residualStmts++;
+  }
+
+  get overSize(): boolean {
+    return this.residualStmts > this.view.limits.residualSize;
+  }
+
+  nextInstance(): number {
+    return this.instances++;
+  }
+
+  globalObject(sym: Symbol): number | undefined {
+    return this.globalObjects.get(sym);
+  }
+}
+
+/** One residual function's worklist. */
+class Run {
+  private pending: Pending[] = [];
+  private memo = new Map<string, number>();
+  private shapes = new Map<string, { count: number; first: State }>();
+  private rvars = new Map<string, Var>();
+  private forceGeneralize = false;
+
+  constructor(
+    private sp: Specializer,
+    private rf: ResidualFunction,
+    private generic: boolean,
+  ) {}
+
+  private get abi(): Abi {
+    return this.sp.view.abi;
+  }
+
+  newRBlock(): Block {
+    const b: Block = { id: this.rf.blocks.length, stmts: [], term: { k: "return", value: null, pos: NOPOS } };
+    this.rf.blocks.push(b);
+    return b;
+  }
+
+  newFrame(fn: IrFunction, mem: MemoryStore, ret: Frame["ret"]): Frame {
+    const frame: Frame = {
+      fn,
+      inst: this.sp.nextInstance(),
+      regs: new Array(fn.vars.length).fill(undefined),
+      objs: [],
+      block: fn.entry,
+      stmt: 0,
+      ret,
+      live: liveness(fn),
+    };
+    for (const l of fn.locals) {
+      const id = this.sp.objects.fresh();
+      this.sp.objects.types.set(id, l.type);
+      mem.add(newObject(id, "local", l.name, l.size, true));
+      frame.objs.push(id);
+    }
+    return frame;
+  }
+
+  rvar(frame: Frame, v: Var): Var {
+    const key = `${frame.inst}:${v.id}`;
+    let r = this.rvars.get(key);
+    if (!r) {
+      r = { id: this.rf.vars.length, name: this.sp.objects.uniqueName(v.name), type: v.type };
+      this.rf.vars.push(r);
+      this.rvars.set(key, r);
+    }
+    return r;
+  }
+
+  start(state: State, block: Block): void {
+    this.pending.push({ state, rblock: block });
+    while (this.pending.length > 0) {
+      const p = this.pending.pop()!;
+      this.runFrom(p.state, p.rblock);
+    }
+  }
+
+  // ------------------------------------------------------------ driving
+
+  private runFrom(st: State, out: Block): void {
+    let steps = 0;
+    for (;;) {
+      const frame = st.frames[st.frames.length - 1]!;
+      const block = frame.fn.blocks[frame.block]!;
+      while (frame.stmt < block.stmts.length) {
+        const s = block.stmts[frame.stmt++]!;
+        const pushed = this.exec(s, st, out);
+        if (pushed) break;
+      }
+      const top = st.frames[st.frames.length - 1]!;
+      if (top !== frame) continue; // a call was unfolded: run the callee
+      this.sp.stats.staticBlocks++;
+      const next = this.terminate(block.term, st, out);
+      if (next === "done") return;
+      // static transfer to `next` within the top frame (possibly after a return)
+      const f = st.frames[st.frames.length - 1]!;
+      if (next !== "resume") {
+        f.block = next;
+        f.stmt = 0;
+      }
+      if (++steps > this.sp.view.limits.unroll || this.sp.overSize) this.forceGeneralize = true;
+      if (this.isJoin(f)) {
+        const target = this.memoBlock(st);
+        if (target.fresh) {
+          out.term = { k: "goto", target: target.block.id };
+          out = target.block;
+          steps = 0;
+        } else {
+          out.term = { k: "goto", target: target.block.id };
+          return;
+        }
+      }
+    }
+  }
+
+  private isJoin(f: Frame): boolean {
+    if (f.stmt !== 0) return false;
+    return joinBlocks(f.fn).has(f.block);
+  }
+
+  /** The residual block for `st` at its current point: an existing one (memo hit) or a new one to fill. */
+  private memoBlock(st: State): { block: Block; fresh: boolean } {
+    for (const f of st.frames) {
+      if (f.stmt !== 0) continue;
+      const live = f.live[f.block]!;
+      f.regs.forEach((_, id) => {
+        if (!live.has(id)) f.regs[id] = undefined;
+      });
+    }
+    let key = this.stateKey(st);
+    const existing = this.memo.get(key);
+    if (existing !== undefined) return { block: this.rf.blocks[existing]!, fresh: false };
+    const shape = this.shapeKey(st);
+    const seen = this.shapes.get(shape);
+    const limit = this.sp.view.limits.statesPerBlock;
+    if (this.forceGeneralize || (seen && seen.count >= limit)) {
+      const pre = this.newRBlock();
+      this.generalize(st, seen?.first ?? null, pre, this.forceGeneralize || (seen !== undefined && seen.count >= 2 * limit));
+      this.forceGeneralize = false;
+      key = this.stateKey(st);
+      const hit = this.memo.get(key);
+      if (hit !== undefined) {
+        pre.term = { k: "goto", target: hit };
+        return { block: pre, fresh: false };
+      }
+      const b = this.newRBlock();
+      pre.term = { k: "goto", target: b.id };
+      this.memo.set(key, b.id);
+      // `pre` is filled by generalize; the caller jumps to it and continues in `b`
+      this.pending.push({ state: st, rblock: b });
+      return { block: pre, fresh: false };
+    }
+    if (seen) seen.count++;
+    else this.shapes.set(shape, { count: 1, first: cloneState(st) });
+    const b = this.newRBlock();
+    this.memo.set(key, b.id);
+    return { block: b, fresh: true };
+  }
+
+  /** Make static registers that changed since `first` (or all, when `all`) dynamic, and let changed objects escape. */
+  private generalize(st: State, first: State | null, out: Block, all: boolean): void {
+    const names: string[] = [];
+    st.frames.forEach((f, fi) => {
+      const g = first?.frames[fi];
+      f.regs.forEach((v, id) => {
+        if (v === null || v === undefined) return;
+        const before = g?.regs[id];
+        if (!all && before !== undefined && before !== null && sameValue(before, v)) return;
+        const reg = f.fn.vars[id]!;
+        const r = this.rvar(f, reg);
+        this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
+        f.regs[id] = null;
+        names.push(reg.name);
+      });
+    });
+    for (const o of [...st.mem.objects.values()]) {
+      if (o.escaped || o.kind === "string") continue;
+      const before = first?.mem.objects.get(o.id);
+      if (all || !before || before.escaped) {
+        this.escape(st, o.id, out);
+        names.push(o.name);
+        continue;
+      }
+      const changed = changedBytes(before, o, this.abi.info.pointerSize);
+      if (changed.length === 0) continue;
+      // only the bytes that keep changing become dynamic
+      this.flushObject(st, o.id, out);
+      const m = st.mem.mutable(o.id);
+      for (const i of changed) {
+        m.known[i] = 0;
+        m.dirty[i] = 0;
+      }
+      for (const k of [...m.ptrs.keys()]) if (changed.includes(k)) m.ptrs.delete(k);
+      names.push(o.name);
+    }
+    const f = st.frames[st.frames.length - 1]!;
+    this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
+  }
+
+  private stateKey(st: State): string {
+    const parts: string[] = [];
+    for (const f of st.frames) {
+      parts.push(`${f.fn.name}@${f.block}.${f.stmt}#${f.inst}`);
+      const live = f.stmt === 0 ? f.live[f.block]! : null;
+      f.regs.forEach((v, id) => {
+        if (live && !live.has(id)) return;
+        if (v === undefined) return;
+        parts.push(`${id}=${v === null ? "D" : valueKey(v)}`);
+      });
+    }
+    const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      const o = st.mem.objects.get(id)!;
+      if (o.escaped) {
+        parts.push(`o${id}E`);
+        continue;
+      }
+      let s = `o${id}:`;
+      for (let i = 0; i < o.size; i++) s += o.known[i] ? (o.dirty[i] ? "*" : ".") + o.bytes[i]!.toString(16) : "?";
+      for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
+      parts.push(s);
+    }
+    return parts.join(";");
+  }
+
+  private shapeKey(st: State): string {
+    return st.frames.map((f) => `${f.fn.name}@${f.block}.${f.stmt}`).join("/");
+  }
+
+  // ------------------------------------------------------------ terminators
+
+  /** Returns the next block of the top frame (static), "resume" after a return into a caller, or "done". */
+  private terminate(t: Terminator, st: State, out: Block): number | "resume" | "done" {
+    const frame = st.frames[st.frames.length - 1]!;
+    switch (t.k) {
+      case "goto":
+        return t.target;
+      case "if": {
+        const c = this.eval(t.cond, st, out);
+        if (c.k !== "dyn") return truthy(c) ? t.then : t.else;
+        const thenB = this.branchTo(st, t.then, true);
+        const elseB = this.branchTo(st, t.else, false);
+        out.term = { k: "if", cond: c.e, then: thenB, else: elseB, pos: t.pos };
+        return "done";
+      }
+      case "switch": {
+        const v = this.eval(t.value, st, out);
+        if (v.k === "int") {
+          for (const c of t.cases) if (v.v >= c.low && v.v <= c.high) return c.target;
+          return t.default;
+        }
+        if (v.k !== "dyn") throw new BespokeError("SPECIALIZER_BUG", "switch on a non-integer");
+        const targets = new Map<number, number>();
+        const all = [...new Set([...t.cases.map((c) => c.target), t.default])];
+        all.forEach((target, i) => targets.set(target, this.branchTo(st, target, i !== all.length - 1)));
+        out.term = { k: "switch", value: v.e, cases: t.cases.map((c) => ({ low: c.low, high: c.high, target: targets.get(c.target)! })), default: targets.get(t.default)!, pos: t.pos };
+        return "done";
+      }
+      case "return": {
+        let value: Val | null = null;
+        let aggAddr: Val | null = null;
+        if (t.value) {
+          if (t.value.k === "load" && t.value.type.kind === TypeKind.Record) aggAddr = this.eval(t.value.addr, st, out);
+          else value = this.eval(t.value, st, out);
+        }
+        if (st.frames.length === 1) {
+          let rv: Expr | null = null;
+          const ret = frame.fn.type.ret;
+          if (aggAddr) rv = { k: "load", type: ret, addr: this.address(aggAddr, pointerTo(ret), st, out) };
+          else if (value && ret.kind !== TypeKind.Void) rv = this.residualExpr(value, ret, st, out);
+          out.term = { k: "return", value: rv, pos: t.pos };
+          return "done";
+        }
+        st.frames.pop();
+        for (const id of frame.objs) {
+          const o = st.mem.objects.get(id);
+          if (o && !o.escaped) st.mem.objects.delete(id);
+        }
+        const caller = st.frames[st.frames.length - 1]!;
+        const ret = frame.ret!;
+        if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
+        else if (ret.dst) this.setReg(caller, ret.dst, { k: "int", v: 0n }, st, out);
+        if (ret.dstAddr && aggAddr) this.copy(ret.dstAddr, aggAddr, this.abi.sizeOf(frame.fn.type.ret), frame.fn.type.ret, st, out);
+        return "resume";
+      }
+    }
+  }
+
+  /** The residual block to jump to for a dynamic branch to `target` (forking the state when `fork`). */
+  private branchTo(st: State, target: number, fork: boolean): number {
+    const s = fork ? cloneState(st) : st;
+    const f = s.frames[s.frames.length - 1]!;
+    f.block = target;
+    f.stmt = 0;
+    const m = this.memoBlock(s);
+    if (m.fresh) this.pending.push({ state: s, rblock: m.block });
+    return m.block.id;
+  }
+
+  // ------------------------------------------------------------ statements
+
+  private emit(out: Block, s: Stmt): void {
+    out.stmts.push(s);
+    this.sp.noteResidualStmt();
+  }
+
+  /** Execute one statement; true when a callee frame was pushed. */
+  private exec(s: Stmt, st: State, out: Block): boolean {
+    const frame = st.frames[st.frames.length - 1]!;
+    switch (s.k) {
+      case "set":
+        this.setReg(frame, s.dst, this.eval(s.value, st, out), st, out);
+        return false;
+      case "store": {
+        const addr = this.eval(s.addr, st, out);
+        const value = this.eval(s.value, st, out);
+        this.store(addr, s.type, value, st, out, s.pos);
+        return false;
+      }
+      case "bitstore": {
+        const addr = this.eval(s.addr, st, out);
+        const value = this.eval(s.value, st, out);
+        this.bitstore(addr, s.field, value, s.addr.type, st, out, s.pos);
+        return false;
+      }
+      case "copy": {
+        const dst = this.eval(s.dst, st, out);
+        const src = this.eval(s.src, st, out);
+        this.copy(dst, src, s.size, s.type, st, out);
+        return false;
+      }
+      case "zero": {
+        const addr = this.eval(s.addr, st, out);
+        const p = this.staticTarget(addr, s.size, st);
+        if (p) {
+          const o = this.writable(st, p.obj, out);
+          if (o) {
+            for (let i = 0; i < s.size; i++) this.writeByte(o, p.off + i, 0);
+            this.clearPtrs(o, p.off, s.size);
+            if (!o.owned) this.flushRange(st, o, p.off, s.size, out);
+            return false;
+          }
+        }
+        this.materializeTarget(addr, st, out);
+        this.emit(out, { k: "zero", addr: this.address(addr, pointerTo(s.type), st, out), size: s.size, type: s.type, pos: s.pos });
+        this.forgetTarget(addr, s.size, st);
+        return false;
+      }
+      case "call":
+        return this.call(s, st, out);
+    }
+  }
+
+  private setReg(frame: Frame, v: Var, value: Val, _st: State, out: Block): void {
+    if (value.k !== "dyn") {
+      frame.regs[v.id] = value;
+      return;
+    }
+    const r = this.rvar(frame, v);
+    frame.regs[v.id] = null;
+    if (value.e.k === "var" && value.e.v === r) return;
+    this.emit(out, { k: "set", dst: r, value: value.e, pos: NOPOS });
+  }
+
+  private call(s: Stmt & { k: "call" }, st: State, out: Block): boolean {
+    const frame = st.frames[st.frames.length - 1]!;
+    const callee = this.eval(s.callee, st, out);
+    const fnName = callee.k === "fn" ? callee.sym.name : null;
+    const fn = fnName !== null ? this.sp.view.functions.get(fnName) : undefined;
+    const depth = st.frames.length;
+    if (fn && !this.generic && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
+      const args = s.args.map((a) => (a.k === "load" && a.type.kind === TypeKind.Record ? this.eval(a.addr, st, out) : this.eval(a, st, out)));
+      const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
+      const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
+      fn.params.forEach((p, i) => {
+        const a = args[i] ?? { k: "int", v: 0n };
+        if (p.k === "var") this.setReg(callee, p.v, a, st, out);
+        else if (p.obj.type.kind === TypeKind.Record) this.copy({ k: "ptr", obj: callee.objs[p.obj.id]!, off: 0 }, a, p.obj.size, p.obj.type, st, out);
+        else this.store({ k: "ptr", obj: callee.objs[p.obj.id]!, off: 0 }, p.obj.type, a, st, out, s.pos);
+      });
+      st.frames.push(callee);
+      this.sp.stats.unfolded[fn.name] = (this.sp.stats.unfolded[fn.name] ?? 0) + 1;
+      return true;
+    }
+    // residual call: everything it may touch becomes dynamic
+    const program = fnName === null || fn !== undefined || this.sp.view.unlowered.has(fnName);
+    const args = s.args.map((a) => {
+      if (a.k === "load" && a.type.kind === TypeKind.Record) {
+        const addr = this.eval(a.addr, st, out);
+        return { k: "load", type: a.type, addr: this.residualExpr(addr, a.addr.type, st, out) } as Expr;
+      }
+      const v = this.eval(a, st, out);
+      if (v.k === "fn" && this.sp.view.functions.has(v.sym.name)) this.escapeGlobals(st, out);
+      return this.residualExpr(v, a.type, st, out);
+    });
+    if (program) this.escapeGlobals(st, out);
+    const calleeExpr = callee.k === "fn" ? this.fnRef(callee) : this.residualExpr(callee, s.callee.type, st, out);
+    let dst: Var | null = null;
+    if (s.dst) {
+      dst = this.rvar(frame, s.dst);
+      frame.regs[s.dst.id] = null;
+    }
+    let dstAddr: Expr | null = null;
+    if (s.dstAddr) {
+      const a = this.eval(s.dstAddr, st, out);
+      this.materializeTarget(a, st, out);
+      dstAddr = this.address(a, s.dstAddr.type, st, out);
+      this.forgetTarget(a, this.abi.sizeOf(s.fnType.ret), st);
+    }
+    const name = fnName ?? "(pointer)";
+    this.sp.stats.residualCalls[name] = (this.sp.stats.residualCalls[name] ?? 0) + 1;
+    this.emit(out, { k: "call", dst, dstAddr, callee: calleeExpr, args, fnType: s.fnType, pos: s.pos });
+    return false;
+  }
+
+  private fnRef(f: FnValue): Expr {
+    this.sp.functionsUsed.add(f.sym);
+    if (this.sp.view.functions.has(f.sym.name) || this.sp.view.unlowered.has(f.sym.name)) this.sp.genericNeeded.add(f.sym.name);
+    return { k: "global", type: pointerTo(f.sym.type), sym: f.sym };
+  }
+
+  // ------------------------------------------------------------ memory
+
+  /** The static object and offset `addr` points to when `size` bytes there are in one static, non-escaped object. */
+  private staticTarget(addr: Val, size: number, st: State): PtrValue | null {
+    if (addr.k !== "ptr" || addr.obj < 0) return null;
+    const o = st.mem.objects.get(addr.obj);
+    if (!o || o.escaped || addr.off < 0 || addr.off + size > o.size) return null;
+    return addr;
+  }
+
+  private writable(st: State, id: number, out: Block): MemObject | null {
+    const o = st.mem.mutable(id);
+    if (o.kind === "string") return null;
+    if (o.kind === "device") {
+      this.escape(st, id, out);
+      return null;
+    }
+    return o;
+  }
+
+  private writeByte(o: MemObject, i: number, b: number): void {
+    o.bytes[i] = b;
+    o.known[i] = 1;
+    o.dirty[i] = 1;
+  }
+
+  private clearPtrs(o: MemObject, off: number, size: number): void {
+    const ps = this.abi.info.pointerSize;
+    for (const k of [...o.ptrs.keys()]) if (k < off + size && k + ps > off) o.ptrs.delete(k);
+  }
+
+  private load(addr: Val, type: CType, st: State, out: Block): Val {
+    const size = this.abi.sizeOf(type);
+    if (addr.k === "ptr" && addr.obj < 0 && addr.off !== 0) {
+      const dev = st.mem.deviceObject(addr.off, () => this.sp.objects.fresh(), "load");
+      return this.load({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, st, out);
+    }
+    const p = this.staticTarget(addr, size, st);
+    if (p && isScalar(type) && !(type.kind === TypeKind.Float && type.rank === "ldouble")) {
+      const o = st.mem.get(p.obj);
+      let known = true;
+      for (let i = 0; i < size; i++) if (!o.known[p.off + i]) known = false;
+      const ptr = o.ptrs.get(p.off);
+      const overlapsPtr = [...o.ptrs.keys()].some((k) => k !== p.off && k < p.off + size && k + this.abi.info.pointerSize > p.off);
+      if (known && !overlapsPtr) {
+        if (ptr) {
+          if (size === this.abi.info.pointerSize && (type.kind === TypeKind.Pointer || isIntegerType(type))) {
+            if (type.kind === TypeKind.Pointer) return ptr;
+          }
+        } else return this.decode(o.bytes, p.off, type);
+      }
+      // part dynamic: the residual copy must hold the static bytes too
+      this.flushObject(st, o.id, out);
+      return this.toDyn({ k: "load", type, addr: this.address(addr, pointerTo(type), st, out) }, type, st, out);
+    }
+    this.materializeTarget(addr, st, out);
+    return this.toDyn({ k: "load", type, addr: this.address(addr, pointerTo(type), st, out) }, type, st, out);
+  }
+
+  /** A dynamic value: residual loads are captured in a temporary so later stores cannot change them. */
+  private toDyn(e: Expr, type: CType, _st: State, out: Block): Dyn {
+    const v: Var = { id: this.rf.vars.length, name: this.sp.objects.uniqueName("ld"), type };
+    this.rf.vars.push(v);
+    this.emit(out, { k: "set", dst: v, value: e, pos: NOPOS });
+    return { k: "dyn", e: { k: "var", type, v } };
+  }
+
+  private decode(bytes: Uint8Array, off: number, type: CType): Value {
+    const size = this.abi.sizeOf(type);
+    if (type.kind === TypeKind.Float) return { k: "float", v: readFloat(bytes, off, size) };
+    const raw = readInt(bytes, off, size);
+    if (type.kind === TypeKind.Pointer) return { k: "ptr", obj: -1, off: Number(raw) };
+    return { k: "int", v: wrap(raw, type, this.abi) };
+  }
+
+  private store(addr: Val, type: CType, value: Val, st: State, out: Block, pos: SourcePosition): void {
+    const size = this.abi.sizeOf(type);
+    if (addr.k === "ptr" && addr.obj < 0 && addr.off !== 0) {
+      const dev = st.mem.deviceObject(addr.off, () => this.sp.objects.fresh(), "store");
+      this.store({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, value, st, out, pos);
+      return;
+    }
+    const p = this.staticTarget(addr, size, st);
+    const o = p ? this.writable(st, p.obj, out) : null;
+    if (p && o && value.k !== "dyn" && !(type.kind === TypeKind.Float && type.rank === "ldouble")) {
+      this.clearPtrs(o, p.off, size);
+      if (value.k === "ptr" && value.obj >= 0) {
+        for (let i = 0; i < size; i++) this.writeByte(o, p.off + i, 0);
+        o.ptrs.set(p.off, value);
+      } else if (value.k === "fn") {
+        for (let i = 0; i < size; i++) this.writeByte(o, p.off + i, 0);
+        o.ptrs.set(p.off, value);
+      } else {
+        this.encode(o.bytes, p.off, type, value);
+        for (let i = 0; i < size; i++) {
+          o.known[p.off + i] = 1;
+          o.dirty[p.off + i] = 1;
+        }
+      }
+      if (!o.owned) this.flushRange(st, o, p.off, size, out);
+      return;
+    }
+    if (p && o) {
+      this.ensureResidual(st, o.id, out);
+      this.clearPtrs(o, p.off, size);
+      for (let i = 0; i < size; i++) {
+        o.known[p.off + i] = 0;
+        o.dirty[p.off + i] = 0;
+      }
+    } else this.materializeTarget(addr, st, out);
+    this.emit(out, { k: "store", addr: this.address(addr, pointerTo(type), st, out), type, value: this.residualExpr(value, type, st, out), pos });
+  }
+
+  private encode(bytes: Uint8Array, off: number, type: CType, value: Value): void {
+    const size = this.abi.sizeOf(type);
+    if (type.kind === TypeKind.Float) writeFloat(bytes, off, size, value.k === "float" ? value.v : Number(value.k === "int" ? value.v : 0n));
+    else if (value.k === "int") writeInt(bytes, off, size, value.v);
+    else if (value.k === "float") writeInt(bytes, off, size, BigInt(Math.trunc(value.v)));
+    else if (value.k === "ptr") writeInt(bytes, off, size, BigInt(value.off));
+  }
+
+  private bitstore(addr: Val, f: Field, value: Val, recType: CType, st: State, out: Block, pos: SourcePosition): void {
+    const span = Math.ceil((f.bitOffset + f.bitWidth!) / 8);
+    const p = addr.k === "ptr" ? this.staticTarget({ ...addr, off: addr.off + f.offset }, span, st) : null;
+    const o = p ? this.writable(st, p.obj, out) : null;
+    if (p && o && value.k === "int" && rangeKnown(o, p.off, span)) {
+      let word = readInt(o.bytes, p.off, span);
+      const mask = ((1n << BigInt(f.bitWidth!)) - 1n) << BigInt(f.bitOffset);
+      word = (word & ~mask) | ((BigInt.asUintN(f.bitWidth!, value.v) << BigInt(f.bitOffset)) & mask);
+      writeInt(o.bytes, p.off, span, word);
+      for (let i = 0; i < span; i++) o.dirty[p.off + i] = 1;
+      if (!o.owned) this.flushRange(st, o, p.off, span, out);
+      return;
+    }
+    if (p && o) {
+      this.flushObject(st, o.id, out);
+      for (let i = 0; i < span; i++) o.known[p.off + i] = 0;
+    } else this.materializeTarget(addr, st, out);
+    this.emit(out, { k: "bitstore", addr: this.address(addr, recType, st, out), field: f, value: this.residualExpr(value, f.type, st, out), pos });
+  }
+
+  private bitload(addr: Val, f: Field, type: CType, recType: CType, st: State, out: Block): Val {
+    const span = Math.ceil((f.bitOffset + f.bitWidth!) / 8);
+    const p = addr.k === "ptr" ? this.staticTarget({ ...addr, off: addr.off + f.offset }, span, st) : null;
+    if (p) {
+      const o = st.mem.get(p.obj);
+      if (rangeKnown(o, p.off, span) && ![...o.ptrs.keys()].some((k) => k < p.off + span && k + this.abi.info.pointerSize > p.off)) {
+        const word = readInt(o.bytes, p.off, span) >> BigInt(f.bitOffset);
+        const bits = BigInt.asUintN(f.bitWidth!, word);
+        const signed = isSignedType(f.type, this.abi);
+        return { k: "int", v: wrap(signed ? BigInt.asIntN(f.bitWidth!, bits) : bits, type, this.abi) };
+      }
+      this.flushObject(st, o.id, out);
+    } else this.materializeTarget(addr, st, out);
+    return this.toDyn({ k: "bitload", type, addr: this.address(addr, recType, st, out), field: f }, type, st, out);
+  }
+
+  private copy(dst: Val, src: Val, size: number, type: CType, st: State, out: Block): void {
+    const s = this.staticTarget(src, size, st);
+    const d = this.staticTarget(dst, size, st);
+    const so = s ? st.mem.get(s.obj) : null;
+    const dobj = d ? this.writable(st, d.obj, out) : null;
+    if (s && so && d && dobj && rangeKnown(so, s.off, size)) {
+      const bytes = so.bytes.slice(s.off, s.off + size);
+      const ptrs = [...so.ptrs].filter(([k]) => k >= s.off && k < s.off + size);
+      this.clearPtrs(dobj, d.off, size);
+      for (let i = 0; i < size; i++) this.writeByte(dobj, d.off + i, bytes[i]!);
+      for (const [k, p] of ptrs) dobj.ptrs.set(k - s.off + d.off, p);
+      if (!dobj.owned) this.flushRange(st, dobj, d.off, size, out);
+      return;
+    }
+    if (s && so) this.flushObject(st, so.id, out);
+    else this.materializeTarget(src, st, out);
+    if (d && dobj) {
+      this.flushObject(st, dobj.id, out);
+      this.clearPtrs(dobj, d.off, size);
+      for (let i = 0; i < size; i++) dobj.known[d.off + i] = 0;
+    } else this.materializeTarget(dst, st, out);
+    this.emit(out, { k: "copy", dst: this.address(dst, pointerTo(type), st, out), src: this.address(src, pointerTo(type), st, out), size, type, pos: NOPOS });
+  }
+
+  /** Before residual code accesses memory at a dynamic (or escaped) address, nothing static may hide behind it. */
+  private materializeTarget(addr: Val, st: State, out: Block): void {
+    if (addr.k === "ptr" && addr.obj >= 0) {
+      const o = st.mem.objects.get(addr.obj);
+      if (o && !o.escaped) this.escape(st, o.id, out);
+    }
+  }
+
+  /** After residual code wrote `size` bytes at `addr`, forget static knowledge there. */
+  private forgetTarget(addr: Val, size: number, st: State): void {
+    if (addr.k !== "ptr" || addr.obj < 0) return;
+    const o = st.mem.objects.get(addr.obj);
+    if (!o || o.escaped) return;
+    const m = st.mem.mutable(o.id);
+    for (let i = Math.max(0, addr.off); i < Math.min(m.size, addr.off + size); i++) m.known[i] = 0;
+  }
+
+  /** Declare the residual copy of an object (not escaping it). */
+  private ensureResidual(st: State, id: number, _out: Block): LocalObject | null {
+    const table = this.sp.objects;
+    const existing = table.residual.get(id);
+    if (existing) return existing;
+    const o = st.mem.get(id);
+    if (o.kind === "global") {
+      this.sp.globalsUsed.add(o.sym!);
+      return null;
+    }
+    if (o.kind === "device") return null;
+    const type = table.types.get(id) ?? { kind: TypeKind.Array, of: ucharType, length: o.size, quals: 0 };
+    const decl: LocalObject = { id, name: table.uniqueName(o.name), type, size: o.size, sym: null };
+    table.residual.set(id, decl);
+    if (o.kind === "local") this.rf.locals.push(decl);
+    else table.fileScope.add(id);
+    return decl;
+  }
+
+  /** Write the object's dirty static bytes into its residual copy. */
+  private flushObject(st: State, id: number, out: Block): void {
+    const o = st.mem.get(id);
+    this.ensureResidual(st, id, out);
+    if (o.escaped || !o.dirty.some((b) => b)) return;
+    this.flushRange(st, st.mem.mutable(id), 0, o.size, out);
+  }
+
+  private flushRange(st: State, o: MemObject, from: number, size: number, out: Block): void {
+    this.ensureResidual(st, o.id, out);
+    const ps = this.abi.info.pointerSize;
+    const base: Val = { k: "ptr", obj: o.id, off: 0 };
+    let i = from;
+    while (i < from + size) {
+      if (!o.dirty[i] || !o.known[i]) {
+        i++;
+        continue;
+      }
+      const ptr = o.ptrs.get(i);
+      if (ptr) {
+        const type = pointerTo(charType);
+        const e = this.lift(ptr, type, st, out);
+        this.emit(out, { k: "store", addr: this.rawAddress(base, i, pointerTo(type), st, out), type, value: e, pos: NOPOS });
+        for (let j = 0; j < ps; j++) o.dirty[i + j] = 0;
+        i += ps;
+        continue;
+      }
+      let w = 1;
+      for (const cand of [8, 4, 2]) {
+        if (i % cand !== 0 || i + cand > from + size) continue;
+        let ok = true;
+        for (let j = 0; j < cand; j++) if (!o.dirty[i + j] || !o.known[i + j] || o.ptrs.has(i + j)) ok = false;
+        if (ok) {
+          w = cand;
+          break;
+        }
+      }
+      const type = unsignedOfSize(w, this.abi);
+      this.emit(out, { k: "store", addr: this.rawAddress(base, i, pointerTo(type), st, out), type, value: { k: "int", type, value: readInt(o.bytes, i, w) }, pos: NOPOS });
+      for (let j = 0; j < w; j++) o.dirty[i + j] = 0;
+      i += w;
+    }
+  }
+
+  /** Flush and make dynamic for good: dynamic code can reach the object. */
+  private escape(st: State, id: number, out: Block): void {
+    const o0 = st.mem.get(id);
+    if (o0.escaped) return;
+    this.flushObject(st, id, out);
+    const o = st.mem.mutable(id);
+    const ptrs = [...o.ptrs.values()];
+    o.escaped = true;
+    o.known.fill(0);
+    o.dirty.fill(0);
+    o.ptrs.clear();
+    for (const p of ptrs) {
+      if (p.k === "ptr" && p.obj >= 0 && st.mem.objects.has(p.obj)) this.escape(st, p.obj, out);
+      else if (p.k === "fn") this.fnRef(p);
+    }
+  }
+
+  /** A residual call may run program code, which may touch any global. */
+  private escapeGlobals(st: State, out: Block): void {
+    for (const o of [...st.mem.objects.values()]) if (o.kind === "global" && !o.escaped) this.escape(st, o.id, out);
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  /** Residual address expression for `addr` (typed `type`), without letting the object escape. */
+  private address(addr: Val, type: CType, st: State, out: Block): Expr {
+    if (addr.k === "dyn") return addr.e;
+    if (addr.k === "ptr" && addr.obj >= 0) return this.rawAddress({ k: "ptr", obj: addr.obj, off: 0 }, addr.off, type, st, out);
+    return this.lift(addr, type, st, out);
+  }
+
+  private rawAddress(base: PtrValue, off: number, type: CType, st: State, out: Block): Expr {
+    const o = st.mem.get(base.obj);
+    const start = this.objectAddress(o, pointerTo(ucharType), st, out);
+    const at: Expr = off === 0 ? start : { k: "ptradd", type: pointerTo(ucharType), ptr: start, index: { k: "int", type: intType, value: BigInt(off) }, scale: 1 };
+    return { k: "cast", type, arg: at };
+  }
+
+  /** Address of an object in residual code (declaring it). */
+  private objectAddress(o: MemObject, type: CType, st: State, out: Block): Expr {
+    if (o.kind === "global") {
+      this.sp.globalsUsed.add(o.sym!);
+      return { k: "cast", type, arg: { k: "global", type: pointerTo(o.sym!.type), sym: o.sym! } };
+    }
+    if (o.kind === "device") return { k: "cast", type, arg: { k: "int", type: this.abi.sizeType(), value: BigInt(o.base!) } };
+    const decl = this.ensureResidual(st, o.id, out)!;
+    return { k: "cast", type, arg: { k: "local", type: pointerTo(decl.type), obj: decl } };
+  }
+
+  /** A static value as a residual constant expression; pointers let their object escape. */
+  private lift(v: Value, type: CType, st: State, out?: Block): Expr {
+    switch (v.k) {
+      case "int":
+        if (type.kind === TypeKind.Pointer) return { k: "cast", type, arg: { k: "int", type: this.abi.sizeType(), value: BigInt.asUintN(64, v.v) } };
+        return { k: "int", type: isScalar(type) && type.kind !== TypeKind.Float ? type : intType, value: v.v };
+      case "float":
+        return { k: "float", type: type.kind === TypeKind.Float ? type : { kind: TypeKind.Float, rank: "double", quals: 0 }, value: v.v };
+      case "fn":
+        return { k: "cast", type, arg: this.fnRef(v) };
+      case "ptr": {
+        if (v.obj < 0) return { k: "cast", type, arg: { k: "int", type: this.abi.sizeType(), value: BigInt(v.off) } };
+        const o = st.mem.objects.get(v.obj);
+        if (!o) throw new BespokeError("DANGLING_POINTER", "a static pointer to an object that no longer exists reaches residual code");
+        if (out) this.escape(st, o.id, out);
+        else if (!o.escaped) throw new BespokeError("SPECIALIZER_BUG", `lifting a pointer to ${o.name} without a block`);
+        return this.rawAddress({ k: "ptr", obj: v.obj, off: 0 }, v.off, type, st, out ?? this.rf.blocks[0]!);
+      }
+    }
+  }
+
+  private residualExpr(v: Val, type: CType, st: State, out?: Block): Expr {
+    return v.k === "dyn" ? v.e : this.lift(v, type, st, out);
+  }
+
+  eval(e: Expr, st: State, out: Block): Val {
+    const frame = st.frames[st.frames.length - 1]!;
+    switch (e.k) {
+      case "int":
+        return { k: "int", v: wrap(e.value, e.type, this.abi) };
+      case "float":
+        return { k: "float", v: e.type.kind === TypeKind.Float && e.type.rank === "float" ? Math.fround(e.value) : e.value };
+      case "var": {
+        const v = frame.regs[e.v.id];
+        if (v === null) return { k: "dyn", e: { k: "var", type: e.type, v: this.rvar(frame, e.v) } };
+        return v ?? { k: "int", v: 0n };
+      }
+      case "global": {
+        if (e.sym.type.kind === TypeKind.Function) return { k: "fn", sym: e.sym };
+        const id = this.sp.globalObject(e.sym);
+        if (id !== undefined && st.mem.objects.has(id)) return { k: "ptr", obj: id, off: 0 };
+        this.sp.globalsUsed.add(e.sym);
+        return { k: "dyn", e };
+      }
+      case "local":
+        return { k: "ptr", obj: frame.objs[e.obj.id]!, off: 0 };
+      case "string": {
+        const id = this.stringObject(e.bytes, e.elem, st);
+        return { k: "ptr", obj: id, off: 0 };
+      }
+      case "load": {
+        const addr = this.eval(e.addr, st, out);
+        return this.load(addr, e.type, st, out);
+      }
+      case "bitload":
+        return this.bitload(this.eval(e.addr, st, out), e.field, e.type, e.addr.type, st, out);
+      case "field": {
+        const a = this.eval(e.addr, st, out);
+        if (a.k === "ptr") return { ...a, off: a.off + e.field.offset };
+        if (a.k === "dyn") return { k: "dyn", e: { ...e, addr: a.e } };
+        return { k: "dyn", e: { ...e, addr: this.lift(a, e.addr.type, st, out) } };
+      }
+      case "ptradd": {
+        const p = this.eval(e.ptr, st, out);
+        const i = this.eval(e.index, st, out);
+        if (p.k === "ptr" && i.k === "int") return { k: "ptr", obj: p.obj, off: p.off + Number(i.v) * e.scale };
+        return { k: "dyn", e: { ...e, ptr: this.residualExpr(p, e.ptr.type, st, out), index: this.residualExpr(i, e.index.type, st, out) } };
+      }
+      case "ptrdiff": {
+        const l = this.eval(e.left, st, out);
+        const r = this.eval(e.right, st, out);
+        if (l.k === "ptr" && r.k === "ptr" && l.obj === r.obj) return { k: "int", v: wrap(BigInt(Math.trunc((l.off - r.off) / e.scale)), e.type, this.abi) };
+        return { k: "dyn", e: { ...e, left: this.residualExpr(l, e.left.type, st, out), right: this.residualExpr(r, e.right.type, st, out) } };
+      }
+      case "unary": {
+        const a = this.eval(e.arg, st, out);
+        if (a.k === "int") {
+          const v = e.op === "-" ? -a.v : e.op === "~" ? ~a.v : a.v === 0n ? 1n : 0n;
+          return { k: "int", v: wrap(v, e.type, this.abi) };
+        }
+        if (a.k === "float" && e.op === "-") return { k: "float", v: -a.v };
+        return { k: "dyn", e: { ...e, arg: this.residualExpr(a, e.arg.type, st, out) } };
+      }
+      case "binary": {
+        const l = this.eval(e.left, st, out);
+        const r = this.eval(e.right, st, out);
+        const v = l.k !== "dyn" && r.k !== "dyn" ? this.binary(e, l, r) : null;
+        if (v) return v;
+        return { k: "dyn", e: { ...e, left: this.residualExpr(l, e.left.type, st, out), right: this.residualExpr(r, e.right.type, st, out) } };
+      }
+      case "cast": {
+        const a = this.eval(e.arg, st, out);
+        const v = a.k !== "dyn" ? this.cast(a, e.arg.type, e.type) : null;
+        if (v) return v;
+        return { k: "dyn", e: { ...e, arg: this.residualExpr(a, e.arg.type, st, out) } };
+      }
+    }
+  }
+
+  private stringObject(bytes: Uint8Array, elem: CType, st: State): number {
+    const key = `${Buffer.from(bytes).toString("hex")}`;
+    let id = stringIds.get(this.sp)?.get(key);
+    if (id === undefined) {
+      id = this.sp.objects.fresh();
+      this.sp.objects.types.set(id, { kind: TypeKind.Array, of: elem, length: bytes.length / Math.max(1, this.abi.sizeOf(elem)), quals: 0 });
+      let m = stringIds.get(this.sp);
+      if (!m) stringIds.set(this.sp, (m = new Map()));
+      m.set(key, id);
+    }
+    if (!st.mem.objects.has(id)) {
+      const o = newObject(id, "string", "str", bytes.length, false);
+      o.bytes.set(bytes);
+      st.mem.add(o);
+      if (!this.sp.objects.initials.has(id)) this.sp.objects.initials.set(id, { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map() });
+    }
+    return id;
+  }
+
+  private binary(e: Expr & { k: "binary" }, l: Value, r: Value): Value | null {
+    const t = e.opType;
+    const cmp = (c: boolean): Value => ({ k: "int", v: c ? 1n : 0n });
+    if (l.k === "ptr" || r.k === "ptr" || l.k === "fn" || r.k === "fn") {
+      if (e.op !== "==" && e.op !== "!=" && e.op !== "<" && e.op !== ">" && e.op !== "<=" && e.op !== ">=") return null;
+      const key = (v: Value): [number | string, number] | null =>
+        v.k === "ptr" ? [v.obj, v.off] : v.k === "fn" ? [`f${v.sym.name}`, 0] : v.k === "int" ? [-1, Number(v.v)] : null;
+      const a = key(l);
+      const b = key(r);
+      if (!a || !b) return null;
+      if (a[0] !== b[0]) {
+        // distinct objects are unequal (and non-null); order between them is unknown
+        const nullA = a[0] === -1 && a[1] === 0;
+        const nullB = b[0] === -1 && b[1] === 0;
+        if ((e.op === "==" || e.op === "!=") && (nullA || nullB || (a[0] !== -1 && b[0] !== -1))) return cmp(e.op === "!=");
+        return null;
+      }
+      const x = a[1];
+      const y = b[1];
+      switch (e.op) {
+        case "==": return cmp(x === y);
+        case "!=": return cmp(x !== y);
+        case "<": return cmp(x < y);
+        case ">": return cmp(x > y);
+        case "<=": return cmp(x <= y);
+        case ">=": return cmp(x >= y);
+      }
+    }
+    if (t.kind === TypeKind.Float) {
+      if (t.rank === "ldouble") return null;
+      const x = l.k === "float" ? l.v : Number((l as { v: bigint }).v);
+      const y = r.k === "float" ? r.v : Number((r as { v: bigint }).v);
+      const f = (v: number): Value => ({ k: "float", v: t.rank === "float" ? Math.fround(v) : v });
+      switch (e.op) {
+        case "+": return f(x + y);
+        case "-": return f(x - y);
+        case "*": return f(x * y);
+        case "/": return f(x / y);
+        case "==": return cmp(x === y);
+        case "!=": return cmp(x !== y);
+        case "<": return cmp(x < y);
+        case ">": return cmp(x > y);
+        case "<=": return cmp(x <= y);
+        case ">=": return cmp(x >= y);
+        default: return null;
+      }
+    }
+    if (l.k !== "int" || r.k !== "int") return null;
+    const x = l.v;
+    const y = r.v;
+    const w = (v: bigint): Value => ({ k: "int", v: wrap(v, t, this.abi) });
+    const bits = BigInt(this.abi.sizeOf(t) * 8);
+    switch (e.op) {
+      case "+": return w(x + y);
+      case "-": return w(x - y);
+      case "*": return w(x * y);
+      case "/": return y === 0n ? null : w(x / y);
+      case "%": return y === 0n ? null : w(x % y);
+      case "&": return w(x & y);
+      case "|": return w(x | y);
+      case "^": return w(x ^ y);
+      case "<<": return y < 0n || y >= bits ? null : w(x << y);
+      case ">>": return y < 0n || y >= bits ? null : w(x >> y);
+      case "==": return cmp(x === y);
+      case "!=": return cmp(x !== y);
+      case "<": return cmp(x < y);
+      case ">": return cmp(x > y);
+      case "<=": return cmp(x <= y);
+      case ">=": return cmp(x >= y);
+    }
+  }
+
+  private cast(a: Value, from: CType, to: CType): Value | null {
+    if (to.kind === TypeKind.Void) return { k: "int", v: 0n };
+    if (to.kind === TypeKind.Float) {
+      if (to.rank === "ldouble") return null;
+      if (from.kind === TypeKind.Float && from.rank === "ldouble") return null;
+      const v = a.k === "float" ? a.v : a.k === "int" ? Number(a.v) : null;
+      if (v === null) return null;
+      return { k: "float", v: to.rank === "float" ? Math.fround(v) : v };
+    }
+    if (to.kind === TypeKind.Pointer) {
+      if (a.k === "ptr" || a.k === "fn") return a;
+      if (a.k === "int") return { k: "ptr", obj: -1, off: Number(BigInt.asUintN(64, a.v)) };
+      return null;
+    }
+    if (to.kind === TypeKind.Bool) {
+      if (a.k === "int") return { k: "int", v: a.v !== 0n ? 1n : 0n };
+      if (a.k === "float") return { k: "int", v: a.v !== 0 ? 1n : 0n };
+      if (a.k === "ptr") return a.obj >= 0 ? { k: "int", v: 1n } : { k: "int", v: a.off !== 0 ? 1n : 0n };
+      return { k: "int", v: 1n };
+    }
+    if (to.kind === TypeKind.Int || to.kind === TypeKind.Enum) {
+      if (a.k === "int") return { k: "int", v: wrap(a.v, to, this.abi) };
+      if (a.k === "float") {
+        if (from.kind === TypeKind.Float && from.rank === "ldouble") return null;
+        if (!Number.isFinite(a.v)) return null;
+        return { k: "int", v: wrap(BigInt(Math.trunc(a.v)), to, this.abi) };
+      }
+      if (a.k === "ptr" && a.obj < 0) return { k: "int", v: wrap(BigInt(a.off), to, this.abi) };
+      return null;
+    }
+    return null;
+  }
+}
+
+const stringIds = new WeakMap<Specializer, Map<string, number>>();
+
+function truthy(v: Value): boolean {
+  if (v.k === "int") return v.v !== 0n;
+  if (v.k === "float") return v.v !== 0;
+  if (v.k === "ptr") return v.obj >= 0 || v.off !== 0;
+  return true;
+}
+
+function valueKey(v: Value): string {
+  switch (v.k) {
+    case "int":
+      return `i${v.v}`;
+    case "float":
+      return `f${Object.is(v.v, -0) ? "-0" : v.v}`;
+    case "ptr":
+      return `p${v.obj}+${v.off}`;
+    case "fn":
+      return `F${v.sym.name}`;
+  }
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  return valueKey(a) === valueKey(b);
+}
+
+/** Static bytes of `now` that differ from `before` (whole pointers when a pointer differs). */
+function changedBytes(before: MemObject, now: MemObject, ptrSize: number): number[] {
+  const out = new Set<number>();
+  for (let i = 0; i < now.size; i++) if (now.known[i] && (!before.known[i] || before.bytes[i] !== now.bytes[i])) out.add(i);
+  for (const [k, p] of now.ptrs) {
+    const q = before.ptrs.get(k);
+    if (!q || !sameValue(p, q)) for (let j = 0; j < ptrSize; j++) out.add(k + j);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+function cloneState(st: State): State {
+  return { frames: st.frames.map((f) => ({ ...f, regs: f.regs.slice() })), mem: st.mem.fork() };
+}
+
+function rangeKnown(o: MemObject, off: number, size: number): boolean {
+  for (let i = 0; i < size; i++) if (!o.known[off + i]) return false;
+  return true;
+}
+
+function isIntegerType(t: CType): boolean {
+  return t.kind === TypeKind.Int || t.kind === TypeKind.Enum || t.kind === TypeKind.Bool;
+}
+
+function isSignedType(t: CType, abi: Abi): boolean {
+  if (t.kind === TypeKind.Int) return t.plainChar ? abi.info.charSigned : t.signed;
+  if (t.kind === TypeKind.Enum) return t.def.underlying.signed;
+  return false;
+}
+
+function unsignedOfSize(size: number, abi: Abi): CType {
+  const rank = size === 1 ? "char" : size === 2 ? "short" : size === 4 ? "int" : abi.info.intSize.long === 8 ? "long" : "llong";
+  return { kind: TypeKind.Int, rank, signed: false, plainChar: false, quals: 0 };
+}
+
+const joinCache = new WeakMap<IrFunction, Set<number>>();
+
+/** Blocks with more than one predecessor (or targets of back edges): where states are memoized. */
+function joinBlocks(fn: IrFunction): Set<number> {
+  let s = joinCache.get(fn);
+  if (s) return s;
+  const preds = new Array<number>(fn.blocks.length).fill(0);
+  for (const b of fn.blocks) for (const t of successors(b.term)) preds[t]!++;
+  s = new Set();
+  preds.forEach((n, i) => {
+    if (n > 1) s!.add(i);
+  });
+  joinCache.set(fn, s);
+  return s;
+}
+
+export function successors(t: Terminator): number[] {
+  switch (t.k) {
+    case "goto":
+      return [t.target];
+    case "if":
+      return [t.then, t.else];
+    case "switch":
+      return [...t.cases.map((c) => c.target), t.default];
+    case "return":
+      return [];
+  }
+}
+
+const liveCache = new WeakMap<IrFunction, Set<number>[]>();
+
+/** Registers live at entry of each block (so memo keys ignore dead values). */
+function liveness(fn: IrFunction): Set<number>[] {
+  const cached = liveCache.get(fn);
+  if (cached) return cached;
+  const n = fn.blocks.length;
+  const use: Set<number>[] = [];
+  const def: Set<number>[] = [];
+  for (const b of fn.blocks) {
+    const u = new Set<number>();
+    const d = new Set<number>();
+    const read = (e: Expr): void => visitVars(e, (v) => {
+      if (!d.has(v.id)) u.add(v.id);
+    });
+    for (const s of b.stmts) {
+      switch (s.k) {
+        case "set":
+          read(s.value);
+          d.add(s.dst.id);
+          break;
+        case "store":
+        case "bitstore":
+          read(s.addr);
+          read(s.value);
+          break;
+        case "copy":
+          read(s.dst);
+          read(s.src);
+          break;
+        case "zero":
+          read(s.addr);
+          break;
+        case "call":
+          read(s.callee);
+          s.args.forEach(read);
+          if (s.dstAddr) read(s.dstAddr);
+          if (s.dst) d.add(s.dst.id);
+          break;
+      }
+    }
+    const t = b.term;
+    if (t.k === "if") read(t.cond);
+    else if (t.k === "switch") read(t.value);
+    else if (t.k === "return" && t.value) read(t.value);
+    use.push(u);
+    def.push(d);
+  }
+  const liveIn: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      const out = new Set<number>();
+      for (const s of successors(fn.blocks[i]!.term)) for (const v of liveIn[s]!) out.add(v);
+      const inn = new Set(use[i]);
+      for (const v of out) if (!def[i]!.has(v)) inn.add(v);
+      if (inn.size !== liveIn[i]!.size) {
+        liveIn[i] = inn;
+        changed = true;
+      }
+    }
+  }
+  liveCache.set(fn, liveIn);
+  return liveIn;
+}
+
+export function visitVars(e: Expr, f: (v: Var) => void): void {
+  switch (e.k) {
+    case "var":
+      f(e.v);
+      return;
+    case "load":
+    case "field":
+    case "bitload":
+      visitVars(e.addr, f);
+      return;
+    case "ptradd":
+      visitVars(e.ptr, f);
+      visitVars(e.index, f);
+      return;
+    case "ptrdiff":
+    case "binary":
+      visitVars(e.left, f);
+      visitVars(e.right, f);
+      return;
+    case "unary":
+    case "cast":
+      visitVars(e.arg, f);
+      return;
+    default:
+      return;
+  }
+}
