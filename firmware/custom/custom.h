@@ -152,13 +152,13 @@ extern struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 /* sha256.c */
 struct bsp_sha256 {
   bsp_u32 h[8];
-  bsp_u64 len;
+  bsp_u32 len; /* bytes so far: inputs stay far below 512 MiB */
   bsp_u8 buf[64];
 };
 void bsp_sha256_init(struct bsp_sha256 *s);
 void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len);
-void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 out[32]);
-void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 out[32]);
+void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out);
+void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out);
 
 /* context.c */
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx, struct bsp_guard gens[BSP_FILE_GENS]);

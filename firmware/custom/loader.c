@@ -34,11 +34,30 @@ static void *find_export(const char *name) {
   return 0;
 }
 
+/* Check (code == 0) or apply the relocations: 8 bytes each, offset u32,
+ * symbol u16, type u16. */
+static int relocate(const bsp_u8 *p, bsp_u32 n, bsp_u32 mem, bsp_u32 nimp, const bsp_uptr *addr, bsp_u8 *code) {
+  bsp_u32 off, sym;
+  for (; n--; p += 8) {
+    off = bsp_get(p, 4);
+    sym = bsp_get(p + 4, 2);
+    if (code) {
+      /* the addend is in place (REL), like the ELF objects the image comes from */
+      bsp_put(code + off, (sym == BSP_SYM_BASE ? (bsp_uptr)code : addr[sym]) + bsp_get(code + off, REL_WIDTH), REL_WIDTH);
+    } else {
+      if (bsp_get(p + 6, 2) != REL_TYPE) return -BSP_E_RELOC_TYPE;
+      if (mem < REL_WIDTH || off > mem - REL_WIDTH || (sym != BSP_SYM_BASE && sym >= nimp)) return -BSP_E_RELOC_BOUNDS;
+    }
+  }
+  return BSP_OK;
+}
+
 int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash[BSP_HASH], struct bsp_loaded *out) {
-  bsp_u32 mem, bss, entry, nrel, nimp, ngu, nstr, body, i, off, name, sym;
+  bsp_u32 mem, bss, entry, nrel, nimp, ngu, nstr, i, sym;
   const bsp_u8 *rel, *imp, *gu, *str;
   bsp_uptr addr[BSP_IMPORTS], a;
   bsp_u8 *code;
+  int r;
   if (len < BSP_IMG_HEADER + BSP_TAG) return -BSP_E_TRUNCATED;
   if (memcmp(image, "BSPI", 4)) return -BSP_E_MAGIC;
   if (image[4] != BSP_IMG_VERSION) return -BSP_E_VERSION;
@@ -51,50 +70,39 @@ int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash
   ngu = bsp_get(image + 40, 2);
   nstr = bsp_get(image + 42, 2);
   if (mem > BSP_FRAME_MAX || bss > BSP_FRAME_MAX) return -BSP_E_TRUNCATED;
-  body = BSP_IMG_HEADER + mem + 8 * nrel + 2 * nimp + 16 * ngu + nstr;
-  if (body + BSP_TAG != len) return -BSP_E_TRUNCATED;
   rel = image + BSP_IMG_HEADER + mem;
   imp = rel + 8 * nrel;
   gu = imp + 2 * nimp;
   str = gu + 16 * ngu;
-  if (!tag_ok(image, body)) return -BSP_E_TAG;
+  /* lengths only: no byte past len is read before this check */
+  if (BSP_IMG_HEADER + mem + 8 * nrel + 2 * nimp + 16 * ngu + nstr + BSP_TAG != len) return -BSP_E_TRUNCATED;
+  if (!tag_ok(image, len - BSP_TAG)) return -BSP_E_TAG;
   if (memcmp(image + 8, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
   if (image[6] != call || memcmp(image + 16, hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (nimp > BSP_IMPORTS || ngu > BSP_GUARDS) return -BSP_E_LIMIT;
   if (entry >= mem || entry % CODE_ALIGN) return -BSP_E_ENTRY;
-  for (i = 0; i < nimp; i++) {
-    name = bsp_get(imp + 2 * i, 2);
-    if (name >= nstr || !memchr(str + name, 0, nstr - name)) return -BSP_E_NAME;
-    if (!(addr[i] = (bsp_uptr)find_export((const char *)str + name))) return -BSP_E_SYMBOL;
+  for (i = 0; i < nimp; i++, imp += 2) {
+    sym = bsp_get(imp, 2);
+    if (sym >= nstr || !memchr(str + sym, 0, nstr - sym)) return -BSP_E_NAME;
+    if (!(addr[i] = (bsp_uptr)find_export((const char *)str + sym))) return -BSP_E_SYMBOL;
   }
-  for (i = 0; i < nrel; i++) {
-    off = bsp_get(rel + 8 * i, 4);
-    sym = bsp_get(rel + 8 * i + 4, 2);
-    if (bsp_get(rel + 8 * i + 6, 2) != REL_TYPE) return -BSP_E_RELOC_TYPE;
-    if (off > mem - REL_WIDTH || mem < REL_WIDTH || (sym != BSP_SYM_BASE && sym >= nimp)) return -BSP_E_RELOC_BOUNDS;
-  }
-  for (i = 0; i < ngu; i++) {
-    sym = bsp_get(gu + 16 * i + 8, 2);
-    if (REL_WIDTH == 4 && bsp_get(gu + 16 * i + 4, 4)) return -BSP_E_GUARD;
-    a = bsp_get(gu + 16 * i, REL_WIDTH);
+  if ((r = relocate(rel, nrel, mem, nimp, addr, 0))) return r;
+  for (i = 0; i < ngu; i++, gu += 16) {
+    sym = bsp_get(gu + 8, 2);
+    a = bsp_get(gu, REL_WIDTH);
+    if (REL_WIDTH == 4 && bsp_get(gu + 4, 4)) return -BSP_E_GUARD;
     if (sym != BSP_SYM_BASE) {
       if (sym >= nimp) return -BSP_E_GUARD;
       a += addr[sym];
     }
     if (a & 3 || !bsp_port_readable(a, 4)) return -BSP_E_GUARD;
     out->guards[i].counter = (const volatile bsp_u32 *)a;
-    out->guards[i].value = bsp_get(gu + 16 * i + 12, 4);
+    out->guards[i].value = bsp_get(gu + 12, 4);
   }
   if (!(code = bsp_code_alloc(mem + bss, &out->off))) return -BSP_E_NOMEM;
   memcpy(code, image + BSP_IMG_HEADER, mem);
   memset(code + mem, 0, bss);
-  for (i = 0; i < nrel; i++) {
-    off = bsp_get(rel + 8 * i, 4);
-    sym = bsp_get(rel + 8 * i + 4, 2);
-    a = sym == BSP_SYM_BASE ? (bsp_uptr)code : addr[sym];
-    /* the addend is in place (REL), like the ELF objects the image comes from */
-    bsp_put(code + off, a + bsp_get(code + off, REL_WIDTH), REL_WIDTH);
-  }
+  relocate(rel, nrel, mem, nimp, addr, code);
   out->size = mem + bss;
   out->entry = (bsp_entry)(bsp_uptr)(code + entry);
   out->nguards = (bsp_u8)ngu;

@@ -1,6 +1,6 @@
 /* What the customization subsystem needs from the kernel and the platform.
- * The kernel implements the first group (its tasks, fd tables and generation
- * counters); port-board.c / port-native.c implement the platform group
+ * The kernel implements the first group (its tasks, fd tables, generation
+ * counters and memory); port-board.c / port-native.c implement the platform group
  * (channel transport, code memory); the firmware build provides the export
  * table, the build ID and the device key. */
 #ifndef BSP_PORT_H
@@ -24,11 +24,11 @@ void bsp_port_file_gens(void *file, const volatile bsp_u32 *gens[BSP_FILE_GENS])
 /* The generic implementation of a customizable call (sys_sendto, sys_send). */
 long bsp_port_generic(int call, int fd, const void *buf, unsigned long len, int flags, const void *addr,
                       unsigned addr_len);
-
-/* --- platform --- */
 /* 1 when [addr, addr+len) is device memory the server may read (FETCH) or
  * guard; 0 otherwise. */
 int bsp_port_readable(bsp_uptr addr, bsp_uptr len);
+
+/* --- platform (port-board.c, port-native.c) --- */
 /* Send one frame to the server; 0 on success. */
 int bsp_port_send(const bsp_u8 *frame, bsp_u32 len);
 /* Receive one waiting frame into buf (at most max bytes): its length, or 0

@@ -16,22 +16,35 @@ static const bsp_u32 K[64] = {
 static const bsp_u32 H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
-static bsp_u32 ror(bsp_u32 x, int n) { return x >> n | x << (32 - n); }
+/* Three rotations (or, with bit 7 of an amount, a shift) of x, XORed: the
+ * four sigma functions of FIPS 180-4 in one routine, amounts packed in spec. */
+static bsp_u32 sig(bsp_u32 x, bsp_u32 spec) {
+  bsp_u32 r = 0, n;
+  for (; spec; spec >>= 8) {
+    n = spec & 31;
+    r ^= x >> n | (spec & 0x80 ? 0 : x << (32 - n));
+  }
+  return r;
+}
 
-static void block(bsp_u32 h[8], const bsp_u8 *p) {
-  bsp_u32 w[64], v[8], t1, t2;
-  int i;
-  for (i = 0; i < 16; i++) w[i] = (bsp_u32)p[4 * i] << 24 | p[4 * i + 1] << 16 | p[4 * i + 2] << 8 | p[4 * i + 3];
-  for (; i < 64; i++)
-    w[i] = w[i - 16] + w[i - 7] + (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ w[i - 15] >> 3) +
-           (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ w[i - 2] >> 10);
+#define SIGMA0 0x160d02  /* rotations 2, 13, 22 */
+#define SIGMA1 0x190b06  /* 6, 11, 25 */
+#define SCHED0 0x831207  /* 7, 18, shift 3 */
+#define SCHED1 0x8a1311  /* 17, 19, shift 10 */
+
+static void block(bsp_u32 *h, const bsp_u8 *p) {
+  bsp_u32 w[64], v[8], t1, i;
+  for (i = 0; i < 64; i++) {
+    w[i] = i < 16 ? (bsp_u32)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]
+                  : w[i - 16] + w[i - 7] + sig(w[i - 15], SCHED0) + sig(w[i - 2], SCHED1);
+    p += 4;
+  }
   memcpy(v, h, 32);
   for (i = 0; i < 64; i++) {
-    t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) + ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
-    t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) + ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+    t1 = v[7] + sig(v[4], SIGMA1) + ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
     memmove(v + 1, v, 28);
     v[4] += t1;
-    v[0] = t1 + t2;
+    v[0] = t1 + sig(v[1], SIGMA0) + ((v[1] & v[2]) ^ (v[1] & v[3]) ^ (v[2] & v[3]));
   }
   for (i = 0; i < 8; i++) h[i] += v[i];
 }
@@ -49,22 +62,23 @@ void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len) {
   }
 }
 
-void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 out[32]) {
-  bsp_u32 bits_hi = (bsp_u32)(s->len >> 29), bits_lo = (bsp_u32)s->len << 3;
-  bsp_u8 pad = 0x80, len[8];
-  int i;
-  bsp_sha256_update(s, &pad, 1);
-  pad = 0;
-  while ((s->len & 63) != 56) bsp_sha256_update(s, &pad, 1);
-  for (i = 0; i < 4; i++) {
-    len[i] = (bsp_u8)(bits_hi >> (24 - 8 * i));
-    len[4 + i] = (bsp_u8)(bits_lo >> (24 - 8 * i));
+void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out) {
+  bsp_u32 bits[2], i;
+  bsp_u8 b = 0x80;
+  bits[0] = s->len >> 29;
+  bits[1] = s->len << 3;
+  do {
+    bsp_sha256_update(s, &b, 1);
+    b = 0;
+  } while ((s->len & 63) != 56);
+  for (i = 0; i < 8; i++) {
+    b = (bsp_u8)(bits[i >> 2] >> (24 - 8 * (i & 3)));
+    bsp_sha256_update(s, &b, 1);
   }
-  bsp_sha256_update(s, len, 8);
   for (i = 0; i < 32; i++) out[i] = (bsp_u8)(s->h[i >> 2] >> (24 - 8 * (i & 3)));
 }
 
-void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 out[32]) {
+void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out) {
   struct bsp_sha256 s;
   bsp_u8 k[64];
   int i, round;
@@ -81,8 +95,7 @@ void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u
     for (i = 0; i < 64; i++) k[i] ^= round ? 0x6a : 0x36;
     bsp_sha256_init(&s);
     bsp_sha256_update(&s, k, 64);
-    if (round) bsp_sha256_update(&s, out, 32);
-    else bsp_sha256_update(&s, data, len);
+    bsp_sha256_update(&s, round ? out : data, round ? 32 : len);
     bsp_sha256_final(&s, out);
   }
 }
