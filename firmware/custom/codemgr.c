@@ -68,7 +68,7 @@ int bsp_code_versions(int call) {
 
 /* Find or request the version for ctx and take a reference to it: the cache
  * index. A miss sends CUSTOMIZE; the version is PENDING until IMAGE. */
-int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args, const struct bsp_guard *gens) {
+int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args) {
   int i = lookup(ctx);
   struct bsp_version *v;
   if (i < 0) {
@@ -81,8 +81,8 @@ int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_ar
     v->serial = ++serials;
     v->request = ++requests;
     v->task = (bsp_u32)task;
-    v->nguards = ctx->ngens;
-    memcpy(v->guards, gens, ctx->ngens * sizeof *gens);
+    v->guards[0] = ctx->gen;
+    v->nguards = ctx->gen.counter != 0;
     if (bsp_chan_customize(v->request, ctx, args)) v->state = BSP_FAILED;
   }
   v = &bsp_cache[i];

@@ -23,8 +23,7 @@ static const bsp_u8 params[3][4] = {
   /* BSP_CALL_SEND */ {2, P_FD, P_FLAGS},
 };
 
-int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx, struct bsp_guard gens[BSP_FILE_GENS]) {
-  const volatile bsp_u32 *counters[BSP_FILE_GENS];
+int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx) {
   struct bsp_sha256 s;
   bsp_u8 digest[32], n, i;
   int level;
@@ -40,12 +39,9 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   for (i = 1; i <= n - ctx->dropped; i++) {
     switch (params[call][i]) {
     case P_FD:
-      bsp_port_file_gens(ctx->file, counters);
-      for (ctx->ngens = 0; ctx->ngens < BSP_FILE_GENS; ctx->ngens++) {
-        gens[ctx->ngens].counter = counters[ctx->ngens];
-        gens[ctx->ngens].value = *counters[ctx->ngens];
-        bsp_sha256_update(&s, &gens[ctx->ngens].value, 4);
-      }
+      ctx->gen.counter = bsp_port_file_gen(ctx->file);
+      ctx->gen.value = *ctx->gen.counter;
+      bsp_sha256_update(&s, &ctx->gen.value, 4);
       bsp_sha256_update(&s, &ctx->file, sizeof ctx->file);
       break;
     case P_FLAGS:

@@ -63,7 +63,6 @@ enum {
 #ifndef BSP_FRAME_MAX
 #define BSP_FRAME_MAX 65536 /* one mailbox message */
 #endif
-#define BSP_FILE_GENS 3 /* generation counters behind one file (port.h) */
 #define BSP_ADDR_MAX 16 /* bytes of a struct sockaddr kept per token */
 #define BSP_HASH 8     /* bytes of a context hash */
 #define BSP_BUILD_ID 8 /* bytes of a firmware build ID */
@@ -91,6 +90,11 @@ struct bsp_args {
   bsp_u8 addr[BSP_ADDR_MAX];
 };
 
+struct bsp_guard {
+  const volatile bsp_u32 *counter;
+  bsp_u32 value;
+};
+
 /* The context the context manager extracted: what the version depends on. */
 struct bsp_context {
   bsp_u8 call;
@@ -98,12 +102,7 @@ struct bsp_context {
   bsp_u8 hash[BSP_HASH];
   void *file;                 /* the object behind fd, NULL when fd is dropped */
   bsp_u32 file_size;
-  bsp_u8 ngens;               /* BSP_FILE_GENS when fd is kept, else 0 */
-};
-
-struct bsp_guard {
-  const volatile bsp_u32 *counter;
-  bsp_u32 value;
+  struct bsp_guard gen;       /* the file's generation; counter NULL when fd is dropped */
 };
 
 enum { BSP_FREE, BSP_PENDING, BSP_READY, BSP_FAILED, BSP_STALE };
@@ -121,7 +120,7 @@ struct bsp_version {
   bsp_u32 task;     /* task that asked (customization-time functions run as it) */
   bsp_u32 off, size; /* code memory */
   bsp_entry entry;
-  struct bsp_guard guards[BSP_FILE_GENS + BSP_GUARDS]; /* the file's, then the image's */
+  struct bsp_guard guards[1 + BSP_GUARDS]; /* the file's generation, then the image's */
 };
 
 /* A local system call table entry: token t of a task is slots[t - 1]. */
@@ -161,12 +160,12 @@ void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out);
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out);
 
 /* context.c */
-int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx, struct bsp_guard gens[BSP_FILE_GENS]);
+int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
 bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out, bsp_u32 max);
 int bsp_ct_call(int task, bsp_u32 fn, const bsp_u64 *args, bsp_u32 nargs, bsp_u64 *result);
 
 /* codemgr.c */
-int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args, const struct bsp_guard *gens);
+int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args);
 void bsp_code_detach(int index, bsp_u32 serial);
 int bsp_code_task(bsp_u32 request);
 int bsp_code_versions(int call);

@@ -17,10 +17,11 @@ void *bsp_port_file(int task, int fd, bsp_u32 *size);
 /* Generation counter of a task's fd slot: bumped when the slot is closed or
  * reused, so a token bound to an fd notices fd reuse. */
 const volatile bsp_u32 *bsp_port_fd_gen(int task, int fd);
-/* The generation counters code specialized for a file depends on (its own,
- * its socket's, the routes'): bumped by fcntl, setsockopt, bind, connect,
- * close and netif/route changes. Fills gens[0..BSP_FILE_GENS-1]. */
-void bsp_port_file_gens(void *file, const volatile bsp_u32 *gens[BSP_FILE_GENS]);
+/* The generation counter of a file: it moves with every change code
+ * specialized for the file may have assumed — fcntl, close, and (through
+ * its socket) setsockopt, bind, connect, connection state, netif/route
+ * changes. */
+const volatile bsp_u32 *bsp_port_file_gen(void *file);
 /* The generic implementation of a customizable call (sys_sendto, sys_send). */
 long bsp_port_generic(int call, int fd, const void *buf, unsigned long len, int flags, const void *addr,
                       unsigned addr_len);

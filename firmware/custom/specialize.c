@@ -14,10 +14,9 @@ struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
  * for it (after fd reuse, a socket change or an evicted version). */
 static void rebind(int task, struct bsp_slot *s) {
   struct bsp_context ctx;
-  struct bsp_guard gens[BSP_FILE_GENS];
   int v;
   s->version = NO_VERSION;
-  if (bsp_context_extract(task, s->call, &s->args, &ctx, gens) || (v = bsp_code_attach(task, &ctx, &s->args, gens)) < 0) return;
+  if (bsp_context_extract(task, s->call, &s->args, &ctx) || (v = bsp_code_attach(task, &ctx, &s->args)) < 0) return;
   s->version = (bsp_u8)v;
   s->serial = bsp_cache[v].serial;
   s->fd_gen = bsp_port_fd_gen(task, s->args.fd);
@@ -32,7 +31,6 @@ static void unbind(struct bsp_slot *s) {
 static long customize(int task, int call, int fd, int flags, const void *addr, unsigned addr_len) {
   struct bsp_slot *s = bsp_slots[task];
   struct bsp_context ctx;
-  struct bsp_guard gens[BSP_FILE_GENS];
   int t, r;
   if (addr_len > BSP_ADDR_MAX || (addr_len && !addr)) return -BSP_E_LIMIT;
   for (t = 0; s[t].used; t++)
@@ -43,8 +41,8 @@ static long customize(int task, int call, int fd, int flags, const void *addr, u
   s->args.flags = flags;
   s->args.addr_len = addr_len;
   if (addr_len) memcpy(s->args.addr, addr, addr_len);
-  if ((r = bsp_context_extract(task, call, &s->args, &ctx, gens))) return r;
-  if ((r = bsp_code_attach(task, &ctx, &s->args, gens)) < 0) return r;
+  if ((r = bsp_context_extract(task, call, &s->args, &ctx))) return r;
+  if ((r = bsp_code_attach(task, &ctx, &s->args)) < 0) return r;
   s->used = 1;
   s->version = (bsp_u8)r;
   s->serial = bsp_cache[r].serial;

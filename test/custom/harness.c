@@ -17,8 +17,7 @@
 struct file {
   int open;
   bsp_u8 ttl, tos;
-  bsp_u32 gen;      /* bumped by close */
-  bsp_u32 sock_gen; /* bumped by setsockopt */
+  bsp_u32 gen; /* bumped by close, setsockopt and netif changes, as in the kernel */
 };
 
 static struct file files[FILES];
@@ -26,7 +25,6 @@ static struct file *fdtab[BSP_TASKS][FDS];
 static bsp_u32 fd_gens[BSP_TASKS][FDS];
 static int current;
 bsp_u32 net_generation; /* exported: images may guard it */
-static bsp_u32 netif_generation;
 static bsp_u8 *queue[16];
 static bsp_u32 queue_len[16], queued;
 
@@ -63,11 +61,7 @@ void *bsp_port_file(int task, int fd, bsp_u32 *size) {
 
 const volatile bsp_u32 *bsp_port_fd_gen(int task, int fd) { return &fd_gens[task][fd]; }
 
-void bsp_port_file_gens(void *file, const volatile bsp_u32 *gens[BSP_FILE_GENS]) {
-  gens[0] = &((struct file *)file)->gen;
-  gens[1] = &((struct file *)file)->sock_gen;
-  gens[2] = &netif_generation;
-}
+const volatile bsp_u32 *bsp_port_file_gen(void *file) { return &((struct file *)file)->gen; }
 
 long bsp_port_generic(int call, int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len) {
   struct file *f = fd >= 0 && fd < FDS ? fdtab[current][fd] : 0;
@@ -172,11 +166,12 @@ int main(void) {
       fd_gens[current][a]++;
     } else if (!strcmp(words[0], "setsockopt")) {
       fdtab[current][a]->ttl = (bsp_u8)b;
-      fdtab[current][a]->sock_gen++;
+      fdtab[current][a]->gen++;
     } else if (!strcmp(words[0], "netgen")) {
       net_generation++;
     } else if (!strcmp(words[0], "netif")) {
-      netif_generation++;
+      int i;
+      for (i = 0; i < FILES; i++) files[i].gen += files[i].open;
     } else if (!strcmp(words[0], "addr")) {
       printf("addr %llx\n", (unsigned long long)(bsp_uptr)fdtab[current][a]);
     } else if (!strcmp(words[0], "customize")) {
