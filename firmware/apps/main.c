@@ -46,9 +46,11 @@ firmware_main(void)
       continue;
     }
     if (strcmp(line, "selftest") == 0) {
-      status = selftest_run() != 0;
+      status = selftest_run(NULL) != 0;
+    } else if (strncmp(line, "selftest ", 9) == 0) {
+      status = selftest_run(line + 9) != 0;
     } else {
-      printk("unknown command: %s (commands: selftest)\n", line);
+      printk("unknown command: %s (commands: selftest [NAME])\n", line);
       status = 2;
     }
   }

@@ -5,8 +5,11 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { readElf } from "../../src/compiler/elf.ts";
-import { buildArmFirmware } from "../../src/device/firmware-build.ts";
+import { buildArmFirmware, buildHostFirmware } from "../../src/device/firmware-build.ts";
+import { measureCalls } from "../../src/device/measure.ts";
 import { type SelftestReport, parseSelftest, selftestOnHost, selftestOnVm, selftestPassed } from "../../src/device/selftest.ts";
+import { createLinuxMachine } from "../../src/vm/linux.ts";
+import { DEFAULT_BUDGET } from "../../src/vm/machine.ts";
 
 /** What a user of the device cares about: every stream arrived intact, and the API checks held. */
 function expectAllIntact(r: SelftestReport): void {
@@ -43,6 +46,15 @@ describe("firmware self tests", () => {
     expectAllIntact(r);
   });
 
+  it("runs one named test, and fails on an unknown name", () => {
+    const one = spawnSync(buildHostFirmware({ sanitize: false }).path, [], { input: "selftest socket_api\n", encoding: "utf8" });
+    expect(one.stdout).toMatch(/^test socket_api: ok .*\nselftest: 1 passed, 0 failed\n$/);
+    expect(one.status).toBe(0);
+    const unknown = spawnSync(buildHostFirmware({ sanitize: false }).path, [], { input: "selftest nonesuch\n", encoding: "utf8" });
+    expect(unknown.stdout).toContain("selftest: no test named nonesuch");
+    expect(unknown.status).toBe(1);
+  });
+
   it("a report with a failed or a missing test is not a pass", () => {
     const r = parseSelftest("test udp_stream_64: ok (x)\ntest tcp_stream: FAIL (y)\nselftest: 1 passed, 1 failed\n");
     expect(selftestPassed({ ...r, where: "", buildId: "", exitCode: 1, console: "" })).toBe(false);
@@ -76,5 +88,28 @@ describe("arm board image", () => {
     for (const name of ["libc", "kernel", "lwip", "board", "apps"]) expect(sizes[name]?.text, name).toBeGreaterThan(0);
     // lwIP dominates the generic stack; the kernel's socket layer is a fraction of it.
     expect(sizes["lwip"]!.text).toBeGreaterThan(sizes["kernel"]!.text);
+  });
+});
+
+describe("generic sendto cost on the VM", () => {
+  it("measures every successful call with breakpoints, without disturbing the run", async () => {
+    const fw = await buildArmFirmware("linux");
+    const entry = fw.exports.find((s) => s.name === "sys_sendto")!.address;
+    const measure = (test: string) => {
+      let console = "";
+      const machine = createLinuxMachine(fw.elf, { argv: ["firmware", `selftest ${test}`], write: (_fd, b) => (console += new TextDecoder().decode(b)) });
+      const run = measureCalls(machine, entry, DEFAULT_BUDGET);
+      expect(run.exitCode).toBe(0);
+      expect(console).toContain("selftest: 1 passed, 0 failed");
+      return run.samples.filter((s) => s.result > 0);
+    };
+    const udp = measure("udp_stream_64");
+    expect(udp).toHaveLength(1000);
+    expect(udp.every((s) => s.args[2] === 64 && s.args[4] !== 0 && s.result === 64)).toBe(true);
+    // TCP sends (no address) add up to the stream's 64 KiB.
+    const tcp = measure("tcp_stream");
+    expect(tcp.every((s) => s.args[4] === 0)).toBe(true);
+    expect(tcp.reduce((n, s) => n + s.result, 0)).toBe(65536);
+    for (const s of [...udp, ...tcp]) expect(s.instructions).toBeGreaterThan(100);
   });
 });
