@@ -19,7 +19,8 @@ export type NativeFlavor = "tcc" | "loop";
 /*
  * `tcc-loop REPS OUT.tsv TCC-ARGS...`: runs tcc's own main REPS times in one
  * process, exactly as tcc-wasm's callMain runs in one instance, and writes
- * each run's wall time (ns, monotonic clock) to OUT.tsv.
+ * each run's wall time (monotonic clock) and CPU time of the process, in ns,
+ * to OUT.tsv, one "wall cpu" line per run.
  */
 const LOOP_HARNESS = `#undef main /* -Dmain=tcc_main renames tcc's main, not this one */
 #include <stdio.h>
@@ -33,12 +34,15 @@ int main(int argc, char **argv) {
     if (!out) { perror(argv[2]); return 2; }
     argv[2] = "tcc";
     for (int i = 0; i < reps; i++) {
-        struct timespec a, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        struct timespec wa, wb, ca, cb;
+        clock_gettime(CLOCK_MONOTONIC, &wa);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
         int rc = tcc_main(argc - 2, argv + 2);
-        clock_gettime(CLOCK_MONOTONIC, &b);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
+        clock_gettime(CLOCK_MONOTONIC, &wb);
         if (rc != 0) { fprintf(stderr, "tcc-loop: run %d exited %d\\n", i, rc); return rc; }
-        fprintf(out, "%lld\\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+        fprintf(out, "%lld %lld\\n", (long long)(wb.tv_sec - wa.tv_sec) * 1000000000LL + (wb.tv_nsec - wa.tv_nsec),
+                (long long)(cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec));
     }
     fclose(out);
     return 0;
