@@ -152,6 +152,7 @@ function sources(t: Tree, board: ArmBoard | "host"): SourceFile[] {
   for (const rel of LWIP_SOURCES) list.push({ component: "lwip", file: path.join(t.lwip, rel) });
   for (const file of customSources(t, board)) list.push({ component: "custom", file });
   for (const file of cFiles(path.join(fw, "board", boardDir))) list.push({ component: "board", file });
+  if (board !== "board") for (const file of cFiles(path.join(fw, "board", "virtual"))) list.push({ component: "board", file });
   for (const file of cFiles(path.join(fw, "apps"))) list.push({ component: "apps", file });
   return list;
 }

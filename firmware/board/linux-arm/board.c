@@ -3,15 +3,14 @@
  * and applications as on the bespoke board, to check the arm build under
  * qemu-arm and the VM's linux-user personality. Console output goes to
  * stdout; console input is the command line, one argument per line, since
- * the linux-user personality has no read(). Time is virtual, as on the
- * host board.
+ * the linux-user personality has no read(). Time from
+ * board/virtual/clock.c.
  */
 #include <stdlib.h>
 
 #include "bsp.h"
 #include "sys.h"
 
-static u32_t now_ms;
 static char **args;
 static const char *arg_next;
 
@@ -35,26 +34,6 @@ board_console_getc(void)
     return '\n';
   }
   return (unsigned char)*arg_next++;
-}
-
-u32_t
-board_time_ms(void)
-{
-  return now_ms;
-}
-
-void
-board_sleep_ms(u32_t ms)
-{
-  now_ms += ms;
-}
-
-int
-board_counters(u32_t *cycles, u32_t *instret)
-{
-  (void)cycles;
-  (void)instret;
-  return 0;
 }
 
 void
