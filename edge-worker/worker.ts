@@ -5,6 +5,7 @@
 // Session state (requests in flight and their round trips) lives with the
 // WebSocket in the isolate that accepted it, so no Durable Object is needed;
 // what must be shared across isolates, the image cache, is in the Cache API.
+import { BespokeError } from "../src/errors.ts";
 import { type CoreOptions, customize, toServerError } from "../src/server/customize.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { parseOneShot } from "../src/server/request.ts";
@@ -75,6 +76,7 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
     const pair = new WebSocketPair();
     const socket = pair[1];
     socket.accept();
+    socket.binaryType = "arraybuffer"; // newer compatibility dates deliver Blobs by default
     const send = (frame: Uint8Array) => socket.send(frame);
     const channel = new DeviceSession({
       core: core(env),
@@ -82,11 +84,11 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
       send: (message) => config.codec.encode(message).forEach(send),
     });
     socket.addEventListener("message", (event: MessageEvent) => {
-      if (typeof event.data === "string") {
-        channel.malformed(0, new TypeError("text message: the channel carries binary frames"));
+      if (!(event.data instanceof ArrayBuffer)) {
+        channel.malformed(0, new BespokeError("BAD_FRAME", "a text message: the channel carries binary frames"));
         return;
       }
-      const frame = new Uint8Array(event.data as ArrayBuffer);
+      const frame = new Uint8Array(event.data);
       let message;
       try {
         message = config.codec.decode(frame);
@@ -96,9 +98,12 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
       }
       channel.receive(message);
     });
-    const end = () => channel.close();
-    socket.addEventListener("close", end);
-    socket.addEventListener("error", end);
+    socket.addEventListener("close", (event: CloseEvent) => {
+      channel.close();
+      // complete the closing handshake, or workerd keeps the request open and reports it hung
+      socket.close(event.code === 1005 || event.code === 1006 ? 1000 : event.code, "session ended");
+    });
+    socket.addEventListener("error", () => channel.close());
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 

@@ -15,7 +15,8 @@ import { BespokeError } from "../../src/errors.ts";
 import type { DeviceCall } from "../../src/runtime/ctfunctions.ts";
 import type { AddressRange } from "../../src/runtime/mirror.ts";
 import { signImages } from "../../src/server/finalize.ts";
-import { type SpecializeStage, composePipeline } from "../../src/server/pipeline.ts";
+import { type PreparedFirmware, servePrepared } from "../../src/server/catalog.ts";
+import type { SpecializeStage } from "../../src/server/pipeline.ts";
 import type { Catalog, CustomizeRequest, DeviceLink, Finalize, FirmwareInfo, Pipeline } from "../../src/server/types.ts";
 
 export const RAM_BASE = 0x2000_0000;
@@ -32,6 +33,13 @@ export const FIRMWARE: FirmwareInfo = {
     "list-sum": { name: "list-sum", version: 3, call: "sendto" },
     "udp-sendto": { name: "udp-sendto", version: 1, call: "sendto" },
   },
+};
+
+/** The list-sum world as prepared firmware: both scenarios are the same hand specialization. */
+export const LIST_SUM_FIRMWARE: PreparedFirmware = {
+  info: FIRMWARE,
+  exports: [],
+  specialize: { "list-sum": (job) => listSumStage(job), "udp-sendto": (job) => listSumStage(job) },
 };
 
 export const catalog: Catalog = {
@@ -99,7 +107,7 @@ export const listSumStage: SpecializeStage = (job) => {
 };
 
 export function makeListSumPipeline(compiler: () => Promise<Compiler>): Pipeline {
-  return composePipeline({ specialize: listSumStage, compiler, exports: () => new Set() });
+  return servePrepared([LIST_SUM_FIRMWARE], compiler).pipeline;
 }
 
 /** The list head: `values.head` (a number), or the first 4 bytes (LE) of `values.addr` in hex, as a CUSTOMIZE frame carries it. */

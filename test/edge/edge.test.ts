@@ -1,0 +1,223 @@
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Miniflare } from "miniflare";
+import { fetch } from "miniflare";
+import { decodeImage } from "../../src/runtime/image.ts";
+import { type CustomizeMessage, type Message, SERVER_ERROR_BASE } from "../../src/runtime/protocol.ts";
+import { repoRoot } from "../../src/node/paths.ts";
+import { SERVER_ERRORS } from "../../src/server/wire.ts";
+import { expectedImage } from "../server/fixture.ts";
+import { NODES, ScriptedDevice, testDeviceKey } from "../server/list-sum.ts";
+import { Channel, bundle, serve, uploadSize } from "./harness.ts";
+
+const BUILD_ID = Uint8Array.from([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
+const HASH = Uint8Array.of(0xc0, 0xff, 0xee, 0, 0, 0, 0, 1);
+
+/** The CUSTOMIZE a device sends for `sendto` with the list head as its `addr` value. */
+function customizeFrame(id: number, extra: Partial<CustomizeMessage> = {}): CustomizeMessage {
+  const head = new Uint8Array(4);
+  new DataView(head.buffer).setUint32(0, NODES[0]!, true);
+  return {
+    type: "customize",
+    id,
+    call: "sendto",
+    target: "arm",
+    buildId: BUILD_ID,
+    contextHash: HASH,
+    values: [{ param: "addr", bytes: head }],
+    roots: [],
+    ...extra,
+  };
+}
+
+/**
+ * Play the device for request `id` until the edge ends it: DATA for FETCH,
+ * RESULT for CALL — unless `answer` returns another message to send instead.
+ */
+async function playDevice(channel: Channel, id: number, device: ScriptedDevice, answer?: (m: Message) => Message | undefined) {
+  const seen: Message[] = [];
+  for (;;) {
+    const m = await channel.next();
+    seen.push(m);
+    if (m.id !== id) continue;
+    const own = answer?.(m);
+    if (own) {
+      channel.send(own);
+      continue;
+    }
+    if (m.type === "fetch") channel.send({ type: "data", id, address: m.address, bytes: device.read({ addr: Number(m.address), length: m.length }) });
+    else if (m.type === "call") channel.send({ type: "result", id, value: BigInt(device.view.getUint32(0x8000, true)) });
+    else return { end: m, seen };
+  }
+}
+
+let testEdge: { mf: Miniflare; url: URL };
+let deployed: { mf: Miniflare; url: URL; size: { raw: number; gzip: number } };
+
+beforeAll(async () => {
+  const test = bundle(path.join(repoRoot(), "test", "edge", "wrangler.toml"), "test");
+  const prod = bundle(path.join(repoRoot(), "edge-worker", "wrangler.toml"), "deploy");
+  testEdge = await serve(test.dir, test.entry);
+  deployed = { ...(await serve(prod.dir, prod.entry, { DEVICE_KEY: "00".repeat(32) })), size: uploadSize(prod.dir) };
+});
+
+afterAll(async () => {
+  await testEdge?.mf.dispose();
+  await deployed?.mf.dispose();
+});
+
+describe("edge worker in workerd", () => {
+  it("the deployable bundle (wrangler deploy --dry-run) is under 3 MiB gzip and carries tcc-wasm", () => {
+    expect(deployed.size.gzip).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(deployed.size.raw).toBeGreaterThan(300_000); // the arm tcc-wasm module is in it
+  });
+
+  it("GET /healthz names the service, the firmware builds served and the limits", async () => {
+    const r = await fetch(new URL("/healthz", testEdge.url));
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { ok: boolean; firmware: { buildId: string; scenarios: { name: string }[] }[]; limits: { contextBytes: number } };
+    expect(body.ok).toBe(true);
+    expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([["0123456789abcdef", ["list-sum", "udp-sendto"]]]);
+    expect(body.limits.contextBytes).toBe(16384);
+    const prod = (await (await fetch(new URL("/healthz", deployed.url))).json()) as { firmware: unknown[] };
+    expect(prod.firmware).toEqual([]);
+  });
+
+  it("a device customizes over a WebSocket: FETCH/DATA and CALL/RESULT, then an IMAGE for it; warm requests re-read in one round trip", async () => {
+    const device = new ScriptedDevice();
+    const channel = await Channel.open(testEdge.url, "dev-ws");
+    channel.send(customizeFrame(1));
+    const cold = await playDevice(channel, 1, device);
+    expect(cold.seen.map((m) => m.type)).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch", "call", "image"]);
+    expect(cold.end.type === "image" && cold.end.image).toEqual(await expectedImage(150, 3n, "dev-ws", HASH));
+    const image = await decodeImage(cold.end.type === "image" ? cold.end.image : new Uint8Array(), testDeviceKey("dev-ws"));
+    expect(image).toMatchObject({ call: "sendto", target: "arm", contextHash: HASH, buildId: BUILD_ID });
+
+    device.setValue(1, 21); // the device's state changed: the warm check must notice
+    channel.send(customizeFrame(2));
+    const changed = await playDevice(channel, 2, device);
+    expect(changed.seen.filter((m) => m.type === "fetch").map((m) => m.type === "fetch" && Number(m.address))).toEqual(NODES);
+    expect(changed.end.type === "image" && changed.end.image).toEqual(await expectedImage(151, 3n, "dev-ws", HASH));
+
+    channel.send(customizeFrame(3));
+    const warm = await playDevice(channel, 3, device);
+    expect(warm.seen.map((m) => m.type)).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch", "call", "image"]);
+    expect(warm.end.type === "image" && warm.end.image).toEqual(await expectedImage(151, 3n, "dev-ws", HASH));
+    channel.close();
+  });
+
+  it("garbage answers and bad frames end in clear ERRORs, and the session keeps serving", async () => {
+    const device = new ScriptedDevice();
+    const channel = await Channel.open(testEdge.url, "dev-bad");
+    const errorText = (m: Message) => (m.type === "error" ? m.message : `not an error: ${m.type}`);
+
+    channel.sendRaw(Uint8Array.of(0x42, 0x53, 9));
+    const frameError = await channel.next();
+    expect(frameError).toMatchObject({ type: "error", id: 0, code: 1 });
+    expect(errorText(frameError)).toMatch(/^BAD_FRAME: malformed channel frame/);
+
+    channel.sendRaw("hello");
+    expect(errorText(await channel.next())).toMatch(/^BAD_FRAME: a text message/);
+
+    channel.send({ type: "data", id: 99, address: 0x100n, bytes: Uint8Array.of(1) });
+    expect(await channel.next()).toMatchObject({ type: "error", id: 99, code: 2 });
+
+    channel.send(customizeFrame(10));
+    const garbage = await playDevice(channel, 10, device, (m) =>
+      m.type === "fetch" ? { type: "data", id: 10, address: m.address, bytes: Uint8Array.of(0xde, 0xad) } : undefined,
+    );
+    expect(garbage.end).toMatchObject({ type: "error", id: 10, code: SERVER_ERRORS.BAD_DATA });
+    expect(errorText(garbage.end)).toMatch(/BAD_DATA: the device answered 2 bytes for 0x20000200\+64/);
+
+    channel.send(customizeFrame(11, { buildId: Uint8Array.of(9, 9, 9, 9, 9, 9, 9, 9) }));
+    const unknownFirmware = await channel.next();
+    expect(unknownFirmware).toMatchObject({ type: "error", id: 11, code: SERVER_ERRORS.UNKNOWN_FIRMWARE });
+    expect(errorText(unknownFirmware)).toMatch(/firmware build "0909090909090909" is not known.*known: 0123456789abcdef/);
+
+    channel.send(customizeFrame(12, { call: "send" }));
+    const unknownScenario = await channel.next();
+    expect(unknownScenario).toMatchObject({ type: "error", id: 12, code: SERVER_ERRORS.UNKNOWN_SCENARIO });
+    expect(errorText(unknownScenario)).toMatch(/scenario "tcp-send" is not prepared/);
+
+    channel.send(customizeFrame(13, { target: "x86_64" }));
+    expect(await channel.next()).toMatchObject({ type: "error", id: 13, code: SERVER_ERRORS.TARGET_MISMATCH });
+
+    channel.send(customizeFrame(14, { roots: [{ root: "file", address: 0x2000_0000n, bytes: new Uint8Array(20_000) }] }));
+    const tooBig = await channel.next();
+    expect(tooBig).toMatchObject({ type: "error", id: 14, code: SERVER_ERRORS.CONTEXT_TOO_LARGE });
+
+    // the device refuses a FETCH: the request ends there, the edge sends nothing more for it
+    // (beyond the other FETCHes of the same round trip, already on their way)...
+    channel.send(customizeFrame(15));
+    expect(await channel.next()).toMatchObject({ type: "fetch", id: 15 });
+    channel.send({ type: "error", id: 15, code: 3, message: "not exposed" });
+    // ...and serves the next request correctly
+    channel.send(customizeFrame(16));
+    const good = await playDevice(channel, 16, device);
+    expect(good.seen.filter((m) => m.id !== 16).every((m) => m.type === "fetch" && m.id === 15)).toBe(true);
+    expect(good.end.type === "image" && good.end.image).toEqual(await expectedImage(150, 3n, "dev-bad", HASH));
+    channel.close();
+  });
+
+  it("POST /v1/customize: a one-shot request carrying its memory gets the image; without it, an error naming what is missing", async () => {
+    const device = new ScriptedDevice();
+    const memory = NODES.map((addr) => ({ addr: `0x${addr.toString(16)}`, hex: Buffer.from(device.read({ addr, length: 8 })).toString("hex") }));
+    const body = {
+      firmware: "0123456789abcdef",
+      scenario: "list-sum",
+      device: "dev-post",
+      values: { head: NODES[0] },
+      memory,
+      calls: [{ fn: "sockfd_lookup", args: [String(NODES[0])], result: "3" }],
+    };
+    const post = (b: unknown, type = "application/json") =>
+      fetch(new URL("/v1/customize", testEdge.url), { method: "POST", headers: { "content-type": type }, body: typeof b === "string" ? b : JSON.stringify(b) });
+    const ok = await post(body);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-bespoke-chi")).toBe("0");
+    expect(new Uint8Array(await ok.arrayBuffer())).toEqual(await expectedImage(150, 3n, "dev-post"));
+
+    const missing = await post({ ...body, memory: memory.slice(0, 3) });
+    expect(missing.status).toBe(422);
+    expect(await missing.json()).toEqual({
+      error: { code: "MEMORY_NOT_PROVIDED", message: expect.stringContaining(`0x${NODES[3]!.toString(16)}+64`) },
+    });
+
+    const cases: [unknown, string, number, string, RegExp][] = [
+      ["{not json", "application/json", 400, "BAD_REQUEST", /not JSON/],
+      [{ ...body, firmware: "XYZ" }, "application/json", 400, "BAD_REQUEST", /request.firmware/],
+      [{ ...body, memory: [{ addr: "0x10", hex: "abc" }] }, "application/json", 400, "BAD_REQUEST", /request.memory\[0\].hex/],
+      [{ ...body, firmware: "feedfacefeedface" }, "application/json", 404, "UNKNOWN_FIRMWARE", /not known/],
+      [{ ...body, scenario: "tcp-send" }, "application/json", 404, "UNKNOWN_SCENARIO", /"tcp-send"/],
+      [{ ...body, memory: [{ addr: "0x20000000", hex: "00".repeat(20_000) }] }, "application/json", 413, "CONTEXT_TOO_LARGE", /limit/],
+      [body, "text/plain", 415, "BAD_REQUEST", /application\/json/],
+    ];
+    for (const [b, type, status, code, message] of cases) {
+      const r = await post(b, type);
+      expect(r.status, `${code}`).toBe(status);
+      const { error } = (await r.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe(code);
+      expect(error.message).toMatch(message);
+    }
+  });
+
+  it("unknown routes and plain GETs of the session endpoint get a JSON error", async () => {
+    const nf = await fetch(new URL("/nope", testEdge.url));
+    expect(nf.status).toBe(404);
+    expect(((await nf.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+    const plain = await fetch(new URL("/v1/session?device=x", testEdge.url));
+    expect(plain.status).toBe(426);
+    const noDevice = await fetch(new URL("/v1/session", testEdge.url), { headers: { upgrade: "websocket" } });
+    expect(noDevice.status).toBe(400);
+    expect(((await noDevice.json()) as { error: { message: string } }).error.message).toMatch(/device ID/);
+  });
+
+  it("the deployed worker answers a CUSTOMIZE for firmware it has not prepared with UNKNOWN_FIRMWARE", async () => {
+    const channel = await Channel.open(deployed.url, "dev-prod");
+    channel.send(customizeFrame(1));
+    const m = await channel.next();
+    expect(m).toMatchObject({ type: "error", id: 1, code: SERVER_ERRORS.UNKNOWN_FIRMWARE });
+    expect(m.type === "error" && m.code >= SERVER_ERROR_BASE && m.message).toMatch(/known: none/);
+    channel.close();
+  });
+});
