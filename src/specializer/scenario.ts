@@ -37,7 +37,7 @@ export interface Guard {
 export interface Limits {
   /** Maximum depth of nested unfolded calls. */
   inlineDepth: number;
-  /** Maximum iterations a static loop is unrolled before its variables are generalized. */
+  /** Distinct values a static variable may take at one loop head under dynamic control before it is generalized. */
   unroll: number;
   /** Maximum residual statements before further static state is generalized. */
   residualSize: number;
@@ -45,7 +45,7 @@ export interface Limits {
   statesPerBlock: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { inlineDepth: 64, unroll: 100_000, residualSize: 200_000, statesPerBlock: 256 };
+export const DEFAULT_LIMITS: Limits = { inlineDepth: 64, unroll: 64, residualSize: 200_000, statesPerBlock: 256 };
 
 export interface Scenario {
   version: number;

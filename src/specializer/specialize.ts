@@ -68,6 +68,8 @@ interface Frame {
 interface State {
   frames: Frame[];
   mem: MemoryStore;
+  /** Reached through a dynamic branch: loops from here on may never end statically. */
+  dynamicPast: boolean;
 }
 
 interface Pending {
@@ -147,7 +149,7 @@ export class Specializer {
       }
     });
     rf.entry = entryBlock.id;
-    run.start({ frames: [frame], mem }, entryBlock);
+    run.start({ frames: [frame], mem, dynamicPast: false }, entryBlock);
     this.stats.residualBlocks += rf.blocks.length;
     return rf;
   }
@@ -173,7 +175,10 @@ export class Specializer {
 class Run {
   private pending: Pending[] = [];
   private memo = new Map<string, number>();
-  private shapes = new Map<string, { count: number; first: State }>();
+  /** States memoized per program point (frame stack shape), for generalization. */
+  private shapes = new Map<string, State[]>();
+  /** Distinct static values per register seen at a point after a dynamic branch. */
+  private distinct = new Map<string, Map<string, Set<string>>>();
   private rvars = new Map<string, Var>();
   private forceGeneralize = false;
 
@@ -255,7 +260,7 @@ class Run {
         f.block = next;
         f.stmt = 0;
       }
-      if (++steps > this.sp.view.limits.unroll || this.sp.overSize) this.forceGeneralize = true;
+      if (++steps > STATIC_RUN_STEPS || this.sp.overSize) this.forceGeneralize = true;
       if (this.isJoin(f)) {
         const target = this.memoBlock(st);
         if (target.fresh) {
@@ -284,45 +289,120 @@ class Run {
         if (!live.has(id)) f.regs[id] = undefined;
       });
     }
-    let key = this.stateKey(st);
+    const key = this.stateKey(st);
     const existing = this.memo.get(key);
     if (existing !== undefined) return { block: this.rf.blocks[existing]!, fresh: false };
     const shape = this.shapeKey(st);
-    const seen = this.shapes.get(shape);
-    const limit = this.sp.view.limits.statesPerBlock;
-    if (this.forceGeneralize || (seen && seen.count >= limit)) {
-      const pre = this.newRBlock();
-      this.generalize(st, seen?.first ?? null, pre, this.forceGeneralize || (seen !== undefined && seen.count >= 2 * limit));
-      this.forceGeneralize = false;
-      key = this.stateKey(st);
-      const hit = this.memo.get(key);
-      if (hit !== undefined) {
-        pre.term = { k: "goto", target: hit };
-        return { block: pre, fresh: false };
+    const seen = this.shapes.get(shape) ?? [];
+    if (st.dynamicPast) {
+      const varying = this.varyingRegisters(st, shape);
+      if (varying.length === 0) varying.push(...this.siblingRegisters(st, seen));
+      if (varying.length > 0) {
+        const pre = this.newRBlock();
+        for (const [f, id] of varying) {
+          const reg = f.fn.vars[id]!;
+          this.emit(pre, { k: "set", dst: this.rvar(f, reg), value: this.lift(f.regs[id]!, reg.type, st, pre), pos: NOPOS });
+          f.regs[id] = null;
+          this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: [reg.name], reason: "varies under dynamic control" });
+        }
+        return this.continueAfter(pre, st, shape, seen);
       }
-      const b = this.newRBlock();
-      pre.term = { k: "goto", target: b.id };
-      this.memo.set(key, b.id);
-      // `pre` is filled by generalize; the caller jumps to it and continues in `b`
-      this.pending.push({ state: st, rblock: b });
-      return { block: pre, fresh: false };
     }
-    if (seen) seen.count++;
-    else this.shapes.set(shape, { count: 1, first: cloneState(st) });
+    const sameControl = seen.filter((o) => sameRegisters(o, st));
+    const limit = this.sp.view.limits.statesPerBlock;
+    if (this.forceGeneralize || sameControl.length >= SAME_CONTROL_STATES || seen.length >= limit) {
+      // generalize against the most similar earlier state: with the same static
+      // registers only the memory that keeps changing becomes dynamic
+      const all = this.forceGeneralize || seen.length >= 2 * limit;
+      const similar = mostSimilar(seen, st);
+      const against = sameControl.length > 0 ? sameControl : similar ? [similar] : [];
+      const pre = this.newRBlock();
+      this.generalize(st, against, pre, all);
+      this.forceGeneralize = false;
+      return this.continueAfter(pre, st, shape, seen);
+    }
+    seen.push(cloneState(st));
+    this.shapes.set(shape, seen);
     const b = this.newRBlock();
     this.memo.set(key, b.id);
     return { block: b, fresh: true };
   }
 
-  /** Make static registers that changed since `first` (or all, when `all`) dynamic, and let changed objects escape. */
-  private generalize(st: State, first: State | null, out: Block, all: boolean): void {
-    const names: string[] = [];
+  /** After generalizing `st` into `pre`: jump on to its memoized block, or a new one the worklist fills. */
+  private continueAfter(pre: Block, st: State, shape: string, seen: State[]): { block: Block; fresh: boolean } {
+    const key = this.stateKey(st);
+    const hit = this.memo.get(key);
+    if (hit !== undefined) {
+      pre.term = { k: "goto", target: hit };
+      return { block: pre, fresh: false };
+    }
+    const b = this.newRBlock();
+    pre.term = { k: "goto", target: b.id };
+    this.memo.set(key, b.id);
+    seen.push(cloneState(st));
+    this.shapes.set(shape, seen);
+    this.pending.push({ state: st, rblock: b });
+    return { block: pre, fresh: false };
+  }
+
+  /**
+   * Registers in which `st` differs from a state already specialized at this
+   * point whose memory is the same: two dynamic paths met again with different
+   * static data (e.g. an output position advanced by one of them). Merging
+   * them keeps the continuation from being specialized once per path.
+   */
+  private siblingRegisters(st: State, seen: State[]): [Frame, number][] {
+    const memKey = this.memoryKey(st);
+    for (const o of seen) {
+      if (o.frames.length !== st.frames.length || this.memoryKey(o) !== memKey) continue;
+      if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
+      const diff: [Frame, number][] = [];
+      st.frames.forEach((f, fi) => {
+        const g = o.frames[fi]!;
+        const control = controlRelevant(f.fn);
+        f.regs.forEach((v, id) => {
+          const w = g.regs[id];
+          if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([f, id]);
+          else if (v && w === null && !control.has(id)) diff.push([f, id]);
+        });
+      });
+      if (diff.length > 0) return diff;
+    }
+    return [];
+  }
+
+  /**
+   * Registers that took more than `limits.unroll` distinct values at this
+   * point under dynamic control: counters of loops only a dynamic test ends.
+   */
+  private varyingRegisters(st: State, shape: string): [Frame, number][] {
+    let perReg = this.distinct.get(shape);
+    if (!perReg) this.distinct.set(shape, (perReg = new Map()));
+    const varying: [Frame, number][] = [];
     st.frames.forEach((f, fi) => {
-      const g = first?.frames[fi];
       f.regs.forEach((v, id) => {
         if (v === null || v === undefined) return;
-        const before = g?.regs[id];
-        if (!all && before !== undefined && before !== null && sameValue(before, v)) return;
+        const k = `${fi}:${id}`;
+        let set = perReg!.get(k);
+        if (!set) perReg!.set(k, (set = new Set()));
+        set.add(valueKey(v));
+        if (set.size > this.sp.view.limits.unroll) varying.push([f, id]);
+      });
+    });
+    return varying;
+  }
+
+  /** Make static registers that changed since `first` (or all, when `all`) dynamic, and let changed objects escape. */
+  private generalize(st: State, against: State[], out: Block, all: boolean): void {
+    const names: string[] = [];
+    st.frames.forEach((f, fi) => {
+      f.regs.forEach((v, id) => {
+        if (v === null || v === undefined) return;
+        const stable = against.every((a) => {
+          const before = a.frames[fi]?.regs[id];
+          return before !== undefined && before !== null && sameValue(before, v);
+        });
+        if (!all && against.length > 0 && stable) return;
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
@@ -332,13 +412,13 @@ class Run {
     });
     for (const o of [...st.mem.objects.values()]) {
       if (o.escaped || o.kind === "string") continue;
-      const before = first?.mem.objects.get(o.id);
-      if (all || !before || before.escaped) {
+      const befores = against.map((a) => a.mem.objects.get(o.id));
+      if (all || against.length === 0 || befores.some((b) => !b || b.escaped)) {
         this.escape(st, o.id, out);
         names.push(o.name);
         continue;
       }
-      const changed = changedBytes(before, o, this.abi.info.pointerSize);
+      const changed = [...new Set(befores.flatMap((b) => changedBytes(b!, o, this.abi.info.pointerSize)))];
       if (changed.length === 0) continue;
       // only the bytes that keep changing become dynamic
       this.flushObject(st, o.id, out);
@@ -350,6 +430,8 @@ class Run {
       for (const k of [...m.ptrs.keys()]) if (changed.includes(k)) m.ptrs.delete(k);
       names.push(o.name);
     }
+    // states that differ only in what the residual copies already hold become one
+    for (const o of [...st.mem.objects.values()]) if (!o.escaped && o.kind !== "string" && o.dirty.some((b) => b)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
@@ -365,6 +447,12 @@ class Run {
         parts.push(`${id}=${v === null ? "D" : valueKey(v)}`);
       });
     }
+    parts.push(this.memoryKey(st));
+    return parts.join(";");
+  }
+
+  private memoryKey(st: State): string {
+    const parts: string[] = [];
     const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
     for (const id of ids) {
       const o = st.mem.objects.get(id)!;
@@ -429,10 +517,8 @@ class Run {
           return "done";
         }
         st.frames.pop();
-        for (const id of frame.objs) {
-          const o = st.mem.objects.get(id);
-          if (o && !o.escaped) st.mem.objects.delete(id);
-        }
+        // the callee's locals end with it (pointers to them dangle, as in C)
+        for (const id of frame.objs) st.mem.objects.delete(id);
         const caller = st.frames[st.frames.length - 1]!;
         const ret = frame.ret!;
         if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
@@ -449,6 +535,7 @@ class Run {
     const f = s.frames[s.frames.length - 1]!;
     f.block = target;
     f.stmt = 0;
+    s.dynamicPast = true;
     const m = this.memoBlock(s);
     if (m.fresh) this.pending.push({ state: s, rblock: m.block });
     return m.block.id;
@@ -1112,6 +1199,47 @@ class Run {
 
 const stringIds = new WeakMap<Specializer, Map<string, number>>();
 
+/** Blocks one static run may execute before its state is generalized (a static infinite loop). */
+const STATIC_RUN_STEPS = 5_000_000;
+
+/** Distinct states with the same static registers at one point before their changing memory is generalized. */
+const SAME_CONTROL_STATES = 4;
+
+function sameRegisters(a: State, b: State): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  return a.frames.every((f, i) => {
+    const g = b.frames[i]!;
+    if (f.regs.length !== g.regs.length) return false;
+    return f.regs.every((v, id) => {
+      const w = g.regs[id];
+      if (v === undefined || w === undefined) return v === w;
+      if (v === null || w === null) return v === w;
+      return sameValue(v, w);
+    });
+  });
+}
+
+/** The earlier state differing from `st` in the fewest registers. */
+function mostSimilar(states: State[], st: State): State | null {
+  let best: State | null = null;
+  let bestScore = Infinity;
+  for (const o of states) {
+    let score = 0;
+    o.frames.forEach((f, i) => {
+      const g = st.frames[i];
+      f.regs.forEach((v, id) => {
+        const w = g?.regs[id];
+        if (v === undefined || w === undefined || v === null || w === null ? v !== w : !sameValue(v, w)) score++;
+      });
+    });
+    if (score < bestScore) {
+      bestScore = score;
+      best = o;
+    }
+  }
+  return best;
+}
+
 function truthy(v: Value): boolean {
   if (v.k === "int") return v.v !== 0n;
   if (v.k === "float") return v.v !== 0;
@@ -1148,7 +1276,7 @@ function changedBytes(before: MemObject, now: MemObject, ptrSize: number): numbe
 }
 
 function cloneState(st: State): State {
-  return { frames: st.frames.map((f) => ({ ...f, regs: f.regs.slice() })), mem: st.mem.fork() };
+  return { frames: st.frames.map((f) => ({ ...f, regs: f.regs.slice() })), mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
 
 function rangeKnown(o: MemObject, off: number, size: number): boolean {
@@ -1198,6 +1326,80 @@ export function successors(t: Terminator): number[] {
     case "return":
       return [];
   }
+}
+
+const controlCache = new WeakMap<IrFunction, Set<number>>();
+
+/**
+ * Registers whose value decides control or what is read from memory (they
+ * flow into a branch, a switch, a callee or a load address). Generalizing
+ * them would turn static dispatch into residual code, so merging paths never
+ * generalizes them.
+ */
+function controlRelevant(fn: IrFunction): Set<number> {
+  const cached = controlCache.get(fn);
+  if (cached) return cached;
+  const out = new Set<number>();
+  const addAll = (e: Expr): void => visitVars(e, (v) => out.add(v.id));
+  const addresses = (e: Expr): void => {
+    switch (e.k) {
+      case "load":
+      case "bitload":
+        addAll(e.addr);
+        return;
+      case "field":
+        addresses(e.addr);
+        return;
+      case "ptradd":
+        addresses(e.ptr);
+        addresses(e.index);
+        return;
+      case "ptrdiff":
+      case "binary":
+        addresses(e.left);
+        addresses(e.right);
+        return;
+      case "unary":
+      case "cast":
+        addresses(e.arg);
+        return;
+      default:
+        return;
+    }
+  };
+  for (const b of fn.blocks) {
+    for (const st of b.stmts) {
+      if (st.k === "set") addresses(st.value);
+      else if (st.k === "store" || st.k === "bitstore") {
+        addresses(st.addr);
+        addresses(st.value);
+      } else if (st.k === "copy") {
+        addAll(st.src);
+      } else if (st.k === "call") {
+        addAll(st.callee);
+        st.args.forEach(addresses);
+      }
+    }
+    const t = b.term;
+    if (t.k === "if") addAll(t.cond);
+    else if (t.k === "switch") addAll(t.value);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const b of fn.blocks) {
+      for (const st of b.stmts) {
+        if (st.k !== "set" || !out.has(st.dst.id)) continue;
+        visitVars(st.value, (v) => {
+          if (!out.has(v.id)) {
+            out.add(v.id);
+            changed = true;
+          }
+        });
+      }
+    }
+  }
+  controlCache.set(fn, out);
+  return out;
 }
 
 const liveCache = new WeakMap<IrFunction, Set<number>[]>();

@@ -1,7 +1,7 @@
 // Correctness harness: specialize a case, compile original and residual with
 // tcc-wasm (x86_64), link each with the case's driver using gcc, run both on
 // the same random dynamic inputs and return their outputs and sizes.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -17,6 +17,9 @@ export const CASES_DIR = path.join(path.dirname(new URL(import.meta.url).pathnam
 export interface CaseRun {
   original: string;
   residual: string;
+  /** Instructions executed inside the entry function over all inputs (callgrind). */
+  originalInstructions: number;
+  residualInstructions: number;
   residualCode: string;
   report: SpecializeReport;
   originalText: number;
@@ -43,17 +46,25 @@ export async function runCase(name: string, iterations: number): Promise<CaseRun
   if (!resid.ok) throw new Error(`residual does not compile: ${JSON.stringify(resid.diagnostics)}\n${code}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `spec-${name}-`));
   try {
-    const run = (object: Uint8Array, residual: boolean): string => {
+    const run = (object: Uint8Array, residual: boolean): { out: string; instructions: number } => {
       const tag = residual ? "residual" : "original";
       const obj = path.join(work, `${tag}.o`);
       const exe = path.join(work, tag);
       fs.writeFileSync(obj, object);
-      execFileSync("gcc", ["-w", ...(residual ? ["-DRESIDUAL"] : []), "-o", exe, path.join(dir, "driver.c"), obj]);
-      return execFileSync(exe, [String(iterations), seedOf(name)], { encoding: "utf8", maxBuffer: 64 << 20 });
+      execFileSync("gcc", ["-w", ...(residual ? ["-DRESIDUAL"] : []), "-o", exe, path.join(dir, "driver.c"), obj], { stdio: "pipe" });
+      const out = execFileSync(exe, [String(iterations), seedOf(name)], { encoding: "utf8", maxBuffer: 64 << 20 });
+      const cg = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", `--toggle-collect=${report.residualName}`, exe, "100", seedOf(name)], { encoding: "utf8", maxBuffer: 64 << 20 });
+      const m = /Collected : (\d+)/.exec(cg.stderr);
+      if (!m) throw new Error(`callgrind gave no count: ${cg.stderr.slice(-500)}`);
+      return { out, instructions: Number(m[1]) };
     };
+    const o = run(orig.object, false);
+    const r = run(resid.object, true);
     return {
-      original: run(orig.object, false),
-      residual: run(resid.object, true),
+      original: o.out,
+      residual: r.out,
+      originalInstructions: o.instructions,
+      residualInstructions: r.instructions,
       residualCode: code,
       report,
       originalText: textSize(orig.object),
