@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   bench: { summary: "benchmarks: bespoke bench NAME --json FILE", load: async () => (await import("./bench.ts")).bench },
   device: { summary: "boot the firmware: bespoke device --selftest [--host [--sanitize]] [--verbose]", load: async () => (await import("./device.ts")).device },
   start: { summary: "the main job (npm start)", load: async () => (await import("./start.ts")).start },
+  serve: { summary: "the local edge (workerd): bespoke serve [--port 8787]", load: async () => (await import("./serve.ts")).serve },
 };
 
 export const VERSION = "0.1.0";

@@ -1,29 +1,13 @@
-// Runs edge workers for the tests the way they deploy: bundled by the pinned
-// wrangler (`deploy --dry-run --outdir`), then served by real workerd through
-// miniflare, reached over HTTP and real WebSockets.
-import { execFileSync } from "node:child_process";
+// Edge workers for the tests run the way they deploy (bundleWorker, runWorker:
+// the pinned wrangler's dry-run bundle in real workerd through miniflare),
+// reached over HTTP and real WebSockets.
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { Miniflare, fetch } from "miniflare";
+import { fetch } from "miniflare";
 import { type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
-import { buildDir, repoRoot } from "../../src/node/paths.ts";
 
-export const COMPATIBILITY_DATE = "2026-04-01";
-
-/** Bundle the worker of `config` into build/edge/<name>; returns the directory and the entry's file name. */
-export function bundle(config: string, name: string): { dir: string; entry: string } {
-  const dir = path.join(buildDir(), "edge", name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  execFileSync(path.join(repoRoot(), "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", dir, "--config", config], {
-    cwd: repoRoot(),
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    stdio: "pipe",
-  });
-  const entry = fs.readdirSync(dir).find((f) => f.endsWith(".js"));
-  if (!entry) throw new Error(`wrangler wrote no .js into ${dir}`);
-  return { dir, entry };
-}
+export { bundleWorker, runWorker } from "../../src/cli/serve.ts";
 
 /** Bytes of what would be uploaded (scripts and modules, not source maps), gzipped one by one as the Workers limit counts them. */
 export function uploadSize(dir: string): { raw: number; gzip: number } {
@@ -36,18 +20,6 @@ export function uploadSize(dir: string): { raw: number; gzip: number } {
     gzip += zlib.gzipSync(bytes, { level: 9 }).length;
   }
   return { raw, gzip };
-}
-
-export async function serve(dir: string, entry: string, bindings: Record<string, string> = {}): Promise<{ mf: Miniflare; url: URL }> {
-  const mf = new Miniflare({
-    scriptPath: path.join(dir, entry),
-    modulesRoot: dir,
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    bindings,
-  });
-  return { mf, url: await mf.ready };
 }
 
 /** A device's end of a real WebSocket channel: protocol frames out, decoded messages in, in order. */

@@ -1,0 +1,101 @@
+// `bespoke serve [--port 8787]`: the local edge. The edge worker exactly as
+// it deploys — bundled by the pinned wrangler, run by workerd through
+// miniflare — signing images with this machine's device key.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Miniflare } from "miniflare";
+import { BespokeError } from "../errors.ts";
+import { buildDir, repoRoot } from "../node/paths.ts";
+import type { CommandContext } from "./main.ts";
+
+/** The compatibility date of edge-worker/wrangler.toml. */
+export const COMPATIBILITY_DATE = "2026-04-01";
+
+export interface WorkerBundle {
+  dir: string;
+  /** The entry module's file name in `dir`. */
+  entry: string;
+}
+
+/** `wrangler deploy --dry-run` of the worker `config` describes, into build/edge/<name>. */
+export function bundleWorker(config: string, name: string): WorkerBundle {
+  const dir = path.join(buildDir(), "edge", name);
+  if (!fs.existsSync(path.join(buildDir(), "wasm", "tcc-arm.wasm"))) {
+    throw new BespokeError("NOT_BUILT", "tcc-wasm for arm is not built: run 'node build.mjs'");
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    execFileSync(path.join(repoRoot(), "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", dir, "--config", config], {
+      cwd: repoRoot(),
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+      stdio: "pipe",
+    });
+  } catch (e) {
+    const out = e instanceof Error && "stderr" in e ? String(e.stderr) + String((e as { stdout?: unknown }).stdout ?? "") : String(e);
+    throw new BespokeError("BUNDLE_FAILED", `wrangler could not bundle ${path.relative(repoRoot(), config)}:\n${out.trim()}`);
+  }
+  const entry = fs.readdirSync(dir).find((f) => f.endsWith(".js"));
+  if (!entry) throw new BespokeError("BUNDLE_FAILED", `wrangler wrote no script into ${dir}`);
+  return { dir, entry };
+}
+
+/** Run a bundled worker in workerd; `port` 0 picks a free one. */
+export async function runWorker(bundle: WorkerBundle, options: { port?: number; bindings?: Record<string, string> } = {}): Promise<{ mf: Miniflare; url: URL }> {
+  const { Miniflare } = await import("miniflare"); // only when serving: the CLI's other commands do not load workerd
+  const mf = new Miniflare({
+    scriptPath: path.join(bundle.dir, bundle.entry),
+    modulesRoot: bundle.dir,
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: options.bindings ?? {},
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+  });
+  return { mf, url: await mf.ready };
+}
+
+export interface LocalEdge {
+  url: URL;
+  /** Build IDs of the firmware it serves. */
+  firmware: string[];
+  stop(): Promise<void>;
+}
+
+/** Bundle and start the edge worker on `port` (0: a free one), with this machine's device key. */
+export async function startLocalEdge(port: number): Promise<LocalEdge> {
+  const { deviceKey } = await import("../device/firmware-build.ts");
+  const key = Buffer.from(deviceKey()).toString("hex");
+  const bundle = bundleWorker(path.join(repoRoot(), "edge-worker", "wrangler.toml"), "serve");
+  const { mf, url } = await runWorker(bundle, { port, bindings: { DEVICE_KEY: key } });
+  const health = (await (await fetch(new URL("/healthz", url))).json()) as { firmware: { buildId: string }[] };
+  return { url, firmware: health.firmware.map((f) => f.buildId), stop: () => mf.dispose() };
+}
+
+export async function serve(args: string[], ctx: CommandContext): Promise<number> {
+  let port = 8787;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = a === "--port" ? args[++i] : a.startsWith("--port=") ? a.slice(7) : undefined;
+    if (value === undefined) throw new BespokeError("USAGE", `serve: unexpected argument '${a}' (usage: bespoke serve [--port 8787])`);
+    port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BespokeError("USAGE", `serve: --port takes a TCP port number, not '${value}'`);
+  }
+  const edge = await startLocalEdge(port);
+  const origin = edge.url.origin;
+  ctx.stdout(
+    `bespoke edge listening on ${origin}\n` +
+      `  GET  ${origin}/healthz\n` +
+      `  POST ${origin}/v1/customize\n` +
+      `  WS   ${origin.replace(/^http/, "ws")}/v1/session?device=ID\n` +
+      `  firmware served: ${edge.firmware.length ? edge.firmware.join(", ") : "none prepared yet"}\n` +
+      `Ctrl-C to stop.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await edge.stop();
+  return 0;
+}
