@@ -9,7 +9,8 @@ import path from "node:path";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { type CodeImage, type GuardRequest, buildImage, encodeImage } from "../../src/runtime/image.ts";
 import { type CustomizeMessage, type ImageTarget, type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
-import { buildDir, repoRoot } from "../../src/node/paths.ts";
+import { LWIP_SOURCES } from "../../src/device/firmware-build.ts";
+import { buildDir, buildManifest, repoRoot } from "../../src/node/paths.ts";
 
 export const SUBSYSTEM = ["sha256.c", "loader.c", "codemgr.c", "context.c", "channel.c", "specialize.c"];
 /** The harness's device key and build ID (harness.c). */
@@ -26,24 +27,40 @@ const FILE_TOS = 5;
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
 
-/** Build the harness for a target once per content hash; the command that runs it. */
-export function harnessCommand(target: ImageTarget): string[] {
+/** Which test device: harness.c over a fake kernel, or kernel-harness.c over the real kernel and lwIP. */
+export type DeviceKind = "fake" | "kernel";
+
+/** Build a test device for a target once per content hash; the command that runs it. */
+export function harnessCommand(target: ImageTarget, kind: DeviceKind = "fake"): string[] {
   const root = repoRoot();
-  const sources = ["test/custom/harness.c", ...SUBSYSTEM.map((f) => `firmware/custom/${f}`)];
-  const headers = ["bespoke.h", "custom.h", "port.h"].map((f) => `firmware/custom/${f}`);
+  const rel = (f: string) => path.relative(root, f);
+  const custom = [...SUBSYSTEM.map((f) => `firmware/custom/${f}`), "test/custom/test-port.c"];
+  const headers = ["test/custom/test-port.h", ...["bespoke.h", "custom.h", "port.h"].map((f) => `firmware/custom/${f}`)];
+  let sources = ["test/custom/harness.c", ...custom].map((f) => path.join(root, f));
+  let defines: string[] = [];
+  if (kind === "kernel") {
+    const lwip = path.join(buildManifest().sources["lwip"]!.dir, "src");
+    const kernelDir = path.join(root, "firmware/kernel");
+    const kernel = fs.readdirSync(kernelDir).filter((f) => f.endsWith(".c")).sort().map((f) => path.join(kernelDir, f));
+    sources = [path.join(root, "test/custom/kernel-harness.c"), ...custom.map((f) => path.join(root, f)), ...kernel, ...LWIP_SOURCES.map((f) => path.join(lwip, f))];
+    const includes = ["firmware/net", "firmware/kernel", "firmware/board", "firmware/custom"].map((d) => path.join(root, d));
+    for (const dir of [...includes]) for (const f of fs.readdirSync(dir, { recursive: true }) as string[]) if (f.endsWith(".h")) headers.push(rel(path.join(dir, f)));
+    defines = ["-DBESPOKE_CUSTOM", "-D_DEFAULT_SOURCE", ...includes.map((d) => `-I${d}`), `-I${path.join(lwip, "include")}`];
+  }
   const digest = crypto.createHash("sha256");
-  for (const f of [...sources, ...headers]) digest.update(fs.readFileSync(path.join(root, f)));
+  for (const f of [...sources, ...headers.map((h) => path.join(root, h))]) digest.update(fs.readFileSync(f));
   const flags =
     target === "x86_64"
-      ? ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-      : ["arm-linux-gnueabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-static"];
-  digest.update(flags.join(" "));
+      ? ["gcc", "-std=c99", "-Wall", "-Wextra", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+      : ["arm-linux-gnueabi-gcc", "-std=c99", "-Wall", "-Wextra", "-O1", "-static"];
+  if (kind === "fake") flags.push("-Werror");
+  digest.update([...flags, ...defines].join(" "));
   const dir = path.join(buildDir(), "test-custom");
-  const exe = path.join(dir, `harness-${target}-${digest.digest("hex").slice(0, 16)}`);
+  const exe = path.join(dir, `${kind}-${target}-${digest.digest("hex").slice(0, 16)}`);
   if (!fs.existsSync(exe)) {
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${exe}.${process.pid}.tmp`;
-    execFileSync(flags[0]!, [...flags.slice(1), "-o", tmp, ...sources.map((s) => path.join(root, s))], { stdio: "pipe" });
+    execFileSync(flags[0]!, [...flags.slice(1), ...defines, "-o", tmp, ...sources], { stdio: "pipe" });
     fs.renameSync(tmp, exe);
   }
   return target === "x86_64" ? [exe] : ["qemu-arm", exe];
@@ -54,8 +71,10 @@ export interface Reply {
   /** Frames the device sent, decoded. */
   sent: Message[];
   packets: string[];
-  /** How many times the generic path ran. */
+  /** How many times the generic path ran (fake kernel). */
   generic: number;
+  /** How many times customized code ran (real kernel: test_mark). */
+  custom: number;
   ret: number | null;
 }
 
@@ -81,8 +100,8 @@ export class TestDevice {
     });
   }
 
-  static start(target: ImageTarget): TestDevice {
-    const [cmd, ...args] = harnessCommand(target);
+  static start(target: ImageTarget, kind: DeviceKind = "fake"): TestDevice {
+    const [cmd, ...args] = harnessCommand(target, kind);
     return new TestDevice(target, spawn(cmd!, args, { env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } }));
   }
 
@@ -103,11 +122,12 @@ export class TestDevice {
 }
 
 function parseReply(lines: string[]): Reply {
-  const r: Reply = { lines, sent: [], packets: [], generic: 0, ret: null };
+  const r: Reply = { lines, sent: [], packets: [], generic: 0, custom: 0, ret: null };
   for (const l of lines) {
     if (l.startsWith("tx ")) r.sent.push(decodeFrame(unhex(l.slice(3))));
     else if (l.startsWith("packet ")) r.packets.push(l.slice(7));
     else if (l === "generic") r.generic++;
+    else if (l === "custom") r.custom++;
     else if (l.startsWith("ret ")) r.ret = Number(l.slice(4));
   }
   return r;
