@@ -38,8 +38,10 @@ struct netperf {
   int tx_fd;
   int rx_fd;
   int listen_fd;
-  u8_t tx_phase;
-  u8_t rx_phase;
+  int tx_phase;
+  int rx_phase;
+  /* Word-aligned, as an application's buffers usually are, so copies in
+   * the send path run a word at a time. */
   u8_t tx_buf[NETPERF_MAX_MSG];
   u8_t rx_buf[NETPERF_MAX_MSG];
 };

@@ -45,6 +45,14 @@
 #define IP_REASSEMBLY                   0
 #define IP_FRAG                         0
 
+/* No link header in front of IP (loopback only): packet buffers then keep
+ * IP headers and payloads 4-byte aligned, and copies run a word at a time. */
+#define PBUF_LINK_HLEN                  0
+
+/* The checksum loop that sums 32-bit words: the CPU is 32-bit and, under
+ * TinyCC, each loop iteration costs about as much as the bytes it adds. */
+#define LWIP_CHKSUM_ALGORITHM           3
+
 /* TCP: a full-size MSS over loopback, a window of four segments. Out-of-order
  * queueing cannot happen on loopback, so it is left out. */
 #define TCP_MSS                         1460
@@ -70,5 +78,13 @@
 #define LWIP_SOCKET                     0
 #define LWIP_NETIF_API                  0
 #define LWIP_STATS                      0
+
+/* Assertions check lwIP's invariants in the host builds (unit tests, ASan,
+ * UBSan). The arm images are the device's release build and leave them
+ * out, as a production stack does: on a CPU without a divide instruction
+ * their `% MEM_ALIGNMENT` tests are library calls in every allocation. */
+#ifdef __arm__
+#define LWIP_NOASSERT
+#endif
 
 #endif
