@@ -265,7 +265,7 @@ function layoutRecord(abi: Abi, def: RecordDef): void {
     }
     if (align > maxAlign) maxAlign = align;
     f.offset = offset;
-    if (bitSize >= 0) {
+    if (bitSize >= 0 && !def.union) {
       f.bitOffset = bitPos;
       bitPos += bitSize;
     } else {

@@ -3,6 +3,7 @@
 // build.mjs) with a port directory, and TinyCC's tests/tests2 programs over
 // the target's Debian C library headers. Used by tests, `bespoke bench
 // frontend` and nothing on the edge.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Compiler, SourceFiles } from "../compiler/compiler.ts";
@@ -15,6 +16,24 @@ export interface PreprocessedUnit {
   /** Source path (absolute). */
   file: string;
   text: string;
+}
+
+/**
+ * Preprocessed text from the on-disk cache (under the manifest's cache dir),
+ * keyed by the tcc-wasm build, the source and the options (system headers
+ * are taken as fixed on one machine); computed and stored on a miss.
+ */
+async function cached(keyParts: string[], compute: () => Promise<string>): Promise<string> {
+  const m = buildManifest();
+  const hash = createHash("sha256");
+  for (const part of [m.tccWasm.key, ...keyParts]) hash.update(part).update("\0");
+  const file = path.join(m.cache, "c-frontend", "pp", `${hash.digest("hex").slice(0, 32)}.i`);
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
+  const text = await compute();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file + ".tmp", text);
+  fs.renameSync(file + ".tmp", file);
+  return text;
 }
 
 export function lwipDir(): string {
@@ -108,7 +127,15 @@ export class SystemPreprocessor {
   }
 
   async preprocess(file: string, defines: Record<string, string | true> = {}): Promise<PreprocessedUnit> {
-    const local = mirrorTree(path.dirname(file), /\.[ch]$/);
+    const source = fs.readFileSync(file, "utf8");
+    const siblings = fs.readdirSync(path.dirname(file)).sort().join("/");
+    const text = await cached([this.target, file, source, siblings, JSON.stringify(defines), this.dirs.join(":")], async () => (await this.run(file, defines)).text);
+    return { file, text };
+  }
+
+  private async run(file: string, defines: Record<string, string | true>): Promise<PreprocessedUnit> {
+    const local: SourceFiles = {};
+    const dirs = [path.dirname(file), ...this.dirs];
     for (let attempt = 0; attempt < 500; attempt++) {
       const r = await this.cc.preprocess({
         files: { ...this.headers, ...local, [file]: fs.readFileSync(file, "utf8") },
@@ -118,12 +145,14 @@ export class SystemPreprocessor {
       });
       if (r.ok) return { file, text: r.text };
       const missing = r.diagnostics.map((d) => /include file '(.*)' not found/.exec(d.message)?.[1]).find((m) => m !== undefined);
-      const found = missing !== undefined ? this.dirs.map((d) => path.join(d, missing)).find((p) => fs.existsSync(p) && !(p in this.headers)) : undefined;
+      const found = missing !== undefined ? dirs.map((d) => path.join(d, missing)).find((p) => fs.existsSync(p) && !(p in this.headers) && !(p in local)) : undefined;
       if (found === undefined) {
         const d = r.diagnostics[0];
         throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} for ${this.target} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
       }
-      this.headers[found] = fs.readFileSync(found, "utf8");
+      // headers next to the program belong to it; system headers are shared by all programs
+      if (found.startsWith(path.dirname(file) + path.sep)) local[found] = fs.readFileSync(found, "utf8");
+      else this.headers[found] = fs.readFileSync(found, "utf8");
     }
     throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file}: too many missing headers`);
   }

@@ -85,9 +85,11 @@ class Printer {
 
   private functionDef(d: FunctionDef): string {
     const attrs = attributes([...d.attrs, ...d.sym.attrs.filter((a) => !d.attrs.includes(a))], (e) => this.expr(e, P_ASSIGN));
-    const head = [attrs, storage(d.storage), d.inline ? "inline" : "", this.specifier(d.baseType)].filter((s) => s !== "").join(" ");
     const params = d.params.map((p) => p.name);
-    const decl = this.declarator(d.type, d.baseType, d.sym.name, params) ?? this.declarator(d.type, leafOf(d.type), d.sym.name, params)!;
+    const sharedBase = !isDerived(d.baseType) || d.baseType.typedefName !== undefined;
+    const around = sharedBase && this.declarator(d.type, d.baseType, "", params) !== null ? d.baseType : leafOf(d.type);
+    const head = [attrs, storage(d.storage), d.inline ? "inline" : "", this.specifier(around)].filter((s) => s !== "").join(" ");
+    const decl = this.declarator(d.type, around, d.sym.name, params)!;
     const asm = d.sym.asmLabel !== undefined ? ` __asm__(${stringLiteral(d.sym.asmLabel, "")})` : "";
     return `${head} ${decl}${asm}\n${this.compound(d.body.items)}\n`;
   }
@@ -100,8 +102,10 @@ class Printer {
     if (d.declarators.length === 0) return `${prefix ? prefix + " " : ""}${spec};`;
     const parts: string[] = [];
     const separate: string[] = [];
+    // a base type from typeof can itself be derived; then each declarator is printed whole
+    const sharedBase = !isDerived(d.baseType) || d.baseType.typedefName !== undefined;
     for (const decl of d.declarators) {
-      let text = this.declarator(decl.type, d.baseType, decl.sym.name);
+      let text = sharedBase ? this.declarator(decl.type, d.baseType, decl.sym.name) : null;
       let own = false;
       if (text === null) {
         text = this.declarator(decl.type, leafOf(decl.type), decl.sym.name)!;
@@ -167,6 +171,8 @@ class Printer {
       if (f.bitWidth !== null) text += ` : ${f.bitWidth}`;
       const attrs = attributes(f.attrs, (e) => this.expr(e, P_ASSIGN));
       if (attrs) text += " " + attrs;
+      // _Alignas on a member is kept as its alignment, not as an attribute
+      if (f.alignAttr && !f.attrs.some((a) => a.name === "aligned")) text = `_Alignas(${f.alignAttr}) ${text}`;
       return `${this.indent}${text};`;
     });
     this.indent = saved;

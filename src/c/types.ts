@@ -212,7 +212,8 @@ export function withQuals<T extends CType>(t: T, quals: number): T {
 
 /** Add qualifiers; qualifying an array type qualifies its elements (C11 6.7.3p9). */
 export function qualify(t: CType, quals: number): CType {
-  if (t.kind === TypeKind.Array) return { ...t, of: qualify(t.of, quals) };
+  // the array keeps the qualifiers too, so a typedef'd array prints as `const A`
+  if (t.kind === TypeKind.Array) return { ...t, quals: t.quals | quals, of: qualify(t.of, quals) };
   return withQuals(t, t.quals | quals);
 }
 
@@ -288,7 +289,8 @@ export function findField(def: RecordDef, name: string): Field[] | null {
 
 /** Structural compatibility (C11 6.2.7), ignoring top-level qualifiers when `ignoreQuals`. */
 export function compatible(a: CType, b: CType, ignoreQuals = false): boolean {
-  if (!ignoreQuals && a.quals !== b.quals) return false;
+  // an array's own qualifiers are its elements' (C11 6.7.3p9): compared there
+  if (!ignoreQuals && a.quals !== b.quals && a.kind !== TypeKind.Array) return false;
   if (a.kind === TypeKind.Enum && b.kind === TypeKind.Int) return compatible(a.def.underlying, b, true);
   if (a.kind === TypeKind.Int && b.kind === TypeKind.Enum) return compatible(a, b.def.underlying, true);
   if (a.kind !== b.kind) return false;

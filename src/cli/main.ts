@@ -11,9 +11,11 @@ type Command = (args: string[], ctx: CommandContext) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   cc: { summary: "compile C with tcc-wasm: bespoke cc --target T [tcc options] FILES", load: async () => (await import("./cc.ts")).cc },
   bench: { summary: "benchmarks: bespoke bench NAME --json FILE", load: async () => (await import("./bench.ts")).bench },
+  vm: { summary: "virtual ARM device: bespoke vm run PROG.elf [--stats] [--budget N]", load: async () => (await import("./vm.ts")).vm },
   device: { summary: "boot the firmware: bespoke device --selftest [--host [--sanitize]] [--verbose]", load: async () => (await import("./device.ts")).device },
   start: { summary: "the main job (npm start)", load: async () => (await import("./start.ts")).start },
   serve: { summary: "the local edge (workerd): bespoke serve [--port 8787]", load: async () => (await import("./serve.ts")).serve },
+  layout: { summary: "struct layouts: bespoke layout FILES --target T [-I dir] [-D name] [--json]", load: async () => (await import("./layout.ts")).layout },
 };
 
 export const VERSION = "0.1.0";
