@@ -2,7 +2,7 @@
 // device: natively under ASan/UBSan and for arm under qemu-arm, with code
 // images compiled by tcc-wasm from residual C in each test.
 import { afterEach, describe, expect, it } from "vitest";
-import { type ImageTarget, DEVICE_ERRORS, encodeFrame } from "../../src/runtime/protocol.ts";
+import { type CustomizeMessage, type ImageTarget, DEVICE_ERRORS, encodeFrame } from "../../src/runtime/protocol.ts";
 import { TestDevice, customizeOf, hex, imageFrame, residualC } from "./device.ts";
 
 const DST = "0200303900000000"; // AF_INET, port 12345, 0.0.0.0 (8 bytes is enough for the test kernel)
@@ -271,5 +271,39 @@ describe.each<ImageTarget>(["x86_64", "arm"])("customization subsystem (%s)", (t
     const source = residualC(request).replace("static long calls;", "static long calls;\nstatic char scratch[64];\nlong *counter = &calls;\nstatic unsigned char twice(unsigned char x) { return x * 2; }") .replace("calls++;", "(*counter)++; scratch[calls & 63] = twice(1);");
     await dev.run(`deliver ${hex(await imageFrame(target, request, { source }))}`);
     for (let i = 0; i < 3; i++) expect((await dev.run(`call 1 ${PAYLOAD}`)).packets).toEqual(await genericPacket(3, 0, DST));
+  });
+});
+
+describe("native platform port (firmware/custom/port-native.c): frames on fds 3 and 4", () => {
+  it("sends CUSTOMIZE, answers FETCH, installs an IMAGE and reports a bad one, over the byte stream", async () => {
+    const dev = TestDevice.start("x86_64", "native-port");
+    try {
+      await dev.run("socket 3 64 0");
+      expect((await dev.run(`customize 1 3 0 ${DST}`)).ret).toBe(1);
+      const [request] = await dev.takeFrames(1);
+      expect(request).toMatchObject({ type: "customize", call: "sendto", target: "x86_64" });
+      const customize = request as CustomizeMessage;
+      const file = customize.roots[0]!;
+      // two frames in one write, the second split across writes
+      const fetch = encodeFrame({ type: "fetch", id: customize.id, address: file.address, length: 4 });
+      const image = await imageFrame("x86_64", customize);
+      const bad = image.slice();
+      bad[40]! ^= 1;
+      dev.writeFrame(Buffer.concat([fetch, bad.subarray(0, 7)]));
+      dev.writeFrame(bad.subarray(7));
+      dev.writeFrame(image);
+      await new Promise((r) => setTimeout(r, 50));
+      await dev.run("poll-channel");
+      expect(await dev.takeFrames(2)).toEqual([
+        { type: "data", id: customize.id, address: file.address, bytes: file.bytes.slice(0, 4) },
+        { type: "error", id: customize.id, code: errorCode("TAG"), message: "" },
+      ]);
+      expect((await dev.run("cache")).lines[0]).toMatch(/^v 0 ready /);
+      const r = await dev.run(`call 1 ${PAYLOAD}`);
+      expect(r.generic).toBe(0);
+      expect(r.packets).toEqual((await dev.run(`generic 1 3 0 ${DST} ${PAYLOAD}`)).packets);
+    } finally {
+      dev.close();
+    }
   });
 });

@@ -2,13 +2,14 @@
 // test device (harness.c) natively with gcc + ASan/UBSan, or for arm with the
 // Debian cross gcc and run under qemu-arm; and a small "server" that answers
 // CUSTOMIZE with a real code image compiled by tcc-wasm.
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, type StdioOptions, execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import type { Writable } from "node:stream";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { type CodeImage, type GuardRequest, buildImage, encodeImage } from "../../src/runtime/image.ts";
-import { type CustomizeMessage, type ImageTarget, type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
+import { type CustomizeMessage, FrameReader, type ImageTarget, type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
 import { LWIP_SOURCES } from "../../src/device/firmware-build.ts";
 import { buildDir, buildManifest, repoRoot } from "../../src/node/paths.ts";
 
@@ -27,14 +28,16 @@ const FILE_TOS = 5;
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
 
-/** Which test device: harness.c over a fake kernel, or kernel-harness.c over the real kernel and lwIP. */
-export type DeviceKind = "fake" | "kernel";
+/** Which test device: harness.c over a fake kernel, kernel-harness.c over the real kernel and lwIP,
+ * or harness.c with the native platform port (frames on fds 3 and 4). */
+export type DeviceKind = "fake" | "kernel" | "native-port";
 
 /** Build a test device for a target once per content hash; the command that runs it. */
 export function harnessCommand(target: ImageTarget, kind: DeviceKind = "fake"): string[] {
   const root = repoRoot();
   const rel = (f: string) => path.relative(root, f);
-  const custom = [...SUBSYSTEM.map((f) => `firmware/custom/${f}`), "test/custom/test-port.c"];
+  const transport = kind === "native-port" ? "firmware/custom/port-native.c" : "test/custom/test-transport.c";
+  const custom = [...SUBSYSTEM.map((f) => `firmware/custom/${f}`), "test/custom/test-port.c", transport];
   const headers = ["test/custom/test-port.h", ...["bespoke.h", "custom.h", "port.h"].map((f) => `firmware/custom/${f}`)];
   let sources = ["test/custom/harness.c", ...custom].map((f) => path.join(root, f));
   let defines: string[] = [];
@@ -81,12 +84,20 @@ export interface Reply {
 export class TestDevice {
   private out = "";
   private waiting: ((lines: string[]) => void) | null = null;
+  private readonly frames = new FrameReader();
+  /** The device's stderr (its console, sanitizer reports). */
+  private stderr = "";
+  private readonly received: Message[] = [];
   private constructor(
     readonly target: ImageTarget,
-    private readonly proc: ChildProcessWithoutNullStreams,
+    private readonly proc: ChildProcess,
   ) {
-    proc.stdout.setEncoding("utf8");
-    proc.stdout.on("data", (s: string) => {
+    proc.stderr!.on("data", (chunk: Buffer) => void (this.stderr += chunk.toString()));
+    proc.stdio[4]?.on("data", (chunk: Buffer) => {
+      for (const f of this.frames.push(new Uint8Array(chunk))) this.received.push(decodeFrame(f));
+    });
+    proc.stdout!.setEncoding("utf8");
+    proc.stdout!.on("data", (s: string) => {
       this.out += s;
       const end = this.out.indexOf("\n.\n");
       const first = this.out.startsWith(".\n") ? 0 : end;
@@ -102,22 +113,34 @@ export class TestDevice {
 
   static start(target: ImageTarget, kind: DeviceKind = "fake"): TestDevice {
     const [cmd, ...args] = harnessCommand(target, kind);
-    return new TestDevice(target, spawn(cmd!, args, { env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } }));
+    const stdio: StdioOptions = kind === "native-port" ? ["pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"];
+    return new TestDevice(target, spawn(cmd!, args, { stdio, env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } }));
+  }
+
+  /** Native-port device: write a frame to its channel input (fd 3). */
+  writeFrame(frame: Uint8Array): void {
+    (this.proc.stdio[3] as Writable).write(frame);
+  }
+
+  /** Native-port device: the frames it wrote to fd 4 so far, taken. */
+  async takeFrames(count: number): Promise<Message[]> {
+    for (let i = 0; i < 200 && this.received.length < count; i++) await new Promise((r) => setTimeout(r, 10));
+    return this.received.splice(0);
   }
 
   run(line: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      this.proc.once("exit", (code) => reject(new Error(`test device exited (${code}) during '${line.slice(0, 60)}'`)));
+      this.proc.once("exit", (code) => reject(new Error(`test device exited (${code}) during '${line.slice(0, 60)}':\n${this.stderr.slice(-4000)}`)));
       this.waiting = (lines) => {
         this.proc.removeAllListeners("exit");
         resolve(parseReply(lines));
       };
-      this.proc.stdin.write(`${line}\n`);
+      this.proc.stdin!.write(`${line}\n`);
     });
   }
 
   close(): void {
-    this.proc.stdin.end();
+    this.proc.stdin!.end();
   }
 }
 

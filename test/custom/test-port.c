@@ -1,22 +1,14 @@
-/* The test devices' platform port and shared commands (test-port.h). Frames
- * the subsystem sends are printed as "tx HEX"; frames the test queues are
- * what bsp_port_recv returns. */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS */
-#endif
+/* The test devices' shared commands (test-port.h). */
 #include "test-port.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#define CODE_BYTES (256 * 1024)
-#define QUEUE 16
 
 bsp_u8 test_buf[2][TEST_BUF];
-static bsp_u8 *queue[QUEUE];
-static bsp_u32 queue_len[QUEUE], queued;
+bsp_u8 *test_queue[TEST_QUEUE];
+bsp_u32 test_queue_len[TEST_QUEUE], test_queued;
 
 void hex_out(const char *prefix, const bsp_u8 *p, bsp_u32 n) {
   bsp_u32 i;
@@ -31,37 +23,6 @@ bsp_u32 hex_in(const char *s, bsp_u8 *out, bsp_u32 max) {
   if (!s || !strcmp(s, "-")) return 0;
   while (n < max && sscanf(s + 2 * n, "%2x", &b) == 1) out[n++] = (bsp_u8)b;
   return n;
-}
-
-int bsp_port_send(const bsp_u8 *frame, bsp_u32 len) {
-  hex_out("tx ", frame, len);
-  return 0;
-}
-
-bsp_u32 bsp_port_recv(bsp_u8 *buf, bsp_u32 max) {
-  bsp_u32 n, i;
-  if (!queued) return 0;
-  n = queue_len[0] < max ? queue_len[0] : max;
-  memcpy(buf, queue[0], n);
-  free(queue[0]);
-  for (i = 1; i < queued; i++) {
-    queue[i - 1] = queue[i];
-    queue_len[i - 1] = queue_len[i];
-  }
-  queued--;
-  return n;
-}
-
-void bsp_port_idle(void) {}
-
-bsp_u8 *bsp_port_code_memory(bsp_u32 *size) {
-  static bsp_u8 *mem;
-  if (!mem) {
-    mem = mmap(0, CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) abort();
-  }
-  *size = CODE_BYTES;
-  return mem;
 }
 
 static const char *STATES[] = {"free", "pending", "ready", "failed", "stale"};
@@ -83,11 +44,13 @@ int test_port_command(char **words, int n) {
   if (!strcmp(words[0], "deliver")) {
     len = hex_in(words[1], test_buf[0], TEST_BUF);
     printf("ret %d\n", bsp_chan_deliver(test_buf[0], len));
-  } else if (!strcmp(words[0], "queue") && queued < QUEUE) {
+  } else if (!strcmp(words[0], "queue") && test_queued < TEST_QUEUE) {
     len = hex_in(words[1], test_buf[0], TEST_BUF);
-    queue[queued] = malloc(len);
-    memcpy(queue[queued], test_buf[0], len);
-    queue_len[queued++] = len;
+    test_queue[test_queued] = malloc(len);
+    memcpy(test_queue[test_queued], test_buf[0], len);
+    test_queue_len[test_queued++] = len;
+  } else if (!strcmp(words[0], "poll-channel")) {
+    while (bsp_chan_poll());
   } else if (!strcmp(words[0], "config") && n == 6) {
     bsp_config.capacity = (bsp_u8)atoi(words[1]);
     bsp_config.max_versions = (bsp_u8)atoi(words[2]);
