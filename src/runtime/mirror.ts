@@ -11,6 +11,7 @@
 // values: reads of them are not recorded, and a later fetch never overwrites
 // them.
 import { BespokeError } from "../errors.ts";
+import type { DeviceMemory } from "../specializer/memory.ts";
 
 export interface AddressRange {
   /** Device address (a non-negative safe integer: 32-bit on arm, up to 2^53 on x86_64). */
@@ -362,4 +363,41 @@ export async function digestValues(ranges: AddressRange[], values: Uint8Array): 
     throw new BespokeError("BAD_DIGEST_INPUT", `${values.length} value bytes for ranges totalling ${from} bytes`);
   }
   return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
+
+/**
+ * The customization table as the specializer's device memory. The
+ * specializer makes one static object per region and reads it whole, so
+ * regions are small (16 bytes by default: every naturally aligned scalar
+ * lies inside one) to keep the set of values read, and thus the image cache
+ * key, close to what the code really used. A region not mirrored yet throws
+ * MirrorMiss; the whole line is then fetched.
+ */
+export class MirrorDeviceMemory implements DeviceMemory {
+  constructor(
+    readonly table: CustomizationTable,
+    readonly regionBytes = 16,
+  ) {
+    if (!Number.isInteger(regionBytes) || regionBytes < 1 || regionBytes > table.lineBytes || table.lineBytes % regionBytes !== 0) {
+      throw new BespokeError("BAD_MIRROR_OPTIONS", `regionBytes must divide the table's ${table.lineBytes}-byte lines, not ${regionBytes}`);
+    }
+  }
+
+  read(address: number, size: number): Uint8Array | null {
+    if (!this.inside(address, size)) return null;
+    return this.table.read(address, size);
+  }
+
+  regionOf(address: number): { base: number; size: number } | null {
+    if (!this.inside(address, 1)) return null;
+    const base = address - (address % this.regionBytes);
+    const size = Math.min(this.regionBytes, this.table.addressLimit - base);
+    const missing = this.table.missing([{ addr: base, length: size }]);
+    if (missing.length) throw new MirrorMiss(missing);
+    return { base, size };
+  }
+
+  private inside(address: number, size: number): boolean {
+    return Number.isSafeInteger(address) && address >= 0 && size >= 0 && address + size <= this.table.addressLimit;
+  }
 }
