@@ -52,7 +52,8 @@ export async function linkProgram(compiler: Compiler, input: LinkInput): Promise
   if (compiler.target !== "arm") throw new BespokeError("VM_LINK", `device programs need the arm compiler, not ${compiler.target}`);
   const files: SourceFiles = { ...libcFiles(input.backend), ...input.files };
   const sources = [...Object.keys(input.files).filter((f) => f.endsWith(".c")), ...libcSourceNames(input.backend).map((n) => `libc/${n}`)];
-  const args = ["-nostdlib", "-static", `-Wl,-Ttext=0x${TEXT_ADDRESS[input.backend].toString(16)}`, "-Ilibc/include", "-Ilibc", ...(input.options ?? []), "-o", "prog.elf", ...sources];
+  // -g keeps the symbol table (tcc drops it from executables otherwise), for "in main+0x1c" in faults.
+  const args = ["-g", "-nostdlib", "-static", `-Wl,-Ttext=0x${TEXT_ADDRESS[input.backend].toString(16)}`, "-Ilibc/include", "-Ilibc", ...(input.options ?? []), "-o", "prog.elf", ...sources];
   const r = await compiler.invoke({ args, files, outputs: ["prog.elf"] });
   const elf = r.outputs["prog.elf"];
   const ok = r.exitCode === 0 && elf !== undefined;
