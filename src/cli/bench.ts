@@ -9,6 +9,7 @@ export type Benchmark = (ctx: CommandContext) => Promise<Record<string, unknown>
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   compiler: async () => (await import("../bench/compiler.ts")).compilerBench,
   firmware: async () => (await import("../bench/firmware.ts")).firmwareBench,
+  vm: async () => (await import("../bench/vm.ts")).vmBench,
 
 };
 
