@@ -192,6 +192,10 @@ api_udp_options_and_guards(void)
   CHECK(set_int((int)fd, IPPROTO_IP, IP_TTL, 300) == -EINVAL);
   CHECK(sock->gen == gen);
 
+  /* Blocking, with nothing in flight: nothing could ever arrive, so the
+   * call returns instead of hanging. */
+  CHECK(u_recvfrom((int)fd, buf, sizeof(buf), 0, NULL, NULL) == -EAGAIN);
+
   /* fcntl(O_NONBLOCK): Figure 2's test reads f_flags, so it is guarded. */
   fgen = sock->file->f_gen;
   CHECK((u_fcntl((int)fd, F_GETFL, 0) & O_NONBLOCK) == 0);
@@ -220,6 +224,12 @@ api_udp_options_and_guards(void)
   net_poll();
   CHECK(u_recvfrom((int)fd, buf, 4, MSG_TRUNC, NULL, NULL) == 10);
   CHECK(memcmp(buf, "0123", 4) == 0);
+
+  /* Blocking again: recvfrom drives the loopback delivery itself. */
+  CHECK(u_fcntl((int)fd, F_SETFL, 0) == 0);
+  CHECK(u_send((int)fd, "again", 5, 0) == 5);
+  CHECK(u_recvfrom((int)fd, buf, sizeof(buf), 0, NULL, NULL) == 5);
+  CHECK(memcmp(buf, "again", 5) == 0);
 
   /* close, then reuse of the same descriptor number: every guard moves. */
   gen = sock->gen;

@@ -180,8 +180,10 @@ sock_wait(unsigned flags, u32_t since_ms)
   if ((u32_t)(sys_now() - since_ms) >= SOCK_WAIT_MS) {
     return -EAGAIN;
   }
-  if (!kernel_poll()) {
-    net_idle(SOCK_WAIT_MS);
+  /* Nothing in flight and no timer pending: no other task runs while this
+   * one waits, so nothing could ever wake it. */
+  if (!kernel_poll() && !net_idle(SOCK_WAIT_MS)) {
+    return -EAGAIN;
   }
   return 0;
 }
