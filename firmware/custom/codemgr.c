@@ -10,17 +10,19 @@ struct bsp_version bsp_cache[BSP_CACHE_MAX];
 bsp_u32 bsp_lru_clock;
 static bsp_u32 serials, requests;
 
+#define CACHE_END (bsp_cache + bsp_config.capacity)
+
 /* First fit over the blocks of the loaded versions, 16-byte aligned. */
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off) {
-  bsp_u32 total, at = 0, i;
+  bsp_u32 total, at = 0;
   bsp_u8 *mem = bsp_port_code_memory(&total);
   struct bsp_version *v;
   size = (size + 15) & ~15u;
-  for (i = 0; i < BSP_CACHE_MAX; i++) {
-    v = &bsp_cache[i];
+rescan: /* after each move past a block: the blocks are not sorted */
+  for (v = bsp_cache; v < bsp_cache + BSP_CACHE_MAX; v++) {
     if (v->size && at < v->off + v->size && v->off < at + size) {
       at = (v->off + v->size + 15) & ~15u;
-      i = -1; /* rescan: the blocks are not sorted */
+      goto rescan;
     }
   }
   if (size > total || at > total - size) return 0;
@@ -35,45 +37,36 @@ static void release(struct bsp_version *v) {
   v->refs = 0;
 }
 
-static int lookup(const struct bsp_context *ctx) {
-  int i;
+static struct bsp_version *lookup(const struct bsp_context *ctx) {
   struct bsp_version *v;
-  for (i = 0; i < bsp_config.capacity; i++) {
-    v = &bsp_cache[i];
-    if (v->state != BSP_FREE && v->state != BSP_STALE && v->call == ctx->call && !memcmp(v->hash, ctx->hash, BSP_HASH))
-      return i;
-  }
-  return -1;
+  for (v = bsp_cache; v < CACHE_END; v++)
+    if (v->state != BSP_FREE && v->state != BSP_STALE && v->call == ctx->call && !memcmp(v->hash, ctx->hash, BSP_HASH)) return v;
+  return 0;
 }
 
 /* A free entry, else the least recently used one, unreferenced ones first. */
-static int victim(void) {
-  int i, best = -1;
-  struct bsp_version *v, *b;
-  for (i = 0; i < bsp_config.capacity; i++) {
-    v = &bsp_cache[i];
-    if (v->state == BSP_FREE) return i;
-    b = &bsp_cache[best < 0 ? i : best];
-    if (best < 0 || (!v->refs && b->refs) || (!v->refs == !b->refs && v->used < b->used)) best = i;
+static struct bsp_version *victim(void) {
+  struct bsp_version *v, *best = 0;
+  for (v = bsp_cache; v < CACHE_END; v++) {
+    if (v->state == BSP_FREE) return v;
+    if (!best || (!v->refs && best->refs) || (!v->refs == !best->refs && v->used < best->used)) best = v;
   }
   return best;
 }
 
 int bsp_code_versions(int call) {
-  int i, n = 0;
-  for (i = 0; i < bsp_config.capacity; i++)
-    n += bsp_cache[i].call == call && (bsp_cache[i].state == BSP_PENDING || bsp_cache[i].state == BSP_READY);
+  struct bsp_version *v;
+  int n = 0;
+  for (v = bsp_cache; v < CACHE_END; v++) n += v->call == call && (v->state == BSP_PENDING || v->state == BSP_READY);
   return n;
 }
 
 /* Find or request the version for ctx and take a reference to it: the cache
  * index. A miss sends CUSTOMIZE; the version is PENDING until IMAGE. */
 int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args) {
-  int i = lookup(ctx);
-  struct bsp_version *v;
-  if (i < 0) {
-    if ((i = victim()) < 0) return -BSP_E_NOVERSION;
-    v = &bsp_cache[i];
+  struct bsp_version *v = lookup(ctx);
+  if (!v) {
+    if (!(v = victim())) return -BSP_E_NOVERSION;
     release(v);
     v->state = BSP_PENDING;
     v->call = ctx->call;
@@ -85,10 +78,9 @@ int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_ar
     v->nguards = ctx->gen.counter != 0;
     if (bsp_chan_customize(v->request, ctx, args)) v->state = BSP_FAILED;
   }
-  v = &bsp_cache[i];
   v->refs++;
   v->used = ++bsp_lru_clock;
-  return i;
+  return (int)(v - bsp_cache);
 }
 
 /* Drop a token's reference; the last one frees the version (and cancels
@@ -99,9 +91,9 @@ void bsp_code_detach(int index, bsp_u32 serial) {
 }
 
 static struct bsp_version *pending(bsp_u32 request) {
-  int i;
-  for (i = 0; i < BSP_CACHE_MAX; i++)
-    if (bsp_cache[i].state == BSP_PENDING && bsp_cache[i].request == request) return &bsp_cache[i];
+  struct bsp_version *v;
+  for (v = bsp_cache; v < bsp_cache + BSP_CACHE_MAX; v++)
+    if (v->state == BSP_PENDING && v->request == request) return v;
   return 0;
 }
 

@@ -10,17 +10,19 @@
 
 struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 
-/* Resolve the slot's context again and take a reference to the version
- * for it (after fd reuse, a socket change or an evicted version). */
-static void rebind(int task, struct bsp_slot *s) {
+/* Resolve the slot's context and take a reference to the version for it:
+ * on customization, and again after fd reuse, a socket change or an
+ * evicted version. 0, or a negative error with the slot left unbound. */
+static int bind_slot(int task, struct bsp_slot *s) {
   struct bsp_context ctx;
   int v;
   s->version = NO_VERSION;
-  if (bsp_context_extract(task, s->call, &s->args, &ctx) || (v = bsp_code_attach(task, &ctx, &s->args)) < 0) return;
+  if ((v = bsp_context_extract(task, s->call, &s->args, &ctx)) || (v = bsp_code_attach(task, &ctx, &s->args)) < 0) return v;
   s->version = (bsp_u8)v;
   s->serial = bsp_cache[v].serial;
   s->fd_gen = bsp_port_fd_gen(task, s->args.fd);
   s->fd_gen_value = *s->fd_gen;
+  return BSP_OK;
 }
 
 static void unbind(struct bsp_slot *s) {
@@ -30,7 +32,6 @@ static void unbind(struct bsp_slot *s) {
 
 static long customize(int task, int call, int fd, int flags, const void *addr, unsigned addr_len) {
   struct bsp_slot *s = bsp_slots[task];
-  struct bsp_context ctx;
   int t, r;
   if (addr_len > BSP_ADDR_MAX || (addr_len && !addr)) return -BSP_E_LIMIT;
   for (t = 0; s[t].used; t++)
@@ -41,13 +42,8 @@ static long customize(int task, int call, int fd, int flags, const void *addr, u
   s->args.flags = flags;
   s->args.addr_len = addr_len;
   if (addr_len) memcpy(s->args.addr, addr, addr_len);
-  if ((r = bsp_context_extract(task, call, &s->args, &ctx))) return r;
-  if ((r = bsp_code_attach(task, &ctx, &s->args)) < 0) return r;
+  if ((r = bind_slot(task, s))) return r;
   s->used = 1;
-  s->version = (bsp_u8)r;
-  s->serial = bsp_cache[r].serial;
-  s->fd_gen = bsp_port_fd_gen(task, fd);
-  s->fd_gen_value = *s->fd_gen;
   return t + 1;
 }
 
@@ -66,7 +62,7 @@ static long call_customized(int task, struct bsp_slot *s, const void *buf, unsig
   if (v->serial != s->serial || *s->fd_gen != s->fd_gen_value || !guards_hold(v)) {
     if (v->serial == s->serial && *s->fd_gen == s->fd_gen_value) v->state = BSP_STALE;
     unbind(s);
-    if (bsp_config.rerequest) rebind(task, s);
+    if (bsp_config.rerequest) bind_slot(task, s);
     goto generic;
   }
   v->used = ++bsp_lru_clock;
