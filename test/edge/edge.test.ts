@@ -2,7 +2,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Miniflare } from "miniflare";
 import { fetch } from "miniflare";
-import { decodeImage } from "../../src/runtime/image.ts";
+import { createCompiler } from "../../src/compiler/node.ts";
+import { buildImage, decodeImage, encodeImage } from "../../src/runtime/image.ts";
 import { type CustomizeMessage, type Message, SERVER_ERROR_BASE } from "../../src/runtime/protocol.ts";
 import { repoRoot } from "../../src/node/paths.ts";
 import { SERVER_ERRORS } from "../../src/server/wire.ts";
@@ -77,7 +78,7 @@ describe("edge worker in workerd", () => {
     expect(r.status).toBe(200);
     const body = (await r.json()) as { ok: boolean; firmware: { buildId: string; scenarios: { name: string }[] }[]; limits: { contextBytes: number } };
     expect(body.ok).toBe(true);
-    expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([["0123456789abcdef", ["list-sum", "udp-sendto"]]]);
+    expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([["0123456789abcdef", ["list-sum", "udp-sendto", "list-c"]]]);
     expect(body.limits.contextBytes).toBe(16384);
     const prod = (await (await fetch(new URL("/healthz", deployed.url))).json()) as { firmware: unknown[] };
     expect(prod.firmware).toEqual([]);
@@ -104,6 +105,22 @@ describe("edge worker in workerd", () => {
     expect(warm.seen.map((m) => m.type)).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch", "call", "image"]);
     expect(warm.end.type === "image" && warm.end.image).toEqual(await expectedImage(151, 3n, "dev-ws", HASH));
     channel.close();
+  });
+
+  it("the real specializer runs in workerd (one-shot POST carrying the memory it reads)", async () => {
+    const cc = await createCompiler({ target: "arm" });
+    const residual = await cc.compile({ files: { "r.c": "int list_sum(int x)\n{\n    return ((150) * (x));\n}\n" }, entry: "r.c" });
+    const expected = async (device: string, contextHash = new Uint8Array(8)) =>
+      encodeImage(buildImage({ object: residual.object, target: "arm", entry: "list_sum", call: "sendto", buildId: BUILD_ID, contextHash }), testDeviceKey(device));
+    const device = new ScriptedDevice();
+    const body = { firmware: "0123456789abcdef", scenario: "list-c", device: "dev-c", values: { head: { address: `0x${NODES[0]!.toString(16)}` } } };
+    const post = (b: unknown) => fetch(new URL("/v1/customize", testEdge.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+    const memory = NODES.map((addr) => ({ addr: `0x${addr.toString(16)}`, hex: Buffer.from(device.read({ addr, length: 16 })).toString("hex") }));
+    const ok = await post({ ...body, memory });
+    expect(ok.status).toBe(200);
+    expect(new Uint8Array(await ok.arrayBuffer())).toEqual(await expected("dev-c"));
+    const missing = await post({ ...body, memory: memory.slice(0, 1) });
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("MEMORY_NOT_PROVIDED");
   });
 
   it("garbage answers and bad frames end in clear ERRORs, and the session keeps serving", async () => {

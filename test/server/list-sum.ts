@@ -10,6 +10,8 @@
 // `sendto` maps to scenario "udp-sendto", which this catalog serves with the
 // same list walk; its static `addr` value carries the list head, and the
 // device function is the protocol's `sockfd_lookup`.
+import type { Program } from "../../src/c/ast.ts";
+import { parseProgram } from "../../src/c/parser.ts";
 import type { Compiler } from "../../src/compiler/compiler.ts";
 import { BespokeError } from "../../src/errors.ts";
 import type { DeviceCall } from "../../src/runtime/ctfunctions.ts";
@@ -17,6 +19,8 @@ import type { AddressRange } from "../../src/runtime/mirror.ts";
 import { signImages } from "../../src/server/finalize.ts";
 import { type PreparedFirmware, servePrepared } from "../../src/server/catalog.ts";
 import type { SpecializeStage } from "../../src/server/pipeline.ts";
+import { specializerStage } from "../../src/server/specializer.ts";
+import { parseScenario } from "../../src/specializer/scenario.ts";
 import type { Catalog, CustomizeRequest, DeviceLink, Finalize, FirmwareInfo, Pipeline } from "../../src/server/types.ts";
 
 export const RAM_BASE = 0x2000_0000;
@@ -32,14 +36,40 @@ export const FIRMWARE: FirmwareInfo = {
   scenarios: {
     "list-sum": { name: "list-sum", version: 3, call: "sendto" },
     "udp-sendto": { name: "udp-sendto", version: 1, call: "sendto" },
+    "list-c": { name: "list-c", version: 1, call: "sendto" },
   },
 };
 
-/** The list-sum world as prepared firmware: both scenarios are the same hand specialization. */
+/** The same list walk in C, for the real specializer (scenario "list-c"): `head` static, `x` dynamic. */
+export const LIST_C_SOURCE = `struct node { struct node *next; int value; };
+int list_sum(struct node *head, int x) {
+  int s = 0;
+  struct node *p;
+  for (p = head; p; p = p->next) s += p->value;
+  return s * x;
+}
+`;
+
+export const LIST_C_SCENARIO = parseScenario({ version: 1, entry: "list_sum", params: { head: "S", x: "D" } });
+
+export function listCProgram(): Program {
+  const parsed = parseProgram(LIST_C_SOURCE, { target: "arm", file: "list.c" });
+  if (!parsed.program) throw new BespokeError("PARSE_FAILED", parsed.diagnostics.map((d) => d.message).join("; "));
+  return parsed.program;
+}
+
+/**
+ * The list world as prepared firmware: "list-sum" and "udp-sendto" are the
+ * hand specialization, "list-c" the real specializer over LIST_C_SOURCE.
+ */
 export const LIST_SUM_FIRMWARE: PreparedFirmware = {
   info: FIRMWARE,
   exports: [],
-  specialize: { "list-sum": (job) => listSumStage(job), "udp-sendto": (job) => listSumStage(job) },
+  specialize: {
+    "list-sum": (job) => listSumStage(job),
+    "udp-sendto": (job) => listSumStage(job),
+    "list-c": specializerStage({ program: listCProgram(), scenario: LIST_C_SCENARIO }),
+  },
 };
 
 export const catalog: Catalog = {

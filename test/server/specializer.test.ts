@@ -2,7 +2,6 @@
 // memory reached through a static pointer is served by the customization
 // table, each miss is one FETCH, and the image holds the residual code.
 import { describe, expect, it } from "vitest";
-import { parseProgram } from "../../src/c/parser.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { buildImage, decodeImage, encodeImage } from "../../src/runtime/image.ts";
 import { CustomizationTable, MirrorDeviceMemory, MirrorMiss } from "../../src/runtime/mirror.ts";
@@ -12,24 +11,11 @@ import { customize } from "../../src/server/customize.ts";
 import { DEFAULT_LIMITS } from "../../src/server/limits.ts";
 import { specializerStage } from "../../src/server/specializer.ts";
 import { specializeProgram } from "../../src/specializer/pipeline.ts";
-import { parseContext, parseScenario } from "../../src/specializer/scenario.ts";
-import { BUILD_ID, FIRMWARE, NODES, ScriptedDevice, signForDevice, testDeviceKey } from "./list-sum.ts";
+import { parseContext } from "../../src/specializer/scenario.ts";
+import { BUILD_ID, FIRMWARE, LIST_C_SCENARIO, NODES, ScriptedDevice, listCProgram, signForDevice, testDeviceKey } from "./list-sum.ts";
 
-const SOURCE = `struct node { struct node *next; int value; };
-int list_sum(struct node *head, int x) {
-  int s = 0;
-  struct node *p;
-  for (p = head; p; p = p->next) s += p->value;
-  return s * x;
-}
-`;
-
-const program = () => {
-  const parsed = parseProgram(SOURCE, { target: "arm", file: "list.c" });
-  if (!parsed.program) throw new Error(JSON.stringify(parsed.diagnostics));
-  return parsed.program;
-};
-const scenario = parseScenario({ version: 1, entry: "list_sum", params: { head: "S", x: "D" } });
+const program = listCProgram;
+const scenario = LIST_C_SCENARIO;
 const head = { address: `0x${NODES[0]!.toString(16)}` };
 
 describe("the specializer over the customization table", () => {
@@ -55,13 +41,13 @@ describe("the specializer over the customization table", () => {
   it("serves a request end to end in the core: FETCH round trips, tcc-wasm, a signed image of the residual code", async () => {
     const device = new ScriptedDevice();
     const firmware = {
-      info: { ...FIRMWARE, scenarios: { "list-sum": FIRMWARE.scenarios["list-sum"]! } },
+      info: { ...FIRMWARE, scenarios: { "list-c": FIRMWARE.scenarios["list-c"]! } },
       exports: [],
-      specialize: { "list-sum": specializerStage({ program: program(), scenario }) },
+      specialize: { "list-c": specializerStage({ program: program(), scenario }) },
     };
     const { catalog, pipeline } = servePrepared([firmware], (target) => createCompiler({ target }));
     const options = { catalog, pipeline, finalize: signForDevice, cache: new MemoryCache(), limits: DEFAULT_LIMITS };
-    const request = { firmware: BUILD_ID, scenario: "list-sum", values: { head }, memory: [] };
+    const request = { firmware: BUILD_ID, scenario: "list-c", values: { head }, memory: [] };
     const out = await customize(options, request, { id: "dev-1" }, device.link());
     if (!out.ok) throw new Error(out.error.message);
     expect(out.stats).toMatchObject({ chi: 5, fetches: 5, runs: 6, cache: "miss" });
