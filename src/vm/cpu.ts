@@ -681,7 +681,7 @@ export class Cpu {
           else {
             if (instr & 0x10) {
               fault = "undefined-instruction";
-              detail = "media instruction (ARMv6)";
+              detail = (instr & 0x0ff000f0) === 0x07f000f0 ? "permanently undefined (UDF)" : "media instruction (ARMv6)";
               break main;
             }
             const v = r[instr & 15]!;

@@ -14,6 +14,8 @@ export const BUFFER_BYTES = 1024;
 /** r0-r11, CPSR, buffer. */
 export const RECORD_BYTES = 13 * 4 + BUFFER_BYTES;
 export const BASE_ADDRESS = 0x10000;
+/** ELF header and one program header. */
+const ELF_HEADERS = 52 + 32;
 const FLAGS_MASK = 0xf8000000;
 
 export interface Sequence {
@@ -177,7 +179,6 @@ function loadImmediate(rx: number, value: number): number[] {
 
 /** A static ELF32 ARM executable running `sequences`, writing RECORD_BYTES per sequence to stdout. */
 export function batchElf(sequences: Sequence[]): Uint8Array {
-  const headerBytes = 52 + 32;
   const code: number[] = [];
   // Data follows the code; addresses are fixed up once the code size is known.
   // Data follows the code: the literal words of these loads are patched once the code size is known.
@@ -228,7 +229,7 @@ export function batchElf(sequences: Sequence[]): Uint8Array {
   code.push(0xe3a070f8); // mov r7, #248
   code.push(0xef000000); // svc 0
 
-  const codeAddress = BASE_ADDRESS + headerBytes;
+  const codeAddress = BASE_ADDRESS + ELF_HEADERS;
   const tableAddress = codeAddress + code.length * 4;
   const bufferAddress = (tableAddress + sequences.length * 13 * 4 + 63) & ~63;
   const resultAddress = bufferAddress + BUFFER_BYTES;
@@ -237,34 +238,42 @@ export function batchElf(sequences: Sequence[]): Uint8Array {
   code[writeFixup] = resultAddress;
   for (const at of bufferFixups) code[at] = bufferAddress;
 
-  const fileBytes = bufferAddress - BASE_ADDRESS;
-  const memBytes = resultAddress + sequences.length * RECORD_BYTES - BASE_ADDRESS;
-  const out = new Uint8Array(fileBytes);
+  const out = staticElf(code, bufferAddress - codeAddress, resultAddress + sequences.length * RECORD_BYTES - codeAddress);
+  const v = new DataView(out.buffer);
+  sequences.forEach((seq, i) => {
+    seq.init.forEach((w, k) => v.setUint32(tableAddress - BASE_ADDRESS + (i * 13 + k) * 4, (k === 11 ? bufferAddress + BUFFER_BYTES / 2 : w) >>> 0, true));
+  });
+  return out;
+}
+
+/**
+ * A static ELF32 ARM executable of one RWX segment at BASE_ADDRESS: the
+ * headers, then `code` (entry at its first word), zero-filled to `fileBytes`
+ * after the headers, and `memBytes` in memory.
+ */
+export function staticElf(code: number[], fileBytes: number, memBytes: number): Uint8Array {
+  const out = new Uint8Array(ELF_HEADERS + Math.max(fileBytes, code.length * 4));
   const v = new DataView(out.buffer);
   out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0]);
   v.setUint16(16, 2, true); // ET_EXEC
   v.setUint16(18, 40, true); // EM_ARM
   v.setUint32(20, 1, true);
-  v.setUint32(24, codeAddress, true);
+  v.setUint32(24, BASE_ADDRESS + ELF_HEADERS, true);
   v.setUint32(28, 52, true); // phoff
   v.setUint32(36, 0x05000000, true); // EABI5
   v.setUint16(40, 52, true);
   v.setUint16(42, 32, true);
   v.setUint16(44, 1, true);
   v.setUint16(46, 40, true);
-  // PT_LOAD, RWX, the whole file plus the results area.
-  v.setUint32(52, 1, true);
+  v.setUint32(52, 1, true); // PT_LOAD
   v.setUint32(56, 0, true);
   v.setUint32(60, BASE_ADDRESS, true);
   v.setUint32(64, BASE_ADDRESS, true);
-  v.setUint32(68, fileBytes, true);
-  v.setUint32(72, memBytes, true);
-  v.setUint32(76, 7, true);
+  v.setUint32(68, out.length, true);
+  v.setUint32(72, Math.max(out.length, ELF_HEADERS + memBytes), true);
+  v.setUint32(76, 7, true); // RWX
   v.setUint32(80, 0x1000, true);
-  code.forEach((w, i) => v.setUint32(headerBytes + i * 4, w >>> 0, true));
-  sequences.forEach((seq, i) => {
-    seq.init.forEach((w, k) => v.setUint32(tableAddress - BASE_ADDRESS + (i * 13 + k) * 4, (k === 11 ? bufferAddress + BUFFER_BYTES / 2 : w) >>> 0, true));
-  });
+  code.forEach((w, i) => v.setUint32(ELF_HEADERS + i * 4, w >>> 0, true));
   return out;
 }
 
