@@ -3,10 +3,12 @@
 // VM — and the arm board image's layout: load address, exported symbols,
 // per-component sizes.
 import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readElf } from "../../src/compiler/elf.ts";
 import { buildArmFirmware, buildHostFirmware } from "../../src/device/firmware-build.ts";
 import { measureCalls } from "../../src/device/measure.ts";
+import { repoRoot } from "../../src/node/paths.ts";
 import { type SelftestReport, parseSelftest, selftestOnHost, selftestOnVm, selftestPassed } from "../../src/device/selftest.ts";
 import { createLinuxMachine } from "../../src/vm/linux.ts";
 import { DEFAULT_BUDGET } from "../../src/vm/machine.ts";
@@ -60,6 +62,22 @@ describe("firmware self tests", () => {
     expect(selftestPassed({ ...r, where: "", buildId: "", exitCode: 1, console: "" })).toBe(false);
     const truncated = parseSelftest("test udp_stream_64: ok (x)\n");
     expect(truncated.failed).toBe(1);
+  });
+});
+
+describe("bespoke device --selftest", () => {
+  it("boots the arm firmware on the VM and prints one summary line, exit 0", () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "device", "--selftest"], { encoding: "utf8" });
+    const lines = r.stdout.split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^device selftest PASS on arm VM .*: 4 passed, 0 failed \[udp_stream_64 ok, udp_stream_1024 ok, tcp_stream ok, socket_api ok\]/);
+    expect(r.status).toBe(0);
+  });
+
+  it("rejects what it cannot do", () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "device", "--sanitize", "--selftest"], { encoding: "utf8" });
+    expect(r.stderr).toContain("--sanitize applies to the native build (--host)");
+    expect(r.status).toBe(1);
   });
 });
 
