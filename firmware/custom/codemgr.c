@@ -5,7 +5,10 @@
 #include <string.h>
 #include "port.h"
 
-struct bsp_config bsp_config = {BSP_CACHE_MAX, 4, 0, 1, 1000000};
+/* 16 versions, 4 per call before parameters are dropped, no waiting (when
+ * chosen: up to 5000 polls, about 5 s of idling on the board), re-request on
+ * a failed guard. */
+struct bsp_config bsp_config = {BSP_CACHE_MAX, 4, 0, 1, 5000};
 struct bsp_version bsp_cache[BSP_CACHE_MAX];
 bsp_u32 bsp_lru_clock;
 static bsp_u32 serials, requests;

@@ -120,6 +120,8 @@ static int command(char **words, int n) {
     r = sys_recvfrom(a, buf, TEST_BUF, MSG_DONTWAIT, NULL, NULL);
     if (r > 0) hex_out("data ", buf, (bsp_u32)r);
     printf("ret %ld\n", r);
+  } else if (!strcmp(words[0], "key")) {
+    printf("key %llx\n", (unsigned long long)(bsp_uptr)bsp_device_key);
   } else if (!strcmp(words[0], "poll")) {
     capture();
     /* 1 s of virtual time: TCP's delayed ACKs (250 ms) go out too */

@@ -5,7 +5,7 @@
 // at customization time, the protocol's sendmsg called directly — written
 // from the CUSTOMIZE message's values and roots and compiled by tcc-wasm.
 import { afterEach, describe, expect, it } from "vitest";
-import type { CustomizeMessage, ImageTarget } from "../../src/runtime/protocol.ts";
+import { type CustomizeMessage, type ImageTarget, encodeFrame } from "../../src/runtime/protocol.ts";
 import { type Reply, TestDevice, customizeOf, hex, imageFrame } from "./device.ts";
 
 const O_NONBLOCK = 0o4000;
@@ -175,5 +175,27 @@ describe.each<ImageTarget>(["x86_64", "arm"])("customization in the real kernel 
     await run("generic 2 1 0 - 1000");
     await run("poll");
     expect((await run("recv 2")).lines[0]).toBe(got.lines[0]);
+  });
+});
+
+describe.each<ImageTarget>(["x86_64", "arm"])("FETCH in the real kernel (%s)", (target) => {
+  it("serves kernel memory (the socket behind the file root) but never the device key", async () => {
+    const dev = TestDevice.start(target, "kernel");
+    try {
+      await dev.run("udp");
+      const request = customizeOf(await dev.run("customize 1 0 0 5000"));
+      const file = request.roots[0]!;
+      const fetch = (address: bigint, length: number) => dev.run(`deliver ${hex(encodeFrame({ type: "fetch", id: request.id, address, length }))}`);
+      expect((await fetch(file.address, file.bytes.length)).sent).toEqual([{ type: "data", id: request.id, address: file.address, bytes: file.bytes }]);
+      const key = BigInt(`0x${(await dev.run("key")).lines[0]!.slice(4)}`);
+      // the kernel exposes the memory around the key (so the refusals below are the key's own)
+      expect((await fetch(key - 4n, 4)).sent[0]!.type).toBe("data");
+      expect((await fetch(key + 32n, 4)).sent[0]!.type).toBe("data");
+      for (const [address, length] of [[key, 32], [key + 31n, 1], [key - 4n, 5]] as const) {
+        expect((await fetch(address, length)).sent).toEqual([{ type: "error", id: request.id, code: 3, message: "" }]);
+      }
+    } finally {
+      dev.close();
+    }
   });
 });
