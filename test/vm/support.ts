@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Compiler, SourceFiles } from "../../src/compiler/compiler.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { buildManifest } from "../../src/node/paths.ts";
-import { type LibcBackend, libcFiles, linkProgram } from "../../src/vm/link.ts";
+import { type LibcBackend, libcDir, libcFiles, libcSourceNames, linkProgram } from "../../src/vm/link.ts";
 import { createLinuxMachine } from "../../src/vm/linux.ts";
 import type { RunResult } from "../../src/vm/types.ts";
 
@@ -46,6 +46,60 @@ export async function tccProgram(files: SourceFiles, backend: LibcBackend = "lin
   fs.writeFileSync(file + ".tmp", r.elf, { mode: 0o755 });
   fs.renameSync(file + ".tmp", file);
   return { path: file };
+}
+
+const GCC = "arm-linux-gnueabi-gcc";
+/** ARMv5TE, ARM state, soft float; freestanding over our libc (no loop-to-memset rewriting inside it). */
+const GCC_FLAGS = ["-marm", "-march=armv5te", "-mfloat-abi=soft", "-O2", "-ffreestanding", "-fno-builtin", "-fno-tree-loop-distribute-patterns", "-w"];
+
+function gcc(args: string[], cwd: string): { ok: boolean; stderr: string } {
+  const r = spawnSync(GCC, args, { cwd, encoding: "utf8" });
+  if (r.error) throw r.error;
+  return { ok: r.status === 0, stderr: r.stderr };
+}
+
+let gccLibc: { dir: string; key: string; include: string } | null = null;
+
+/** Our libc compiled by gcc once per content hash: its object files' directory. */
+function gccLibcObjects(): { dir: string; key: string; include: string } {
+  if (gccLibc) return gccLibc;
+  const version = spawnSync(GCC, ["--version"], { encoding: "utf8" }).stdout;
+  const include = spawnSync(GCC, ["-print-file-name=include"], { encoding: "utf8" }).stdout.trim();
+  const files = libcFiles("linux");
+  const key = hashOf([version, ...GCC_FLAGS, ...Object.entries(files).flat()]);
+  const dir = path.join(cacheDir(), `gcc-libc-${key}`);
+  const flags = [...GCC_FLAGS, "-nostdinc", "-isystem", include, "-I", path.join(libcDir(), "include"), "-I", libcDir()];
+  if (!fs.existsSync(path.join(dir, "done"))) {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of libcSourceNames("linux")) {
+      const r = gcc([...flags, "-c", path.join(libcDir(), name), "-o", path.join(dir, name.replace(/\.c$/, ".o"))], dir);
+      if (!r.ok) throw new Error(`gcc cannot compile libc/${name}: ${r.stderr}`);
+    }
+    fs.writeFileSync(path.join(dir, "done"), "");
+  }
+  gccLibc = { dir, key, include };
+  return gccLibc;
+}
+
+/** The ELF for `files` compiled by gcc -O2 for ARMv5TE and linked statically with our libc, cached by content hash. */
+export function gccProgram(files: Record<string, string>): { path: string } | { error: string } {
+  const libc = gccLibcObjects();
+  const key = hashOf([libc.key, ...Object.entries(files).flat()]);
+  const file = path.join(cacheDir(), `gcc-${key}.elf`);
+  if (fs.existsSync(file)) return { path: file };
+  const work = fs.mkdtempSync(path.join(cacheDir(), "gcc-work-"));
+  try {
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(work, name), text);
+    const objects = libcSourceNames("linux").map((n) => path.join(libc.dir, n.replace(/\.c$/, ".o")));
+    const sources = Object.keys(files).filter((f) => f.endsWith(".c"));
+    const flags = [...GCC_FLAGS, "-nostdinc", "-isystem", libc.include, "-I", path.join(libcDir(), "include"), "-I", libcDir()];
+    const r = gcc([...flags, "-static", "-nostdlib", "-Wl,--build-id=none", "-o", file + ".tmp", ...sources, ...objects], work);
+    if (!r.ok) return { error: r.stderr };
+    fs.renameSync(file + ".tmp", file);
+    return { path: file };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 export function runQemu(elfPath: string, argv: string[] = ["prog"]): ProgramOutput {
