@@ -386,15 +386,8 @@ export function buildHostFirmware(options: { sanitize: boolean }): HostFirmware 
   const cached = path.join(cacheDir(variant, key), "firmware");
   if (!fs.existsSync(cached)) {
     fs.mkdirSync(path.dirname(cached), { recursive: true });
-    const inputs = list.map((s) => s.file);
-    if (custom) {
-      const objects = compileHostExports(t, list, flags, buildId);
-      inputs.push(objects);
-    }
     const tmp = `${cached}.tmp-${process.pid}`;
-    const args = [...flags, ...includeDirs(t, "host").map((d) => `-I${d}`), ...inputs, "-o", tmp];
-    const r = spawnSync("gcc", args, { encoding: "utf8" });
-    if (r.status !== 0) throw new BespokeError("FIRMWARE_COMPILE", `host firmware does not build (gcc ${variant}):\n${r.stderr}`);
+    linkHost(t, list, flags, custom, buildId, tmp);
     fs.renameSync(tmp, cached);
   }
   const out = path.join(buildDir(), "firmware", variant);
@@ -407,22 +400,31 @@ export function buildHostFirmware(options: { sanitize: boolean }): HostFirmware 
   return result;
 }
 
-/** Host twin of the generated export table: compile the exporting components once to learn their globals. */
-function compileHostExports(t: Tree, list: SourceFile[], flags: string[], buildId: string): string {
+/** Compile every source once, generate the export table from the exporting components' objects, link. */
+function linkHost(t: Tree, list: SourceFile[], flags: string[], custom: boolean, buildId: string, output: string): void {
+  const include = includeDirs(t, "host").map((d) => `-I${d}`);
   const work = fs.mkdtempSync(path.join(buildDir(), "fw-host-"));
   try {
+    const gcc = (args: string[], what: string) => {
+      const r = spawnSync("gcc", [...flags, ...include, ...args], { encoding: "utf8" });
+      if (r.status !== 0) throw new BespokeError("FIRMWARE_COMPILE", `host firmware: ${what} does not build:\n${r.stderr}`);
+    };
+    const objects: string[] = [];
     const names = new Map<string, "function" | "object">();
     for (const [i, s] of list.entries()) {
-      if (!EXPORTING.has(s.component)) continue;
       const obj = path.join(work, `${i}.o`);
-      const r = spawnSync("gcc", [...flags, ...includeDirs(t, "host").map((d) => `-I${d}`), "-c", s.file, "-o", obj], { encoding: "utf8" });
-      if (r.status !== 0) throw new BespokeError("FIRMWARE_COMPILE", `host firmware: ${s.file} does not compile:\n${r.stderr}`);
-      for (const d of globalDefinitions(new Uint8Array(fs.readFileSync(obj)))) names.set(d.name, d.kind);
+      gcc(["-c", s.file, "-o", obj], s.file);
+      objects.push(obj);
+      if (EXPORTING.has(s.component)) for (const d of globalDefinitions(new Uint8Array(fs.readFileSync(obj)))) names.set(d.name, d.kind);
     }
-    const generated = path.join(buildDir(), "firmware", "host-generated", `firmware_exports-${buildId}.c`);
-    fs.mkdirSync(path.dirname(generated), { recursive: true });
-    fs.writeFileSync(generated, generatedSource([...names.keys()].sort(), buildId, deviceKey()));
-    return generated;
+    if (custom) {
+      const generated = path.join(work, `firmware_exports-${buildId}.c`);
+      fs.writeFileSync(generated, generatedSource([...names.keys()].sort(), buildId, deviceKey()));
+      const obj = path.join(work, "generated.o");
+      gcc(["-c", generated, "-o", obj], "the generated export table");
+      objects.push(obj);
+    }
+    gcc([...objects, "-o", output], "the link");
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
