@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   compiler: async () => (await import("../bench/compiler.ts")).compilerBench,
   firmware: async () => (await import("../bench/firmware.ts")).firmwareBench,
   vm: async () => (await import("../bench/vm.ts")).vmBench,
+  edge: async () => (await import("../bench/edge.ts")).edgeBench,
   custom: async () => (await import("../bench/custom.ts")).customBench,
 
 };

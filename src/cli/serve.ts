@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import type { Miniflare } from "miniflare";
 import { BespokeError } from "../errors.ts";
 import { buildDir, repoRoot } from "../node/paths.ts";
@@ -38,6 +39,19 @@ export function bundleWorker(config: string, name: string): WorkerBundle {
   const entry = fs.readdirSync(dir).find((f) => f.endsWith(".js"));
   if (!entry) throw new BespokeError("BUNDLE_FAILED", `wrangler wrote no script into ${dir}`);
   return { dir, entry };
+}
+
+/** Bytes of what a deploy uploads (scripts and modules, not source maps), each gzipped as the Workers size limit counts them. */
+export function bundleSize(bundle: WorkerBundle): { raw: number; gzip: number } {
+  let raw = 0;
+  let gzip = 0;
+  for (const f of fs.readdirSync(bundle.dir)) {
+    if (!/\.(js|mjs|wasm)$/.test(f)) continue;
+    const bytes = fs.readFileSync(path.join(bundle.dir, f));
+    raw += bytes.length;
+    gzip += zlib.gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw, gzip };
 }
 
 /** Run a bundled worker in workerd; `port` 0 picks a free one. */

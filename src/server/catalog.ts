@@ -27,9 +27,14 @@ export function servePrepared(prepared: readonly PreparedFirmware[], compiler: (
     firmware: (id) => byId.get(id)?.info,
     buildIds: () => [...byId.keys()],
   };
+  const compilers = new Map<Target, Promise<Compiler>>(); // one instance per target, reused by every request
   const pipeline = composePipeline({
     specialize: (job) => byId.get(job.firmware.buildId)!.specialize[job.scenario.name]!(job),
-    compiler,
+    compiler: (target) => {
+      let c = compilers.get(target);
+      if (!c) compilers.set(target, (c = compiler(target)));
+      return c;
+    },
     exports: (firmware: FirmwareInfo) => exportSets.get(firmware.buildId)!,
   });
   return { catalog, pipeline };

@@ -9,7 +9,7 @@ import { repoRoot } from "../../src/node/paths.ts";
 import { SERVER_ERRORS } from "../../src/server/wire.ts";
 import { expectedImage } from "../server/fixture.ts";
 import { NODES, ScriptedDevice, testDeviceKey } from "../server/list-sum.ts";
-import { Channel, bundleWorker, runWorker, uploadSize } from "./harness.ts";
+import { Channel, bundleSize, bundleWorker, runWorker } from "./harness.ts";
 
 const BUILD_ID = Uint8Array.from([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
 const HASH = Uint8Array.of(0xc0, 0xff, 0xee, 0, 0, 0, 0, 1);
@@ -59,7 +59,7 @@ beforeAll(async () => {
   const test = bundleWorker(path.join(repoRoot(), "test", "edge", "wrangler.toml"), "test");
   const prod = bundleWorker(path.join(repoRoot(), "edge-worker", "wrangler.toml"), "deploy");
   testEdge = await runWorker(test);
-  deployed = { ...(await runWorker(prod, { bindings: { DEVICE_KEY: "00".repeat(32) } })), size: uploadSize(prod.dir) };
+  deployed = { ...(await runWorker(prod, { bindings: { DEVICE_KEY: "00".repeat(32) } })), size: bundleSize(prod) };
 });
 
 afterAll(async () => {

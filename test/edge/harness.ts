@@ -1,26 +1,10 @@
 // Edge workers for the tests run the way they deploy (bundleWorker, runWorker:
 // the pinned wrangler's dry-run bundle in real workerd through miniflare),
 // reached over HTTP and real WebSockets.
-import fs from "node:fs";
-import path from "node:path";
-import zlib from "node:zlib";
 import { fetch } from "miniflare";
 import { type Message, decodeFrame, encodeFrame } from "../../src/runtime/protocol.ts";
 
-export { bundleWorker, runWorker } from "../../src/cli/serve.ts";
-
-/** Bytes of what would be uploaded (scripts and modules, not source maps), gzipped one by one as the Workers limit counts them. */
-export function uploadSize(dir: string): { raw: number; gzip: number } {
-  let raw = 0;
-  let gzip = 0;
-  for (const f of fs.readdirSync(dir)) {
-    if (!/\.(js|mjs|wasm)$/.test(f)) continue;
-    const bytes = fs.readFileSync(path.join(dir, f));
-    raw += bytes.length;
-    gzip += zlib.gzipSync(bytes, { level: 9 }).length;
-  }
-  return { raw, gzip };
-}
+export { bundleSize, bundleWorker, runWorker } from "../../src/cli/serve.ts";
 
 /** A device's end of a real WebSocket channel: protocol frames out, decoded messages in, in order. */
 export class Channel {
