@@ -17,13 +17,13 @@ int main(void) {
   static char composite[20000];
   unsigned acc = 0, i, j, primes = 0;
   unsigned long long wide = 1;
-  for (i = 0; i < 600000; i++) acc += hash(i) >> (i & 7);
+  for (i = 0; i < 3000000; i++) acc += hash(i) >> (i & 7);
   for (i = 2; i < sizeof composite; i++) {
     if (composite[i]) continue;
     primes++;
     for (j = i * 2; j < sizeof composite; j += i) composite[j] = 1;
   }
-  for (i = 1; i < 100000; i++) wide = wide * 6364136223846793005ULL + i;
+  for (i = 1; i < 500000; i++) wide = wide * 6364136223846793005ULL + i;
   printf("%u %u %u\\n", acc, primes, (unsigned)(wide >> 32));
   return 0;
 }
