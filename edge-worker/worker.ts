@@ -1,11 +1,12 @@
 // The edge worker's HTTP surface over the server core:
-//   GET  /healthz                      service, protocol, firmware builds served, limits
+//   GET  /healthz                      service, protocol version, firmware builds served, limits
 //   POST /v1/customize                 one-shot request (JSON, carrying all memory it needs) -> image bytes
 //   GET  /v1/session?device=ID         WebSocket: the device's channel (binary frames)
 // Session state (requests in flight and their round trips) lives with the
 // WebSocket in the isolate that accepted it, so no Durable Object is needed;
 // what must be shared across isolates, the image cache, is in the Cache API.
 import { BespokeError } from "../src/errors.ts";
+import { PROTOCOL_VERSION } from "../src/runtime/protocol.ts";
 import { type CoreOptions, customize, toServerError } from "../src/server/customize.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { parseOneShot } from "../src/server/request.ts";
@@ -112,7 +113,7 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
       const info = config.catalog.firmware(id)!;
       return { buildId: id, target: info.target, scenarios: Object.values(info.scenarios) };
     });
-    return Response.json({ ok: true, service: "bespoke-edge", firmware, limits });
+    return Response.json({ ok: true, service: "bespoke-edge", protocol: PROTOCOL_VERSION, firmware, limits });
   }
 
   return {

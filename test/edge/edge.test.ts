@@ -76,8 +76,9 @@ describe("edge worker in workerd", () => {
   it("GET /healthz names the service, the firmware builds served and the limits", async () => {
     const r = await fetch(new URL("/healthz", testEdge.url));
     expect(r.status).toBe(200);
-    const body = (await r.json()) as { ok: boolean; firmware: { buildId: string; scenarios: { name: string }[] }[]; limits: { contextBytes: number } };
+    const body = (await r.json()) as { ok: boolean; protocol: number; firmware: { buildId: string; scenarios: { name: string }[] }[]; limits: { contextBytes: number } };
     expect(body.ok).toBe(true);
+    expect(body.protocol).toBe(1);
     expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([["0123456789abcdef", ["list-sum", "udp-sendto", "list-c"]]]);
     expect(body.limits.contextBytes).toBe(16384);
     const prod = (await (await fetch(new URL("/healthz", deployed.url))).json()) as { firmware: unknown[] };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BespokeError } from "../../src/errors.ts";
 import { type DeviceMessage, DeviceSession, type ServerMessage } from "../../src/server/session.ts";
 import type { CustomizeOutcome } from "../../src/server/types.ts";
 import { NODES, ScriptedDevice, coreOptions, expectedImage, listRequest } from "./fixture.ts";
@@ -108,6 +109,29 @@ describe("device session", () => {
     s.session.receive({ kind: "error", request: 2, code: "3", message: "FETCH of memory the device does not expose" });
     await s.ended;
     expect(s.outcomes[0]!.ok === false && s.outcomes[0]!.error.code).toBe("DEVICE_ERROR");
+  });
+
+  it("an answer the channel cannot carry (an image too large for a frame) becomes an ERROR", async () => {
+    const device = new ScriptedDevice();
+    const link = device.link();
+    const received: ServerMessage[] = [];
+    let session: DeviceSession;
+    const done = new Promise<void>((resolve) => {
+      session = new DeviceSession({
+        core: coreOptions(),
+        device: { id: "dev-1" },
+        send: (m) => {
+          if (m.kind === "image") throw new BespokeError("FRAME_TOO_LARGE", "IMAGE payload exceeds one frame");
+          received.push(m);
+          if (m.kind === "fetch") void link.fetch(m.ranges).then((b) => session.receive({ kind: "data", request: 4, addr: m.ranges[0]!.addr, bytes: b[0]! }));
+          if (m.kind === "call") void link.call(m.call).then((value) => session.receive({ kind: "result", request: 4, value }));
+          if (m.kind === "error") resolve();
+        },
+      });
+    });
+    session!.receive(customizeMsg(4));
+    await done;
+    expect(received.at(-1)).toEqual({ kind: "error", request: 4, code: "FRAME_TOO_LARGE", message: "IMAGE payload exceeds one frame" });
   });
 
   it("limits requests in flight per device, and ends them all when the channel closes", async () => {
