@@ -280,9 +280,13 @@ async function buildArm(board: ArmBoard): Promise<ArmFirmware> {
     fs.mkdirSync(staging, { recursive: true });
     fs.writeFileSync(path.join(staging, "firmware.elf"), elf);
     fs.writeFileSync(path.join(staging, "firmware.json"), JSON.stringify(manifest, null, 2) + "\n");
-    // Another process may have finished the same build meanwhile: keep the first.
-    if (fs.existsSync(cached)) fs.rmSync(staging, { recursive: true, force: true });
-    else fs.renameSync(staging, cached);
+    try {
+      fs.renameSync(staging, cached);
+    } catch (e) {
+      // Another process finished the same build meanwhile: keep the first.
+      if (!fs.existsSync(manifestFile)) throw e;
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
   }
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as ArmManifest;
   const elf = new Uint8Array(fs.readFileSync(elfFile));
