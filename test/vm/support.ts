@@ -43,8 +43,9 @@ export async function tccProgram(files: SourceFiles, backend: LibcBackend = "lin
   compiler ??= createCompiler({ target: "arm" });
   const r = await linkProgram(await compiler, { files, backend, options });
   if (!r.ok) return { error: r.stderr || r.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`).join("\n") };
-  fs.writeFileSync(file + ".tmp", r.elf, { mode: 0o755 });
-  fs.renameSync(file + ".tmp", file);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, r.elf, { mode: 0o755 });
+  fs.renameSync(tmp, file);
   return { path: file };
 }
 
@@ -69,13 +70,18 @@ function gccLibcObjects(): { dir: string; key: string; include: string } {
   const key = hashOf([version, ...GCC_FLAGS, ...Object.entries(files).flat()]);
   const dir = path.join(cacheDir(), `gcc-libc-${key}`);
   const flags = [...GCC_FLAGS, "-nostdinc", "-isystem", include, "-I", path.join(libcDir(), "include"), "-I", libcDir()];
-  if (!fs.existsSync(path.join(dir, "done"))) {
-    fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(dir)) {
+    // Build beside it and rename, so concurrent test workers never see half a directory.
+    const work = fs.mkdtempSync(`${dir}-work-`);
     for (const name of libcSourceNames("linux")) {
-      const r = gcc([...flags, "-c", path.join(libcDir(), name), "-o", path.join(dir, name.replace(/\.c$/, ".o"))], dir);
+      const r = gcc([...flags, "-c", path.join(libcDir(), name), "-o", path.join(work, name.replace(/\.c$/, ".o"))], work);
       if (!r.ok) throw new Error(`gcc cannot compile libc/${name}: ${r.stderr}`);
     }
-    fs.writeFileSync(path.join(dir, "done"), "");
+    try {
+      fs.renameSync(work, dir);
+    } catch {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   }
   gccLibc = { dir, key, include };
   return gccLibc;
@@ -93,9 +99,10 @@ export function gccProgram(files: Record<string, string>): { path: string } | { 
     const objects = libcSourceNames("linux").map((n) => path.join(libc.dir, n.replace(/\.c$/, ".o")));
     const sources = Object.keys(files).filter((f) => f.endsWith(".c"));
     const flags = [...GCC_FLAGS, "-nostdinc", "-isystem", libc.include, "-I", path.join(libcDir(), "include"), "-I", libcDir()];
-    const r = gcc([...flags, "-static", "-nostdlib", "-Wl,--build-id=none", "-o", file + ".tmp", ...sources, ...objects], work);
+    const output = path.join(work, "prog.elf");
+    const r = gcc([...flags, "-static", "-nostdlib", "-Wl,--build-id=none", "-o", output, ...sources, ...objects], work);
     if (!r.ok) return { error: r.stderr };
-    fs.renameSync(file + ".tmp", file);
+    fs.renameSync(output, file);
     return { path: file };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
