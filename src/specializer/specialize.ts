@@ -612,8 +612,10 @@ class Run {
     const fnName = callee.k === "fn" ? callee.sym.name : null;
     const fn = fnName !== null ? this.sp.view.functions.get(fnName) : undefined;
     const depth = st.frames.length;
-    if (fn && !this.generic && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
-      const args = s.args.map((a) => (a.k === "load" && a.type.kind === TypeKind.Record ? this.eval(a.addr, st, out) : this.eval(a, st, out)));
+    const args = fn && !this.generic ? s.args.map((a) => (a.k === "load" && a.type.kind === TypeKind.Record ? this.eval(a.addr, st, out) : this.eval(a, st, out))) : [];
+    // unfold when something static flows in (an argument, or static globals the callee may read)
+    const worthIt = args.some((a) => a.k !== "dyn") || [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped);
+    if (fn && !this.generic && worthIt && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
       fn.params.forEach((p, i) => {
@@ -628,12 +630,13 @@ class Run {
     }
     // residual call: everything it may touch becomes dynamic
     const program = fnName === null || fn !== undefined || this.sp.view.unlowered.has(fnName);
-    const args = s.args.map((a) => {
+    const residualArgs = s.args.map((a, i) => {
       if (a.k === "load" && a.type.kind === TypeKind.Record) {
-        const addr = this.eval(a.addr, st, out);
-        return { k: "load", type: a.type, addr: this.residualExpr(addr, a.addr.type, st, out) } as Expr;
+        const addr = args[i] ?? this.eval(a.addr, st, out);
+        this.materializeTarget(addr, st, out);
+        return { k: "load", type: a.type, addr: this.address(addr, a.addr.type, st, out) } as Expr;
       }
-      const v = this.eval(a, st, out);
+      const v = args[i] ?? this.eval(a, st, out);
       if (v.k === "fn" && this.sp.view.functions.has(v.sym.name)) this.escapeGlobals(st, out);
       return this.residualExpr(v, a.type, st, out);
     });
@@ -653,7 +656,7 @@ class Run {
     }
     const name = fnName ?? "(pointer)";
     this.sp.stats.residualCalls[name] = (this.sp.stats.residualCalls[name] ?? 0) + 1;
-    this.emit(out, { k: "call", dst, dstAddr, callee: calleeExpr, args, fnType: s.fnType, pos: s.pos });
+    this.emit(out, { k: "call", dst, dstAddr, callee: calleeExpr, args: residualArgs, fnType: s.fnType, pos: s.pos });
     return false;
   }
 

@@ -1,0 +1,206 @@
+// `bespoke bench specializer`: per classic case analysis and specialization
+// time, residual vs original size and instructions; and TinyCC's tests2
+// through two scenarios — (a) everything dynamic (the dependency-pruned
+// program) and (b) main with every global static and owned (all computation
+// static, only I/O residual) — residuals compiled by tcc-wasm for x86_64,
+// linked natively by gcc and run against the .expect files.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SystemPreprocessor, tccDir } from "../c/corpus.ts";
+import { parseProgram } from "../c/parser.ts";
+import type { CommandContext } from "../cli/main.ts";
+import type { Compiler } from "../compiler/compiler.ts";
+import { createCompiler } from "../compiler/node.ts";
+import { readElf } from "../compiler/elf.ts";
+import { BespokeError } from "../errors.ts";
+import { repoRoot } from "../node/paths.ts";
+import { specializeProgram } from "../specializer/pipeline.ts";
+import { type Scenario, parseContext, parseScenario } from "../specializer/scenario.ts";
+
+export type Tests2Scenario = "dynamic" | "static";
+
+export interface Tests2Result {
+  name: string;
+  scenario: Tests2Scenario;
+  passed: boolean;
+  /** Why it failed (stage and message). */
+  reason?: string;
+  residualBytes?: number;
+}
+
+/** Programs tcc's own Makefile runs differently (extra files, -dt/-b flags, other architectures). */
+const SKIPPED: Record<string, string> = {
+  "60_errors_and_warnings": "compile-error snippets run with -dt",
+  "96_nodata_wanted": "compile-error snippets run with -dt",
+  "73_arm64": "arm64 only",
+  "85_asm-outside-function": "x86 asm, tcc-only",
+  "98_al_ax_extend": "i386 only",
+  "99_fastcall": "i386 only",
+  "104_inline": "two translation units",
+  "106_pthread": "needs -pthread",
+  "108_constructor": "constructor attributes",
+  "112_backtrace": "tcc -b runtime",
+  "113_btdll": "tcc dll support",
+  "114_bound_signal": "tcc bounds checker",
+  "115_bound_setjmp": "tcc bounds checker",
+  "116_bound_setjmp2": "tcc bounds checker",
+  "117_gcc_test": "tcc -b runtime",
+};
+
+const ARGS: Record<string, (dir: string) => string[]> = {
+  "31_args": () => ["arg1", "arg2", "arg3", "arg4", "arg5"],
+  "46_grep": (dir) => ["[^* ]*[:a:d: ]+\\:\\*-/: $", path.join(dir, "46_grep.c")],
+};
+
+export function tests2Programs(): string[] {
+  const dir = path.join(tccDir(), "tests", "tests2");
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+_.*\.c$/.test(f) && fs.existsSync(path.join(dir, f.replace(/\.c$/, ".expect"))))
+    .map((f) => f.replace(/\.c$/, ""))
+    .sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
+}
+
+function scenarioFor(kind: Tests2Scenario): Scenario {
+  return parseScenario(
+    kind === "dynamic"
+      ? { version: 1, entry: "main" }
+      : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"] },
+  );
+}
+
+/** Run one tests2 program through one scenario. */
+export async function runTests2Program(name: string, kind: Tests2Scenario, pp: SystemPreprocessor, cc: Compiler, work: string): Promise<Tests2Result> {
+  const dir = path.join(tccDir(), "tests", "tests2");
+  const skipped = SKIPPED[name];
+  if (skipped) return { name, scenario: kind, passed: false, reason: `not run: ${skipped}` };
+  const file = path.join(dir, `${name}.c`);
+  const stage = (s: string, e: unknown): Tests2Result => ({ name, scenario: kind, passed: false, reason: `${s}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
+  let text: string;
+  try {
+    text = (await pp.preprocess(file)).text;
+  } catch (e) {
+    return stage("preprocess", e);
+  }
+  const parsed = parseProgram(text, { target: "x86_64", file });
+  if (!parsed.program) return stage("parse", parsed.diagnostics.find((d) => d.severity === "error")?.message ?? "front end refused it");
+  let code: string;
+  try {
+    code = specializeProgram({ program: parsed.program, target: "x86_64", scenario: scenarioFor(kind), context: parseContext({}) }).code;
+  } catch (e) {
+    return stage("specialize", e);
+  }
+  const r = await cc.compile({ files: { "residual.c": code }, entry: "residual.c" });
+  if (!r.ok) return stage("compile residual", r.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; "));
+  const runDir = fs.mkdtempSync(path.join(work, `${name}-${kind}-`));
+  const obj = path.join(runDir, "residual.o");
+  const exe = path.join(runDir, "a.out");
+  fs.writeFileSync(obj, r.object);
+  const link = spawnSync("gcc", ["-o", exe, obj, "-lm"], { encoding: "utf8" });
+  if (link.status !== 0) return stage("link", link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr);
+  const run = spawnSync(exe, (ARGS[name] ?? (() => []))(dir), { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
+  const output = (run.stdout ?? "") + (run.stderr ?? "");
+  const expected = fs.readFileSync(path.join(dir, `${name}.expect`), "utf8");
+  if (normalize(output) !== normalize(expected)) {
+    const got = normalize(output).split("\n");
+    const want = normalize(expected).split("\n");
+    const i = want.findIndex((l, k) => got[k] !== l);
+    return { name, scenario: kind, passed: false, reason: `output differs at line ${i + 1}: expected ${JSON.stringify(want[i])}, got ${JSON.stringify(got[i])}` };
+  }
+  return { name, scenario: kind, passed: true, residualBytes: code.length };
+}
+
+function normalize(s: string): string {
+  return s
+    .split("\n")
+    .map((l) => l.replace(/\s+/g, " ").trim())
+    .join("\n")
+    .trim();
+}
+
+export async function runTests2(kinds: Tests2Scenario[] = ["dynamic", "static"]): Promise<Tests2Result[]> {
+  const pp = await SystemPreprocessor.create("x86_64");
+  const cc = await createCompiler({ target: "x86_64" });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-tests2-"));
+  const out: Tests2Result[] = [];
+  try {
+    for (const name of tests2Programs()) for (const kind of kinds) out.push(await runTests2Program(name, kind, pp, cc, work));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return out;
+}
+
+interface CaseFigures {
+  analysisMs: number;
+  specializationMs: number;
+  originalTextBytes: number;
+  residualTextBytes: number;
+  originalInstructions: number;
+  residualInstructions: number;
+}
+
+/** Specialize one classic case and measure it (callgrind over 100 driver iterations). */
+async function measureCase(name: string, cc: Compiler, work: string): Promise<CaseFigures> {
+  const dir = path.join(repoRoot(), "test", "specializer", "cases", name);
+  const source = fs.readFileSync(path.join(dir, `${name}.c`), "utf8");
+  const parsed = parseProgram(source, { target: "x86_64", file: `${name}.c` });
+  if (!parsed.program) throw new BespokeError("BENCH", `${name}: parse failed`);
+  const scenario = parseScenario(JSON.parse(fs.readFileSync(path.join(dir, "scenario.json"), "utf8")));
+  const context = parseContext(JSON.parse(fs.readFileSync(path.join(dir, "context.json"), "utf8")));
+  const { code, report } = specializeProgram({ program: parsed.program, target: "x86_64", scenario, context });
+  const sizes: number[] = [];
+  const counts: number[] = [];
+  for (const [tag, text] of [["original", source], ["residual", code]] as const) {
+    const r = await cc.compile({ files: { [`${tag}.c`]: text }, entry: `${tag}.c` });
+    if (!r.ok) throw new BespokeError("BENCH", `${name}: ${tag} does not compile`);
+    sizes.push(readElf(r.object).sections.filter((s) => s.name.startsWith(".text")).reduce((a, s) => a + s.size, 0));
+    const obj = path.join(work, `${name}-${tag}.o`);
+    const exe = path.join(work, `${name}-${tag}`);
+    fs.writeFileSync(obj, r.object);
+    execFileSync("gcc", ["-w", ...(tag === "residual" ? ["-DRESIDUAL"] : []), "-o", exe, path.join(dir, "driver.c"), obj], { stdio: "pipe" });
+    const cg = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", `--toggle-collect=${report.residualName}`, exe, "100"], { encoding: "utf8" });
+    counts.push(Number(/Collected : (\d+)/.exec(cg.stderr)?.[1] ?? NaN));
+  }
+  return {
+    analysisMs: round(report.analysisMs),
+    specializationMs: round(report.specializationMs),
+    originalTextBytes: sizes[0]!,
+    residualTextBytes: sizes[1]!,
+    originalInstructions: counts[0]!,
+    residualInstructions: counts[1]!,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+export const CLASSIC_CASES = ["power", "format", "interp", "glob", "checksum"];
+
+export async function benchSpecializer(ctx: CommandContext): Promise<Record<string, unknown>> {
+  const cc = await createCompiler({ target: "x86_64" });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-bench-spec-"));
+  const cases: Record<string, CaseFigures> = {};
+  try {
+    for (const name of CLASSIC_CASES) {
+      cases[name] = await measureCase(name, cc, work);
+      ctx.stderr(`specializer: ${name} ${JSON.stringify(cases[name])}\n`);
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const results = await runTests2();
+  const count = (kind: Tests2Scenario) => ({
+    passed: results.filter((r) => r.scenario === kind && r.passed).length,
+    total: results.filter((r) => r.scenario === kind).length,
+  });
+  return {
+    target: "x86_64",
+    cases,
+    tests2: { dynamic: count("dynamic"), static: count("static") },
+    tests2Failures: results.filter((r) => !r.passed).map((r) => ({ name: r.name, scenario: r.scenario, reason: r.reason })),
+  };
+}
