@@ -23,9 +23,21 @@ static const bsp_u8 params[3][4] = {
   /* BSP_CALL_SEND */ {2, P_FD, P_FLAGS},
 };
 
+/* Kept parameter i of a call, as the application gave it: its bytes. */
+static bsp_u32 value(int call, int i, const struct bsp_args *args, const void **bytes) {
+  switch (params[call][i]) {
+  case P_FD: *bytes = &args->fd; return 4;
+  case P_FLAGS: *bytes = &args->flags; return 4;
+  }
+  *bytes = args->addr;
+  return args->addr_len;
+}
+
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx) {
   struct bsp_sha256 s;
   bsp_u8 digest[32], n, i;
+  bsp_u32 len;
+  const void *bytes;
   int level;
   if (call != BSP_CALL_SENDTO && call != BSP_CALL_SEND) return -BSP_E_CALLNO;
   n = params[call][0];
@@ -37,20 +49,17 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   bsp_sha256_init(&s);
   bsp_sha256_update(&s, &ctx->call, 2); /* call and dropped, adjacent bytes */
   for (i = 1; i <= n - ctx->dropped; i++) {
-    switch (params[call][i]) {
-    case P_FD:
+    len = value(call, i, args, &bytes);
+    if (params[call][i] == P_FD) {
+      /* the file and its state, not the number: tasks sharing a socket share versions */
       ctx->gen.counter = bsp_port_file_gen(ctx->file);
       ctx->gen.value = *ctx->gen.counter;
       bsp_sha256_update(&s, &ctx->gen.value, 4);
-      bsp_sha256_update(&s, &ctx->file, sizeof ctx->file);
-      break;
-    case P_FLAGS:
-      bsp_sha256_update(&s, &args->flags, 4);
-      break;
-    default:
-      bsp_sha256_update(&s, &args->addr_len, 4);
-      bsp_sha256_update(&s, args->addr, args->addr_len);
+      bytes = &ctx->file;
+      len = sizeof ctx->file;
     }
+    bsp_sha256_update(&s, &len, 4);
+    bsp_sha256_update(&s, bytes, len);
   }
   bsp_sha256_final(&s, digest);
   memcpy(ctx->hash, digest, BSP_HASH);
@@ -58,16 +67,10 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   return BSP_OK;
 }
 
-static bsp_u8 *put_value(bsp_u8 *p, bsp_u8 id, const void *v, bsp_u32 len) {
-  p[0] = id;
-  p[1] = (bsp_u8)len;
-  memcpy(p + 2, v, len);
-  return p + 2 + len;
-}
-
 /* The CUSTOMIZE payload: header, kept values, roots with their bytes. */
 bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out, bsp_u32 max) {
   bsp_u8 *p = out + 20, n = params[ctx->call][0] - ctx->dropped, i;
+  const void *bytes;
   if (max < 20 + 3 * (2 + BSP_ADDR_MAX) + 12 + ctx->file_size) return 0;
   out[0] = ctx->call;
 #ifdef __x86_64__
@@ -80,11 +83,10 @@ bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args 
   memcpy(out + 4, bsp_build_id, BSP_BUILD_ID);
   memcpy(out + 12, ctx->hash, BSP_HASH);
   for (i = 1; i <= n; i++) {
-    switch (params[ctx->call][i]) {
-    case P_FD: p = put_value(p, P_FD, &args->fd, 4); break;
-    case P_FLAGS: p = put_value(p, P_FLAGS, &args->flags, 4); break;
-    default: p = put_value(p, P_ADDR, args->addr, args->addr_len);
-    }
+    p[0] = params[ctx->call][i];
+    p[1] = (bsp_u8)value(ctx->call, i, args, &bytes);
+    memcpy(p + 2, bytes, p[1]);
+    p += 2 + p[1];
   }
   if (ctx->file) {
     p[0] = ROOT_FILE;
