@@ -70,6 +70,13 @@ describe("board personality", () => {
     expect(board.microseconds).toBeGreaterThanOrEqual(before + 5000);
   });
 
+  it("runs in a caller-supplied WebAssembly.Memory, which then holds the program's RAM", async () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64 });
+    const board = new Board(await boardElf("static char note[] = \"in shared memory\"; int main(void) { note[0] = 'I'; return 0; }\n"), { memory, ramBytes: 64 * 65536 });
+    expect(board.run(100_000).exitCode).toBe(0);
+    expect(Buffer.from(memory.buffer).includes("In shared memory")).toBe(true);
+  });
+
   it("faults on byte access to MMIO, an unmapped device page, svc, and taking a mailbox message when none is waiting", async () => {
     const cases: [string, RegExp][] = [
       ["*(volatile unsigned char *)0xF0000000 = 'x';", /^bad-access at pc 0x[0-9a-f]{8} \(instruction 0x[0-9a-f]{8}\): STRB of 0xf0000000 \(in main\+0x[0-9a-f]+\)$/],
