@@ -12,9 +12,11 @@ const PAYLOAD = hex(new TextEncoder().encode("customized hello"));
 const errorCode = (name: string): number => Number(Object.entries(DEVICE_ERRORS).find(([, n]) => n === name)![0]);
 
 describe.each<ImageTarget>(["x86_64", "arm"])("customization subsystem (%s)", (target) => {
+  let codeBytes: Record<string, string> = {};
+  afterEach(() => void (codeBytes = {}));
   let dev: TestDevice;
   const start = async (...setup: string[]) => {
-    dev = TestDevice.start(target);
+    dev = TestDevice.start(target, "fake", codeBytes);
     for (const line of setup) await dev.run(line);
     return dev;
   };
@@ -263,6 +265,25 @@ describe.each<ImageTarget>(["x86_64", "arm"])("customization subsystem (%s)", (t
       for (const [code, frame] of cases) expect((await dev.run(`deliver ${hex(frame)}`)).ret).toBe(-errorCode(code));
       expect((await dev.run(`deliver ${hex(await imageFrame(target, request, { guards: [{ symbol: "net_generation", address: 0n, expected: 0 }, { address: request.roots[0]!.address + 8n, expected: 0 }] }))}`)).ret).toBe(0);
     });
+  });
+
+  it("code memory: an image that does not fit is refused (NOMEM) with no state change; cancel frees the space for it", async () => {
+    codeBytes = { TEST_CODE_BYTES: "4096" };
+    await start("socket 3 64 0");
+    const big = (request: CustomizeMessage) => residualC(request, "const unsigned char filler[2500] = {1};");
+    const r1 = customizeOf(await dev.run(`customize 1 3 0 ${DST}`));
+    const r2 = customizeOf(await dev.run(`customize 1 3 0 ${DST2}`));
+    expect((await dev.run(`deliver ${hex(await imageFrame(target, r1, { source: big(r1) }))}`)).ret).toBe(0);
+    const second = await imageFrame(target, r2, { source: big(r2) });
+    const refused = await dev.run(`deliver ${hex(second)}`);
+    expect(refused.ret).toBe(-errorCode("NOMEM"));
+    expect(refused.sent).toEqual([{ type: "error", id: r2.id, code: errorCode("NOMEM"), message: "" }]);
+    expect((await dev.run("cache")).lines[1]).toMatch(/^v 1 pending .* size=0 /);
+    await dev.run("cancel 1");
+    expect((await dev.run(`deliver ${hex(second)}`)).ret).toBe(0);
+    const r = await dev.run(`call 2 ${PAYLOAD}`);
+    expect(r.generic).toBe(0);
+    expect(r.packets).toEqual(await genericPacket(3, 0, DST2));
   });
 
   it("images with writable data, bss and calls inside the image relocate correctly", async () => {

@@ -111,10 +111,10 @@ export class TestDevice {
     });
   }
 
-  static start(target: ImageTarget, kind: DeviceKind = "fake"): TestDevice {
+  static start(target: ImageTarget, kind: DeviceKind = "fake", env: Record<string, string> = {}): TestDevice {
     const [cmd, ...args] = harnessCommand(target, kind);
     const stdio: StdioOptions = kind === "native-port" ? ["pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"];
-    return new TestDevice(target, spawn(cmd!, args, { stdio, env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } }));
+    return new TestDevice(target, spawn(cmd!, args, { stdio, env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0", ...env } }));
   }
 
   /** Native-port device: write a frame to its channel input (fd 3). */

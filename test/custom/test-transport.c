@@ -1,6 +1,7 @@
 /* The test devices' channel transport: frames the subsystem sends are
  * printed as "tx HEX"; frames queued with the "queue" command are what
- * bsp_port_recv returns. Code memory is one RWX mapping. (A test device
+ * bsp_port_recv returns. Code memory is one RWX mapping of TEST_CODE_BYTES
+ * (environment; 256 KiB when unset). (A test device
  * built with firmware/custom/port-native.c instead speaks to the test over
  * file descriptors 3 and 4.) */
 #ifndef _DEFAULT_SOURCE
@@ -13,7 +14,6 @@
 
 #include "test-port.h"
 
-#define CODE_BYTES (256 * 1024)
 
 int bsp_port_send(const bsp_u8 *frame, bsp_u32 len) {
   hex_out("tx ", frame, len);
@@ -38,11 +38,13 @@ void bsp_port_idle(void) {}
 
 bsp_u8 *bsp_port_code_memory(bsp_u32 *size) {
   static bsp_u8 *mem;
+  static bsp_u32 bytes;
   if (!mem) {
-    mem = mmap(0, CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bytes = getenv("TEST_CODE_BYTES") ? (bsp_u32)atoi(getenv("TEST_CODE_BYTES")) : 256 * 1024;
+    mem = mmap(0, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) abort();
   }
-  *size = CODE_BYTES;
+  *size = bytes;
   return mem;
 }
 
