@@ -91,6 +91,26 @@ export async function preprocessLwipCore(target: Target, portDir: string, compil
   return units;
 }
 
+/** Preprocess one file with the headers beside it and under `includeDirs` (cached by the contents of all of them). */
+export async function preprocessWithHeaders(cc: Compiler, file: string, includeDirs: string[]): Promise<PreprocessedUnit> {
+  const headers: SourceFiles = {};
+  for (const dir of includeDirs) mirrorTree(dir, /\.h$/, headers);
+  for (const f of fs.readdirSync(path.dirname(file))) {
+    if (f.endsWith(".h")) headers[path.join(path.dirname(file), f)] = fs.readFileSync(path.join(path.dirname(file), f), "utf8");
+  }
+  const source = fs.readFileSync(file, "utf8");
+  const key = [cc.target, file, source, ...Object.entries(headers).flat().map(String), includeDirs.join(":")];
+  const text = await cached(key, async () => {
+    const r = await cc.preprocess({ files: { ...headers, [file]: source }, entry: file, includeDirs });
+    if (!r.ok) {
+      const d = r.diagnostics[0];
+      throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
+    }
+    return r.text;
+  });
+  return { file, text };
+}
+
 /** The C library include directories of the Debian toolchain for `target`. */
 export function systemIncludeDirs(target: Target): string[] {
   switch (target) {
