@@ -78,6 +78,7 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   int task = bsp_port_task();
   struct bsp_slot *s;
   (void)f;
+  if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
   if (op == BSP_OP_CUSTOMIZE) return customize(task, (int)a, (int)b, (int)c, (const void *)d, (unsigned)e);
   if (a < 1 || a > BSP_TOKENS || !(s = &bsp_slots[task][a - 1])->used) return -BSP_E_TOKEN;
   if (op == BSP_OP_CALL) return call_customized(task, s, (const void *)b, (unsigned long)c);
