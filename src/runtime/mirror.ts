@@ -40,9 +40,14 @@ export interface MirrorStats {
   lines: number;
 }
 
-/** A read of device memory the table does not hold yet. Thrown by `read`; `ensure(miss.ranges)` resolves it. */
+/** A read of device memory the table does not hold yet. Thrown by `read`; `ensure(miss.wanted)` resolves it. */
 export class MirrorMiss extends BespokeError {
-  constructor(readonly ranges: AddressRange[]) {
+  constructor(
+    /** The bytes the read needed. */
+    readonly wanted: AddressRange[],
+    /** The whole lines holding the unknown ones: what one round trip fetches. */
+    readonly ranges: AddressRange[],
+  ) {
     super("MIRROR_MISS", `device memory not in the customization table: ${formatRanges(ranges)}`);
   }
 }
@@ -100,7 +105,7 @@ export class CustomizationTable {
   read(addr: number, length: number): Uint8Array {
     this.checkRange(addr, length);
     const missing = this.missing([{ addr, length }]);
-    if (missing.length) throw new MirrorMiss(missing);
+    if (missing.length) throw new MirrorMiss([{ addr, length }], missing);
     const out = new Uint8Array(length);
     const bytes = this.bytes();
     this.forEachLinePart(addr, length, (line, offset, start, count) => {
@@ -147,6 +152,27 @@ export class CustomizationTable {
     });
   }
 
+  /** The bytes of `ranges` the table does not know, coalesced. */
+  missingBytes(ranges: AddressRange[]): AddressRange[] {
+    const out: AddressRange[] = [];
+    const bytes = this.bytes();
+    for (const { addr, length } of [...ranges].sort((a, b) => a.addr - b.addr)) {
+      this.checkRange(addr, length);
+      this.forEachLinePart(addr, length, (line, offset, start, count) => {
+        const slot = this.lookup(line);
+        const valid = slot < 0 ? -1 : this.slotAddress(slot) + 2 * this.lineBytes;
+        for (let i = 0; i < count; i++) {
+          if (valid >= 0 && testBit(bytes, valid, start + i)) continue;
+          const a = addr + offset + i;
+          const last = out[out.length - 1];
+          if (last && last.addr + last.length === a) last.length++;
+          else if (!last || last.addr + last.length < a) out.push({ addr: a, length: 1 });
+        }
+      });
+    }
+    return out;
+  }
+
   /** Whole lines, coalesced into ranges, that hold a byte of `ranges` the table does not know. */
   missing(ranges: AddressRange[]): AddressRange[] {
     const lines = new Set<number>();
@@ -171,10 +197,26 @@ export class CustomizationTable {
     return this.coalesce([...lines].sort((a, b) => a - b));
   }
 
-  /** Make every byte of `ranges` known, with at most one round trip to the device. */
+  /**
+   * Make every byte of `ranges` known: one round trip for the whole lines
+   * holding them; if the device refuses that (a line reaching into memory it
+   * does not expose), a second one for exactly the bytes missing.
+   */
   async ensure(ranges: AddressRange[], fetch: FetchFromDevice): Promise<void> {
-    const need = this.missing(ranges);
-    if (need.length === 0) return;
+    const lines = this.missing(ranges);
+    if (lines.length === 0) return;
+    try {
+      await this.fetchInto(lines, fetch);
+    } catch (e) {
+      const exact = this.missingBytes(ranges);
+      const same = exact.length === lines.length && exact.every((r, i) => r.addr === lines[i]!.addr && r.length === lines[i]!.length);
+      if (!(e instanceof BespokeError) || e.code !== "DEVICE_REFUSED" || same) throw e;
+      await this.fetchInto(exact, fetch);
+    }
+  }
+
+  /** One round trip: fetch `need` and fill it in, after checking every answer. */
+  private async fetchInto(need: AddressRange[], fetch: FetchFromDevice): Promise<void> {
     const needBytes = need.reduce((n, r) => n + r.length, 0);
     if (this.slotCount * this.lineBytes + needBytes > this.maxBytes) {
       throw new BespokeError(
@@ -222,7 +264,7 @@ export class CustomizationTable {
   /** The device-provided values of `ranges` (which must be known), concatenated. */
   originValues(ranges: AddressRange[]): Uint8Array {
     const missing = this.missing(ranges);
-    if (missing.length) throw new MirrorMiss(missing);
+    if (missing.length) throw new MirrorMiss(ranges, missing);
     const total = ranges.reduce((n, r) => n + r.length, 0);
     const out = new Uint8Array(total);
     const bytes = this.bytes();
@@ -393,7 +435,7 @@ export class MirrorDeviceMemory implements DeviceMemory {
     const base = address - (address % this.regionBytes);
     const size = Math.min(this.regionBytes, this.table.addressLimit - base);
     const missing = this.table.missing([{ addr: base, length: size }]);
-    if (missing.length) throw new MirrorMiss(missing);
+    if (missing.length) throw new MirrorMiss([{ addr: base, length: size }], missing);
     return { base, size };
   }
 

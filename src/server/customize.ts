@@ -127,7 +127,7 @@ export async function customize(
           if (!fetch) throw notProvided(e);
           budget.end();
           checkFaults(chi(), options.limits);
-          await table.ensure(e.ranges, fetch);
+          await table.ensure(e.wanted, fetch);
         } else if (e instanceof CallMiss) {
           if (!call) throw new BespokeError("CALL_NOT_PROVIDED", `a one-shot request must carry the result of ${formatCall(e.call)} in 'calls'`);
           budget.end();
@@ -191,7 +191,7 @@ function hasResult(calls: DeviceCalls, fn: string, args: bigint[]): boolean {
 function notProvided(miss: MirrorMiss): BespokeError {
   return new BespokeError(
     "MEMORY_NOT_PROVIDED",
-    `the specialization reads device memory the one-shot request does not carry: ${formatRanges(miss.ranges)}; add these ranges to 'memory'`,
+    `the specialization reads device memory the one-shot request does not carry: ${formatRanges(miss.wanted)}; add these ranges to 'memory'`,
   );
 }
 

@@ -6,7 +6,7 @@
 // message that fits no request is answered with an ERROR.
 import { BespokeError } from "../errors.ts";
 import type { DeviceCall } from "../runtime/ctfunctions.ts";
-import type { AddressRange } from "../runtime/mirror.ts";
+import { type AddressRange, formatRanges } from "../runtime/mirror.ts";
 import { type CoreOptions, customize, toServerError } from "./customize.ts";
 import type { CustomizeOutcome, CustomizeRequest, DeviceIdentity, DeviceLink } from "./types.ts";
 
@@ -45,12 +45,22 @@ export interface SessionOptions {
   onOutcome?: (request: number, outcome: CustomizeOutcome) => void;
 }
 
-/** The round trip a request is waiting for: DATA for each FETCHed address, or a RESULT. */
-interface Pending {
-  data: Map<number, (bytes: Uint8Array) => void> | null;
-  result: ((value: bigint) => void) | null;
-  reject: (e: unknown) => void;
-}
+/**
+ * The round trip a request waits for: an answer to each FETCHed range (DATA
+ * names its address; an ERROR answers the first range still open, since the
+ * device answers in order), or the RESULT of a CALL.
+ */
+type Pending =
+  | {
+      kind: "fetch";
+      ranges: AddressRange[];
+      blocks: (Uint8Array | null)[];
+      answered: boolean[];
+      refusals: string[];
+      resolve: (blocks: Uint8Array[]) => void;
+      reject: (e: unknown) => void;
+    }
+  | { kind: "call"; resolve: (value: bigint) => void; reject: (e: unknown) => void };
 
 interface InFlight {
   pending: Pending | null;
@@ -76,12 +86,13 @@ export class DeviceSession {
         this.start(message.request, message.customize);
         return;
       case "data":
+        this.data(message);
+        return;
       case "result":
-        this.answer(message);
+        this.result(message);
         return;
       case "error":
-        // The device gave up on the request (e.g. a FETCH of memory it does not expose): it expects no answer.
-        this.abandon(message.request, new BespokeError("DEVICE_ERROR", `the device refused: ${message.code}: ${message.message}`));
+        this.deviceError(message);
         return;
       case "cancel":
         this.abandon(message.request, new BespokeError("CANCELLED", `request ${message.request} was cancelled by the device`));
@@ -116,24 +127,16 @@ export class DeviceSession {
     this.inFlight.set(id, flight);
     const link: DeviceLink = {
       fetch: (ranges) =>
-        this.roundTrip(id, flight, { kind: "fetch", request: id, ranges }, (reject) => {
-          const blocks = ranges.map((range) => {
-            let settle!: (bytes: Uint8Array) => void;
-            const block = new Promise<Uint8Array>((resolve) => (settle = resolve));
-            return { range, block, settle };
-          });
-          const data = new Map(blocks.map((b) => [b.range.addr, (bytes: Uint8Array) => {
-            data.delete(b.range.addr);
-            b.settle(bytes);
-          }]));
-          return { pending: { data, result: null, reject }, done: Promise.all(blocks.map((b) => b.block)) };
-        }),
-      call: (call) =>
-        this.roundTrip(id, flight, { kind: "call", request: id, call }, (reject) => {
-          let result!: (value: bigint) => void;
-          const done = new Promise<bigint>((resolve) => (result = resolve));
-          return { pending: { data: null, result, reject }, done };
-        }),
+        this.roundTrip<Uint8Array[]>(flight, { kind: "fetch", request: id, ranges }, (resolve, reject) => ({
+          kind: "fetch",
+          ranges,
+          blocks: ranges.map(() => null),
+          answered: ranges.map(() => false),
+          refusals: [],
+          resolve,
+          reject,
+        })),
+      call: (call) => this.roundTrip<bigint>(flight, { kind: "call", request: id, call }, (resolve, reject) => ({ kind: "call", resolve, reject })),
     };
     void customize(this.options.core, request, this.options.device, link).then((outcome) => {
       this.inFlight.delete(id);
@@ -154,37 +157,71 @@ export class DeviceSession {
 
   /** Send `message` and wait until every answer it needs has come (or the request is abandoned). */
   private roundTrip<R>(
-    id: number,
     flight: InFlight,
     message: ServerMessage,
-    expect: (reject: (e: unknown) => void) => { pending: Pending; done: Promise<R> },
+    expect: (resolve: (r: R) => void, reject: (e: unknown) => void) => Pending,
   ): Promise<R> {
-    if (flight.cancelled) return Promise.reject(new BespokeError("CANCELLED", `request ${id} was cancelled`));
+    if (flight.cancelled) return Promise.reject(new BespokeError("CANCELLED", `request ${message.request} was cancelled`));
     return new Promise<R>((resolve, reject) => {
-      const { pending, done } = expect(reject);
-      flight.pending = pending;
-      done.then(resolve, reject);
+      flight.pending = expect(resolve, reject);
       this.options.send(message);
     }).finally(() => {
       flight.pending = null;
     });
   }
 
-  private answer(message: DeviceMessage & { kind: "data" | "result" }): void {
+  private data(message: DeviceMessage & { kind: "data" }): void {
     const pending = this.inFlight.get(message.request)?.pending;
-    if (message.kind === "data") {
-      const deliver = pending?.data?.get(message.addr);
-      if (deliver) return deliver(message.bytes);
-    } else if (pending?.result) {
-      return pending.result(message.value);
+    const i = pending?.kind === "fetch" ? pending.ranges.findIndex((r, j) => !pending.answered[j] && r.addr === message.addr) : -1;
+    if (pending?.kind !== "fetch" || i < 0) return this.unexpected(message.request, `DATA at 0x${message.addr.toString(16)}`);
+    pending.answered[i] = true;
+    pending.blocks[i] = message.bytes;
+    this.settleFetch(pending);
+  }
+
+  private result(message: DeviceMessage & { kind: "result" }): void {
+    const pending = this.inFlight.get(message.request)?.pending;
+    if (pending?.kind !== "call") return this.unexpected(message.request, "RESULT");
+    pending.resolve(message.value);
+  }
+
+  private deviceError(message: DeviceMessage & { kind: "error" }): void {
+    const flight = this.inFlight.get(message.request);
+    if (!flight) return; // a side never answers an ERROR
+    const pending = flight.pending;
+    const text = `${message.code}${message.message ? `: ${message.message}` : ""}`;
+    if (pending?.kind === "fetch") {
+      const i = pending.answered.indexOf(false);
+      pending.answered[i] = true;
+      pending.refusals.push(`${formatRanges([pending.ranges[i]!])} (${text})`);
+      this.settleFetch(pending);
+    } else if (pending?.kind === "call") {
+      pending.reject(new BespokeError("DEVICE_ERROR", `the device could not run the call: ${text}`));
+    } else {
+      // nothing asked: the device gave up on the request, and expects no answer
+      this.abandon(message.request, new BespokeError("DEVICE_ERROR", `the device gave up: ${text}`));
     }
-    const what = message.kind === "data" ? `DATA at 0x${message.addr.toString(16)}` : "RESULT";
-    this.options.send({
-      kind: "error",
-      request: message.request,
-      code: "UNEXPECTED_MESSAGE",
-      message: `${what} for request ${message.request}, which is not waiting for it`,
-    });
+  }
+
+  private settleFetch(pending: Pending & { kind: "fetch" }): void {
+    if (pending.answered.includes(false)) return;
+    if (pending.refusals.length) {
+      pending.reject(new BespokeError("DEVICE_REFUSED", `the device does not expose ${pending.refusals.join(", ")}`));
+    } else {
+      pending.resolve(pending.blocks as Uint8Array[]);
+    }
+  }
+
+  /**
+   * A DATA or RESULT nobody asked for. For a request in flight the device and
+   * server disagree about where it stands: end it, with one ERROR. For any
+   * other, say so (ERROR REQUEST).
+   */
+  private unexpected(id: number, what: string): void {
+    const message = `${what} for request ${id}, which is not waiting for it`;
+    const flight = this.inFlight.get(id);
+    if (flight && !flight.cancelled) this.abandon(id, new BespokeError("UNEXPECTED_MESSAGE", message));
+    this.options.send({ kind: "error", request: id, code: "UNEXPECTED_MESSAGE", message });
   }
 
   /** End a request without answering the device: its round trip in progress fails with `error`. */

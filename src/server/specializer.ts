@@ -19,6 +19,13 @@ export interface PreparedScenario {
   contextOf?: (job: PipelineJob) => Context;
   /** The guards an image records, from what the specialization relied on; none by default. */
   guardsOf?: (job: PipelineJob, report: SpecializeReport) => GuardRequest[];
+  /**
+   * The image's entry around the residual function. A customized call is
+   * entered with the generic call's full argument list, while the residual
+   * function takes only the dynamic ones: this adds the function that adapts
+   * them. By default the residual function is the entry.
+   */
+  entryOf?: (residualName: string) => { source: string; entry: string };
 }
 
 export function specializerStage(prepared: PreparedScenario): SpecializeStage {
@@ -31,6 +38,11 @@ export function specializerStage(prepared: PreparedScenario): SpecializeStage {
       context,
       device: new MirrorDeviceMemory(job.memory),
     });
-    return { source: code, entry: report.residualName, guards: prepared.guardsOf?.(job, report) ?? [] };
+    const wrapper = prepared.entryOf?.(report.residualName);
+    return {
+      source: wrapper ? `${code}\n${wrapper.source}` : code,
+      entry: wrapper?.entry ?? report.residualName,
+      guards: prepared.guardsOf?.(job, report) ?? [],
+    };
   };
 }

@@ -79,7 +79,10 @@ describe("edge worker in workerd", () => {
     const body = (await r.json()) as { ok: boolean; protocol: number; firmware: { buildId: string; scenarios: { name: string }[] }[]; limits: { contextBytes: number } };
     expect(body.ok).toBe(true);
     expect(body.protocol).toBe(1);
-    expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([["0123456789abcdef", ["list-sum", "udp-sendto", "list-c"]]]);
+    expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([
+      ["0123456789abcdef", ["list-sum", "udp-sendto", "list-c"]],
+      ["54455354424c4431", ["udp-sendto"]],
+    ]);
     expect(body.limits.contextBytes).toBe(16384);
     const prod = (await (await fetch(new URL("/healthz", deployed.url))).json()) as { firmware: unknown[] };
     expect(prod.firmware).toEqual([]);
@@ -164,15 +167,16 @@ describe("edge worker in workerd", () => {
     const tooBig = await channel.next();
     expect(tooBig).toMatchObject({ type: "error", id: 14, code: SERVER_ERRORS.CONTEXT_TOO_LARGE });
 
-    // the device refuses a FETCH: the request ends there, the edge sends nothing more for it
-    // (beyond the other FETCHes of the same round trip, already on their way)...
+    // the device refuses to expose the memory: whole lines, then the exact bytes; then the request ends in an ERROR...
     channel.send(customizeFrame(15));
-    expect(await channel.next()).toMatchObject({ type: "fetch", id: 15 });
-    channel.send({ type: "error", id: 15, code: 3, message: "not exposed" });
+    const refused = await playDevice(channel, 15, device, (m) => (m.type === "fetch" ? { type: "error", id: 15, code: 3, message: "" } : undefined));
+    expect(refused.end).toMatchObject({ type: "error", id: 15, code: SERVER_ERRORS.DEVICE_REFUSED });
+    expect(errorText(refused.end)).toMatch(/DEVICE_REFUSED: the device does not expose 0x20000200\+\d+ \(FETCH\)/);
+    expect(new Set(refused.seen.filter((m) => m.type === "fetch").map((m) => m.type === "fetch" && m.length))).toEqual(new Set([64, 8]));
     // ...and serves the next request correctly
     channel.send(customizeFrame(16));
     const good = await playDevice(channel, 16, device);
-    expect(good.seen.filter((m) => m.id !== 16).every((m) => m.type === "fetch" && m.id === 15)).toBe(true);
+    expect(good.seen.filter((m) => m.id !== 16)).toEqual([]);
     expect(good.end.type === "image" && good.end.image).toEqual(await expectedImage(150, 3n, "dev-bad", HASH));
     channel.close();
   });
@@ -198,7 +202,7 @@ describe("edge worker in workerd", () => {
     const missing = await post({ ...body, memory: memory.slice(0, 3) });
     expect(missing.status).toBe(422);
     expect(await missing.json()).toEqual({
-      error: { code: "MEMORY_NOT_PROVIDED", message: expect.stringContaining(`0x${NODES[3]!.toString(16)}+64`) },
+      error: { code: "MEMORY_NOT_PROVIDED", message: expect.stringContaining(`0x${NODES[3]!.toString(16)}+8`) },
     });
 
     const cases: [unknown, string, number, string, RegExp][] = [

@@ -71,7 +71,7 @@ describe("server core: one customization request", () => {
     expect(out.ok).toBe(false);
     expect(!out.ok && out.error).toEqual({
       code: "MEMORY_NOT_PROVIDED",
-      message: expect.stringContaining(`0x${NODES[2]!.toString(16)}+64`),
+      message: expect.stringContaining(`0x${NODES[2]!.toString(16)}+8`),
     });
   });
 });

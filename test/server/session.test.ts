@@ -103,12 +103,27 @@ describe("device session", () => {
       { kind: "error", request: 2, code: "DUPLICATE_REQUEST", message: "request 2 is already in flight on this channel" },
       { kind: "error", request: 0, code: "INTERNAL", message: "internal error: frame too short" },
     ]));
-    // a RESULT where DATA is awaited is refused too; the request still completes once DATA comes
+    // a RESULT where DATA is awaited: device and server disagree, so the request ends with one ERROR
     s.session.receive({ kind: "result", request: 2, value: 1n });
-    expect(s.received.at(-1)).toMatchObject({ kind: "error", code: "UNEXPECTED_MESSAGE" });
-    s.session.receive({ kind: "error", request: 2, code: "3", message: "FETCH of memory the device does not expose" });
     await s.ended;
-    expect(s.outcomes[0]!.ok === false && s.outcomes[0]!.error.code).toBe("DEVICE_ERROR");
+    expect(s.received.at(-1)).toEqual({ kind: "error", request: 2, code: "UNEXPECTED_MESSAGE", message: "RESULT for request 2, which is not waiting for it" });
+    expect(s.outcomes[0]!.ok === false && s.outcomes[0]!.error.code).toBe("UNEXPECTED_MESSAGE");
+    expect(s.received.filter((m) => m.request === 2 && m.kind === "error")).toHaveLength(2); // DUPLICATE_REQUEST, then this one
+  });
+
+  it("a device ERROR answers the first FETCHed range still open; a refused round trip is retried for the exact bytes", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device, false);
+    s.session.receive(customizeMsg(3));
+    await until(() => s.received.length === 1);
+    expect(s.received[0]).toEqual({ kind: "fetch", request: 3, ranges: [{ addr: NODES[0]!, length: 64 }] });
+    s.session.receive({ kind: "error", request: 3, code: "FETCH", message: "" });
+    await until(() => s.received.length === 2);
+    expect(s.received[1]).toEqual({ kind: "fetch", request: 3, ranges: [{ addr: NODES[0]!, length: 8 }] });
+    s.session.receive({ kind: "data", request: 3, addr: NODES[0]!, bytes: device.read({ addr: NODES[0]!, length: 8 }) });
+    await until(() => s.received.length === 3);
+    expect(s.received[2]).toEqual({ kind: "fetch", request: 3, ranges: [{ addr: NODES[1]!, length: 64 }] });
+    s.session.close();
   });
 
   it("an answer the channel cannot carry (an image too large for a frame) becomes an ERROR", async () => {
