@@ -820,7 +820,11 @@ class Parser {
       tag = t.text;
       tagPos = t.pos;
     }
-    attrs.push(...this.attributes());
+    // attributes after the tag belong to the record only if its body follows; else to the declaration
+    const beforeAttrs = this.i;
+    const tagAttrs = this.attributes();
+    if (this.is("{")) attrs.push(...tagAttrs);
+    else this.i = beforeAttrs;
     if (!this.is("{")) {
       if (tag === null) throw this.error(`expected '{' or a tag after '${kw.text}'`);
       const declOnly = this.is(";");
@@ -1210,7 +1214,10 @@ class Parser {
   /** A type name: specifiers + abstract declarator (casts, sizeof, typeof, _Generic). */
   private typeName(): CType {
     const specs = this.declSpecifiers(false);
-    return this.declarator(specs.type, "yes").type;
+    const type = this.declarator(specs.type, "yes").type;
+    // unlike _Alignas, an aligned attribute applies to a type name
+    const aligned = this.alignedAttr(specs.attrs);
+    return aligned ? { ...type, alignAttr: aligned } : type;
   }
 
   // ---- statements ----
@@ -1584,13 +1591,7 @@ class Parser {
 
   private makeAssign(op: AssignOp, target: Expr, value: Expr, pos: SourcePosition): Expr {
     const tt = target.type;
-    if (tt.kind === TypeKind.Function) throw this.error("assignment to expression with function type", pos);
-    if (tt.kind === TypeKind.Array) {
-      // tcc extension: whole-array assignment between arrays of the same type
-      if (op !== "=" || value.type.kind !== TypeKind.Array || !compatible(tt, value.type, true)) throw this.error("assignment to expression with array type", pos);
-      this.warn("assignment to an array (tcc extension)", pos);
-      return { kind: NodeKind.Assign, pos, type: tt, op, target, value, opType: tt };
-    }
+    if (tt.kind === TypeKind.Array || tt.kind === TypeKind.Function) throw this.error("assignment to expression with array or function type", pos);
     if (tt.quals & Q_CONST) this.warn("assignment of read-only location", pos);
     let opType: CType = unqualified(tt);
     if (op !== "=") {

@@ -68,16 +68,18 @@ class Printer {
         return `_Static_assert(${this.expr(d.cond, P_ASSIGN)}${d.message !== null ? `, ${stringLiteral(d.message, "")}` : ""});\n`;
       case NodeKind.TopAsm:
         return `__asm__(${stringLiteral(d.template, "")});\n`;
-      case NodeKind.FunctionDef:
-        return this.withPack(d.defines, () => this.functionDef(d));
+      case NodeKind.FunctionDef: {
+        // records defined in the body get their pragma where they are declared; these are the signature's
+        const local = new Set(localDefines(d.body.items));
+        return this.withPack(d.defines, packOf(d.defines.filter((x) => !local.has(x))), () => this.functionDef(d));
+      }
       case NodeKind.Declaration:
-        return this.withPack(d.defines, () => this.declaration(d) + "\n");
+        return this.withPack(d.defines, packOf(d.defines), () => this.declaration(d) + "\n");
     }
   }
 
-  private withPack(defines: (RecordDef | EnumDef)[], body: () => string): string {
+  private withPack(defines: (RecordDef | EnumDef)[], pack: number, body: () => string): string {
     for (const d of defines) this.pending.add(d);
-    const pack = defines.find((d): d is RecordDef => "pragmaPack" in d && d.pragmaPack !== 0)?.pragmaPack ?? 0;
     const text = body();
     this.pending.clear();
     return pack ? `#pragma pack(push, ${pack})\n${text}#pragma pack(pop)\n` : text;
@@ -88,17 +90,17 @@ class Printer {
     const params = d.params.map((p) => p.name);
     const sharedBase = !isDerived(d.baseType) || d.baseType.typedefName !== undefined;
     const around = sharedBase && this.declarator(d.type, d.baseType, "", params) !== null ? d.baseType : leafOf(d.type);
-    const head = [attrs, storage(d.storage), d.inline ? "inline" : "", this.specifier(around)].filter((s) => s !== "").join(" ");
+    const head = [storage(d.storage), d.inline ? "inline" : "", this.specifier(around), attrs].filter((s) => s !== "").join(" ");
     const decl = this.declarator(d.type, around, d.sym.name, params)!;
     const asm = d.sym.asmLabel !== undefined ? ` __asm__(${stringLiteral(d.sym.asmLabel, "")})` : "";
     return `${head} ${decl}${asm}\n${this.compound(d.body.items)}\n`;
   }
 
   private declaration(d: Declaration): string {
-    const prefix = [d.extension ? "__extension__" : "", attributes(d.attrs, (e) => this.expr(e, P_ASSIGN)), storage(d.storage), d.inline ? "inline" : "", d.threadLocal ? "_Thread_local" : ""]
-      .filter((s) => s !== "")
-      .join(" ");
-    const spec = this.specifier(d.baseType);
+    const prefix = [d.extension ? "__extension__" : "", storage(d.storage), d.inline ? "inline" : "", d.threadLocal ? "_Thread_local" : ""].filter((s) => s !== "").join(" ");
+    // attributes written among the specifiers stay after the type, where tcc applies them to every declarator
+    const specAttrs = attributes(d.attrs, (e) => this.expr(e, P_ASSIGN));
+    const spec = this.specifier(d.baseType) + (specAttrs ? " " + specAttrs : "");
     if (d.declarators.length === 0) return `${prefix ? prefix + " " : ""}${spec};`;
     const parts: string[] = [];
     const separate: string[] = [];
@@ -114,6 +116,9 @@ class Printer {
       if (decl.sym.asmLabel !== undefined) text += ` __asm__(${stringLiteral(decl.sym.asmLabel, "")})`;
       const attrs = attributes(decl.attrs, (e) => this.expr(e, P_ASSIGN));
       if (attrs) text += " " + attrs;
+      // _Alignas in the specifiers became the declared object's alignment
+      const align = decl.type.alignAttr;
+      if (align && align !== d.baseType.alignAttr && !decl.attrs.some((a) => a.name === "aligned")) text += ` __attribute__((aligned(${align})))`;
       if (decl.init) text += " = " + this.initializer(decl.init);
       if (own) separate.push(`${prefix ? prefix + " " : ""}${this.specifier(leafOf(decl.type))} ${text};`);
       else parts.push(text);
@@ -251,7 +256,9 @@ class Printer {
   private blockItem(s: BlockItem): string {
     if (s.kind === NodeKind.Declaration) {
       for (const d of s.defines) this.pending.add(d);
-      return `${this.indent}${this.declaration(s)}\n`;
+      const text = `${this.indent}${this.declaration(s)}\n`;
+      const pack = packOf(s.defines);
+      return pack ? `#pragma pack(push, ${pack})\n${text}#pragma pack(pop)\n` : text;
     }
     if (s.kind === NodeKind.StaticAssert) return `${this.indent}${this.externalDecl(s)}`;
     return this.stmt(s);
@@ -419,6 +426,47 @@ class Printer {
     if (d.kind === "field") return `.${d.name}`;
     return `[${this.expr(d.index, P_COND)}${d.end ? ` ... ${this.expr(d.end, P_COND)}` : ""}]`;
   }
+}
+
+/** Tags defined by the declarations of a function body (each printed with its own pragma). */
+function localDefines(items: BlockItem[]): (RecordDef | EnumDef)[] {
+  const out: (RecordDef | EnumDef)[] = [];
+  const visit = (s: BlockItem | null): void => {
+    if (!s) return;
+    switch (s.kind) {
+      case NodeKind.Declaration:
+        out.push(...s.defines);
+        break;
+      case NodeKind.Compound:
+        s.items.forEach(visit);
+        break;
+      case NodeKind.If:
+        visit(s.then);
+        visit(s.else);
+        break;
+      case NodeKind.For:
+        if (s.init && s.init.kind === NodeKind.Declaration) out.push(...s.init.defines);
+        visit(s.body);
+        break;
+      case NodeKind.While:
+      case NodeKind.DoWhile:
+      case NodeKind.Switch:
+      case NodeKind.Case:
+      case NodeKind.Default:
+      case NodeKind.Label:
+        visit(s.body);
+        break;
+      default:
+        break;
+    }
+  };
+  items.forEach(visit);
+  return out;
+}
+
+/** The #pragma pack value to restore around a declaration defining these tags (0: none). */
+function packOf(defines: (RecordDef | EnumDef)[]): number {
+  return defines.find((d): d is RecordDef => "pragmaPack" in d && d.pragmaPack !== 0)?.pragmaPack ?? 0;
 }
 
 function isDerived(t: CType): boolean {
