@@ -22,6 +22,8 @@ import type { FaultReason, Stop, SvcHandler, VmFault } from "./types.ts";
 const YIELD: Stop = { kind: "yield" };
 const TWO32 = 4294967296;
 
+const PC_DESTINATION = "result written to pc (unpredictable)";
+
 /** CPSR mode bits reported by MRS: user mode, ARM state. */
 const USER_MODE = 0x10;
 
@@ -231,7 +233,7 @@ export class Cpu {
               if (instr & 0x00200000) res = (res + r[(instr >>> 12) & 15]!) | 0;
               if (rd === 15) {
                 fault = "undefined-instruction";
-                detail = "multiply into pc";
+                detail = PC_DESTINATION;
                 break main;
               }
               r[rd] = res;
@@ -373,6 +375,11 @@ export class Cpu {
           const op = (instr >>> 4) & 15;
           if (op === 0) {
             if ((instr & 0x0fff0fff) === 0x010f0000) {
+              if ((instr & 0xf000) === 0xf000) {
+                fault = "undefined-instruction";
+                detail = PC_DESTINATION;
+                break main;
+              }
               this.nf = nf;
               this.zf = zf;
               this.cf = cf;
@@ -406,6 +413,11 @@ export class Cpu {
               npc = target & ~3;
               cyc += CYCLES_BRANCH;
             } else if (op === 1 && (instr & 0x0fff0ff0) === 0x016f0f10) {
+              if ((instr & 0xf000) === 0xf000) {
+                fault = "undefined-instruction";
+                detail = PC_DESTINATION;
+                break main;
+              }
               r[(instr >>> 12) & 15] = Math.clz32(r[instr & 15]!);
               cyc += CYCLES_BASE;
             } else {
@@ -415,6 +427,11 @@ export class Cpu {
             }
           } else if (op === 5 && (instr & 0x0f900ff0) === 0x01000050) {
             // QADD / QSUB / QDADD / QDSUB
+            if ((instr & 0xf000) === 0xf000) {
+              fault = "undefined-instruction";
+              detail = PC_DESTINATION;
+              break main;
+            }
             const rm = r[instr & 15]!;
             let rn = r[(instr >>> 16) & 15]!;
             const kind = (instr >>> 21) & 3;
@@ -433,6 +450,11 @@ export class Cpu {
             const kind = (instr >>> 21) & 3;
             const rd = (instr >>> 16) & 15;
             const rn = (instr >>> 12) & 15;
+            if (rd === 15 || (kind === 2 && rn === 15)) {
+              fault = "undefined-instruction";
+              detail = PC_DESTINATION;
+              break main;
+            }
             const rmv = r[instr & 15]!;
             const rsv = r[(instr >>> 8) & 15]!;
             const y = instr & 0x40 ? rsv >> 16 : (rsv << 16) >> 16;

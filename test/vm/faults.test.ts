@@ -46,6 +46,14 @@ describe("faults", () => {
     expect(f.message).toMatch(/^undefined-instruction at pc 0x[0-9a-f]{8} \(instruction 0x[0-9a-f]{8}\): coprocessor .*VFP.* \(in main\+0x[0-9a-f]+\)$/);
   });
 
+  it("an instruction whose result would be written to pc (unpredictable) faults instead of branching", async () => {
+    for (const word of [0xe16fff10 /* clz pc, r0 */, 0xe10ff000 /* mrs pc, cpsr */, 0xe16f0080 /* smulbb pc, r0, r0 */]) {
+      const f = fault(createLinuxMachine((await build(withCode([word], "1"))).elf).run());
+      expect(f).toMatchObject({ reason: "undefined-instruction", instruction: word });
+      expect(f.message).toContain("result written to pc");
+    }
+  });
+
   it("a branch to Thumb code (bx to an odd address) is an unsupported-state fault", async () => {
     const p = await build(withCode([0xe12fff10], "0x10001"));
     const f = fault(createLinuxMachine(p.elf).run());
