@@ -1,6 +1,6 @@
-// Token-level mutations for fuzzing the parser (shared by the fuzz test and
+// Token-level mutations for fuzzing the parser (used by the fuzz test and by
 // `bespoke bench frontend`'s timing of bad inputs).
-import type { Token } from "../../src/c/lexer.ts";
+import type { Token } from "./lexer.ts";
 
 /** Small deterministic PRNG (mulberry32): the same seed gives the same mutations. */
 export function mulberry32(seed: number): () => number {

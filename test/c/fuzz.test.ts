@@ -9,7 +9,7 @@ import { TokKind, type Token, tokenize } from "../../src/c/lexer.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { repoRoot } from "../../src/node/paths.ts";
-import { mulberry32, mutateTokens } from "./mutate.ts";
+import { mulberry32, mutateTokens } from "../../src/c/mutate.ts";
 
 const MUTATIONS = 10_000;
 
