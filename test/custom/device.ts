@@ -59,9 +59,13 @@ export function harnessCommand(target: ImageTarget, kind: DeviceKind = "fake"): 
   if (kind === "fake") flags.push("-Werror");
   digest.update([...flags, ...defines].join(" "));
   const dir = path.join(buildDir(), "test-custom");
-  const exe = path.join(dir, `${kind}-${target}-${digest.digest("hex").slice(0, 16)}`);
+  const name = `${kind}-${target}-${digest.digest("hex").slice(0, 16)}`;
+  const exe = path.join(dir, name);
   if (!fs.existsSync(exe)) {
     fs.mkdirSync(dir, { recursive: true });
+    for (const old of fs.readdirSync(dir)) {
+      if (old.startsWith(`${kind}-${target}-`) && !old.startsWith(name)) fs.rmSync(path.join(dir, old), { force: true }); // superseded builds
+    }
     const tmp = `${exe}.${process.pid}.tmp`;
     execFileSync(flags[0]!, [...flags.slice(1), ...defines, "-o", tmp, ...sources], { stdio: "pipe" });
     fs.renameSync(tmp, exe);
