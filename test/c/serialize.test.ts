@@ -1,0 +1,61 @@
+// The serialized form loads back to the same program: same printed C, same
+// layouts, shared declarations still shared; corrupt input is refused.
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { NodeKind, type Program } from "../../src/c/ast.ts";
+import { preprocessLwipCore } from "../../src/c/corpus.ts";
+import { programLayouts } from "../../src/c/layout.ts";
+import { parseProgram } from "../../src/c/parser.ts";
+import { printProgram } from "../../src/c/printer.ts";
+import { deserializeProgram, serializeProgram } from "../../src/c/serialize.ts";
+import { TypeKind } from "../../src/c/types.ts";
+import { repoRoot } from "../../src/node/paths.ts";
+
+function parse(text: string): Program {
+  const r = parseProgram(text, { target: "arm" });
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.program!;
+}
+
+describe("serialized programs", () => {
+  it("every lwIP core unit loads back with identical printed C and layouts", async () => {
+    const units = await preprocessLwipCore("arm", path.join(repoRoot(), "test", "c", "fixtures", "lwip-port"));
+    for (const u of units) {
+      const program = parse(u.text);
+      const bytes = serializeProgram(program);
+      const loaded = deserializeProgram(bytes);
+      expect(printProgram(loaded)).toBe(printProgram(program));
+      expect(programLayouts(loaded)).toEqual(programLayouts(program));
+    }
+  });
+
+  it("keeps shared objects shared: a symbol, its references and a self-referential struct", () => {
+    const loaded = deserializeProgram(
+      serializeProgram(parse("struct node { struct node *next; long long v; };\nstatic int count;\nint bump(struct node *n) { count += n->v == -1; return count; }\n")),
+    );
+    const bump = loaded.decls.find((d) => d.kind === NodeKind.FunctionDef)!;
+    expect(bump.kind).toBe(NodeKind.FunctionDef);
+    if (bump.kind !== NodeKind.FunctionDef) return;
+    const assign = bump.body.items[0]!;
+    const ret = bump.body.items[1]!;
+    if (assign.kind !== NodeKind.ExprStmt || assign.expr.kind !== NodeKind.Assign || ret.kind !== NodeKind.Return || ret.value?.kind !== NodeKind.Ident) {
+      throw new Error("unexpected shape of the loaded function body");
+    }
+    expect(assign.expr.target.kind).toBe(NodeKind.Ident);
+    if (assign.expr.target.kind !== NodeKind.Ident) return;
+    expect(assign.expr.target.sym).toBe(ret.value.sym);
+    const node = loaded.records[0]!;
+    const next = node.fields![0]!.type;
+    expect(next.kind === TypeKind.Pointer && next.to.kind === TypeKind.Record && next.to.def === node).toBe(true);
+    expect(node.layout).toEqual({ size: 16, align: 8 });
+  });
+
+  it("refuses corrupt, truncated and foreign input with a clear error", () => {
+    const bytes = serializeProgram(parse("int x = 3;\n"));
+    expect(() => deserializeProgram(bytes.subarray(0, bytes.length - 3))).toThrow(/truncated or corrupt/);
+    expect(() => deserializeProgram(new TextEncoder().encode("int x = 3;"))).toThrow(/not a serialized bespoke program/);
+    const future = bytes.slice();
+    future[7] = 99;
+    expect(() => deserializeProgram(future)).toThrow(/format 99 is not the supported version/);
+  });
+});
