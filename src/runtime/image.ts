@@ -33,6 +33,8 @@ export const RELOCATION_BYTES = 8;
 export const GUARD_BYTES = 16;
 /** Loaded code and data of one image, at most (the device's frame limit). */
 export const MAX_IMAGE_MEMORY = 65536;
+/** Devices load image memory at addresses aligned to this many bytes. */
+export const LOAD_ALIGN = 16;
 /** Relocation and guard symbol meaning "the image itself" / "an absolute address". */
 export const SELF = 0xffff;
 /** Relocation type per target: the only kind a device applies. */
@@ -146,6 +148,7 @@ export function buildImage(input: BuildImageInput): CodeImage {
   const base = new Map<number, number>();
   let at = 0;
   const place = (s: ElfSection) => {
+    if (s.align > LOAD_ALIGN) fail("IMAGE_INPUT", `section ${s.name} needs ${s.align}-byte alignment; images load at ${LOAD_ALIGN}-byte-aligned addresses`);
     at = align(at, Math.max(1, s.align));
     base.set(s.index, at);
     at += s.size;
@@ -164,6 +167,7 @@ export function buildImage(input: BuildImageInput): CodeImage {
   const commons = new Map<ElfSymbol, number>();
   for (const s of syms) {
     if (s.shndx !== 0xfff2) continue;
+    if (s.value > LOAD_ALIGN) fail("IMAGE_INPUT", `common symbol ${s.name} needs ${s.value}-byte alignment; images load at ${LOAD_ALIGN}-byte-aligned addresses`);
     at = align(at, Math.max(1, s.value));
     commons.set(s, at);
     at += s.size;

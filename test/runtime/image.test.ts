@@ -115,3 +115,10 @@ describe.each<ImageTarget>(["arm", "x86_64"])("code image builder (%s)", (target
     expect(back.relocations).toEqual(image.relocations);
   });
 });
+
+describe("code image builder limits", () => {
+  it("refuses data that needs more alignment than a device gives image memory", async () => {
+    const object = await compile("x86_64", "long customized(void) { return 0; }\n__attribute__((aligned(64))) char wide[64] = {1};\n");
+    expect(() => buildImage({ ...base, object, target: "x86_64" })).toThrow(/needs 64-byte alignment/);
+  });
+});
