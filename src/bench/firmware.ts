@@ -4,12 +4,13 @@
 //   sizes: .text/.data/.bss bytes per component of the arm board image
 //          (tcc-wasm), summed over each component's objects;
 //   sendto: instructions and cycles per successful generic sys_sendto on the
-//          VM (arm image), per case of the self tests: UDP 64 B, UDP 1024 B,
-//          TCP (1024 B sends on a connected stream).
+//          VM's board personality, per case of the self tests: UDP 64 B, UDP
+//          1024 B, TCP (1024 B sends on a connected stream).
 import { buildArmFirmware } from "../device/firmware-build.ts";
 import { type CallSample, measureCalls } from "../device/measure.ts";
 import { BespokeError } from "../errors.ts";
-import { createLinuxMachine } from "../vm/linux.ts";
+import { parseSelftest } from "../device/selftest.ts";
+import { Board } from "../vm/board.ts";
 import { DEFAULT_BUDGET } from "../vm/machine.ts";
 import type { Benchmark } from "../cli/bench.ts";
 
@@ -24,31 +25,42 @@ function cost(samples: CallSample[]): CallCost {
   return { calls: samples.length, instructions: stats(samples.map((s) => s.instructions)), cycles: stats(samples.map((s) => s.cycles)) };
 }
 
-export const firmwareBench: Benchmark = async (ctx) => {
-  const board = await buildArmFirmware("board");
-  const sizes = Object.fromEntries(board.components.map((c) => [c.component, { text: c.text, data: c.data, bss: c.bss }]));
-  const total = board.components.reduce((t, c) => ({ text: t.text + c.text, data: t.data + c.data }), { text: 0, data: 0 });
+/** The firmware's own count around each successful u_sendto (board counters, read overhead subtracted). */
+function selfMeasured(console: string, test: string): { instructions: number; cycles: number } {
+  const m = parseSelftest(console).measures.find((x) => x.name === test);
+  if (!m || m.calls === 0) throw new BespokeError("NO_SAMPLES", `self test ${test} reported no measured sends`);
+  return {
+    instructions: Math.round(m.instret / m.calls - m.overheadInstret),
+    cycles: Math.round(m.cycles / m.calls - m.overheadCycles),
+  };
+}
 
-  // The VM has no board personality yet: the linux-user build runs the same kernel, lwIP and tests.
-  const linux = await buildArmFirmware("linux");
-  const sendto = linux.exports.find((s) => s.name === "sys_sendto");
+export const firmwareBench: Benchmark = async (ctx) => {
+  const fw = await buildArmFirmware("board");
+  const sizes = Object.fromEntries(fw.components.map((c) => [c.component, { text: c.text, data: c.data, bss: c.bss }]));
+  const total = fw.components.reduce((t, c) => ({ text: t.text + c.text, data: t.data + c.data }), { text: 0, data: 0 });
+  const sendto = fw.exports.find((s) => s.name === "sys_sendto");
   if (!sendto) throw new BespokeError("NO_SYMBOL", "the firmware exports no sys_sendto");
+
   // One self test per run, so every call measured belongs to it; successful
   // sends only (EAGAIN/ENOBUFS retries return early).
-  const measure = (test: string): CallCost => {
-    ctx.stderr(`bench firmware: ${test} on the VM, breakpoints on sys_sendto\n`);
-    const machine = createLinuxMachine(linux.elf, { argv: ["firmware", `selftest ${test}`] });
-    const run = measureCalls(machine, sendto.address, DEFAULT_BUDGET);
+  const measure = (test: string) => {
+    ctx.stderr(`bench firmware: ${test} on the VM board, breakpoints on sys_sendto\n`);
+    const decoder = new TextDecoder();
+    let console = "";
+    const board = new Board(fw.elf, { console: (bytes) => (console += decoder.decode(bytes, { stream: true })) });
+    board.type(new TextEncoder().encode(`selftest ${test}\n`));
+    const run = measureCalls(board.machine, sendto.address, DEFAULT_BUDGET, (us) => board.advance(us));
     if (run.exitCode !== 0) throw new BespokeError("SELFTEST_FAILED", `self test ${test} failed on the VM (exit ${run.exitCode}): run 'bespoke device --selftest --verbose'`);
     const ok = run.samples.filter((s) => s.result > 0);
     if (ok.length === 0) throw new BespokeError("NO_SAMPLES", `self test ${test} made no successful generic sendto`);
-    return cost(ok);
+    return { sys_sendto: cost(ok), u_sendto: selfMeasured(console + decoder.decode(), test) };
   };
   return {
-    firmware: { buildId: board.buildId, loadAddress: board.loadAddress, compiler: "tcc-wasm arm" },
+    firmware: { buildId: fw.buildId, loadAddress: fw.loadAddress, compiler: "tcc-wasm arm" },
     sizes: { ...sizes, total },
     genericSendto: {
-      vm: "arm VM (linux-user personality), instruction counts from the VM, cycles from its SA-1100 cost table",
+      vm: "arm VM, board personality: sys_sendto counted by the VM between breakpoints on its entry and return; u_sendto (system call stub, dispatcher and sys_sendto) by the firmware's cycle counter, mean per call",
       udp64: measure("udp_stream_64"),
       udp1024: measure("udp_stream_1024"),
       tcp1024: measure("tcp_stream"),

@@ -22,8 +22,12 @@ export interface MeasuredRun {
   exitCode: number;
 }
 
-/** Run `machine` to its exit, recording every call of the function at `entry`. The function must not recurse. */
-export function measureCalls(machine: Machine, entry: number, budget: number): MeasuredRun {
+/**
+ * Run `machine` to its exit, recording every call of the function at `entry`
+ * (which must not recurse). When the program sleeps, `sleep` lets the
+ * virtual time pass (the board personality's timer).
+ */
+export function measureCalls(machine: Machine, entry: number, budget: number, sleep?: (microseconds: number) => void): MeasuredRun {
   const cpu = machine.cpu;
   const words = cpu.mem.i32;
   const at = (address: number) => address >>> 2;
@@ -35,6 +39,10 @@ export function measureCalls(machine: Machine, entry: number, budget: number): M
   for (;;) {
     const stop = cpu.run(Math.max(0, limit - cpu.instructions));
     if (stop.kind === "exit") return { samples, exitCode: stop.code };
+    if (stop.kind === "sleep" && sleep) {
+      sleep(stop.microseconds);
+      continue;
+    }
     if (stop.kind !== "fault") throw new BespokeError("MEASURE_STOPPED", `measuring 0x${entry.toString(16)}: the program stopped (${stop.kind}) before it exited`);
     const pc = stop.fault.pc >>> 0;
     if (pc === entry && open === null) {

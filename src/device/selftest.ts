@@ -2,7 +2,8 @@
 // report: on the VM (arm image) or as a native host process.
 import { spawnSync } from "node:child_process";
 import { BespokeError } from "../errors.ts";
-import { createLinuxMachine } from "../vm/linux.ts";
+import { Board } from "../vm/board.ts";
+import { DEFAULT_BUDGET } from "../vm/machine.ts";
 import { buildArmFirmware, buildHostFirmware } from "./firmware-build.ts";
 
 export interface SelftestCase {
@@ -76,16 +77,17 @@ export function parseSelftest(text: string): Pick<SelftestReport, "cases" | "mea
   return { cases, measures, passed, failed };
 }
 
-/** The arm firmware on the VM. The board personality is not in src/vm yet: the linux-user build runs the same kernel and tests. */
+/** The arm firmware on the VM's board personality: the command goes in on the console UART. */
 export async function selftestOnVm(): Promise<SelftestReport> {
-  const fw = await buildArmFirmware("linux");
+  const fw = await buildArmFirmware("board");
   const decoder = new TextDecoder();
   let text = "";
-  const machine = createLinuxMachine(fw.elf, { argv: ["firmware", "selftest"], write: (_fd, bytes) => (text += decoder.decode(bytes, { stream: true })) });
-  const run = machine.run();
+  const board = new Board(fw.elf, { console: (bytes) => (text += decoder.decode(bytes, { stream: true })) });
+  board.type(new TextEncoder().encode("selftest\n"));
+  const run = board.run(DEFAULT_BUDGET);
   text += decoder.decode();
   return {
-    where: "arm VM linux-user",
+    where: "arm VM board",
     buildId: fw.buildId,
     ...parseSelftest(text),
     exitCode: run.exitCode ?? null,

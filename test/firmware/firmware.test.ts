@@ -10,7 +10,7 @@ import { buildArmFirmware, buildHostFirmware } from "../../src/device/firmware-b
 import { measureCalls } from "../../src/device/measure.ts";
 import { repoRoot } from "../../src/node/paths.ts";
 import { type SelftestReport, parseSelftest, selftestOnHost, selftestOnVm, selftestPassed } from "../../src/device/selftest.ts";
-import { createLinuxMachine } from "../../src/vm/linux.ts";
+import { Board } from "../../src/vm/board.ts";
 import { DEFAULT_BUDGET } from "../../src/vm/machine.ts";
 
 /** What a user of the device cares about: every stream arrived intact, and the API checks held. */
@@ -70,7 +70,7 @@ describe("bespoke device --selftest", () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "device", "--selftest"], { encoding: "utf8" });
     const lines = r.stdout.split("\n").filter((l) => l !== "");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^device selftest PASS on arm VM .*: 4 passed, 0 failed \[udp_stream_64 ok, udp_stream_1024 ok, tcp_stream ok, socket_api ok\]/);
+    expect(lines[0]).toMatch(/^device selftest PASS on arm VM board .*: 4 passed, 0 failed \[udp_stream_64 ok, udp_stream_1024 ok, tcp_stream ok, socket_api ok\]/);
     expect(r.status).toBe(0);
   });
 
@@ -110,22 +110,29 @@ describe("arm board image", () => {
 });
 
 describe("generic sendto cost on the VM", () => {
-  it("measures every successful call with breakpoints, without disturbing the run", async () => {
-    const fw = await buildArmFirmware("linux");
+  it("measures every successful call with breakpoints, without disturbing the run, in agreement with the firmware's own counters", async () => {
+    const fw = await buildArmFirmware("board");
     const entry = fw.exports.find((s) => s.name === "sys_sendto")!.address;
     const measure = (test: string) => {
       let console = "";
-      const machine = createLinuxMachine(fw.elf, { argv: ["firmware", `selftest ${test}`], write: (_fd, b) => (console += new TextDecoder().decode(b)) });
-      const run = measureCalls(machine, entry, DEFAULT_BUDGET);
+      const board = new Board(fw.elf, { console: (b) => (console += String.fromCharCode(...b)) });
+      board.type(new TextEncoder().encode(`selftest ${test}\n`));
+      const run = measureCalls(board.machine, entry, DEFAULT_BUDGET, (us) => board.advance(us));
       expect(run.exitCode).toBe(0);
       expect(console).toContain("selftest: 1 passed, 0 failed");
-      return run.samples.filter((s) => s.result > 0);
+      return { ok: run.samples.filter((s) => s.result > 0), self: parseSelftest(console).measures[0]! };
     };
-    const udp = measure("udp_stream_64");
+    const { ok: udp, self } = measure("udp_stream_64");
     expect(udp).toHaveLength(1000);
     expect(udp.every((s) => s.args[2] === 64 && s.args[4] !== 0 && s.result === 64)).toBe(true);
+    // The firmware counts around u_sendto (stub + dispatcher + sys_sendto): a little more, never less.
+    expect(self.calls).toBe(1000);
+    const perCall = self.instret / self.calls - self.overheadInstret;
+    const sysSendto = udp.reduce((n, s) => n + s.instructions, 0) / udp.length;
+    expect(perCall).toBeGreaterThan(sysSendto);
+    expect(perCall - sysSendto).toBeLessThan(300);
     // TCP sends (no address) add up to the stream's 64 KiB.
-    const tcp = measure("tcp_stream");
+    const { ok: tcp } = measure("tcp_stream");
     expect(tcp.every((s) => s.args[4] === 0)).toBe(true);
     expect(tcp.reduce((n, s) => n + s.result, 0)).toBe(65536);
     for (const s of [...udp, ...tcp]) expect(s.instructions).toBeGreaterThan(100);
