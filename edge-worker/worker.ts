@@ -38,8 +38,12 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
     cache ??= new EdgeCache(typeof caches !== "undefined" ? caches.default : null);
     return { catalog: config.catalog, pipeline: config.pipeline, finalize: config.finalize(env), cache, limits };
   };
+  /** Let the shared cache finish its writes after the response (a WebSocket's context lives on anyway). */
+  const finishWrites = (ctx: ExecutionContext) => {
+    if (cache instanceof EdgeCache) ctx.waitUntil(cache.settled());
+  };
 
-  async function oneShot(request: Request, env: Env): Promise<Response> {
+  async function oneShot(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const type = request.headers.get("content-type") ?? "";
     if (!type.startsWith("application/json")) {
       return errorResponse(415, { code: "BAD_REQUEST", message: "POST /v1/customize takes application/json (see src/server/request.ts)" });
@@ -57,6 +61,7 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
       return errorResponse(statusOf(error.code), error);
     }
     const outcome = await customize(core(env), parsed.request, { id: parsed.device }, null);
+    finishWrites(ctx);
     const stats = {
       "x-bespoke-chi": String(outcome.stats.chi),
       "x-bespoke-cache": outcome.stats.cache,
@@ -117,14 +122,14 @@ export function createEdgeWorker<Env>(config: EdgeConfig<Env>): EdgeHandler<Env>
   }
 
   return {
-    async fetch(request, env) {
+    async fetch(request, env, ctx) {
       const url = new URL(request.url);
       const route = `${request.method} ${url.pathname}`;
       switch (route) {
         case "GET /healthz":
           return health();
         case "POST /v1/customize":
-          return oneShot(request, env);
+          return oneShot(request, env, ctx);
         case "GET /v1/session":
           return session(request, env);
       }

@@ -1,14 +1,17 @@
 // `bespoke bench edge`: the edge worker's deployable size, and request
 // latencies of the server over the list world (test/server/list-sum.ts: the
-// real specializer over a device linked list, scenario "list-c"), in two
+// real specializer over a device linked list, scenario "list-c"; the hand
+// specialization, scenario "udp-sendto", for WebSocket sessions), in two
 // places: inside workerd (the worker as deployed, reached over loopback
-// HTTP, wall time per request) and in-process (the core alone; its
-// pipelineMs is specialize + compile + image, device waits excluded).
+// HTTP and WebSocket, wall time per request, the device answering at once)
+// and in-process (the core alone; its pipelineMs is specialize + compile +
+// image, device waits excluded).
 // Prepared firmware for udp-sendto/tcp-send does not exist yet; these are the
 // infrastructure's figures, not the paper's.
 import path from "node:path";
 import type { Benchmark } from "../cli/bench.ts";
-import { bundleSize, bundleWorker, runWorker } from "../cli/serve.ts";
+import { EdgeChannel, bundleSize, bundleWorker, runWorker } from "../cli/serve.ts";
+import { decodeFrame, encodeFrame } from "../runtime/protocol.ts";
 import { createCompiler } from "../compiler/node.ts";
 import { repoRoot } from "../node/paths.ts";
 import { MemoryCache } from "../server/cache.ts";
@@ -61,6 +64,47 @@ export const edgeBench: Benchmark = async (ctx) => {
     const warm: number[] = [];
     for (let i = 0; i < RUNS; i++) warm.push(await time(() => post(listRequest([10, 20, 30, 40, 50]))));
     Object.assign(workerd, { healthz_ms_p50: median(healthMs), oneshot_cold_ms_p50: median(cold), oneshot_warm_ms_p50: median(warm) });
+
+    // a device session over a WebSocket (scenario udp-sendto of the list world: a walk of 5 nodes + one CALL)
+    const channel = await EdgeChannel.connect(world.url, "bench-ws");
+    const device = new ScriptedDevice();
+    const link = device.link();
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, NODES[0]!, true);
+    const buildId = Uint8Array.from(BUILD_ID.match(/../g)!.map((h) => parseInt(h, 16)));
+    /** One request; wall ms from CUSTOMIZE sent to IMAGE received, and the frames the edge sent before the IMAGE. */
+    const customizeOnce = async (id: number): Promise<{ ms: number; frames: number }> => {
+      const t = performance.now();
+      channel.send(encodeFrame({ type: "customize", id, call: "sendto", target: "arm", buildId, contextHash: new Uint8Array(8), values: [{ param: "addr", bytes: head }], roots: [] }));
+      for (let frames = 0; ; frames++) {
+        const m = decodeFrame(await channel.next());
+        if (m.type === "fetch") {
+          const [bytes] = await link.fetch([{ addr: Number(m.address), length: m.length }]);
+          channel.send(encodeFrame({ type: "data", id, address: m.address, bytes: bytes! }));
+        } else if (m.type === "call") {
+          channel.send(encodeFrame({ type: "result", id, value: await link.call({ fn: "sockfd_lookup", args: m.args }) }));
+        } else if (m.type === "image") {
+          return { ms: performance.now() - t, frames };
+        } else {
+          throw new Error(`session: ${m.type === "error" ? m.message : m.type}`);
+        }
+      }
+    };
+    const first = await customizeOnce(1);
+    const warmSession: number[] = [];
+    let warmFrames = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const r = await customizeOnce(2 + i);
+      warmSession.push(r.ms);
+      warmFrames = r.frames;
+    }
+    channel.close();
+    Object.assign(workerd, {
+      session_cold_ms: first.ms,
+      session_cold_frames: first.frames,
+      session_warm_ms_p50: median(warmSession),
+      session_warm_frames: warmFrames,
+    });
   } finally {
     await world.mf.dispose();
   }

@@ -55,7 +55,10 @@ export function bundleSize(bundle: WorkerBundle): { raw: number; gzip: number } 
 }
 
 /** Run a bundled worker in workerd; `port` 0 picks a free one. */
-export async function runWorker(bundle: WorkerBundle, options: { port?: number; bindings?: Record<string, string> } = {}): Promise<{ mf: Miniflare; url: URL }> {
+export async function runWorker(
+  bundle: WorkerBundle,
+  options: { port?: number; bindings?: Record<string, string>; cacheDir?: string } = {},
+): Promise<{ mf: Miniflare; url: URL }> {
   const { Miniflare } = await import("miniflare"); // only when serving: the CLI's other commands do not load workerd
   const mf = new Miniflare({
     scriptPath: path.join(bundle.dir, bundle.entry),
@@ -66,8 +69,68 @@ export async function runWorker(bundle: WorkerBundle, options: { port?: number; 
     bindings: options.bindings ?? {},
     host: "127.0.0.1",
     port: options.port ?? 0,
+    // the Cache API's storage: in memory by default, in a directory to share it between workerd processes
+    ...(options.cacheDir ? { cachePersist: options.cacheDir } : {}),
   });
   return { mf, url: await mf.ready };
+}
+
+/**
+ * A device's end of an edge session from Node (20 has no WebSocket client of
+ * its own: the upgrade goes through miniflare's fetch): frames out, frames in,
+ * in order. What a device host uses to bridge a device's channel to an edge.
+ */
+export class EdgeChannel {
+  private readonly inbox: Uint8Array[] = [];
+  private readonly waiters: ((frame: Uint8Array | null) => void)[] = [];
+  private closed = false;
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.addEventListener("message", (event: MessageEvent) => {
+      const frame = new Uint8Array(event.data as ArrayBuffer);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(frame);
+      else this.inbox.push(frame);
+    });
+    socket.addEventListener("close", () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w(null);
+    });
+  }
+
+  static async connect(edge: URL, device: string): Promise<EdgeChannel> {
+    const { fetch } = await import("miniflare");
+    const response = await fetch(new URL(`/v1/session?device=${encodeURIComponent(device)}`, edge), { headers: { upgrade: "websocket" } });
+    const socket = response.webSocket;
+    if (response.status !== 101 || !socket) {
+      throw new BespokeError("NO_SESSION", `${edge.origin} refused the session: HTTP ${response.status} ${await response.text()}`);
+    }
+    socket.accept();
+    return new EdgeChannel(socket as unknown as WebSocket);
+  }
+
+  send(frame: Uint8Array | string): void {
+    this.socket.send(frame);
+  }
+
+  /** The next frame from the edge; throws when none comes within `timeoutMs` or the session closed. */
+  next(timeoutMs = 20_000): Promise<Uint8Array> {
+    const queued = this.inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closed) return Promise.reject(new BespokeError("SESSION_CLOSED", "the edge closed the session"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BespokeError("EDGE_TIMEOUT", `no frame from the edge within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push((frame) => {
+        clearTimeout(timer);
+        if (frame) resolve(frame);
+        else reject(new BespokeError("SESSION_CLOSED", "the edge closed the session"));
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
 }
 
 export interface LocalEdge {

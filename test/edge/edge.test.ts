@@ -1,11 +1,15 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Miniflare } from "miniflare";
 import { fetch } from "miniflare";
+import { CACHE_ORIGIN } from "../../edge-worker/cache.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { buildImage, decodeImage, encodeImage } from "../../src/runtime/image.ts";
 import { type CustomizeMessage, type Message, SERVER_ERROR_BASE } from "../../src/runtime/protocol.ts";
 import { repoRoot } from "../../src/node/paths.ts";
+import { recipeKey } from "../../src/server/cache.ts";
 import { SERVER_ERRORS } from "../../src/server/wire.ts";
 import { expectedImage } from "../server/fixture.ts";
 import { NODES, ScriptedDevice, testDeviceKey } from "../server/list-sum.ts";
@@ -220,6 +224,40 @@ describe("edge worker in workerd", () => {
       const { error } = (await r.json()) as { error: { code: string; message: string } };
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
+    }
+  });
+
+  it("the image cache is shared through the Cache API: another workerd process finds what the first one made", async () => {
+    const bundle = bundleWorker(path.join(repoRoot(), "test", "edge", "wrangler.toml"), "cache-test");
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-edge-cache-"));
+    const device = new ScriptedDevice([7, 7, 7, 7, 7]);
+    const body = JSON.stringify({
+      firmware: "0123456789abcdef",
+      scenario: "list-c",
+      device: "dev-cache",
+      values: { head: { address: `0x${NODES[0]!.toString(16)}` } },
+      memory: NODES.map((addr) => ({ addr: `0x${addr.toString(16)}`, hex: Buffer.from(device.read({ addr, length: 16 })).toString("hex") })),
+    });
+    const post = (url: URL) => fetch(new URL("/v1/customize", url), { method: "POST", headers: { "content-type": "application/json" }, body });
+    try {
+      const first = await runWorker(bundle, { cacheDir });
+      const made = await post(first.url);
+      expect(made.headers.get("x-bespoke-cache")).toBe("miss");
+      const image = new Uint8Array(await made.arrayBuffer());
+      // the response does not wait for the Cache API writes (waitUntil does): wait for the recipe, stored last
+      const request = { firmware: "0123456789abcdef", scenario: "list-c", values: JSON.parse(body).values, memory: [] };
+      const recipe = CACHE_ORIGIN + (await recipeKey(request, { name: "list-c", version: 1, call: "sendto" }));
+      const caches = (await first.mf.getCaches()) as unknown as { default: { match(url: string): Promise<unknown> } };
+      for (let i = 0; i < 250 && !(await caches.default.match(recipe)); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await caches.default.match(recipe)).toBeTruthy();
+      await first.mf.dispose();
+      const second = await runWorker(bundle, { cacheDir });
+      const found = await post(second.url);
+      expect(found.headers.get("x-bespoke-cache")).toBe("hit");
+      expect(new Uint8Array(await found.arrayBuffer())).toEqual(image);
+      await second.mf.dispose();
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 
