@@ -14,6 +14,10 @@
 #include "task.h"
 #include "usys.h"
 
+#ifdef BESPOKE_CUSTOM
+#include "bespoke.h"
+#endif
+
 /* Sends per step before yielding: more than the loopback queue holds, so
  * the ENOBUFS/EAGAIN retry path is exercised on every run. */
 #define NETPERF_BURST 24
@@ -83,13 +87,53 @@ netperf_counter_overhead(u32_t *cycles, u32_t *instret)
   }
 }
 
-/* One generic sendto (or send, on a connected stream), counted. */
+/* One send, generic (sendto, or send on a connected stream) or through the
+ * sender's customization token. */
+static long
+send_one(struct netperf *np, const u8_t *buf, u32_t len, const struct sockaddr_in *dst)
+{
+#ifdef BESPOKE_CUSTOM
+  if (np->customized) {
+    return dst != NULL ? customized_sendto(np->token, buf, len) : customized_send(np->token, buf, len);
+  }
+#endif
+  return u_sendto(np->tx_fd, buf, len, 0, (const struct sockaddr *)dst, dst != NULL ? (int)sizeof(*dst) : 0);
+}
+
+/* Ask for a customized version of the sender's call (the token is usable at
+ * once), or refuse when the subsystem is not linked. */
+static long
+customize(struct netperf *np, const struct sockaddr_in *dst)
+{
+#ifdef BESPOKE_CUSTOM
+  np->token = dst != NULL ? do_customize_sendto(np->tx_fd, 0, dst, sizeof(*dst)) : do_customize_send(np->tx_fd, 0);
+  return np->token > 0 ? 0 : np->token;
+#else
+  LWIP_UNUSED_ARG(np);
+  LWIP_UNUSED_ARG(dst);
+  return -ENOSYS;
+#endif
+}
+
+static long
+uncustomize(struct netperf *np)
+{
+#ifdef BESPOKE_CUSTOM
+  if (np->customized) {
+    return cancel_customize(np->token);
+  }
+#endif
+  LWIP_UNUSED_ARG(np);
+  return 0;
+}
+
+/* One send, counted. */
 static long
 measured_send(struct netperf *np, const u8_t *buf, u32_t len, const struct sockaddr_in *dst)
 {
   u32_t c0 = 0, i0 = 0, c1, i1;
   int counted = board_counters(&c0, &i0);
-  long r = u_sendto(np->tx_fd, buf, len, 0, (const struct sockaddr *)dst, dst != NULL ? (int)sizeof(*dst) : 0);
+  long r = send_one(np, buf, len, dst);
   if (counted && board_counters(&c1, &i1) && r > 0) {
     np->measured.calls++;
     np->measured.cycles += c1 - c0;
@@ -112,6 +156,10 @@ udp_sender(struct task *task)
     }
     np->tx_fd = (int)r;
     r = u_fcntl(np->tx_fd, F_SETFL, O_NONBLOCK);
+    if (r == 0 && np->customized) {
+      loopback_addr(&dst, np->port);
+      r = customize(np, &dst);
+    }
     if (r < 0) {
       return fail(task, np, r);
     }
@@ -131,6 +179,10 @@ udp_sender(struct task *task)
     np->sent++;
   }
   if (np->sent == np->total) {
+    r = uncustomize(np);
+    if (r < 0) {
+      return fail(task, np, r);
+    }
     task->exit_code = 0;
     return TASK_EXITED;
   }
@@ -204,6 +256,9 @@ tcp_sender(struct task *task)
     if (r == 0) {
       r = u_fcntl(np->tx_fd, F_SETFL, O_NONBLOCK);
     }
+    if (r == 0 && np->customized) {
+      r = customize(np, NULL);
+    }
     if (r < 0) {
       return fail(task, np, r);
     }
@@ -229,7 +284,10 @@ tcp_sender(struct task *task)
     np->sent += (u32_t)r;
   }
   /* Everything is queued: closing sends the FIN behind the data. */
-  r = u_close(np->tx_fd);
+  r = uncustomize(np);
+  if (r == 0) {
+    r = u_close(np->tx_fd);
+  }
   if (r < 0) {
     return fail(task, np, r);
   }

@@ -2,7 +2,11 @@
  * netperf-like stream tests over loopback: UDP_STREAM and TCP_STREAM, each
  * a sender task and a receiver task. Every byte sent follows a known
  * pattern, so the receiver checks that what arrives is intact and in order.
- * The sender can count the instructions and cycles of each sendto.
+ * The sender can count the instructions and cycles of each sendto. With
+ * the customization subsystem linked, the sender can also send through the
+ * paper's interface: do_customize_sendto/do_customize_send once, then
+ * customized_sendto/customized_send per message (the generic path until the
+ * server's code has arrived, and whenever a guard fails).
  */
 #ifndef APPS_NETPERF_H
 #define APPS_NETPERF_H
@@ -17,6 +21,7 @@ struct netperf {
   u16_t port;
   u32_t msg_size;               /* bytes per sendto */
   u32_t total;                  /* UDP: datagrams to send; TCP: bytes to send */
+  int customized;               /* send through a customization token (BESPOKE_CUSTOM builds) */
 
   /* What happened. */
   u32_t sent;                   /* UDP: datagrams; TCP: bytes */
@@ -38,6 +43,7 @@ struct netperf {
   int tx_fd;
   int rx_fd;
   int listen_fd;
+  int token;                    /* the sender's customization token, when customized */
   int tx_phase;
   int rx_phase;
   /* Word-aligned, as an application's buffers usually are, so copies in

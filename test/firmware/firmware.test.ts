@@ -20,8 +20,11 @@ function expectAllIntact(r: SelftestReport): void {
   expect(byName["udp_stream_1024"]?.detail).toMatch(/^\(1000\/1000 datagrams of 1024 B intact, 0 corrupt/);
   expect(byName["tcp_stream"]?.detail).toMatch(/^\(65536\/65536 bytes intact, 0 corrupt, eof 1/);
   expect(byName["socket_api"]?.detail).toMatch(/^\(0 failed checks/);
+  // Through customization tokens, with no server attached: the generic path, intact.
+  expect(byName["udp_stream_64_customized"]?.detail).toMatch(/^\(1000\/1000 datagrams of 64 B intact, 0 corrupt/);
+  expect(byName["tcp_stream_customized"]?.detail).toMatch(/^\(65536\/65536 bytes intact, 0 corrupt, eof 1/);
   expect(r.cases.every((c) => c.ok)).toBe(true);
-  expect([r.passed, r.failed, r.exitCode]).toEqual([4, 0, 0]);
+  expect([r.passed, r.failed, r.exitCode]).toEqual([6, 0, 0]);
   expect(selftestPassed(r)).toBe(true);
 }
 
@@ -70,7 +73,7 @@ describe("bespoke device --selftest", () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "device", "--selftest"], { encoding: "utf8" });
     const lines = r.stdout.split("\n").filter((l) => l !== "");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^device selftest PASS on arm VM board .*: 4 passed, 0 failed \[udp_stream_64 ok, udp_stream_1024 ok, tcp_stream ok, socket_api ok\]/);
+    expect(lines[0]).toMatch(/^device selftest PASS on arm VM board .*: 6 passed, 0 failed \[udp_stream_64 ok, udp_stream_1024 ok, tcp_stream ok, udp_stream_64_customized ok, tcp_stream_customized ok, socket_api ok\]/);
     expect(r.status).toBe(0);
   });
 
