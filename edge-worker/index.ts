@@ -1,19 +1,19 @@
 // The deployed edge worker: the server core over the prepared firmware, tcc-wasm
-// for arm, images signed with the device key (the DEVICE_KEY secret, 64 hex
+// for arm and x86_64, images signed with the device key (the DEVICE_KEY secret, 64 hex
 // digits: `wrangler secret put DEVICE_KEY`).
 import { BespokeError } from "../src/errors.ts";
 import { servePrepared } from "../src/server/catalog.ts";
 import { signImages } from "../src/server/finalize.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import { PREPARED_FIRMWARE } from "./prepared.ts";
-import { armCompiler } from "./tcc.ts";
+import { edgeCompiler } from "./tcc.ts";
 import { createEdgeWorker } from "./worker.ts";
 
 export interface Env {
   DEVICE_KEY?: string;
 }
 
-const { catalog, pipeline } = servePrepared(PREPARED_FIRMWARE, armCompiler);
+const { catalog, pipeline } = servePrepared(PREPARED_FIRMWARE, edgeCompiler);
 
 export default createEdgeWorker<Env>({
   catalog,

@@ -2,8 +2,12 @@
 // ones in TypeScript's DOM/WebWorker libraries (@cloudflare/workers-types
 // clashes with the DOM library the rest of the project compiles against).
 
-/** tcc-wasm's emscripten glue for arm (build/wasm/tcc-arm.mjs, aliased in wrangler.toml). */
+/** tcc-wasm's emscripten glue for arm and x86_64 (build/wasm/tcc-*.mjs, aliased in wrangler.toml). */
 declare module "bespoke-tcc-arm-glue" {
+  const factory: (overrides: Record<string, unknown>) => Promise<import("../src/compiler/compiler.ts").EmscriptenTcc>;
+  export default factory;
+}
+declare module "bespoke-tcc-x86_64-glue" {
   const factory: (overrides: Record<string, unknown>) => Promise<import("../src/compiler/compiler.ts").EmscriptenTcc>;
   export default factory;
 }

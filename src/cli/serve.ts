@@ -22,8 +22,10 @@ export interface WorkerBundle {
 /** `wrangler deploy --dry-run` of the worker `config` describes, into build/edge/<name>. */
 export function bundleWorker(config: string, name: string): WorkerBundle {
   const dir = path.join(buildDir(), "edge", name);
-  if (!fs.existsSync(path.join(buildDir(), "wasm", "tcc-arm.wasm"))) {
-    throw new BespokeError("NOT_BUILT", "tcc-wasm for arm is not built: run 'node build.mjs'");
+  for (const target of ["arm", "x86_64"]) {
+    if (!fs.existsSync(path.join(buildDir(), "wasm", `tcc-${target}.wasm`))) {
+      throw new BespokeError("NOT_BUILT", `tcc-wasm for ${target} is not built: run 'node build.mjs'`);
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
   try {

@@ -85,6 +85,7 @@ describe("edge worker in workerd", () => {
     expect(body.protocol).toBe(1);
     expect(body.firmware.map((f) => [f.buildId, f.scenarios.map((s) => s.name)])).toEqual([
       ["0123456789abcdef", ["list-sum", "udp-sendto", "list-c"]],
+      ["0123456789ab8664", ["list-c"]],
       ["54455354424c4431", ["udp-sendto"]],
     ]);
     expect(body.limits.contextBytes).toBe(16384);
@@ -115,7 +116,7 @@ describe("edge worker in workerd", () => {
     channel.close();
   });
 
-  it("the real specializer runs in workerd (one-shot POST carrying the memory it reads)", async () => {
+  it("the real specializer runs in workerd (one-shot POST carrying the memory it reads), for arm and x86_64", async () => {
     const cc = await createCompiler({ target: "arm" });
     const residual = await cc.compile({ files: { "r.c": "int list_sum(int x)\n{\n    return ((150) * (x));\n}\n" }, entry: "r.c" });
     const expected = async (device: string, contextHash = new Uint8Array(8)) =>
@@ -129,6 +130,17 @@ describe("edge worker in workerd", () => {
     expect(new Uint8Array(await ok.arrayBuffer())).toEqual(await expected("dev-c"));
     const missing = await post({ ...body, memory: memory.slice(0, 1) });
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("MEMORY_NOT_PROVIDED");
+
+    // the same for an x86_64 device: 64-bit pointers, tcc-wasm for x86_64 in the worker
+    const cc64 = await createCompiler({ target: "x86_64" });
+    const residual64 = await cc64.compile({ files: { "r.c": "int list_sum(int x)\n{\n    return ((150) * (x));\n}\n" }, entry: "r.c" });
+    const device64 = new ScriptedDevice(undefined, 8);
+    const memory64 = NODES.map((addr) => ({ addr: `0x${addr.toString(16)}`, hex: Buffer.from(device64.read({ addr, length: 16 })).toString("hex") }));
+    const ok64 = await post({ ...body, firmware: "0123456789ab8664", memory: memory64 });
+    expect(ok64.status).toBe(200);
+    const buildId64 = Uint8Array.from([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0x86, 0x64]);
+    const image64 = buildImage({ object: residual64.object, target: "x86_64", entry: "list_sum", call: "sendto", buildId: buildId64, contextHash: new Uint8Array(8) });
+    expect(new Uint8Array(await ok64.arrayBuffer())).toEqual(await encodeImage(image64, testDeviceKey("dev-c")));
   });
 
   it("garbage answers and bad frames end in clear ERRORs, and the session keeps serving", async () => {

@@ -1,22 +1,22 @@
 // The edge worker as deployed (worker.ts, tcc-wasm in workerd, the protocol
-// codec, the Cache API), serving two test firmware builds instead of prepared
-// firmware: the list world (test/server/list-sum.ts) and the customization
-// test device (harness-firmware.ts), whose images are signed with its key
+// codec, the Cache API), serving test firmware builds instead of prepared
+// firmware: the list world (test/server/list-sum.ts, arm and x86_64) and the
+// customization test device (harness-firmware.ts), whose images are signed with its key
 // (the HARNESS_KEY binding, hex). Bundled by wrangler with ./wrangler.toml.
-import { armCompiler } from "../../edge-worker/tcc.ts";
+import { edgeCompiler } from "../../edge-worker/tcc.ts";
 import { createEdgeWorker } from "../../edge-worker/worker.ts";
 import { BespokeError } from "../../src/errors.ts";
 import { servePrepared } from "../../src/server/catalog.ts";
 import { signImages } from "../../src/server/finalize.ts";
 import { protocolCodec } from "../../src/server/wire.ts";
-import { LIST_SUM_FIRMWARE, signForDevice } from "../server/list-sum.ts";
+import { LIST_SUM_FIRMWARE, LIST_X86_64_FIRMWARE, signForDevice } from "../server/list-sum.ts";
 import { HARNESS_FIRMWARE } from "./harness-firmware.ts";
 
 interface Env {
   HARNESS_KEY?: string;
 }
 
-const { catalog, pipeline } = servePrepared([LIST_SUM_FIRMWARE, HARNESS_FIRMWARE], armCompiler);
+const { catalog, pipeline } = servePrepared([LIST_SUM_FIRMWARE, LIST_X86_64_FIRMWARE, HARNESS_FIRMWARE], edgeCompiler);
 
 function harnessKey(env: Env): Uint8Array {
   if (!env.HARNESS_KEY || !/^[0-9a-f]{64}$/.test(env.HARNESS_KEY)) throw new BespokeError("NO_DEVICE_KEY", "the HARNESS_KEY binding is missing");

@@ -13,6 +13,7 @@
 import type { Program } from "../../src/c/ast.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import type { Compiler } from "../../src/compiler/compiler.ts";
+import type { Target } from "../../src/compiler/targets.ts";
 import { BespokeError } from "../../src/errors.ts";
 import type { DeviceCall } from "../../src/runtime/ctfunctions.ts";
 import type { AddressRange } from "../../src/runtime/mirror.ts";
@@ -52,8 +53,8 @@ int list_sum(struct node *head, int x) {
 
 export const LIST_C_SCENARIO = parseScenario({ version: 1, entry: "list_sum", params: { head: "S", x: "D" } });
 
-export function listCProgram(): Program {
-  const parsed = parseProgram(LIST_C_SOURCE, { target: "arm", file: "list.c" });
+export function listCProgram(target: Target = "arm"): Program {
+  const parsed = parseProgram(LIST_C_SOURCE, { target, file: "list.c" });
   if (!parsed.program) throw new BespokeError("PARSE_FAILED", parsed.diagnostics.map((d) => d.message).join("; "));
   return parsed.program;
 }
@@ -72,6 +73,18 @@ export const LIST_SUM_FIRMWARE: PreparedFirmware = {
   },
 };
 
+/** The list world for an x86_64 device (64-bit pointers): scenario "list-c" only. */
+export const LIST_X86_64_FIRMWARE: PreparedFirmware = {
+  info: {
+    buildId: "0123456789ab8664",
+    target: "x86_64",
+    addressLimit: 2 ** 48,
+    scenarios: { "list-c": { name: "list-c", version: 1, call: "sendto" } },
+  },
+  exports: [],
+  specialize: { "list-c": specializerStage({ program: listCProgram("x86_64"), scenario: LIST_C_SCENARIO }) },
+};
+
 export const catalog: Catalog = {
   firmware: (id) => (id === BUILD_ID ? FIRMWARE : undefined),
   buildIds: () => [BUILD_ID],
@@ -84,16 +97,22 @@ export class ScriptedDevice {
   readonly fetches: AddressRange[][] = [];
   readonly calls: DeviceCall[] = [];
 
-  constructor(values = [10, 20, 30, 40, 50]) {
+  /** `pointerBytes`: 4 for an arm device, 8 for x86_64 (struct node's layout follows). */
+  constructor(
+    values = [10, 20, 30, 40, 50],
+    readonly pointerBytes: 4 | 8 = 4,
+  ) {
     NODES.forEach((addr, i) => {
-      this.view.setUint32(addr - RAM_BASE, i + 1 < NODES.length ? NODES[i + 1]! : 0, true);
-      this.view.setUint32(addr - RAM_BASE + 4, values[i]!, true);
+      const next = i + 1 < NODES.length ? NODES[i + 1]! : 0;
+      if (pointerBytes === 8) this.view.setBigUint64(addr - RAM_BASE, BigInt(next), true);
+      else this.view.setUint32(addr - RAM_BASE, next, true);
+      this.view.setUint32(addr - RAM_BASE + pointerBytes, values[i]!, true);
     });
     this.view.setUint32(0x8000, 3, true); // scale, read by the device-side sockfd_lookup()
   }
 
   setValue(node: number, value: number): void {
-    this.view.setUint32(NODES[node]! - RAM_BASE + 4, value, true);
+    this.view.setUint32(NODES[node]! - RAM_BASE + this.pointerBytes, value, true);
   }
 
   read(range: AddressRange): Uint8Array {
