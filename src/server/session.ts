@@ -100,10 +100,14 @@ export class DeviceSession {
     }
   }
 
-  /** Report a frame the adapter could not decode. */
+  /**
+   * Report a frame the adapter could not decode. Its ERROR ends the request
+   * its header names (docs/protocol.md), so the server ends it too.
+   */
   malformed(request: number, error: unknown): void {
     if (this.closed) return;
     const e = toServerError(error);
+    this.abandon(request, new BespokeError(e.code, e.message));
     this.options.send({ kind: "error", request, code: e.code, message: e.message });
   }
 

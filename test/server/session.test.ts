@@ -111,6 +111,20 @@ describe("device session", () => {
     expect(s.received.filter((m) => m.request === 2 && m.kind === "error")).toHaveLength(2); // DUPLICATE_REQUEST, then this one
   });
 
+  it("a malformed frame naming a request in flight ends that request on both sides: one ERROR, nothing after", async () => {
+    const device = new ScriptedDevice();
+    const s = connect(device, false);
+    s.session.receive(customizeMsg(5));
+    await until(() => s.received.length === 1);
+    s.session.malformed(5, new BespokeError("BAD_FRAME", "payload ends 3 bytes early"));
+    await s.ended;
+    expect(s.received).toEqual([
+      { kind: "fetch", request: 5, ranges: [{ addr: NODES[0]!, length: 64 }] },
+      { kind: "error", request: 5, code: "BAD_FRAME", message: "payload ends 3 bytes early" },
+    ]);
+    expect(s.outcomes[0]!.ok === false && s.outcomes[0]!.error.code).toBe("BAD_FRAME");
+  });
+
   it("a device ERROR answers the first FETCHed range still open; a refused round trip is retried for the exact bytes", async () => {
     const device = new ScriptedDevice();
     const s = connect(device, false);
