@@ -85,6 +85,7 @@ describe("server core: limits and bad input end in a clear error", () => {
     ["too many faults", {}, { faults: 3 }, "TOO_MANY_FAULTS", /more than 3 round trips/],
     ["residual too large", {}, { residualBytes: 40 }, "RESIDUAL_TOO_LARGE", /over the 40-byte limit/],
     ["mirror full", {}, { mirrorBytes: 128 }, "MIRROR_FULL", /128-byte limit/],
+    ["server time", {}, { cpuMs: 0 }, "CPU_LIMIT", /ms of server time, over its 0 ms limit/],
     ["memory outside the address space", { memory: [{ addr: 2 ** 32, bytes: new Uint8Array(4) }] }, {}, "BAD_ADDRESS", /outside the device's address space/],
   ] as [string, Partial<CustomizeRequest>, Partial<RequestLimits>, string, RegExp][])("%s", async (_name, req, limits, code, message) => {
     const device = new ScriptedDevice();
