@@ -8,6 +8,7 @@ export type Benchmark = (ctx: CommandContext) => Promise<Record<string, unknown>
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   compiler: async () => (await import("../bench/compiler.ts")).compilerBench,
+  specializer: async () => (await import("../bench/specializer.ts")).benchSpecializer,
   frontend: async () => (await import("../bench/frontend.ts")).frontendBench,
   firmware: async () => (await import("../bench/firmware.ts")).firmwareBench,
   vm: async () => (await import("../bench/vm.ts")).vmBench,

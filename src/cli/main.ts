@@ -10,6 +10,7 @@ type Command = (args: string[], ctx: CommandContext) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   cc: { summary: "compile C with tcc-wasm: bespoke cc --target T [tcc options] FILES", load: async () => (await import("./cc.ts")).cc },
+  specialize: { summary: "specialize C for a scenario: bespoke specialize FILES --target T --scenario S.json [--context C.json] -o residual.c [--bta out.html] [--report r.json]", load: async () => (await import("./specialize.ts")).specialize },
   bench: { summary: "benchmarks: bespoke bench NAME --json FILE", load: async () => (await import("./bench.ts")).bench },
   vm: { summary: "virtual ARM device: bespoke vm run PROG.elf [--stats] [--budget N]", load: async () => (await import("./vm.ts")).vm },
   device: { summary: "boot the firmware: bespoke device --selftest [--host [--sanitize]] [--verbose]", load: async () => (await import("./device.ts")).device },

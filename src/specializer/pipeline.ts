@@ -36,6 +36,8 @@ export interface SpecializeReport {
 export interface SpecializeResult {
   code: string;
   report: SpecializeReport;
+  /** Binding time observed per source position (see btaview.ts). */
+  bindingTimes: { pos: import("../errors.ts").SourcePosition; bt: "S" | "D" }[];
 }
 
 const now = (): number => performance.now();
@@ -203,6 +205,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const code = printUnit(unit, abi, ptrInit);
   return {
     code,
+    bindingTimes: [...sp.bindingTimes.values()],
     report: {
       entry: scenario.entry,
       residualName,

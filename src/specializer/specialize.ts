@@ -103,6 +103,8 @@ export class ObjectTable {
 
 export class Specializer {
   readonly stats: SpecializeStats = { unfolded: {}, residualCalls: {}, generalized: [], staticBlocks: 0, residualBlocks: 0 };
+  /** Binding time observed per source position ("file:line:column"): D when any specialization of it left residual code. */
+  readonly bindingTimes = new Map<string, { pos: SourcePosition; bt: "S" | "D" }>();
   /** Functions called generically from residual code (their generic versions are needed). */
   readonly genericNeeded = new Set<string>();
   /** Globals the residual code names. */
@@ -156,6 +158,18 @@ export class Specializer {
 
   noteResidualStmt(): void {
     this.residualStmts++;
+  }
+
+  get residualCount(): number {
+    return this.residualStmts;
+  }
+
+  noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
+    if (!pos.file || pos.line === 0) return;
+    const key = `${pos.file}:${pos.line}:${pos.column}`;
+    const cur = this.bindingTimes.get(key);
+    if (!cur) this.bindingTimes.set(key, { pos, bt: dynamic ? "D" : "S" });
+    else if (dynamic) cur.bt = "D";
   }
 
   get overSize(): boolean {
@@ -252,7 +266,9 @@ class Run {
       const top = st.frames[st.frames.length - 1]!;
       if (top !== frame) continue; // a call was unfolded: run the callee
       this.sp.stats.staticBlocks++;
+      const before = this.sp.residualCount;
       const next = this.terminate(block.term, st, out);
+      if (block.term.k !== "goto") this.sp.noteBindingTime(block.term.pos, next === "done" || this.sp.residualCount > before);
       if (next === "done") return;
       // static transfer to `next` within the top frame (possibly after a return)
       const f = st.frames[st.frames.length - 1]!;
@@ -550,6 +566,13 @@ class Run {
 
   /** Execute one statement; true when a callee frame was pushed. */
   private exec(s: Stmt, st: State, out: Block): boolean {
+    const before = this.sp.residualCount;
+    const pushed = this.execStmt(s, st, out);
+    this.sp.noteBindingTime(s.pos, this.sp.residualCount > before);
+    return pushed;
+  }
+
+  private execStmt(s: Stmt, st: State, out: Block): boolean {
     const frame = st.frames[st.frames.length - 1]!;
     switch (s.k) {
       case "set":
@@ -614,7 +637,11 @@ class Run {
     const depth = st.frames.length;
     const args = fn && !this.generic ? s.args.map((a) => (a.k === "load" && a.type.kind === TypeKind.Record ? this.eval(a.addr, st, out) : this.eval(a, st, out))) : [];
     // unfold when something static flows in (an argument, or static globals the callee may read)
-    const worthIt = args.some((a) => a.k !== "dyn") || [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped);
+    // recursion is unfolded only when fully static (it then ends as the original does)
+    const recursive = fn !== undefined && st.frames.some((f) => f.fn === fn);
+    const worthIt = recursive
+      ? args.every((a) => a.k !== "dyn")
+      : args.some((a) => a.k !== "dyn") || [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped);
     if (fn && !this.generic && worthIt && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
