@@ -65,8 +65,10 @@ describe.each(TARGETS)("struct layouts on %s", (target) => {
     const pp = await SystemPreprocessor.create(target);
     const dir = path.join(tccDir(), "tests", "tests2");
     const units: PreprocessedUnit[] = [];
-    for (const f of fs.readdirSync(dir).filter((f) => /^\d+_.*\.c$/.test(f)).sort()) units.push(await pp.preprocess(path.join(dir, f)));
-    expect(units.length).toBe(107);
+    // 34_array_assignment is invalid C that tcc rejects too (see roundtrip.test.ts)
+    const programs = fs.readdirSync(dir).filter((f) => /^\d+_.*\.c$/.test(f) && f !== "34_array_assignment.c");
+    for (const f of programs.sort()) units.push(await pp.preprocess(path.join(dir, f)));
+    expect(units.length).toBe(106);
     const r = await checkUnits(target, units);
     expect(r.failures).toEqual([]);
     expect(r.checks).toBeGreaterThan(5000);
