@@ -48,7 +48,7 @@ async function bridge(device: TestDevice, channel: Channel, id: number): Promise
 }
 
 describe("a real device customizes at the edge", () => {
-  it("CUSTOMIZE -> CALL sockfd_lookup -> IMAGE from the specializer; the device installs it and sends the generic path's packet", async () => {
+  it("CUSTOMIZE -> CALL sockfd_lookup -> IMAGE from the specializer; the device installs it, sends the generic path's packet, and after a guard fails gets a new version", async () => {
     const device = TestDevice.start("arm", "native-port");
     const channel = await Channel.open(edge.url, "harness");
     try {
@@ -77,11 +77,20 @@ describe("a real device customizes at the edge", () => {
       expect(custom.packets).toEqual(generic.packets);
       expect(custom.packets[0]!.slice(0, 10)).toBe("4005000108"); // TTL 64, TOS 5, flags 0, sendto, 8-byte address
 
-      // the guard: after setsockopt the token runs the generic path, never the stale version
+      // the guard: after setsockopt the token runs the generic path, never the stale version...
       await device.run("setsockopt 3 7");
       const after = await device.run(`call 1 ${PAYLOAD}`);
       expect(after.generic).toBe(1);
       expect(after.packets[0]!.slice(0, 2)).toBe("07");
+      // ...and the device asks again: the edge re-reads what the old version depended on, sees the new TTL,
+      // specializes again, and the new version sends the new header
+      const again = await bridge(device, channel, 2);
+      expect(again[0]).toMatchObject({ from: "device", m: { type: "customize", id: 2 } });
+      expect(again.at(-1)).toMatchObject({ from: "edge", m: { type: "image", id: 2 } });
+      const renewed = await device.run(`call 1 ${PAYLOAD}`);
+      expect(renewed.generic).toBe(0);
+      expect(renewed.packets).toEqual((await device.run(`generic 1 3 0 ${DST} ${PAYLOAD}`)).packets);
+      expect(renewed.packets[0]!.slice(0, 4)).toBe("0705");
     } finally {
       channel.close();
       device.close();
