@@ -50,6 +50,184 @@ export const FIXES = [
     find: "o(opc|(c<<16)|(r<<12)|fr);",
     replace: "o(opc|(c<<16)|(((opc>>23)&3)==2 ? 0 : (r<<12))|fr);",
   },
+  {
+    name: "ldouble-target-format",
+    why: "long double constants were stored in the host's format (x87 80-bit natively, IEEE binary128 in wasm): encode them in the target's format from their value",
+    file: "tccgen.c",
+    find: "# define TCC_IS_NATIVE_387\n#endif\n",
+    replace: `# define TCC_IS_NATIVE_387
+#endif
+
+/* bespoke: the target's long double format, encoded from the value */
+#if defined TCC_TARGET_I386 || defined TCC_TARGET_X86_64
+# define LDOUBLE_BITS 64 /* x87 extended, explicit integer bit */
+#elif LDOUBLE_SIZE == 16
+# define LDOUBLE_BITS 113 /* IEEE binary128, implicit integer bit */
+#else
+# define LDOUBLE_BITS 0 /* long double is double */
+#endif
+#if LDOUBLE_BITS
+static void put_ldouble(unsigned char *p, long double v)
+{
+    /* significand n[1]:n[0]; value = n * 2^s; ex = biased exponent field */
+    uint64_t n[2] = { 0, 0 };
+    int neg = signbit(v) != 0, e, bits, i, s, ex = 0;
+    long double m;
+    if (neg)
+        v = -v;
+    if (isnan(v)) {
+        ex = 0x7fff;
+        if (LDOUBLE_BITS == 64) n[0] = 0xc000000000000000ULL; else n[1] = 0x800000000000ULL;
+    } else if (isinf(v)) {
+        ex = 0x7fff;
+        if (LDOUBLE_BITS == 64) n[0] = 0x8000000000000000ULL;
+    } else if (v != 0) {
+        m = frexpl(v, &e); /* v = m * 2^e, 0.5 <= m < 1 */
+        s = e - LDOUBLE_BITS;
+        if (s < -(LDOUBLE_BITS + 16381))
+            s = -(LDOUBLE_BITS + 16381); /* subnormal */
+        bits = e - s;
+        if (bits > 0) {
+            for (i = 0; i < bits; i++) {
+                m *= 2;
+                n[1] = n[1] << 1 | n[0] >> 63, n[0] <<= 1;
+                if (m >= 1)
+                    n[0] |= 1, m -= 1;
+            }
+        } else {
+            m = ldexpl(m, bits);
+        }
+        if (m > 0.5 || (m == 0.5 && (n[0] & 1))) /* round to nearest even */
+            if (++n[0] == 0)
+                n[1]++;
+        if (LDOUBLE_BITS == 64 ? n[1] != 0 : (n[1] >> 49) != 0)
+            n[0] = n[0] >> 1 | n[1] << 63, n[1] >>= 1, s++;
+        if (LDOUBLE_BITS == 64 ? (n[0] >> 63) != 0 : (n[1] >> 48) != 0)
+            ex = s + LDOUBLE_BITS + 16382;
+        if (ex >= 0x7fff) {
+            ex = 0x7fff;
+            n[0] = LDOUBLE_BITS == 64 ? 0x8000000000000000ULL : 0, n[1] = 0;
+        }
+    }
+    for (i = 0; i < 8; i++)
+        p[i] = n[0] >> (8 * i);
+    if (LDOUBLE_BITS == 113)
+        for (i = 0; i < 6; i++)
+            p[8 + i] = n[1] >> (8 * i);
+    p[LDOUBLE_BITS == 64 ? 8 : 14] = ex;
+    p[LDOUBLE_BITS == 64 ? 9 : 15] = ex >> 8 | neg << 7;
+}
+#endif
+`,
+  },
+  {
+    name: "ldouble-target-format-store",
+    why: "use put_ldouble for x87 and binary128 targets (the native x87 path for x86 targets stays first)",
+    file: "tccgen.c",
+    find: "                if (sizeof(long double) == LDOUBLE_SIZE)\n",
+    replace: "#if LDOUBLE_BITS\n                if (1)\n                    put_ldouble(ptr, vtop->c.ld);\n                else\n#endif\n                if (sizeof(long double) == LDOUBLE_SIZE)\n",
+  },
+  {
+    name: "ldouble-fold-casts",
+    why: "casts to long double were folded only when the host's long double was the target's; put_ldouble makes folding valid for every target with its own long double format",
+    file: "tccgen.c",
+    find: "#if !defined TCC_IS_NATIVE && !defined TCC_IS_NATIVE_387\n        c &= (dbt != VT_LDOUBLE) | !!nocode_wanted;\n",
+    replace: "#if !defined TCC_IS_NATIVE && !defined TCC_IS_NATIVE_387 && !LDOUBLE_BITS\n        c &= (dbt != VT_LDOUBLE) | !!nocode_wanted;\n",
+  },
+  {
+    name: "ldouble-token-size",
+    why: "long double constants in token strings (macros, saved initializers) kept only LDOUBLE_SIZE bytes of the host's long double, losing its exponent when the host's is wider (every target in wasm, arm natively)",
+    file: "tcc.h",
+    find: "    int tab[LDOUBLE_SIZE/4];\n} CValue;\n",
+    replace: `    int tab[CVALUE_LD_INTS];
+} CValue;
+`,
+  },
+  {
+    name: "ldouble-token-size-define",
+    why: "CValue ints that hold a host long double (bespoke)",
+    file: "tcc.h",
+    find: "typedef union CValue {\n",
+    replace: "#define CVALUE_LD_INTS ((sizeof(long double) > LDOUBLE_SIZE ? sizeof(long double) : LDOUBLE_SIZE) / 4)\ntypedef union CValue {\n",
+  },
+  {
+    name: "ldouble-token-size-len",
+    why: "token string length of a long double constant",
+    file: "tccpp.c",
+    find: "    case TOK_CLDOUBLE:\n        return 1 + LDOUBLE_SIZE / 4;\n",
+    replace: "    case TOK_CLDOUBLE:\n        return 1 + CVALUE_LD_INTS;\n",
+  },
+  {
+    name: "ldouble-token-size-store",
+    why: "store every int of a long double constant in token strings",
+    file: "tccpp.c",
+    find: `#if LDOUBLE_SIZE == 8
+    case TOK_CLDOUBLE:
+#endif
+        str[len++] = cv->tab[0];
+        str[len++] = cv->tab[1];
+        break;
+#if LDOUBLE_SIZE == 12
+    case TOK_CLDOUBLE:
+        str[len++] = cv->tab[0];
+        str[len++] = cv->tab[1];
+        str[len++] = cv->tab[2];
+#elif LDOUBLE_SIZE == 16
+    case TOK_CLDOUBLE:
+        str[len++] = cv->tab[0];
+        str[len++] = cv->tab[1];
+        str[len++] = cv->tab[2];
+        str[len++] = cv->tab[3];
+#elif LDOUBLE_SIZE != 8
+#error add long double size support
+#endif
+        break;
+`,
+    replace: `        str[len++] = cv->tab[0];
+        str[len++] = cv->tab[1];
+        break;
+    case TOK_CLDOUBLE:
+        {
+            int k;
+            for (k = 0; k < (int)CVALUE_LD_INTS; k++)
+                str[len++] = cv->tab[k];
+        }
+        break;
+`,
+  },
+  {
+    name: "ldouble-token-size-load",
+    why: "read every int of a long double constant back from token strings",
+    file: "tccpp.c",
+    find: `    case TOK_CLDOUBLE:
+#if LDOUBLE_SIZE == 16
+        n = 4;
+#elif LDOUBLE_SIZE == 12
+        n = 3;
+#elif LDOUBLE_SIZE == 8
+        n = 2;
+#else
+# error add long double size support
+#endif
+`,
+    replace: `    case TOK_CLDOUBLE:
+        n = CVALUE_LD_INTS;
+`,
+  },
+  {
+    name: "reloc-null-symbol",
+    why: "relocations against symbol 0 (absolute addresses) read tr[-1], before the translation table: the allocator's header, 0 with glibc but stale memory in a reused wasm instance (arm64 objects got invalid symbol indices)",
+    file: "tccelf.c",
+    find: `                int n = ELFW(R_SYM)(rel->r_info) - first_sym;
+                //if (n < 0) tcc_error("internal: invalid symbol index in relocation");
+                rel->r_info = ELFW(R_INFO)(tr[n], ELFW(R_TYPE)(rel->r_info));
+`,
+    replace: `                int n = ELFW(R_SYM)(rel->r_info) - first_sym;
+                /* bespoke: symbols before this file's (0: none) keep their index */
+                if (n >= 0)
+                    rel->r_info = ELFW(R_INFO)(tr[n], ELFW(R_TYPE)(rel->r_info));
+`,
+  },
 ];
 
 /**

@@ -30,6 +30,7 @@ const PROGRAMS: Program[] = [
     "28_strings",
     "40_stdio",
     "42_function_pointer",
+    "70_floating_point_literals",
     "72_long_long_constant",
     "90_struct-init",
   ].map((name) => ({
