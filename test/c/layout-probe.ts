@@ -157,11 +157,12 @@ export function declarationsOnly(program: Program): Program {
 const GCC: Partial<Record<Target, string>> = { x86_64: "gcc" };
 
 /**
- * ARM EABI gcc lets a zero-width bit-field raise the alignment of a packed
- * struct; tcc (and so our layout) does not.
+ * gcc for ARM (EABI and AArch64 procedure call standards) lets a zero-width
+ * bit-field raise the alignment of a packed struct; tcc (and so our layout)
+ * does not.
  */
 export function gccKnownDifference(target: Target): KnownDifference {
-  if (target !== "arm") return () => false;
+  if (target !== "arm" && target !== "arm64") return () => false;
   return (def) => (def.packed || def.pragmaPack !== 0) && (def.fields ?? []).some((f) => f.bitWidth === 0);
 }
 
