@@ -2,7 +2,7 @@
 // The single build entry for bespoke. Idempotent and incremental: a rebuild
 // with nothing changed only re-checks and re-bundles (seconds).
 //
-//   1. npm ci when node_modules is missing
+//   1. npm ci when node_modules is missing or stale (package-lock.json changed)
 //   2. Debian packages (one apt-get call, as root; else the exact command)
 //   3. Debian source packages tcc and lwip (apt-get source, deb-src derived
 //      from the machine's own deb entry), unpacked in the cache, never in git
@@ -55,10 +55,15 @@ function run(cmd, args, opts = {}) {
   if (r.status !== 0) fail(`'${[cmd, ...args].join(" ")}' failed (exit ${r.status ?? r.signal})`);
 }
 
+/** npm ci when node_modules is missing or was installed from another package-lock.json. */
 function ensureNodeModules() {
-  if (fs.existsSync(path.join(ROOT, "node_modules", ".package-lock.json"))) return;
-  log("node_modules missing: npm ci");
+  const stamp = path.join(ROOT, "node_modules", ".bespoke-lock-hash");
+  const lockHash = sha256(fs.readFileSync(path.join(ROOT, "package-lock.json")));
+  const installed = fs.existsSync(path.join(ROOT, "node_modules", ".package-lock.json"));
+  if (installed && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === lockHash) return;
+  log(installed ? "package-lock.json changed: npm ci" : "node_modules missing: npm ci");
   run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: ROOT });
+  fs.writeFileSync(stamp, lockHash);
 }
 
 function ensureDebianPackages() {
