@@ -875,7 +875,7 @@ class FunctionLowerer {
   }
 
   private conditional(e: AstExpr & { kind: NodeKind.Conditional }): Expr {
-    if (e.type.kind === TypeKind.Record) throw new Unsupported("conditional of aggregate type", e.pos);
+    if (e.type.kind === TypeKind.Record) return this.aggregateConditional(e);
     const isVoid = e.type.kind === TypeKind.Void;
     const r = isVoid ? null : this.temp(decay(e.type));
     const then = this.newBlock();
@@ -899,6 +899,24 @@ class FunctionLowerer {
     else this.effect(e.else);
     this.jumpTo(join);
     return r ? { k: "var", type: r.type, v: r } : this.intConst(0);
+  }
+
+  /** `c ? a : b` of struct type: each branch copies its operand into one temporary. */
+  private aggregateConditional(e: AstExpr & { kind: NodeKind.Conditional }): Expr {
+    const obj = this.tempObject(e.type, e.pos);
+    const addr: Expr = { k: "local", type: pointerTo(e.type), obj };
+    const size = this.sizeOf(e.type, e.pos);
+    const then = this.newBlock();
+    const els = this.newBlock();
+    const join = this.newBlock();
+    if (e.then === null) throw new Unsupported("GNU ?: of aggregate type", e.pos);
+    this.condition(e.cond, then.id, els.id);
+    this.cur = then;
+    this.emit({ k: "copy", dst: addr, src: this.addressOfValue(e.then), size, type: e.type, pos: e.pos });
+    this.terminate({ k: "goto", target: join.id }, els);
+    this.emit({ k: "copy", dst: addr, src: this.addressOfValue(e.else), size, type: e.type, pos: e.pos });
+    this.jumpTo(join);
+    return { k: "load", type: e.type, addr };
   }
 
   private call(e: AstExpr & { kind: NodeKind.Call }, wantValue: boolean): Expr | null {

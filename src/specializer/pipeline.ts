@@ -57,7 +57,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
     const un = ir.unlowered.get(scenario.entry);
-    if (un) throw new BespokeError("UNSUPPORTED", `${un.pos.file}:${un.pos.line}: cannot specialize ${un.name}: ${un.reason}`, un.pos);
+    if (un) throw new BespokeError("UNSUPPORTED", `cannot specialize ${un.name}: ${un.reason}`, un.pos);
     const names = [...ir.functions.keys()].slice(0, 12).join(", ");
     fail("scenario.entry", `no function named '${scenario.entry}' is defined in the program (defined: ${names})`);
   }
@@ -74,17 +74,26 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const device = input.device ?? new ImageMemory(context.memory);
   const globals = collectGlobals(program);
   const globalIds = new Map<Symbol, number>();
-  for (const g of globals.values()) {
+  const residualNames = new Map<Symbol, string>();
+  for (const [key, g] of globals) {
     const id = objects.fresh();
     globalIds.set(g.sym, id);
     objects.types.set(id, g.sym.type);
     objects.names.add(g.sym.name);
+    if (key !== g.sym.name) residualNames.set(g.sym, key);
   }
+  // a global may be declared by several symbols (extern then definition): they are one object
+  const lookupGlobal = (sym: Symbol): number | undefined => {
+    const id = globalIds.get(sym);
+    if (id !== undefined || !sym.global) return id;
+    const g = globals.get(sym.name);
+    return g ? globalIds.get(g.sym) : undefined;
+  };
   for (const f of ir.functions.keys()) objects.names.add(f);
-  const initial = initialImages(abi, globals, globalIds, objects, device);
+  const initial = initialImages(abi, globals, globalIds, lookupGlobal, objects, device);
 
   const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits };
-  const sp = new Specializer(view, objects, globalIds);
+  const sp = new Specializer(view, objects, lookupGlobal);
 
   // binding times of globals
   for (const name of Object.keys(scenario.globals)) {
@@ -162,11 +171,13 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       if (globalDone.has(sym)) continue;
       globalDone.add(sym);
       changed = true;
-      const g = globals.get(sym.name);
-      const defined = g?.defined ?? false;
-      const init = defined ? initial.get(globalIds.get(sym)!)! : null;
+      const id = lookupGlobal(sym);
+      const g = [...globals.entries()].find(([, info]) => globalIds.get(info.sym) === id);
+      const defined = g?.[1].defined ?? false;
+      const init = defined && id !== undefined ? initial.get(id)! : null;
       if (init) for (const p of init.ptrs.values()) notePointer(p);
-      unit.globals.push({ sym, name: sym.name, type: sym.type, init, static: sym.storage === "static" || !g?.sym.global });
+      if (g && unit.globals.some((x) => x.name === g[0])) continue;
+      unit.globals.push({ sym: g?.[1].sym ?? sym, name: g?.[0] ?? sym.name, type: (g?.[1].sym ?? sym).type, init, static: (g?.[1].sym ?? sym).storage === "static" || (g !== undefined && g[0] !== g[1].sym.name) });
     }
     for (const id of objects.fileScope) {
       if (fileDone.has(id)) continue;
@@ -185,6 +196,11 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     } else if (p.obj >= 0) {
       const o = initial.get(p.obj) ?? objects.initials.get(p.obj);
       if (o?.kind === "global") sp.globalsUsed.add(o.sym!);
+      else if (o && !objects.residual.has(p.obj)) {
+        // a string literal or context array an initializer points to
+        objects.residual.set(p.obj, { id: p.obj, name: objects.uniqueName(o.name), type: objects.types.get(p.obj)!, size: o.size, sym: null });
+        objects.fileScope.add(p.obj);
+      }
     }
   }
   const printed = new Set(functions.map((f) => f.name));
@@ -197,12 +213,12 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     if (p.k === "fn") return p.sym.name;
     if (p.obj < 0) return `(${pr}0x${p.off.toString(16)}ull)`;
     const o = initial.get(p.obj);
-    const name = o?.kind === "global" ? o.sym!.name : objects.residual.get(p.obj)?.name;
+    const name = o?.kind === "global" ? (residualNames.get(o.sym!) ?? o.sym!.name) : objects.residual.get(p.obj)?.name;
     if (!name) throw new BespokeError("SPECIALIZER_BUG", `initializer points to undeclared object ${p.obj}`);
     return `(${pr}((char *)&${name} + ${p.off}))`;
   };
   const typeText = (t: CType): string => new CPrinter(abi).declare(t, "");
-  const code = printUnit(unit, abi, ptrInit);
+  const code = printUnit(unit, abi, ptrInit, residualNames);
   return {
     code,
     bindingTimes: [...sp.bindingTimes.values()],
@@ -239,13 +255,14 @@ function collectGlobals(program: Program): Map<string, GlobalInfo> {
     for (const dc of d.declarators) {
       if (dc.sym.kind !== SymbolKind.Object) continue;
       if (local && d.storage !== "static") continue;
-      const prev = out.get(dc.sym.name);
+      const key = local ? `${dc.sym.name}_${dc.sym.id}` : dc.sym.name;
+      const prev = out.get(key);
       const defined = d.storage !== "extern" || dc.init !== null;
       if (prev && (prev.init || !defined)) {
         if (defined) prev.defined = true;
         continue;
       }
-      out.set(dc.sym.name, { sym: dc.sym, init: dc.init, defined: defined || (prev?.defined ?? false), pos: dc.pos });
+      out.set(key, { sym: dc.sym, init: dc.init, defined: defined || (prev?.defined ?? false), pos: dc.pos });
     }
   };
   const walk = (node: unknown): void => {
@@ -267,7 +284,7 @@ function collectGlobals(program: Program): Map<string, GlobalInfo> {
 }
 
 /** Run every global initializer statically, in one store where every global is a static object. */
-function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symbol, number>, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
+function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
   const store = MemoryStore.empty(device);
   const stmts: IrFunction["blocks"][number]["stmts"] = [];
   for (const g of globals.values()) {
@@ -283,7 +300,7 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
   }
   const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
   const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals: [], blocks: [block], entry: 0, def: null as never } as IrFunction;
-  const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 } }, objects, ids);
+  const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 } }, objects, lookup);
   const rf = sp.specializeFunction(fake, "__init", [], store, false);
   if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
   const out = new Map<number, MemObject>();

@@ -327,7 +327,15 @@ export class CPrinter {
   private needCopy = false;
   private needZero = false;
 
-  constructor(private abi: Abi) {}
+  constructor(
+    private abi: Abi,
+    /** Residual names of globals that are renamed (static locals). */
+    private names: Map<Symbol, string> = new Map(),
+  ) {}
+
+  nameOf(sym: Symbol): string {
+    return this.names.get(sym) ?? sym.name;
+  }
 
   /** `type` declaring `name` (C declarator syntax). */
   declare(type: CType, name: string): string {
@@ -437,7 +445,7 @@ export class CPrinter {
       case "var":
         return e.v.name;
       case "global":
-        return e.sym.type.kind === TypeKind.Function ? e.sym.name : `(&${e.sym.name})`;
+        return e.sym.type.kind === TypeKind.Function ? e.sym.name : `(&${this.nameOf(e.sym)})`;
       case "local":
         return `(&${e.obj.name})`;
       case "string":
@@ -626,8 +634,8 @@ function cString(bytes: Uint8Array): string {
 }
 
 /** The whole residual translation unit. */
-export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string): string {
-  const pr = new CPrinter(abi);
+export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string, names: Map<Symbol, string>): string {
+  const pr = new CPrinter(abi, names);
   const parts: string[] = [];
   const fnProtos = unit.externs.map((s) => `${s.storage === "static" ? "static " : ""}${pr.declare(s.type as FunctionType, s.name)};`);
   const protos = unit.functions.map((f) => `${pr.prototype(f)};`);

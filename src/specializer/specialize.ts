@@ -117,7 +117,7 @@ export class Specializer {
   constructor(
     readonly view: ProgramView,
     readonly objects: ObjectTable,
-    private globalObjects: Map<Symbol, number>,
+    private globalObjects: (sym: Symbol) => number | undefined,
   ) {}
 
   // ------------------------------------------------------------ entry points
@@ -181,7 +181,7 @@ export class Specializer {
   }
 
   globalObject(sym: Symbol): number | undefined {
-    return this.globalObjects.get(sym);
+    return this.globalObjects(sym);
   }
 }
 
@@ -277,7 +277,7 @@ class Run {
         f.stmt = 0;
       }
       if (++steps > STATIC_RUN_STEPS || this.sp.overSize) this.forceGeneralize = true;
-      if (this.isJoin(f)) {
+      if (next === "resume" || this.isJoin(f)) {
         const target = this.memoBlock(st);
         if (target.fresh) {
           out.term = { k: "goto", target: target.block.id };
@@ -472,6 +472,7 @@ class Run {
     const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
     for (const id of ids) {
       const o = st.mem.objects.get(id)!;
+      if (o.kind === "string") continue; // constant
       if (o.escaped) {
         parts.push(`o${id}E`);
         continue;
