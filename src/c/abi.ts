@@ -206,43 +206,60 @@ export function enumUnderlying(min: bigint, max: bigint): IntType {
   return llongType;
 }
 
-/** TinyCC's struct_layout in PCC (gcc-compatible) mode. */
+/** TinyCC's struct_layout: PCC (gcc-compatible) mode, or MS mode under `-mms-bitfields`. */
 function layoutRecord(abi: Abi, def: RecordDef): void {
   const fields = def.fields ?? [];
   const pragmaPack = def.pragmaPack;
+  const pcc = !def.msBitfields;
   let maxAlign = 1;
   let offset = 0;
   let c = 0;
   let bitPos = 0;
+  let prevBt = "";
+  let prevBitSize = 0;
   for (const f of fields) {
     const bitSize = f.bitWidth ?? -1;
     let size = abi.sizeOf(f.type);
     let align = baseAlign(abi, f.type);
     let a = fieldAlignAttr(f);
     let packed = false;
-    if (bitSize !== 0) {
-      if (f.packed || def.packed) {
+    if (!(pcc && bitSize === 0)) {
+      if (pcc && (f.packed || def.packed)) {
         align = 1;
         packed = true;
       }
       if (pragmaPack) {
         packed = true;
         if (pragmaPack < align) align = pragmaPack;
-        if (pragmaPack < a) a = 0;
+        if (pcc && pragmaPack < a) a = 0;
       }
     }
     if (a) align = a;
 
     if (def.union) {
-      if (bitSize >= 0) size = (bitSize + 7) >> 3;
+      if (pcc && bitSize >= 0) size = (bitSize + 7) >> 3;
       offset = 0;
       if (size > c) c = size;
     } else if (bitSize < 0) {
-      c += (bitPos + 7) >> 3;
+      if (pcc) c += (bitPos + 7) >> 3;
       c = (c + align - 1) & -align;
       offset = c;
       if (size > 0) c += size;
       bitPos = 0;
+      prevBt = "";
+      prevBitSize = 0;
+    } else if (!pcc) {
+      // MS layout: a run of bit-fields of one basic type shares a unit of that type
+      const bt = basicType(abi, f.type);
+      if (bitPos + bitSize > size * 8 || bitSize > 0 === (bt !== prevBt)) {
+        c = (c + align - 1) & -align;
+        offset = c;
+        bitPos = 0;
+        if (bitSize || prevBitSize) c += size;
+      }
+      if (bitSize === 0 && prevBt !== bt) align = 1;
+      prevBt = bt;
+      prevBitSize = bitSize;
     } else {
       let newField = bitSize === 0 || fieldAlignAttr(f) !== 0;
       if (!newField && !packed) {
@@ -272,10 +289,21 @@ function layoutRecord(abi: Abi, def: RecordDef): void {
       f.bitOffset = 0;
     }
   }
-  c += (bitPos + 7) >> 3;
-  let a = def.alignAttr || 1;
-  if (a < maxAlign) a = maxAlign;
-  def.layout = { size: (c + a - 1) & -a, align: a };
+  if (pcc) c += (bitPos + 7) >> 3;
+  const attrAlign = def.alignAttr || 1;
+  let a = Math.max(attrAlign, maxAlign);
+  const align = a;
+  if (pragmaPack && pragmaPack < maxAlign && !pcc) {
+    // MSVC ignores member alignments beyond the pack when rounding the size
+    a = Math.max(pragmaPack, attrAlign);
+  }
+  def.layout = { size: (c + a - 1) & -a, align };
+}
+
+/** tcc's basic type of a bit-field's declared type (signedness aside), for MS runs. */
+function basicType(abi: Abi, t: CType): string {
+  if (t.kind === TypeKind.Bool) return "bool";
+  return `int${abi.sizeOf(t)}`;
 }
 
 /** Alignment of a type ignoring an aligned attribute on the type itself. */

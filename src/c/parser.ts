@@ -183,6 +183,8 @@ const BUILTINS = new Set<BuiltinName>([
   "__builtin_return_address", "__builtin_va_arg_types", "__builtin_va_start", "__builtin_va_arg", "__builtin_va_end", "__builtin_va_copy", "__builtin_offsetof",
 ]);
 const MAX_DEPTH = 400;
+/** Flag bit beside the pack value in Parser.packAt. */
+const MS_BITFIELDS = 0x100;
 
 interface Scope {
   names: Map<string, Symbol>;
@@ -213,7 +215,7 @@ class Parser {
   readonly abi: Abi;
   readonly warnings: CDiagnostic[] = [];
   private tokens: Token[];
-  /** #pragma pack value in force at each token index. */
+  /** #pragma pack value in force at each token index, plus MS_BITFIELDS when tcc's MS bit-field mode is on. */
   private packAt: Int32Array;
   private i = 0;
   private scopes: Scope[] = [{ names: new Map(), tags: new Map() }];
@@ -236,13 +238,16 @@ class Parser {
     const packs: number[] = [];
     const stack: number[] = [];
     let pack = 0;
+    let ms = 0;
     for (const t of tokens) {
       if (t.kind === TokKind.Pragma) {
         pack = this.applyPragma(t, pack, stack);
+        const option = /^comment\s*\(\s*option\s*,\s*"(-mno-ms-bitfields|-mms-bitfields)"\s*\)/.exec(t.text);
+        if (option) ms = option[1] === "-mms-bitfields" ? MS_BITFIELDS : 0;
         continue;
       }
       kept.push(t);
-      packs.push(pack);
+      packs.push(pack | ms);
     }
     this.tokens = kept;
     this.packAt = Int32Array.from(packs);
@@ -855,7 +860,9 @@ class Parser {
     def.attrs = attrs;
     def.packed = attrs.some((a) => a.name === "packed");
     def.alignAttr = this.alignedAttr(attrs);
-    def.pragmaPack = this.packAt[closeIndex] ?? 0;
+    const packState = this.packAt[closeIndex] ?? 0;
+    def.pragmaPack = packState & ~MS_BITFIELDS;
+    if (packState & MS_BITFIELDS) def.msBitfields = true;
     def.fields = fields;
     this.abi.layoutRecord(def);
     if (!this.inPrelude) this.defined.push(def);

@@ -71,18 +71,19 @@ class Printer {
       case NodeKind.FunctionDef: {
         // records defined in the body get their pragma where they are declared; these are the signature's
         const local = new Set(localDefines(d.body.items));
-        return this.withPack(d.defines, packOf(d.defines.filter((x) => !local.has(x))), () => this.functionDef(d));
+        return this.withPack(d.defines, d.defines.filter((x) => !local.has(x)), () => this.functionDef(d));
       }
       case NodeKind.Declaration:
-        return this.withPack(d.defines, packOf(d.defines), () => this.declaration(d) + "\n");
+        return this.withPack(d.defines, d.defines, () => this.declaration(d) + "\n");
     }
   }
 
-  private withPack(defines: (RecordDef | EnumDef)[], pack: number, body: () => string): string {
+  /** Print `body` with `defines` pending, inside the pragmas that laid out `laidOut`. */
+  private withPack(defines: (RecordDef | EnumDef)[], laidOut: (RecordDef | EnumDef)[], body: () => string): string {
     for (const d of defines) this.pending.add(d);
     const text = body();
     this.pending.clear();
-    return pack ? `#pragma pack(push, ${pack})\n${text}#pragma pack(pop)\n` : text;
+    return withPragmas(laidOut, text);
   }
 
   private functionDef(d: FunctionDef): string {
@@ -256,9 +257,7 @@ class Printer {
   private blockItem(s: BlockItem): string {
     if (s.kind === NodeKind.Declaration) {
       for (const d of s.defines) this.pending.add(d);
-      const text = `${this.indent}${this.declaration(s)}\n`;
-      const pack = packOf(s.defines);
-      return pack ? `#pragma pack(push, ${pack})\n${text}#pragma pack(pop)\n` : text;
+      return withPragmas(s.defines, `${this.indent}${this.declaration(s)}\n`);
     }
     if (s.kind === NodeKind.StaticAssert) return `${this.indent}${this.externalDecl(s)}`;
     return this.stmt(s);
@@ -461,6 +460,16 @@ function localDefines(items: BlockItem[]): (RecordDef | EnumDef)[] {
     }
   };
   items.forEach(visit);
+  return out;
+}
+
+/** The pragmas that laid out these tags' records, around the declaration that defines them. */
+function withPragmas(defines: (RecordDef | EnumDef)[], text: string): string {
+  const pack = packOf(defines);
+  let out = pack ? `#pragma pack(push, ${pack})\n${text}#pragma pack(pop)\n` : text;
+  if (defines.some((d) => "union" in d && d.msBitfields)) {
+    out = `#pragma comment(option, "-mms-bitfields")\n${out}#pragma comment(option, "-mno-ms-bitfields")\n`;
+  }
   return out;
 }
 

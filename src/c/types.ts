@@ -152,6 +152,8 @@ export interface RecordDef {
   alignAttr: number;
   /** `#pragma pack` value in force at the definition, 0 if none. */
   pragmaPack: number;
+  /** Laid out with MS bit-field rules (tcc's `#pragma comment(option, "-mms-bitfields")` in force). */
+  msBitfields?: boolean;
   /** First typedef name given to this record (names anonymous records in `bespoke layout`). */
   typedefName: string | null;
   attrs: Attribute[];

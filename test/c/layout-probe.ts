@@ -157,13 +157,15 @@ export function declarationsOnly(program: Program): Program {
 const GCC: Partial<Record<Target, string>> = { x86_64: "gcc" };
 
 /**
- * gcc for ARM (EABI and AArch64 procedure call standards) lets a zero-width
- * bit-field raise the alignment of a packed struct; tcc (and so our layout)
- * does not.
+ * Where gcc lays out differently from tcc by design: gcc for ARM (EABI and
+ * AArch64) lets a zero-width bit-field raise the alignment of a packed struct,
+ * tcc (and so our layout) does not; and tcc's MS bit-field mode.
  */
 export function gccKnownDifference(target: Target): KnownDifference {
-  if (target !== "arm" && target !== "arm64") return () => false;
-  return (def) => (def.packed || def.pragmaPack !== 0) && (def.fields ?? []).some((f) => f.bitWidth === 0);
+  // tcc's `#pragma comment(option, "-mms-bitfields")` has no gcc equivalent in printed C
+  const ms: KnownDifference = (def) => def.msBitfields === true;
+  if (target !== "arm" && target !== "arm64") return ms;
+  return (def) => ms(def) || ((def.packed || def.pragmaPack !== 0) && (def.fields ?? []).some((f) => f.bitWidth === 0));
 }
 
 /** Check a probe with Debian's gcc for the target (the printed declarations + probe); null if there is no such gcc. */

@@ -29,7 +29,6 @@ const NOT_RUN: Record<string, string> = {
   "114_bound_signal": "needs tcc's -b bounds-checking runtime",
   "115_bound_setjmp": "needs tcc's -b bounds-checking runtime",
   "116_bound_setjmp2": "needs tcc's -b bounds-checking runtime",
-  "95_bitfields_ms": "switches tcc to MS bit-field layout with #pragma comment(option), which the front end does not model",
 };
 /** Programs tcc itself rejects: the parser must reject them too, with a positioned error. */
 const REJECTED: Record<string, RegExp> = { "34_array_assignment": /assignment to expression with array/ };
