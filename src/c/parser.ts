@@ -61,6 +61,7 @@ import {
   int128Type,
   intType,
   isArithmetic,
+  isComplete,
   isInteger,
   isScalar,
   ldoubleType,
@@ -552,7 +553,7 @@ class Parser {
       sym.defined = true;
     } else if (kind === SymbolKind.Object && storage !== "extern") {
       sym.defined = true;
-      if (!sym.global && !isCompleteObject(type) && storage !== "static") throw this.error(`storage size of '${d.name}' isn't known`, d.pos);
+      if (!sym.global && !isComplete(type) && storage !== "static") throw this.error(`storage size of '${d.name}' isn't known`, d.pos);
     }
     return { pos: d.pos, sym, type, init, attrs };
   }
@@ -949,7 +950,7 @@ class Parser {
     }
     for (let k = 0; k < fields.length; k++) {
       const f = fields[k]!;
-      if (!isCompleteObject(f.type)) {
+      if (!isComplete(f.type)) {
         const flexible = f.type.kind === TypeKind.Array && f.type.length === null && k === fields.length - 1 && !def.union;
         if (!flexible) throw this.error(`field '${f.name ?? "<anonymous>"}' has incomplete type`, f.pos);
       }
@@ -1155,7 +1156,7 @@ class Parser {
       this.expect("]");
       const elem = this.typeSuffix(type, attrs);
       if (elem.kind === TypeKind.Function) throw this.error("declaration of an array of functions");
-      if (!isCompleteObject(elem)) throw this.error("array type has incomplete element type");
+      if (!isComplete(elem)) throw this.error("array type has incomplete element type");
       const arr: ArrayType = arrayOf(elem, length);
       if (vla) arr.vla = vla;
       if (q || isStatic) arr.paramQuals = q | (isStatic ? 16 : 0);
@@ -1808,7 +1809,7 @@ class Parser {
               const lit = this.postfixOps(this.compoundLiteral(of, pos));
               return this.sizeofExpr(lit, pos);
             }
-            if (!isCompleteObject(of) && of.kind !== TypeKind.Void && of.kind !== TypeKind.Function) throw this.error("invalid application of 'sizeof' to an incomplete type", pos);
+            if (!isComplete(of) && of.kind !== TypeKind.Void && of.kind !== TypeKind.Function) throw this.error("invalid application of 'sizeof' to an incomplete type", pos);
             return { kind: NodeKind.SizeofType, pos, type: this.abi.sizeType(), of };
           }
           return this.sizeofExpr(this.unaryOperand(), pos);
@@ -1838,7 +1839,7 @@ class Parser {
   }
 
   private sizeofExpr(operand: Expr, pos: SourcePosition): Expr {
-    if (!isCompleteObject(operand.type) && operand.type.kind !== TypeKind.Void && operand.type.kind !== TypeKind.Function) {
+    if (!isComplete(operand.type) && operand.type.kind !== TypeKind.Void && operand.type.kind !== TypeKind.Function) {
       throw this.error("invalid application of 'sizeof' to an incomplete type", pos);
     }
     return { kind: NodeKind.SizeofExpr, pos, type: this.abi.sizeType(), operand };
@@ -2203,22 +2204,6 @@ function allFieldNames(def: RecordDef): string[] {
     else if (f.anonymous && f.type.kind === TypeKind.Record) out.push(...allFieldNames(f.type.def));
   }
   return out;
-}
-
-function isCompleteObject(t: CType): boolean {
-  switch (t.kind) {
-    case TypeKind.Void:
-    case TypeKind.Function:
-      return false;
-    case TypeKind.Array:
-      return (t.length !== null || t.vla !== undefined) && isCompleteObject(t.of);
-    case TypeKind.Record:
-      return t.def.fields !== null;
-    case TypeKind.Enum:
-      return t.def.constants !== null;
-    default:
-      return true;
-  }
 }
 
 /** A later declaration's type says more (array length known, prototype given). */

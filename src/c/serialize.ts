@@ -72,7 +72,7 @@ export function serializeProgram(program: Program): Uint8Array {
   return encodeGraph(program);
 }
 
-export function encodeGraph(root: unknown): Uint8Array {
+function encodeGraph(root: unknown): Uint8Array {
   const out = new Writer();
   const strings = new Map<string, number>();
   const shapes = new Map<string, number>();
@@ -179,7 +179,7 @@ export function deserializeProgram(bytes: Uint8Array): Program {
   return decodeGraph(bytes) as Program;
 }
 
-export function decodeGraph(bytes: Uint8Array): unknown {
+function decodeGraph(bytes: Uint8Array): unknown {
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw new BespokeError("BAD_SERIALIZED_AST", "not a serialized bespoke program (bad magic)");
   }

@@ -239,22 +239,14 @@ export function isScalar(t: CType): t is ScalarType {
   return isArithmetic(t) || t.kind === TypeKind.Pointer;
 }
 
-export function isPointerLike(t: CType): boolean {
-  return t.kind === TypeKind.Pointer || t.kind === TypeKind.Array || t.kind === TypeKind.Function;
-}
-
-export function isRecord(t: CType): t is RecordType {
-  return t.kind === TypeKind.Record;
-}
-
-/** Complete object type: known size. */
+/** Complete object type: known size (arrays need a length or VLA size and complete elements). */
 export function isComplete(t: CType): boolean {
   switch (t.kind) {
     case TypeKind.Void:
     case TypeKind.Function:
       return false;
     case TypeKind.Array:
-      return t.length !== null || t.vla !== undefined;
+      return (t.length !== null || t.vla !== undefined) && isComplete(t.of);
     case TypeKind.Record:
       return t.def.fields !== null;
     case TypeKind.Enum:
