@@ -173,13 +173,14 @@ function defines(custom: boolean): string[] {
   return custom ? ["-DBESPOKE_CUSTOM"] : [];
 }
 
-/** Hash of every file the build reads, plus what else decides its output. */
+/** Hash of every file the build reads (repository files by their path in the repository, so every clone shares it), plus what else decides its output. */
 function inputKey(files: string[], extra: string[]): string {
   const h = crypto.createHash("sha256");
+  const root = repoRoot() + path.sep;
   h.update(RECIPE);
   for (const e of extra) h.update(`\0${e}`);
   for (const file of [...new Set(files)].sort()) {
-    h.update(`\0${file}\0`);
+    h.update(`\0${file.startsWith(root) ? file.slice(root.length) : file}\0`);
     h.update(fs.readFileSync(file));
   }
   return h.digest("hex");
