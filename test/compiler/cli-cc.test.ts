@@ -53,6 +53,18 @@ describe("bespoke cc", () => {
     expect(symbols(readElf(new Uint8Array(fs.readFileSync(path.join(dir, "b.o"))))).map((s) => s.name)).toContain("b");
   });
 
+  it("finds headers in the source's directory tree without reading unrelated files there", () => {
+    const dir = project("tree", {
+      "app/main.c": '#include "util/limits.h"\nint cap(int x) { return x > LIMIT ? LIMIT : x; }\n',
+      "app/util/limits.h": "#define LIMIT 99\n",
+    });
+    fs.writeFileSync(path.join(dir, "app", "unrelated.o"), new Uint8Array(40 * 1024 * 1024));
+    const r = bespoke(["cc", "--target", "arm", "-c", "app/main.c", "-o", "main.o"], dir);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(symbols(readElf(new Uint8Array(fs.readFileSync(path.join(dir, "main.o"))))).map((s) => s.name)).toContain("cap");
+  });
+
   it("-E with -I and -D prints preprocessed C with line markers naming the files as given", () => {
     const dir = project("pp", {
       "main.c": '#include "cfg.h"\nint v = LIMIT * SCALE;\n',
