@@ -12,6 +12,10 @@
 
 #define LINE_MAX 64
 
+#ifdef BESPOKE_CUSTOM
+int e2e_command(char *line); /* e2e.c */
+#endif
+
 /* One line of console input, without its newline; -1 at end of input. */
 static int
 read_line(char *line, int size)
@@ -49,6 +53,10 @@ firmware_main(void)
       status = selftest_run(NULL) != 0;
     } else if (strncmp(line, "selftest ", 9) == 0) {
       status = selftest_run(line + 9) != 0;
+#ifdef BESPOKE_CUSTOM
+    } else if (e2e_command(line)) {
+      status = 0;
+#endif
     } else {
       printk("unknown command: %s (commands: selftest [NAME])\n", line);
       status = 2;

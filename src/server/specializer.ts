@@ -17,6 +17,8 @@ export interface PreparedScenario {
   scenario: Scenario;
   /** The specializer's context from a request; by default its values are the static parameters, by name. */
   contextOf?: (job: PipelineJob) => Context;
+  /** The scenario a request runs under (e.g. with the parameters the device dropped made dynamic); `scenario` by default. */
+  scenarioOf?: (job: PipelineJob, context: Context) => Scenario;
   /** The guards an image records, from what the specialization relied on; none by default. */
   guardsOf?: (job: PipelineJob, report: SpecializeReport) => GuardRequest[];
   /**
@@ -25,20 +27,21 @@ export interface PreparedScenario {
    * function takes only the dynamic ones: this adds the function that adapts
    * them. By default the residual function is the entry.
    */
-  entryOf?: (residualName: string) => { source: string; entry: string };
+  entryOf?: (residualName: string, scenario: Scenario) => { source: string; entry: string };
 }
 
 export function specializerStage(prepared: PreparedScenario): SpecializeStage {
   return (job) => {
     const context = prepared.contextOf ? prepared.contextOf(job) : parseContext({ params: job.values });
+    const scenario = prepared.scenarioOf ? prepared.scenarioOf(job, context) : prepared.scenario;
     const { code, report } = specializeProgram({
       program: prepared.program,
       target: job.firmware.target,
-      scenario: prepared.scenario,
+      scenario,
       context,
       device: new MirrorDeviceMemory(job.memory),
     });
-    const wrapper = prepared.entryOf?.(report.residualName);
+    const wrapper = prepared.entryOf?.(report.residualName, scenario);
     return {
       source: wrapper ? `${code}\n${wrapper.source}` : code,
       entry: wrapper?.entry ?? report.residualName,

@@ -1,0 +1,268 @@
+/*
+ * End-to-end commands (console: "e2e ..."): what a device host needs to
+ * drive the customization interface on the real kernel and lwIP and to see
+ * what goes on the wire. Every packet queued on a loopback interface is
+ * captured whole before the stack delivers it, and hashed (SHA-256 over
+ * length + bytes, in order), so two runs from the same state can be compared
+ * byte for byte without printing megabytes. Each send is counted with the
+ * board's instruction counter.
+ *
+ *   e2e udp PORT            sender socket, and a receiver bound to 127.0.0.1:PORT -> ret FD
+ *   e2e tcp PORT            connected TCP pair over loopback -> ret FD (the sender)
+ *   e2e customize FD PORT   do_customize_sendto(FD, 0, 127.0.0.1:PORT) (PORT - : do_customize_send) -> ret TOKEN
+ *   e2e wait TOKEN          serve the channel until the token's version is loaded or failed -> state NAME
+ *   e2e send g|c N SIZE FD|TOKEN PORT   N sends of SIZE bytes, generic (sys_sendto/sys_send) or customized
+ *   e2e ttl FD V | e2e close FD | e2e connect FD PORT | e2e cancel TOKEN   -> ret R
+ */
+#ifdef BESPOKE_CUSTOM
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bsp.h"
+#include "errno.h"
+#include "port.h"
+#include "file.h"
+#include "kernel.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "net.h"
+#include "socket.h"
+#include "syscall.h"
+#include "task.h"
+
+#define E2E_MAX_MSG 2048
+#define E2E_WAIT_POLLS 200000
+
+static u8_t tx[E2E_MAX_MSG] __attribute__((aligned(4)));
+static u8_t rx[E2E_MAX_MSG] __attribute__((aligned(4)));
+static u8_t pkt[E2E_MAX_MSG + 64];
+static int rx_fd = -1;
+
+static int
+idle_step(struct task *task)
+{
+  (void)task;
+  return TASK_WAITING;
+}
+
+/* The commands run as one task of their own. */
+static void
+enter_task(void)
+{
+  static struct task *self;
+  if (self == NULL) {
+    self = task_create("e2e", idle_step, NULL);
+  }
+  current = self;
+}
+
+static struct sockaddr_in *
+loopback(const char *port, struct sockaddr_in *sin)
+{
+  if (port == NULL || strcmp(port, "-") == 0) {
+    return NULL;
+  }
+  memset(sin, 0, sizeof(*sin));
+  sin->sin_family = AF_INET;
+  sin->sin_port = lwip_htons((u16_t)atoi(port));
+  sin->sin_addr.s_addr = lwip_htonl(INADDR_LOOPBACK);
+  return sin;
+}
+
+/* Hash what the loopback queues hold, packet by packet. */
+static u32_t
+capture(struct bsp_sha256 *h, u32_t *bytes)
+{
+  struct netif *netif;
+  struct pbuf *p;
+  u32_t n = 0;
+  NETIF_FOREACH(netif) {
+    for (p = netif->loop_first; p != NULL; p = p->next) {
+      u32_t len = p->tot_len;
+      if (len > sizeof(pkt)) {
+        len = sizeof(pkt);
+      }
+      pbuf_copy_partial(p, pkt, (u16_t)len, 0);
+      bsp_sha256_update(h, &len, 4);
+      bsp_sha256_update(h, pkt, len);
+      *bytes += len;
+      n++;
+      while (p->len != p->tot_len) {
+        p = p->next; /* the last pbuf of this packet */
+      }
+    }
+  }
+  return n;
+}
+
+/* Let the stack deliver, and read what reached the receiver. */
+static void
+drain(void)
+{
+  int i;
+  for (i = 0; i < 100 && kernel_poll(); i++) {
+    while (rx_fd >= 0 && sys_recvfrom(rx_fd, rx, sizeof(rx), MSG_DONTWAIT, NULL, NULL) >= 0) {
+    }
+  }
+  while (rx_fd >= 0 && sys_recvfrom(rx_fd, rx, sizeof(rx), MSG_DONTWAIT, NULL, NULL) >= 0) {
+  }
+}
+
+static const char *
+state_name(int token)
+{
+  static const char *const names[] = {"free", "pending", "ready", "failed", "stale"};
+  int task = bsp_port_task();
+  struct bsp_slot *s;
+  if (token < 1 || token > BSP_TOKENS || !(s = &bsp_slots[task][token - 1])->used) {
+    return "notoken";
+  }
+  if (s->version == 0xff || bsp_cache[s->version].serial != s->serial) {
+    return "generic";
+  }
+  return names[bsp_cache[s->version].state];
+}
+
+static void
+wait_version(int token)
+{
+  u32_t n;
+  const char *state = state_name(token);
+  for (n = 0; n < E2E_WAIT_POLLS && strcmp(state, "pending") == 0; n++) {
+    if (!bsp_chan_poll()) {
+      bsp_port_idle();
+    }
+    state = state_name(token);
+  }
+  printk("state %s\n", state);
+}
+
+static void
+send_many(int custom, u32_t count, u32_t size, int target, const char *port)
+{
+  struct sockaddr_in sin;
+  struct sockaddr_in *to = loopback(port, &sin);
+  struct bsp_sha256 h;
+  u8_t digest[32];
+  u32_t i, k, ok = 0, packets = 0, bytes = 0;
+  u32_t c0, c1, i0, i1, spent = 0, least = 0xffffffffu;
+  long r, first = 0;
+  if (size > E2E_MAX_MSG) {
+    printk("error size\n");
+    return;
+  }
+  bsp_sha256_init(&h);
+  for (i = 0; i < count; i++) {
+    for (k = 0; k < size; k++) {
+      tx[k] = (u8_t)(i * 7 + k * 13 + size);
+    }
+    board_counters(&c0, &i0);
+    if (custom) {
+      r = customized_sendto(target, tx, size);
+    } else if (to != NULL) {
+      r = sys_sendto(target, tx, size, 0, (struct sockaddr *)to, sizeof(sin));
+    } else {
+      r = sys_send(target, tx, size, 0);
+    }
+    board_counters(&c1, &i1);
+    if (i == 0) {
+      first = r;
+    }
+    if (r == (long)size) {
+      ok++;
+    }
+    bsp_sha256_update(&h, &r, sizeof(r));
+    spent += i1 - i0;
+    if (i1 - i0 < least) {
+      least = i1 - i0;
+    }
+    packets += capture(&h, &bytes);
+    drain();
+  }
+  bsp_sha256_final(&h, digest);
+  printk("sent %u ok %u first %ld packets %u bytes %u instret %u least %u digest ", count, ok, first, packets, bytes, count ? spent / count : 0, least);
+  for (k = 0; k < 32; k++) {
+    printk("%02x", digest[k]);
+  }
+  printk("\n");
+}
+
+/* A connected TCP pair: the receiver end is drained like a UDP receiver. */
+static long
+tcp_pair(const char *port)
+{
+  struct sockaddr_in sin;
+  long lfd, fd, afd;
+  int i;
+  lfd = sys_socket(AF_INET, SOCK_STREAM, 0);
+  fd = sys_socket(AF_INET, SOCK_STREAM, 0);
+  if (lfd < 0 || fd < 0 || sys_bind((int)lfd, (struct sockaddr *)loopback(port, &sin), sizeof(sin)) < 0 || sys_listen((int)lfd, 1) < 0) {
+    return -EINVAL;
+  }
+  sys_fcntl((int)fd, F_SETFL, O_NONBLOCK);
+  sys_connect((int)fd, (struct sockaddr *)loopback(port, &sin), sizeof(sin));
+  for (i = 0; i < 100; i++) {
+    kernel_poll();
+  }
+  sys_fcntl((int)lfd, F_SETFL, O_NONBLOCK);
+  afd = sys_accept((int)lfd, NULL, NULL);
+  if (afd < 0) {
+    return afd;
+  }
+  sys_fcntl((int)fd, F_SETFL, 0);
+  rx_fd = (int)afd;
+  return fd;
+}
+
+int
+e2e_command(char *line)
+{
+  char *w[8];
+  int n = 0;
+  struct sockaddr_in sin;
+  long r;
+  if (strncmp(line, "e2e ", 4) != 0) {
+    return 0;
+  }
+  enter_task();
+  for (line += 4; n < 8 && *line != '\0'; n++) {
+    w[n] = line;
+    while (*line != '\0' && *line != ' ') {
+      line++;
+    }
+    while (*line == ' ') {
+      *line++ = '\0';
+    }
+  }
+  if (n == 2 && strcmp(w[0], "udp") == 0) {
+    rx_fd = (int)sys_socket(AF_INET, SOCK_DGRAM, 0);
+    r = sys_bind(rx_fd, (struct sockaddr *)loopback(w[1], &sin), sizeof(sin));
+    printk("ret %ld\n", r < 0 ? r : sys_socket(AF_INET, SOCK_DGRAM, 0));
+  } else if (n == 2 && strcmp(w[0], "tcp") == 0) {
+    printk("ret %ld\n", tcp_pair(w[1]));
+  } else if (n == 3 && strcmp(w[0], "customize") == 0) {
+    struct sockaddr_in *to = loopback(w[2], &sin);
+    printk("ret %d\n", to != NULL ? do_customize_sendto(atoi(w[1]), 0, to, sizeof(sin)) : do_customize_send(atoi(w[1]), 0));
+  } else if (n == 2 && strcmp(w[0], "wait") == 0) {
+    wait_version(atoi(w[1]));
+  } else if (n == 2 && strcmp(w[0], "state") == 0) {
+    printk("state %s\n", state_name(atoi(w[1])));
+  } else if (n == 6 && strcmp(w[0], "send") == 0) {
+    send_many(w[1][0] == 'c', (u32_t)atoi(w[2]), (u32_t)atoi(w[3]), atoi(w[4]), w[5]);
+  } else if (n == 3 && strcmp(w[0], "ttl") == 0) {
+    int v = atoi(w[2]);
+    printk("ret %ld\n", sys_setsockopt(atoi(w[1]), IPPROTO_IP, IP_TTL, &v, sizeof(v)));
+  } else if (n == 3 && strcmp(w[0], "connect") == 0) {
+    printk("ret %ld\n", sys_connect(atoi(w[1]), (struct sockaddr *)loopback(w[2], &sin), sizeof(sin)));
+  } else if (n == 2 && strcmp(w[0], "close") == 0) {
+    printk("ret %ld\n", sys_close(atoi(w[1])));
+  } else if (n == 2 && strcmp(w[0], "cancel") == 0) {
+    printk("ret %d\n", cancel_customize(atoi(w[1])));
+  } else {
+    printk("error usage\n");
+  }
+  return 1;
+}
+
+#endif

@@ -1,0 +1,161 @@
+// The device host: runs the arm board firmware on the VM (src/vm/board.ts)
+// and bridges its mailbox — the customization channel, one frame per
+// message — to a server: the in-process core, or an edge over a WebSocket
+// (EdgeChannel). An optional simulated link delays every frame by half the
+// round-trip time plus its transmission time, in each direction, keeping
+// order. The firmware is driven by console commands (firmware/apps/e2e.c);
+// it exits when they run out, so a run is one script.
+import { BespokeError } from "../errors.ts";
+import type { CoreOptions } from "../server/customize.ts";
+import { DeviceSession } from "../server/session.ts";
+import type { CustomizeOutcome } from "../server/types.ts";
+import { protocolCodec } from "../server/wire.ts";
+import { Board } from "../vm/board.ts";
+import { buildArmFirmware } from "./firmware-build.ts";
+
+/** Frames to and from a customization server. */
+export interface ServerLink {
+  send(frame: Uint8Array): void;
+  /** Called with every frame the server sends. */
+  onFrame(handler: (frame: Uint8Array) => void): void;
+  close(): void;
+}
+
+/** A simulated network between device and server. */
+export interface LinkModel {
+  /** Round-trip time in milliseconds. */
+  rttMs: number;
+  /** Bytes per second each way; unlimited when absent. */
+  bytesPerSecond?: number;
+}
+
+export interface DeviceRun {
+  /** Console output, line by line. */
+  lines: string[];
+  exitCode: number | null;
+  instructions: number;
+  /** Frames each way over the channel. */
+  framesOut: number;
+  framesIn: number;
+  /** Wall-clock milliseconds from each `e2e customize` command to the end of its `e2e wait`. */
+  waits: number[];
+}
+
+/** The in-process server core as a link (device frames decoded by the protocol codec, answers encoded). */
+export function inProcessServer(core: CoreOptions, options: { device?: string; onOutcome?: (request: number, outcome: CustomizeOutcome) => void } = {}): ServerLink {
+  let handler: (frame: Uint8Array) => void = () => {};
+  const session = new DeviceSession({
+    core,
+    device: { id: options.device ?? "vm-device" },
+    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+    send: (message) => {
+      for (const frame of protocolCodec.encode(message)) handler(frame);
+    },
+  });
+  return {
+    send(frame) {
+      let message;
+      try {
+        message = protocolCodec.decode(frame);
+      } catch (e) {
+        const request = protocolCodec.requestOf(frame);
+        for (const f of protocolCodec.encode({ kind: "error", request, code: "BAD_FRAME", message: e instanceof Error ? e.message : String(e) })) handler(f);
+        return;
+      }
+      session.receive(message);
+    },
+    onFrame(h) {
+      handler = h;
+    },
+    close() {
+      session.close();
+    },
+  };
+}
+
+/** Delay frames in one direction as the link model says, in order. */
+function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => void): (frame: Uint8Array) => void {
+  if (!model || (model.rttMs <= 0 && !model.bytesPerSecond)) return deliver;
+  let free = 0; // when the link is next free to transmit (ms, performance.now clock)
+  return (frame) => {
+    const now = performance.now();
+    const transmit = model.bytesPerSecond ? (frame.length * 1000) / model.bytesPerSecond : 0;
+    free = Math.max(free, now) + transmit;
+    const at = free + model.rttMs / 2;
+    setTimeout(() => deliver(frame), Math.max(0, at - now));
+  };
+}
+
+const STEP = 2_000_000;
+const BUDGET = 20_000_000_000;
+
+/** Boot the board firmware, run `script` (console commands), bridging the channel to `server`; resolves when the firmware exits. */
+export async function runDevice(script: string[], server: ServerLink, options: { link?: LinkModel; onLine?: (line: string) => void } = {}): Promise<DeviceRun> {
+  const fw = await buildArmFirmware("board");
+  const inbox: Uint8Array[] = [];
+  let wake: (() => void) | null = null;
+  const toDevice = delayed(options.link, (frame) => {
+    inbox.push(frame);
+    wake?.();
+  });
+  server.onFrame(toDevice);
+  const toServer = delayed(options.link, (frame) => server.send(frame));
+  const lines: string[] = [];
+  const waits: number[] = [];
+  let partial = "";
+  let framesOut = 0;
+  let framesIn = 0;
+  let customizeAt = -1;
+  const decoder = new TextDecoder();
+  const board = new Board(fw.elf, {
+    console: (bytes) => {
+      partial += decoder.decode(bytes, { stream: true });
+      for (let nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        lines.push(line);
+        if (line.startsWith("state ") && customizeAt >= 0) {
+          waits.push(performance.now() - customizeAt);
+          customizeAt = -1;
+        }
+        options.onLine?.(line);
+      }
+    },
+    send: (frame) => {
+      framesOut++;
+      if (customizeAt < 0 && frame[3] === 1) customizeAt = performance.now();
+      toServer(frame);
+    },
+  });
+  board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
+  const start = board.cpu.instructions;
+  for (;;) {
+    while (inbox.length) {
+      framesIn++;
+      board.deliver(inbox.shift()!);
+    }
+    if (board.cpu.instructions - start > BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${BUDGET} instructions without finishing its script`);
+    const stop = board.step(STEP);
+    if (stop.kind === "exit") {
+      return { lines, exitCode: stop.code, instructions: board.cpu.instructions - start, framesOut, framesIn, waits };
+    }
+    if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
+    if (stop.kind === "sleep") {
+      if (!inbox.length) {
+        // Idle: wait (in real time) for a frame from the server, at most the time the firmware asked to sleep.
+        const ms = Math.max(1, Math.min(stop.microseconds / 1000, 50));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+        if (!inbox.length) board.advance(stop.microseconds);
+      }
+    } else {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}

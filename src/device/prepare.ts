@@ -1,0 +1,108 @@
+// Build-time preparation of the real firmware for the customization server:
+// the socket layer of the arm board build (firmware/kernel: the system calls,
+// sockets, files, the UDP and TCP protocol halves) preprocessed as one unit
+// with the firmware's own flags, parsed for the target, serialized and cached
+// under the firmware's build ID; the scenarios of firmware/scenarios/. The
+// result is what src/server/firmware.ts serves.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { parseProgram } from "../c/parser.ts";
+import { deserializeProgram, serializeProgram } from "../c/serialize.ts";
+import type { SourceFiles } from "../compiler/compiler.ts";
+import { createCompiler } from "../compiler/node.ts";
+import { BespokeError } from "../errors.ts";
+import { buildManifest, repoRoot } from "../node/paths.ts";
+import type { CallName } from "../runtime/protocol.ts";
+import type { FirmwareProgram, FirmwareScenario } from "../server/firmware.ts";
+import { parseJsonText, parseScenario } from "../specializer/scenario.ts";
+import { type ArmFirmware, buildArmFirmware } from "./firmware-build.ts";
+
+/** The kernel files the customizable calls run through, specialized as one program. */
+export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "sock_udp.c", "sock_tcp.c", "inet.c"];
+
+/** The firmware's scenarios: the call each one customizes. */
+export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
+
+/** Bump when the preparation changes what a specialization produces. */
+const PREPARE_VERSION = 1;
+
+function scenarioDir(): string {
+  return path.join(repoRoot(), "firmware", "scenarios");
+}
+
+export function loadFirmwareScenarios(): Record<string, FirmwareScenario> {
+  const out: Record<string, FirmwareScenario> = {};
+  for (const [name, call] of Object.entries(FIRMWARE_SCENARIOS)) {
+    const file = path.join(scenarioDir(), `${name}.json`);
+    const scenario = parseScenario(parseJsonText(fs.readFileSync(file, "utf8"), file));
+    out[name] = { scenario, call, version: PREPARE_VERSION * 1000 + scenario.version };
+  }
+  return out;
+}
+
+function includeDirs(lwip: string): string[] {
+  const fw = path.join(repoRoot(), "firmware");
+  return [path.join(fw, "net"), path.join(fw, "kernel"), path.join(fw, "board"), path.join(fw, "apps"), path.join(fw, "custom"), path.join(lwip, "include"), path.join(fw, "libc", "include"), path.join(fw, "libc")];
+}
+
+function readTree(dir: string, into: SourceFiles): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const f = path.join(dir, e.name);
+    if (e.isDirectory()) readTree(f, into);
+    else if (e.name.endsWith(".h") || e.name.endsWith(".c")) into[f] = fs.readFileSync(f, "utf8");
+  }
+}
+
+/** The socket layer as one preprocessed unit, as the board build compiles it (BESPOKE_CUSTOM). */
+async function socketLayerText(): Promise<string> {
+  const lwip = buildManifest().sources["lwip"];
+  if (!lwip) throw new BespokeError("NOT_BUILT", "build/manifest.json names no lwip source: run 'node build.mjs'");
+  const dirs = includeDirs(path.join(lwip.dir, "src"));
+  const files: SourceFiles = {};
+  for (const d of dirs) readTree(d, files);
+  const kernel = path.join(repoRoot(), "firmware", "kernel");
+  const unit = path.join(kernel, "__socket_layer.c");
+  files[unit] = SOCKET_LAYER.map((f) => `#include "${path.join(kernel, f)}"`).join("\n") + "\n";
+  const cc = await createCompiler({ target: "arm" });
+  const r = await cc.preprocess({ files, entry: unit, includeDirs: dirs, defines: { BESPOKE_CUSTOM: true } });
+  if (!r.ok) throw new BespokeError("PREPROCESS_FAILED", `the firmware's socket layer does not preprocess: ${r.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`).join("; ")}`);
+  return r.text;
+}
+
+const prepared = new Map<string, Promise<FirmwareProgram>>();
+
+/** The board firmware prepared for serving (cached by build ID under the bespoke cache). */
+export function prepareBoardFirmware(): Promise<FirmwareProgram> {
+  const key = "arm-board";
+  let p = prepared.get(key);
+  if (!p) {
+    p = buildArmFirmware("board").then(prepareBuild);
+    prepared.set(key, p);
+    p.catch(() => prepared.delete(key));
+  }
+  return p;
+}
+
+async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
+  const scenarios = loadFirmwareScenarios();
+  const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}.bin`);
+  let bytes: Uint8Array;
+  if (fs.existsSync(file)) bytes = new Uint8Array(fs.readFileSync(file));
+  else {
+    const parsed = parseProgram(await socketLayerText(), { target: "arm", file: "firmware/kernel/socket-layer.c" });
+    if (!parsed.program) throw new BespokeError("PARSE_FAILED", `the firmware's socket layer does not parse: ${parsed.diagnostics.slice(0, 3).map((d) => `${d.pos.file}:${d.pos.line}: ${d.message}`).join("; ")}`);
+    bytes = serializeProgram(parsed.program);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  }
+  return {
+    buildId: fw.buildId,
+    target: "arm",
+    exports: fw.exports.map((e) => ({ name: e.name, address: e.address })),
+    program: deserializeProgram(bytes),
+    scenarios,
+  };
+}
