@@ -31,4 +31,31 @@ describe("UDP sendto customized for the real firmware, on the VM", () => {
     expect(c).toMatchObject({ ok: 1000, packets: 1000, bytes: g!.bytes });
     expect(custom.framesIn).toBeGreaterThan(0);
   }, 300_000);
+
+  it("after setsockopt(IP_TTL) the token falls back to the generic path, asks again, and the new version sends the new TTL", async () => {
+    const generic = await runDevice([...UDP, "e2e send g 50 64 1 7000", "e2e ttl 1 9", "e2e send g 1 64 1 7000", "e2e send g 49 64 1 7000"], inProcessServer(core));
+    const custom = await runDevice(
+      [...UDP, "e2e customize 1 7000", "e2e wait 1", "e2e send c 50 64 1 7000", "e2e ttl 1 9", "e2e send c 1 64 1 7000", "e2e state 1", "e2e wait 1", "e2e send c 49 64 1 7000"],
+      inProcessServer(core),
+    );
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state pending", "state ready"]);
+    expect(sends(custom.lines).map((x) => x.digest)).toEqual(sends(generic.lines).map((x) => x.digest));
+    expect(sends(custom.lines).every((x) => x.ok === x.sent)).toBe(true);
+  }, 300_000);
+});
+
+describe("TCP send customized for the real firmware, on the VM", () => {
+  // 200 sends: the board's clock follows its cycle count, so over longer runs the customized sender (fewer or more
+  // cycles per call) meets TCP's 250 ms timer at other points and delayed ACKs and segment boundaries move.
+  it("200 sends of 64 B over a loopback connection: identical segments and return values", async () => {
+    const TCP = ["e2e tcp 7001"]; // connected pair, sender fd 1
+    const generic = await runDevice([...TCP, "e2e send g 200 64 1 -"], inProcessServer(core));
+    const custom = await runDevice([...TCP, "e2e customize 1 -", "e2e wait 1", "e2e send c 200 64 1 -", "e2e state 1"], inProcessServer(core));
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state ready"]);
+    const [g] = sends(generic.lines);
+    const [c] = sends(custom.lines);
+    expect(g).toMatchObject({ sent: 200, ok: 200, first: 64 });
+    expect(g!.packets).toBeGreaterThan(0);
+    expect(c!.digest).toBe(g!.digest);
+  }, 300_000);
 });
