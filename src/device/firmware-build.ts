@@ -190,8 +190,25 @@ function allInputs(t: Tree, board: ArmBoard | "host"): string[] {
   return [...sources(t, board).map((s) => s.file), ...includeDirs(t, board).flatMap(headers)];
 }
 
+/** Builds of one kind kept in the cache; older ones (by last use) are removed. */
+const CACHE_KEEP = 6;
+
 function cacheDir(kind: string, key: string): string {
   return path.join(buildManifest().cache, "firmware", `${kind}-${key.slice(0, 24)}`);
+}
+
+/** Mark `dir` as just used and drop the least recently used builds of its kind beyond CACHE_KEEP. */
+function touchAndPrune(dir: string): void {
+  const now = new Date();
+  fs.utimesSync(dir, now, now);
+  const parent = path.dirname(dir);
+  const kind = path.basename(dir).replace(/-[0-9a-f]{24}$/, "");
+  const same = fs
+    .readdirSync(parent)
+    .filter((name) => name.replace(/-[0-9a-f]{24}$/, "") === kind && /-[0-9a-f]{24}$/.test(name))
+    .map((name) => ({ full: path.join(parent, name), used: fs.statSync(path.join(parent, name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of same.slice(CACHE_KEEP)) fs.rmSync(old.full, { recursive: true, force: true });
 }
 
 /** The per-machine key code images for this device are authenticated with (HMAC-SHA256). */
@@ -291,6 +308,7 @@ async function buildArm(board: ArmBoard): Promise<ArmFirmware> {
   }
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as ArmManifest;
   const elf = new Uint8Array(fs.readFileSync(elfFile));
+  touchAndPrune(cached);
   const out = path.join(buildDir(), "firmware", `arm-${board}`);
   fs.mkdirSync(out, { recursive: true });
   const outElf = path.join(out, "firmware.elf");
@@ -400,6 +418,7 @@ export function buildHostFirmware(options: { sanitize: boolean }): HostFirmware 
   fs.mkdirSync(out, { recursive: true });
   const exe = path.join(out, "firmware");
   fs.copyFileSync(cached, exe);
+  touchAndPrune(path.dirname(cached));
   fs.chmodSync(exe, 0o755);
   const result = { path: exe, buildId, sanitize: options.sanitize };
   hostBuilds.set(options.sanitize, result);
