@@ -229,6 +229,7 @@ class Parser {
   private defined: (RecordDef | EnumDef)[] = [];
   private currentFunction: Symbol | null = null;
   private funcNameSym: Symbol | null = null;
+  private typedefTypes = new Map<Symbol, { of: CType; spelled: CType }>();
 
   constructor(
     tokens: Token[],
@@ -374,6 +375,15 @@ class Parser {
   private startsDeclaration(t: Token = this.tok()): boolean {
     if (t.kind !== TokKind.Ident) return false;
     return SPEC_KEYWORDS.has(t.text) || this.isTypedefName(t);
+  }
+
+  /** The type a typedef name denotes, spelled with that name (one object per typedef). */
+  private typedefType(sym: Symbol): CType {
+    const cached = this.typedefTypes.get(sym);
+    if (cached && cached.of === sym.type) return cached.spelled;
+    const spelled: CType = { ...sym.type, typedefName: sym.name };
+    this.typedefTypes.set(sym, { of: sym.type, spelled });
+    return spelled;
   }
 
   private newSymbol(kind: SymbolKind, name: string, type: CType, pos: SourcePosition, storage: StorageClass): Symbol {
@@ -690,8 +700,7 @@ class Parser {
         this.next();
       } else if (!base && Object.keys(counts).length === 0 && this.isTypedefName(t)) {
         // a typedef name is a type specifier only where no other type specifier was seen
-        const sym = this.lookup(w)!;
-        base = { ...sym.type, typedefName: w };
+        base = this.typedefType(this.lookup(w)!);
         this.next();
       } else {
         break;

@@ -5,13 +5,21 @@
 // (types, records and symbols are shared graph nodes, with cycles), key lists
 // ("shapes") and strings are interned.
 //
-// Layout: magic "BSPKAST" + format version byte, then a varint count and the
-// UTF-8 strings (each length-prefixed), then the root value.
+// Function bodies are separate segments, decoded on first access of
+// `FunctionDef.body`: a specializer touches a few functions of the firmware,
+// so loading does not pay for the rest. Objects reachable from more than one
+// body (or from outside any body) live in the shared part, so each segment
+// only refers to shared objects and its own.
+//
+// Layout: magic "BSPKAST" + format version byte; varint counts and tables of
+// UTF-8 strings and of shapes (key-string indexes); the segment table (byte
+// length of each); the shared stream (root value, then the array of hoisted
+// objects); the body segments.
 import { BespokeError } from "../errors.ts";
-import type { Program } from "./ast.ts";
+import { NodeKind, type Program } from "./ast.ts";
 
 const MAGIC = [0x42, 0x53, 0x50, 0x4b, 0x41, 0x53, 0x54]; // "BSPKAST"
-const VERSION = 1;
+const VERSION = 2;
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;
@@ -26,6 +34,8 @@ const T_OBJECT = 9;
 const T_REF = 10;
 /** A source position `{ file, line, column }`: the most common object, written without its shape. */
 const T_POS = 11;
+/** A function body stored as segment N, decoded when first read. */
+const T_LAZY = 12;
 
 class Writer {
   buf = new Uint8Array(1 << 16);
@@ -65,18 +75,28 @@ class Writer {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+
+  take(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
 }
 
-/** Encode a program (or any JSON-like object graph with bigints and shared/cyclic objects). */
+type Obj = Record<string, unknown>;
+
+const isFunctionDef = (v: object): v is Obj & { body: object } => (v as Obj)["kind"] === NodeKind.FunctionDef && typeof (v as Obj)["body"] === "object";
+
+function definedKeys(v: object): string[] {
+  return Object.keys(v).filter((k) => (v as Obj)[k] !== undefined);
+}
+
+/** Encode a program. */
 export function serializeProgram(program: Program): Uint8Array {
-  return encodeGraph(program);
-}
-
-function encodeGraph(root: unknown): Uint8Array {
-  const out = new Writer();
   const strings = new Map<string, number>();
   const shapes = new Map<string, number>();
-  const ids = new Map<object, number>();
+  const shapeKeys: number[][] = [];
+  /** Ids of shared objects (stable across segments). */
+  const shared = new Map<object, number>();
+  const bodies: object[] = [];
   const str = (s: string): number => {
     let i = strings.get(s);
     if (i === undefined) {
@@ -85,7 +105,19 @@ function encodeGraph(root: unknown): Uint8Array {
     }
     return i;
   };
-  const value = (v: unknown): void => {
+  const shapeOf = (keys: string[]): number => {
+    const key = keys.join(",");
+    let i = shapes.get(key);
+    if (i === undefined) {
+      i = shapes.size;
+      shapes.set(key, i);
+      shapeKeys.push(keys.map(str));
+    }
+    return i;
+  };
+
+  /** Write `v`; `local` holds the ids of a segment's own objects (null for the shared stream). */
+  const write = (out: Writer, v: unknown, local: Map<object, number> | null): void => {
     switch (typeof v) {
       case "undefined":
         out.byte(T_UNDEFINED);
@@ -115,50 +147,56 @@ function encodeGraph(root: unknown): Uint8Array {
           out.byte(T_NULL);
           return;
         }
-        const seen = ids.get(v);
+        const seen = shared.get(v) ?? local?.get(v);
         if (seen !== undefined) {
           out.byte(T_REF);
           out.varint(seen);
           return;
         }
-        ids.set(v, ids.size);
+        const ids = local ?? shared;
+        ids.set(v, shared.size + (local ? local.size : 0));
         if (Array.isArray(v)) {
           out.byte(T_ARRAY);
           out.varint(v.length);
-          for (const x of v) value(x);
+          for (const x of v) write(out, x, local);
           return;
         }
-        const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
-        const shapeKey = keys.join(",");
-        if (shapeKey === "file,line,column") {
-          const pos = v as { file: unknown; line: unknown; column: unknown };
-          if (typeof pos.file === "string" && Number.isSafeInteger(pos.line) && Number.isSafeInteger(pos.column) && (pos.line as number) >= 0 && (pos.column as number) >= 0) {
-            out.byte(T_POS);
-            out.varint(str(pos.file));
-            out.varint(pos.line as number);
-            out.varint(pos.column as number);
-            return;
-          }
+        const keys = definedKeys(v);
+        const o = v as Obj;
+        if (keys.length === 3 && keys[0] === "file" && keys[1] === "line" && keys[2] === "column" && typeof o["file"] === "string" && isCount(o["line"]) && isCount(o["column"])) {
+          out.byte(T_POS);
+          out.varint(str(o["file"] as string));
+          out.varint(o["line"] as number);
+          out.varint(o["column"] as number);
+          return;
         }
-        let shape = shapes.get(shapeKey);
         out.byte(T_OBJECT);
-        if (shape === undefined) {
-          shape = shapes.size;
-          shapes.set(shapeKey, shape);
-          out.varint(shape);
-          out.varint(keys.length);
-          for (const k of keys) out.varint(str(k));
-        } else {
-          out.varint(shape);
+        out.varint(shapeOf(keys));
+        const lazyBody = local === null && isFunctionDef(v);
+        for (const k of keys) {
+          if (lazyBody && k === "body") {
+            out.byte(T_LAZY);
+            out.varint(bodies.length);
+            bodies.push(o[k] as object);
+          } else write(out, o[k], local);
         }
-        for (const k of keys) value((v as Record<string, unknown>)[k]);
         return;
       }
       default:
         throw new BespokeError("SERIALIZE_UNSUPPORTED", `cannot serialize a value of type ${typeof v}`);
     }
   };
-  value(root);
+
+  const sharedOut = new Writer();
+  write(sharedOut, program, null);
+  // objects that several bodies reach (but nothing outside them) are hoisted into the shared part
+  const hoisted = objectsInSeveral(bodies, shared);
+  write(sharedOut, hoisted, null);
+  const segments = bodies.map((body) => {
+    const out = new Writer();
+    write(out, body, new Map());
+    return out.take();
+  });
 
   const head = new Writer();
   head.bytes(Uint8Array.from(MAGIC));
@@ -170,126 +208,256 @@ function encodeGraph(root: unknown): Uint8Array {
     head.varint(b.length);
     head.bytes(b);
   }
-  head.bytes(out.buf.subarray(0, out.len));
-  return head.buf.slice(0, head.len);
+  head.varint(shapeKeys.length);
+  for (const keys of shapeKeys) {
+    head.varint(keys.length);
+    for (const k of keys) head.varint(k);
+  }
+  head.varint(segments.length);
+  for (const s of segments) head.varint(s.length);
+  head.varint(sharedOut.len);
+  head.bytes(sharedOut.take());
+  for (const s of segments) head.bytes(s);
+  return head.take();
 }
 
-/** Decode what serializeProgram wrote. */
+function isCount(x: unknown): boolean {
+  return Number.isSafeInteger(x) && (x as number) >= 0;
+}
+
+/** Objects outside `shared` reachable from more than one of `roots`, in a stable order. */
+function objectsInSeveral(roots: object[], shared: Map<object, number>): object[] {
+  const owner = new Map<object, number>();
+  const several = new Set<object>();
+  roots.forEach((root, i) => {
+    const stack: unknown[] = [root];
+    const mine = new Set<object>();
+    while (stack.length) {
+      const v = stack.pop();
+      if (typeof v !== "object" || v === null || shared.has(v) || mine.has(v)) continue;
+      mine.add(v);
+      const prev = owner.get(v);
+      if (prev === undefined) owner.set(v, i);
+      else if (prev !== i) several.add(v);
+      if (Array.isArray(v)) stack.push(...v);
+      else for (const k of definedKeys(v)) stack.push((v as Obj)[k]);
+    }
+  });
+  return [...several];
+}
+
+/** Decode what serializeProgram wrote. Function bodies are decoded when first read. */
 export function deserializeProgram(bytes: Uint8Array): Program {
-  return decodeGraph(bytes) as Program;
-}
-
-function decodeGraph(bytes: Uint8Array): unknown {
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw new BespokeError("BAD_SERIALIZED_AST", "not a serialized bespoke program (bad magic)");
   }
   if (bytes[MAGIC.length] !== VERSION) {
     throw new BespokeError("BAD_SERIALIZED_AST", `serialized program format ${bytes[MAGIC.length]} is not the supported version ${VERSION}: re-serialize it`);
   }
-  let p = MAGIC.length + 1;
-  const n = bytes.length;
-  const fail = (): never => {
-    throw new BespokeError("BAD_SERIALIZED_AST", `truncated or corrupt serialized program at byte ${p}`);
-  };
-  const varint = (): number => {
-    if (p < n && bytes[p]! < 0x80) return bytes[p++]!;
+  const reader = new Reader(bytes, MAGIC.length + 1);
+  const dec = new TextDecoder();
+  const count = reader.varint();
+  const strings: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const len = reader.varint();
+    strings[i] = dec.decode(reader.slice(len));
+  }
+  const shapeCount = reader.varint();
+  const shapes: string[][] = new Array(shapeCount);
+  const templates: Obj[] = new Array(shapeCount);
+  for (let i = 0; i < shapeCount; i++) {
+    const keys: string[] = new Array(reader.varint());
+    for (let k = 0; k < keys.length; k++) keys[k] = reader.string(strings);
+    shapes[i] = keys;
+    // cloning a per-shape template gives every object of a shape one hidden class up front
+    const template: Obj = {};
+    for (const key of keys) template[key] = null;
+    templates[i] = template;
+  }
+  const segmentLengths: number[] = new Array(reader.varint());
+  for (let i = 0; i < segmentLengths.length; i++) segmentLengths[i] = reader.varint();
+  const sharedLength = reader.varint();
+  const segmentStart: number[] = [];
+  let at = reader.p + sharedLength;
+  for (const len of segmentLengths) {
+    segmentStart.push(at);
+    at += len;
+  }
+  if (at !== bytes.length) reader.fail();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tables: Tables = { strings, shapes, templates, shared: [], segmentStart, segmentLengths, bytes, view };
+  const shared = decodeStream(tables, reader.p, reader.p + sharedLength, tables.shared, true);
+  const root = shared.value();
+  shared.value(); // hoisted objects: registered in the shared table
+  shared.end();
+  return root as Program;
+}
+
+/** Reads the header: varints, strings, byte ranges. */
+class Reader {
+  constructor(
+    readonly bytes: Uint8Array,
+    public p: number,
+  ) {}
+
+  fail(): never {
+    return corrupt(this.p);
+  }
+
+  varint(): number {
     let result = 0;
     let mul = 1;
     for (;;) {
-      if (p >= n) fail();
+      if (this.p >= this.bytes.length) this.fail();
+      const b = this.bytes[this.p++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+  }
+
+  slice(len: number): Uint8Array {
+    if (this.p + len > this.bytes.length) this.fail();
+    const s = this.bytes.subarray(this.p, this.p + len);
+    this.p += len;
+    return s;
+  }
+
+  string(strings: string[]): string {
+    const s = strings[this.varint()];
+    if (s === undefined) this.fail();
+    return s!;
+  }
+}
+
+function corrupt(at: number): never {
+  throw new BespokeError("BAD_SERIALIZED_AST", `truncated or corrupt serialized program at byte ${at}`);
+}
+
+interface Tables {
+  strings: string[];
+  shapes: string[][];
+  templates: Obj[];
+  /** Shared objects by id. */
+  shared: unknown[];
+  segmentStart: number[];
+  segmentLengths: number[];
+  bytes: Uint8Array;
+  view: DataView;
+}
+
+/**
+ * A decoder over bytes [start, end): the shared stream (`table` is the shared
+ * one) or a body segment (`table` its own, numbered after the shared ones).
+ * Closure state rather than an object: this is the loader's hot loop.
+ */
+function decodeStream(t: Tables, start: number, end: number, table: unknown[], allowLazy: boolean): { value: () => unknown; end: () => void } {
+  const { bytes, strings, shapes, templates, shared, view } = t;
+  let p = start;
+  const varint = (): number => {
+    if (p < end && bytes[p]! < 0x80) return bytes[p++]!;
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      if (p >= end) corrupt(p);
       const b = bytes[p++]!;
       result += (b & 0x7f) * mul;
       if (b < 0x80) return result;
       mul *= 128;
     }
   };
-  const dec = new TextDecoder();
-  const count = varint();
-  const strings: string[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const len = varint();
-    if (p + len > n) fail();
-    strings[i] = dec.decode(bytes.subarray(p, p + len));
-    p += len;
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shapes: string[][] = [];
-  const templates: Record<string, unknown>[] = [];
-  const objects: unknown[] = [];
   const string = (): string => {
     const s = strings[varint()];
-    if (s === undefined) fail();
-    return s!;
+    return s === undefined ? corrupt(p) : s;
+  };
+  const lazy = (obj: Obj, key: string, index: number): void => {
+    const segStart = t.segmentStart[index];
+    if (segStart === undefined || !allowLazy) corrupt(p);
+    const materialize = (v: unknown): void => {
+      Object.defineProperty(obj, key, { value: v, writable: true, configurable: true, enumerable: true });
+    };
+    Object.defineProperty(obj, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const d = decodeStream(t, segStart!, segStart! + t.segmentLengths[index]!, [], false);
+        const v = d.value();
+        d.end();
+        materialize(v);
+        return v;
+      },
+      set: materialize,
+    });
   };
   const value = (): unknown => {
-    if (p >= n) fail();
+    if (p >= end) corrupt(p);
     switch (bytes[p++]) {
-      case T_UNDEFINED:
-        return undefined;
+      case T_OBJECT: {
+        const id = varint();
+        const keys = shapes[id];
+        if (keys === undefined) return corrupt(p);
+        const obj: Obj = { ...templates[id] };
+        table.push(obj);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          if (key === "body" && bytes[p] === T_LAZY) {
+            p++;
+            lazy(obj, key, varint());
+          } else obj[key] = value();
+        }
+        return obj;
+      }
+      case T_REF: {
+        const id = varint();
+        if (id < shared.length) return shared[id];
+        if (table === shared || id - shared.length >= table.length) return corrupt(p);
+        return table[id - shared.length];
+      }
+      case T_INT: {
+        const z = varint();
+        return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      }
+      case T_STRING:
+        return string();
+      case T_POS: {
+        const pos = { file: string(), line: varint(), column: varint() };
+        table.push(pos);
+        return pos;
+      }
+      case T_ARRAY: {
+        const len = varint();
+        if (len > end - p) return corrupt(p);
+        const arr: unknown[] = new Array(len);
+        table.push(arr);
+        for (let i = 0; i < len; i++) arr[i] = value();
+        return arr;
+      }
       case T_NULL:
         return null;
       case T_FALSE:
         return false;
       case T_TRUE:
         return true;
-      case T_INT: {
-        const z = varint();
-        return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      }
+      case T_UNDEFINED:
+        return undefined;
       case T_FLOAT: {
-        if (p + 8 > n) fail();
+        if (p + 8 > end) return corrupt(p);
         const x = view.getFloat64(p, true);
         p += 8;
         return x;
       }
-      case T_STRING:
-        return string();
       case T_BIGINT: {
         const s = string();
         return s.startsWith("-") ? -BigInt("0x" + s.slice(1)) : BigInt("0x" + s);
       }
-      case T_ARRAY: {
-        const len = varint();
-        if (len > n - p) fail();
-        const arr: unknown[] = new Array(len);
-        objects.push(arr);
-        for (let i = 0; i < len; i++) arr[i] = value();
-        return arr;
-      }
-      case T_OBJECT: {
-        const id = varint();
-        let keys = shapes[id];
-        if (keys === undefined) {
-          if (id !== shapes.length) fail();
-          const k = varint();
-          keys = new Array(k);
-          for (let i = 0; i < k; i++) keys[i] = string();
-          shapes.push(keys);
-          const template: Record<string, unknown> = {};
-          for (const key of keys) template[key] = null;
-          templates.push(template);
-        }
-        // cloning a per-shape template gives every object of a shape one hidden class up front
-        const obj: Record<string, unknown> = { ...templates[id] };
-        objects.push(obj);
-        for (let i = 0; i < keys.length; i++) obj[keys[i]!] = value();
-        return obj;
-      }
-      case T_POS: {
-        const pos = { file: string(), line: varint(), column: varint() };
-        objects.push(pos);
-        return pos;
-      }
-      case T_REF: {
-        const id = varint();
-        if (id >= objects.length) fail();
-        return objects[id];
-      }
       default:
-        return fail();
+        return corrupt(p);
     }
   };
-  const root = value();
-  if (p !== n) fail();
-  return root;
+  return {
+    value,
+    end: () => {
+      if (p !== end) corrupt(p);
+    },
+  };
 }

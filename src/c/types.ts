@@ -1,5 +1,6 @@
 // The C type representation shared by every stage of the front end and the
-// specializer. Types are plain objects; a struct/union/enum is one shared
+// specializer. Types are plain immutable objects (derive new ones, never
+// assign to a type's fields: they are shared); a struct/union/enum is one shared
 // definition object (RecordDef/EnumDef) referenced by identity from every type
 // that names it, so `a.def === b.def` is "same tagged type". Sizes and
 // alignments are the target's: see abi.ts (`Abi.sizeOf`, `Abi.alignOf`) and
@@ -198,8 +199,16 @@ export const floatType: FloatType = { kind: TypeKind.Float, rank: "float", ...ba
 export const doubleType: FloatType = { kind: TypeKind.Float, rank: "double", ...base };
 export const ldoubleType: FloatType = { kind: TypeKind.Float, rank: "ldouble", ...base };
 
+const pointers = new WeakMap<CType, PointerType>();
+
+/** The unqualified pointer to `to` (one shared object per target type: type objects are never mutated). */
 export function pointerTo(to: CType): PointerType {
-  return { kind: TypeKind.Pointer, to, quals: 0 };
+  let p = pointers.get(to);
+  if (!p) {
+    p = { kind: TypeKind.Pointer, to, quals: 0 };
+    pointers.set(to, p);
+  }
+  return p;
 }
 
 export function arrayOf(of: CType, length: number | null): ArrayType {

@@ -50,6 +50,25 @@ describe("serialized programs", () => {
     expect(node.layout).toEqual({ size: 16, align: 8 });
   });
 
+  it("loads function bodies on first use, sharing what several bodies reach", () => {
+    const r = parseProgram("static int hits;\nint a(void) { hits++; return ext(1); }\nint b(void) { return hits + ext(2); }\n", { target: "x86_64" });
+    const loaded = deserializeProgram(serializeProgram(r.program!));
+    const [a, b] = loaded.decls.filter((d) => d.kind === NodeKind.FunctionDef);
+    if (a?.kind !== NodeKind.FunctionDef || b?.kind !== NodeKind.FunctionDef) throw new Error("expected two functions");
+    const callee = (e: unknown): unknown => (e as { callee: { sym: unknown } }).callee.sym;
+    const aRet = a.body.items[1]!;
+    const bRet = b.body.items[0]!;
+    if (aRet.kind !== NodeKind.Return || bRet.kind !== NodeKind.Return || bRet.value?.kind !== NodeKind.Binary) throw new Error("unexpected bodies");
+    // `ext` is declared implicitly inside a's body and used in b's: one symbol for both
+    expect(callee(aRet.value)).toBe(callee(bRet.value.right));
+    const inc = a.body.items[0]!;
+    if (inc.kind !== NodeKind.ExprStmt || inc.expr.kind !== NodeKind.Postfix || inc.expr.operand.kind !== NodeKind.Ident || bRet.value.left.kind !== NodeKind.Ident) {
+      throw new Error("unexpected statements");
+    }
+    expect(inc.expr.operand.sym).toBe(bRet.value.left.sym);
+    expect(printProgram(loaded)).toBe(printProgram(r.program!));
+  });
+
   it("refuses corrupt, truncated and foreign input with a clear error", () => {
     const bytes = serializeProgram(parse("int x = 3;\n"));
     expect(() => deserializeProgram(bytes.subarray(0, bytes.length - 3))).toThrow(/truncated or corrupt/);
