@@ -9,6 +9,7 @@
 //   4. TinyCC -> WebAssembly for every target, cached by content hash
 //   5. the CLI bundle (esbuild)
 //   6. build/manifest.json: where everything is, and the versions built with
+//   7. the browser playground (demo/, esbuild), after the firmware it runs
 //
 // Outputs live in build/ (git-ignored). Expensive outputs are also kept in
 // the cache ($BESPOKE_CACHE, default ~/.cache/bespoke) keyed by a hash of
@@ -223,6 +224,78 @@ async function bundleCli() {
   });
 }
 
+// ---- the browser playground (demo/): esbuild bundles + static files in build/demo ----
+// Skipped when none of the inputs esbuild read last time (nor the copied
+// files) changed: the stamp holds their list and a hash of their contents.
+const DEMO_OUT = path.join(BUILD, "demo");
+const DEMO_BUNDLES = { "app.js": "main.ts", "core-worker.js": "core-worker.ts", "device-worker.js": "device-worker.ts" };
+const DEMO_STATIC = ["index.html", "style.css"];
+const DEMO_TARGETS = ["arm", "x86_64", "riscv64", "i386", "arm64"];
+
+/** Files copied as they are: the page, tcc-wasm (glue + module per target), the virtual device's firmware. */
+function demoCopies() {
+  const copies = DEMO_STATIC.map((f) => [path.join(ROOT, "demo", f), f]);
+  for (const t of DEMO_TARGETS) for (const ext of ["mjs", "wasm"]) copies.push([path.join(BUILD, "wasm", `tcc-${t}.${ext}`), `wasm/tcc-${t}.${ext}`]);
+  const fw = path.join(BUILD, "firmware", "arm-board");
+  for (const f of ["firmware.elf", "firmware.json"]) if (fs.existsSync(path.join(fw, f))) copies.push([path.join(fw, f), `firmware/${f}`]);
+  return copies;
+}
+
+function demoPlugins(precache) {
+  const libcDir = path.join(ROOT, "firmware", "libc");
+  return [
+    {
+      name: "bespoke-demo",
+      setup(b) {
+        b.onResolve({ filter: /^bespoke:/ }, (a) => ({ path: a.path, namespace: "bespoke" }));
+        b.onLoad({ filter: /^bespoke:libc-board$/, namespace: "bespoke" }, () => {
+          // what src/vm/link.ts gives tcc for the board backend, read at build time
+          const sources = ["string.c", "ctype.c", "stdio.c", "stdlib.c", "aeabi.c", "board.c"];
+          const files = {};
+          for (const f of [...sources, "sys.h", "board.h"]) files[`libc/${f}`] = fs.readFileSync(path.join(libcDir, f), "utf8");
+          for (const f of fs.readdirSync(path.join(libcDir, "include"))) files[`libc/include/${f}`] = fs.readFileSync(path.join(libcDir, "include", f), "utf8");
+          const watchFiles = Object.keys(files).map((k) => path.join(libcDir, k.slice(5)));
+          return { contents: `export default ${JSON.stringify(files)};\nexport const sources = ${JSON.stringify(sources.map((f) => `libc/${f}`))};`, loader: "js", watchFiles, resolveDir: ROOT };
+        });
+        b.onLoad({ filter: /^bespoke:precache$/, namespace: "bespoke" }, () => ({
+          contents: `export const VERSION = ${JSON.stringify(precache?.version ?? "")};\nexport const FILES = ${JSON.stringify(precache?.files ?? [])};`,
+          loader: "js",
+        }));
+      },
+    },
+  ];
+}
+
+async function bundleDemo() {
+  const esbuild = await import("esbuild");
+  const stampFile = path.join(DEMO_OUT, ".stamp.json");
+  const copies = demoCopies();
+  const hashOf = (files) => sha256(...files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : "missing:" + f)));
+  if (fs.existsSync(stampFile)) {
+    const stamp = readJson(stampFile);
+    const inputs = [...stamp.inputs, ...copies.map(([from]) => from)];
+    if (stamp.hash === hashOf(inputs)) return log("demo: up to date");
+  }
+  fs.rmSync(DEMO_OUT, { recursive: true, force: true });
+  fs.mkdirSync(DEMO_OUT, { recursive: true });
+  const common = { bundle: true, format: "esm", platform: "browser", target: "es2022", minify: true, sourcemap: "linked", loader: { ".c": "text" }, logLevel: "warning", metafile: true };
+  const inputs = new Set();
+  const note = (result) => Object.keys(result.metafile.inputs).filter((f) => !f.startsWith("bespoke:")).forEach((f) => inputs.add(path.resolve(ROOT, f)));
+  note(await esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.entries(DEMO_BUNDLES).map(([out, src]) => [out.replace(/\.js$/, ""), path.join(ROOT, "demo", src)])), outdir: DEMO_OUT, plugins: demoPlugins(null) }));
+  for (const [from, to] of copies) {
+    fs.mkdirSync(path.dirname(path.join(DEMO_OUT, to)), { recursive: true });
+    fs.copyFileSync(from, path.join(DEMO_OUT, to));
+  }
+  // the Service Worker precaches everything above; its cache is named by their hash
+  const files = ["/", ...DEMO_STATIC, ...Object.keys(DEMO_BUNDLES), ...copies.slice(DEMO_STATIC.length).map(([, to]) => to)].map((f) => (f === "/" ? f : `/${f}`));
+  const version = sha256(...files.filter((f) => f !== "/").map((f) => fs.readFileSync(path.join(DEMO_OUT, f)))).slice(0, 16);
+  note(await esbuild.build({ ...common, entryPoints: { sw: path.join(ROOT, "demo", "sw.ts") }, outdir: DEMO_OUT, plugins: demoPlugins({ version, files }) }));
+  const list = [...inputs].filter((f) => fs.existsSync(f)).sort();
+  fs.writeFileSync(stampFile, JSON.stringify({ inputs: list, hash: hashOf([...list, ...copies.map(([from]) => from)]) }) + "\n");
+  log(`demo: playground bundled into ${path.relative(ROOT, DEMO_OUT)} (${files.length} files precached, version ${version})`);
+}
+// ---- end of the playground step ----
+
 async function main() {
   const started = Date.now();
   ensureNodeModules();
@@ -239,6 +312,7 @@ async function main() {
   };
   fs.writeFileSync(path.join(BUILD, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   await buildFirmware();
+  await bundleDemo();
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

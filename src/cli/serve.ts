@@ -161,10 +161,14 @@ export async function serve(args: string[], ctx: CommandContext): Promise<number
     port = Number(value);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BespokeError("USAGE", `serve: --port takes a TCP port number, not '${value}'`);
   }
-  const edge = await startLocalEdge(port);
-  const origin = edge.url.origin;
+  const edge = await startLocalEdge(0);
+  // the browser playground's static files (demo/server.ts) in front of the edge, on the port asked for
+  const { servePlayground } = await import("../../demo/server.ts");
+  const playground = await servePlayground(port, edge.url);
+  const origin = playground.url.origin;
   ctx.stdout(
     `bespoke edge listening on ${origin}\n` +
+      `  GET  ${origin}/  (the playground)\n` +
       `  GET  ${origin}/healthz\n` +
       `  POST ${origin}/v1/customize\n` +
       `  WS   ${origin.replace(/^http/, "ws")}/v1/session?device=ID\n` +
@@ -175,6 +179,7 @@ export async function serve(args: string[], ctx: CommandContext): Promise<number
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  await playground.stop();
   await edge.stop();
   return 0;
 }

@@ -1,0 +1,189 @@
+// The browser playground (demo/) in real Chromium, loaded from `bespoke
+// serve`: Scratch mode (a C syntax error and a scenario error at their
+// lines, the power example specialized to the same residual as the Node
+// specializer and run on the virtual device), Device mode (generic path,
+// charts and latency; instructions per call equal to the VM's count in Node
+// for the same firmware; the server's answer shown, not invented), then the
+// same page offline: served by the Service Worker, still specializing, and
+// /v1/customize answered by its local core. Screenshots go to test-output/.
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type BrowserContext, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
+import { parseProgram } from "../../src/c/parser.ts";
+import { createCompiler } from "../../src/compiler/node.ts";
+import { measureCalls } from "../../src/device/measure.ts";
+import { repoRoot } from "../../src/node/paths.ts";
+import { specializeProgram } from "../../src/specializer/pipeline.ts";
+import { parseContext, parseScenario } from "../../src/specializer/scenario.ts";
+import { Board } from "../../src/vm/board.ts";
+import { libcFiles } from "../../src/vm/link.ts";
+import { DEFAULT_BUDGET } from "../../src/vm/machine.ts";
+
+const OUT = path.join(repoRoot(), "test-output");
+let serve: ChildProcess;
+let origin: string;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+/** Start `bespoke serve --port 0` and read the origin it prints. */
+function startServe(): Promise<string> {
+  serve = spawn(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "serve", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    serve.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    serve.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    serve.on("exit", (code) => reject(new Error(`bespoke serve exited (${code}):\n${out}`)));
+  });
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(OUT, { recursive: true });
+  origin = await startServe();
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1400, height: 1000 },
+  });
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await context?.close();
+  serve?.kill("SIGTERM");
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+const testid = (id: string) => `[data-testid="${id}"]`;
+
+async function open(mode: "scratch" | "device"): Promise<void> {
+  await page.goto("about:blank");
+  await page.goto(`${origin}/#${mode}`);
+  await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("ready"), null, { timeout: 60_000 });
+}
+
+async function setEditor(id: string, text: string): Promise<void> {
+  await page.locator(`${testid(id)} .cm-content`).fill(text);
+}
+
+async function specializeScratch(): Promise<void> {
+  const runs = Number((await page.locator("body").getAttribute("data-scratch-runs")) ?? "0");
+  await page.click(testid("specialize"));
+  await page.waitForFunction((n) => Number(document.body.dataset.scratchRuns ?? "0") > n, runs, { timeout: 60_000 });
+}
+
+/** The Node specializer over the same example (tcc-wasm preprocess, parse, specialize): the residual the page must show. */
+async function residualInNode(): Promise<string> {
+  const cc = await createCompiler({ target: "arm" });
+  const pp = await cc.preprocess({ files: { ...libcFiles("board"), "input.c": POWER_SOURCE }, entry: "input.c", includeDirs: ["libc/include"] });
+  const parsed = parseProgram(pp.text, { target: "arm", file: "input.c" });
+  return specializeProgram({ program: parsed.program!, target: "arm", scenario: parseScenario(JSON.parse(POWER_SCENARIO)), context: parseContext(JSON.parse(POWER_CONTEXT)) }).code;
+}
+
+/** sys_sendto per call on the VM in Node, for the firmware the playground serves (the same measurement as `bespoke bench firmware`). */
+function genericInstructionsInNode(): number {
+  const dir = path.join(repoRoot(), "build", "demo", "firmware");
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "firmware.json"), "utf8")) as { exports: { name: string; address: number }[] };
+  const board = new Board(new Uint8Array(fs.readFileSync(path.join(dir, "firmware.elf"))), { console: () => {} });
+  board.type(new TextEncoder().encode("selftest udp_stream_64\n"));
+  const run = measureCalls(board.machine, manifest.exports.find((e) => e.name === "sys_sendto")!.address, DEFAULT_BUDGET, (us) => board.advance(us));
+  const ok = run.samples.filter((s) => s.result > 0);
+  return Math.round(ok.reduce((a, s) => a + s.instructions, 0) / ok.length);
+}
+
+describe("the playground in Chromium, from bespoke serve", () => {
+  it("Scratch mode: errors at their lines; power specializes as in Node and runs on the virtual device", async () => {
+    await open("scratch");
+    // a C syntax error on line 4
+    await setEditor("editor", "int power(int x, int n) {\n  int r = 1;\n  while (n > 0) {\n    r = r * x\n    n--;\n  }\n  return r;\n}\n");
+    await specializeScratch();
+    const err = page.locator(`${testid("errors")} [data-where="source"]`).first();
+    await expect(err.getAttribute("data-line")).resolves.toBe("5"); // tcc reports the missing ';' where the next statement starts
+    expect(await page.locator(`${testid("editor")} .cm-line`).nth(4).locator(".cm-lintRange-error").count()).toBe(1);
+
+    // a scenario naming a parameter power does not have: at that line of the scenario
+    await setEditor("editor", POWER_SOURCE);
+    await setEditor("scenario-editor", POWER_SCENARIO.replace(`"n": "S"`, `"n": "S",\n    "m": "S"`));
+    await specializeScratch();
+    const bad = page.locator(`${testid("errors")} [data-where="scenario"]`).first();
+    expect(await bad.textContent()).toContain("scenario.params.m");
+    await expect(bad.getAttribute("data-line")).resolves.toBe("6");
+
+    await setEditor("scenario-editor", POWER_SCENARIO);
+    await specializeScratch();
+    expect(await page.locator(testid("errors")).isHidden()).toBe(true);
+    const residual = await page.locator(`${testid("scratch-residual")} .cm-content`).innerText();
+    expect(residual.trim()).toBe((await residualInNode()).trim());
+    // binding times coloured in the editor: the loop's control static, the multiplications dynamic
+    expect(await page.locator(`${testid("editor")} .bt-static`).count()).toBeGreaterThan(0);
+    expect(await page.locator(`${testid("editor")} .bt-dynamic`).count()).toBeGreaterThan(0);
+    const sizes = Number(await page.locator(testid("scratch-size")).getAttribute("data-residual-bytes"));
+    expect(sizes).toBeGreaterThan(0);
+
+    await page.click(testid("run"));
+    await page.waitForFunction(() => document.getElementById("status")!.textContent === "ran on the virtual device", null, { timeout: 60_000 });
+    const output = await page.locator(testid("vm-output")).textContent();
+    expect(output).toContain("power(3, 5) = 243, power_5(3) = 243");
+    expect(output).toContain("exit 0");
+    await page.screenshot({ path: path.join(OUT, "demo-scratch.png"), fullPage: true });
+  });
+
+  it("Device mode: generic path, charts, latency and cache; the server's answer shown as it is", async () => {
+    await open("device");
+    await page.click(testid("customize"));
+    await page.waitForFunction(() => document.getElementById("instr-chart")!.dataset.generic !== undefined, null, { timeout: 120_000 });
+    for (const id of ["bta", "residual", "size-chart", "instr-chart", "throughput-chart", "latency", "cache"]) {
+      expect((await page.locator(testid(id)).innerText()).trim().length, id).toBeGreaterThan(0);
+    }
+    expect(await page.locator(testid("bta")).innerText()).toContain("sys_sendto(int fd");
+    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-generic"))).toBe(genericInstructionsInNode());
+
+    // what the edge answers for this request, asked directly
+    const firmware = JSON.parse(fs.readFileSync(path.join(repoRoot(), "build", "demo", "firmware", "firmware.json"), "utf8")) as { buildId: string };
+    const direct = await fetch(`${origin}/v1/customize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ firmware: firmware.buildId, scenario: "udp-sendto", target: "arm", device: "test", values: {} }),
+    });
+    expect(await page.locator(testid("latency")).getAttribute("data-served-by")).toBe("edge");
+    if (direct.ok) {
+      expect(await page.locator(testid("device-error")).isHidden()).toBe(true);
+      expect(await page.locator(testid("cache")).innerText()).toContain("sendto");
+    } else {
+      const { error } = (await direct.json()) as { error: { code: string } };
+      expect(await page.locator(testid("device-error")).innerText()).toContain(error.code);
+    }
+    await page.screenshot({ path: path.join(OUT, "demo-device.png"), fullPage: true });
+  });
+
+  it("offline: the Service Worker serves the page and wasm, Scratch mode specializes, /v1/customize is answered locally", async () => {
+    await open("scratch");
+    await page.waitForFunction(() => document.body.dataset.sw === "ready" && navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+    await context.setOffline(true);
+    try {
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("ready"), null, { timeout: 60_000 });
+      await page.selectOption(testid("target"), "x86_64"); // a wasm module this page has not loaded yet: from the precache
+      await specializeScratch();
+      expect(await page.locator(testid("errors")).isHidden()).toBe(true);
+      expect(await page.locator(`${testid("scratch-residual")} .cm-content`).innerText()).toContain("power_5");
+
+      await page.click(testid("mode-device"));
+      await page.click(testid("customize"));
+      await page.waitForFunction(() => document.getElementById("latency")!.dataset.servedBy, null, { timeout: 120_000 });
+      expect(await page.locator(testid("latency")).getAttribute("data-served-by")).toBe("service-worker");
+      await page.screenshot({ path: path.join(OUT, "demo-device-offline.png"), fullPage: true });
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+});
