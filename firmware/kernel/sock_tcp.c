@@ -263,7 +263,7 @@ tcp_sock_getname(struct socket *sock, struct sockaddr_in *addr, int peer)
   return 0;
 }
 
-static long
+long
 tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
   u32_t since = 0;

@@ -148,7 +148,7 @@ udp_fill(struct pbuf *p, const struct msghdr *msg, size_t len)
   return 0;
 }
 
-static long
+long
 udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
   struct udp_pcb *pcb = sock->pcb.udp;

@@ -107,6 +107,12 @@ struct proto_ops {
 extern const struct proto_ops inet_dgram_ops;
 extern const struct proto_ops inet_stream_ops;
 
+/* The protocols' send operations are global, as Linux's udp_sendmsg and
+ * tcp_sendmsg are: code customized for one socket may call its protocol's
+ * directly instead of through sock->ops (they are in the export table). */
+long udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+long tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+
 /* Connection state (Linux's socket_state). */
 #define SS_FREE          0
 #define SS_UNCONNECTED   1

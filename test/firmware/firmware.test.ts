@@ -93,7 +93,7 @@ describe("arm board image", () => {
     expect(fw.entry).toBeGreaterThanOrEqual(0x8000);
     expect(fw.buildId).toMatch(/^[0-9a-f]{16}$/);
     const byName = new Map(fw.exports.map((s) => [s.name, s]));
-    for (const name of ["sys_sendto", "sockfd_lookup", "move_addr_to_kernel", "sock_sendmsg", "udp_sendto", "tcp_write", "tcp_output", "memcpy"]) {
+    for (const name of ["sys_sendto", "sockfd_lookup", "move_addr_to_kernel", "sock_sendmsg", "udp_sock_sendmsg", "tcp_sock_sendmsg", "udp_sendto", "tcp_write", "tcp_output", "memcpy"]) {
       expect(byName.get(name)?.kind, name).toBe("function");
       expect(byName.get(name)!.address).toBeGreaterThanOrEqual(0x8000);
     }
