@@ -19,13 +19,13 @@ import { parseJsonText, parseScenario } from "../specializer/scenario.ts";
 import { type ArmFirmware, buildArmFirmware } from "./firmware-build.ts";
 
 /** The kernel files the customizable calls run through, specialized as one program. */
-export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "sock_udp.c", "sock_tcp.c", "inet.c"];
+export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "task.c", "sock_udp.c", "sock_tcp.c", "inet.c"];
 
 /** The firmware's scenarios: the call each one customizes. */
 export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
 
 /** Bump when the preparation changes what a specialization produces. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
 
 function scenarioDir(): string {
   return path.join(repoRoot(), "firmware", "scenarios");

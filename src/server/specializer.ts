@@ -19,6 +19,8 @@ export interface PreparedScenario {
   contextOf?: (job: PipelineJob) => Context;
   /** The scenario a request runs under (e.g. with the parameters the device dropped made dynamic); `scenario` by default. */
   scenarioOf?: (job: PipelineJob, context: Context) => Scenario;
+  /** Refuses residual code the firmware cannot run (throws a BespokeError). */
+  checkCode?: (code: string) => void;
   /** The guards an image records, from what the specialization relied on; none by default. */
   guardsOf?: (job: PipelineJob, report: SpecializeReport) => GuardRequest[];
   /**
@@ -41,6 +43,7 @@ export function specializerStage(prepared: PreparedScenario): SpecializeStage {
       context,
       device: new MirrorDeviceMemory(job.memory),
     });
+    prepared.checkCode?.(code);
     const wrapper = prepared.entryOf?.(report.residualName, scenario);
     return {
       source: wrapper ? `${code}\n${wrapper.source}` : code,
