@@ -222,6 +222,7 @@ async function customizeDevice(): Promise<void> {
     progress("virtual device: booting the firmware…");
     const generic = measureGeneric(test, progress);
     const outcome = await core.customizeDevice(context, deviceId());
+    marks.firstDeviceAnswer ??= performance.now();
     showLatency(outcome);
     const fw = await loadFirmware();
     const stack = fw.manifest.components.filter((c) => c.component === "kernel" || c.component === "lwip").reduce((n, c) => n + c.text + c.data, 0);

@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   vm: async () => (await import("../bench/vm.ts")).vmBench,
   edge: async () => (await import("../bench/edge.ts")).edgeBench,
   custom: async () => (await import("../bench/custom.ts")).customBench,
+  browser: async () => (await import("../bench/browser.ts")).browserBench,
 
 };
 
