@@ -347,6 +347,7 @@ class FunctionLowerer {
       if (sym.kind !== SymbolKind.Object) continue;
       if (sym.global || d.storage === "static") continue; // static locals are globals (initialized once)
       if (dc.type.kind === TypeKind.Array && dc.type.vla) throw new Unsupported("variable-length array", dc.pos);
+      if ([...dc.attrs, ...d.attrs].some((a) => a.name.replace(/^__|__$/g, "") === "cleanup")) throw new Unsupported("cleanup attribute", dc.pos);
       const slot = this.declareLocal(sym);
       if (!dc.init) continue;
       if (slot.k === "var") {

@@ -109,7 +109,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     const o = cloneObject(initial.get(id)!);
     const spec = scenario.globals[g.sym.name] ?? scenario.globals["*"] ?? "D";
     o.owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
-    if (spec === "D" || (g.sym.type.quals & 2) !== 0) {
+    // globals defined elsewhere (the C library's stdout...) and volatile ones are never static
+    if (spec === "D" || !g.defined || (g.sym.type.quals & 2) !== 0) {
       o.escaped = true;
       o.known.fill(0);
       o.ptrs.clear();

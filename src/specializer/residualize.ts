@@ -90,24 +90,22 @@ function threadJumps(f: ResidualFunction): void {
 }
 
 function mergeBlocks(f: ResidualFunction): void {
-  for (;;) {
-    const blocks = reachable(f);
-    const preds = new Map<number, number>();
-    for (const b of blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
-    let merged = false;
-    for (const b of blocks) {
-      if (b.term.k !== "goto") continue;
+  const blocks = reachable(f);
+  const preds = new Map<number, number>();
+  for (const b of blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
+  const merged = new Set<number>();
+  for (const b of blocks) {
+    if (merged.has(b.id)) continue;
+    while (b.term.k === "goto") {
       const t = b.term.target;
-      if (t === b.id || t === f.entry || preds.get(t) !== 1) continue;
+      if (t === b.id || t === f.entry || preds.get(t) !== 1 || merged.has(t)) break;
       const next = f.blocks[t]!;
       b.stmts.push(...next.stmts);
       b.term = next.term;
       next.stmts = [];
       next.term = { k: "goto", target: next.id };
-      merged = true;
-      break;
+      merged.add(t);
     }
-    if (!merged) return;
   }
 }
 

@@ -93,9 +93,12 @@ export class ObjectTable {
   fresh(): number {
     return this.next++;
   }
+  private nextSuffix = new Map<string, number>();
   uniqueName(base: string): string {
     let name = base;
-    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
+    let i = this.nextSuffix.get(base) ?? 1;
+    while (this.names.has(name)) name = `${base}_${i++}`;
+    this.nextSuffix.set(base, i);
     this.names.add(name);
     return name;
   }
@@ -195,6 +198,9 @@ class Run {
   private distinct = new Map<string, Map<string, Set<string>>>();
   private rvars = new Map<string, Var>();
   private forceGeneralize = false;
+  /** Specialized program points so far; past STATE_BUDGET every new state is fully generalized. */
+  private statesCreated = 0;
+  private exhausted = false;
 
   constructor(
     private sp: Specializer,
@@ -310,7 +316,8 @@ class Run {
     if (existing !== undefined) return { block: this.rf.blocks[existing]!, fresh: false };
     const shape = this.shapeKey(st);
     const seen = this.shapes.get(shape) ?? [];
-    if (st.dynamicPast) {
+    if (this.exhausted) this.forceGeneralize = true;
+    if (st.dynamicPast && !this.forceGeneralize) {
       const varying = this.varyingRegisters(st, shape);
       if (varying.length === 0) varying.push(...this.siblingRegisters(st, seen));
       if (varying.length > 0) {
@@ -324,13 +331,13 @@ class Run {
         return this.continueAfter(pre, st, shape, seen);
       }
     }
-    const sameControl = seen.filter((o) => sameRegisters(o, st));
+    const sameControl = this.forceGeneralize ? [] : seen.filter((o) => sameRegisters(o, st));
     const limit = this.sp.view.limits.statesPerBlock;
     if (this.forceGeneralize || sameControl.length >= SAME_CONTROL_STATES || seen.length >= limit) {
       // generalize against the most similar earlier state: with the same static
       // registers only the memory that keeps changing becomes dynamic
       const all = this.forceGeneralize || seen.length >= 2 * limit;
-      const similar = mostSimilar(seen, st);
+      const similar = all ? null : mostSimilar(seen, st);
       const against = sameControl.length > 0 ? sameControl : similar ? [similar] : [];
       const pre = this.newRBlock();
       this.generalize(st, against, pre, all);
@@ -339,6 +346,7 @@ class Run {
     }
     seen.push(cloneState(st));
     this.shapes.set(shape, seen);
+    if (++this.statesCreated > STATE_BUDGET) this.exhausted = true;
     const b = this.newRBlock();
     this.memo.set(key, b.id);
     return { block: b, fresh: true };
@@ -370,7 +378,10 @@ class Run {
   private siblingRegisters(st: State, seen: State[]): [Frame, number][] {
     const memKey = this.memoryKey(st);
     for (const o of seen) {
-      if (o.frames.length !== st.frames.length || this.memoryKey(o) !== memKey) continue;
+      if (o.frames.length !== st.frames.length) continue;
+      let k = seenMemoryKeys.get(o);
+      if (k === undefined) seenMemoryKeys.set(o, (k = this.memoryKey(o)));
+      if (k !== memKey) continue;
       if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
       const diff: [Frame, number][] = [];
       st.frames.forEach((f, fi) => {
@@ -473,14 +484,7 @@ class Run {
     for (const id of ids) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      if (o.escaped) {
-        parts.push(`o${id}E`);
-        continue;
-      }
-      let s = `o${id}:`;
-      for (let i = 0; i < o.size; i++) s += o.known[i] ? (o.dirty[i] ? "*" : ".") + o.bytes[i]!.toString(16) : "?";
-      for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
-      parts.push(s);
+      parts.push(objectKey(o));
     }
     return parts.join(";");
   }
@@ -1230,6 +1234,9 @@ class Run {
 
 const stringIds = new WeakMap<Specializer, Map<string, number>>();
 
+/** Specialized program points of one function before everything static is generalized (bounds time and code size). */
+const STATE_BUDGET = 4000;
+
 /** Blocks one static run may execute before its state is generalized (a static infinite loop). */
 const STATIC_RUN_STEPS = 5_000_000;
 
@@ -1293,6 +1300,25 @@ function valueKey(v: Value): string {
 
 function sameValue(a: Value, b: Value): boolean {
   return valueKey(a) === valueKey(b);
+}
+
+const objectKeys = new WeakMap<MemObject, string>();
+/** Memory keys of recorded (never again mutated) states. */
+const seenMemoryKeys = new WeakMap<State, string>();
+
+/** Key of one object's static contents; cached while it is shared (shared objects are copied before any write). */
+function objectKey(o: MemObject): string {
+  if (o.escaped) return `o${o.id}E`;
+  const cached = o.shared ? objectKeys.get(o) : undefined;
+  if (cached !== undefined) return cached;
+  const flags = new Uint8Array(o.size);
+  for (let i = 0; i < o.size; i++) flags[i] = o.known[i] ? (o.dirty[i] ? 2 : 1) : 0;
+  const bytes = new Uint8Array(o.size);
+  for (let i = 0; i < o.size; i++) bytes[i] = o.known[i] ? o.bytes[i]! : 0;
+  let s = `o${o.id}:${Buffer.from(flags).toString("latin1")}:${Buffer.from(bytes).toString("latin1")}`;
+  for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
+  if (o.shared) objectKeys.set(o, s);
+  return s;
 }
 
 /** Static bytes of `now` that differ from `before` (whole pointers when a pointer differs). */
