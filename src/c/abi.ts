@@ -198,12 +198,23 @@ function canonicalInt(t: IntType): IntType {
   return { kind: TypeKind.Int, rank: t.rank, signed: t.signed, plainChar: t.plainChar, quals: 0 };
 }
 
-/** The smallest type of int, unsigned int, long long, unsigned long long holding [min, max] (tcc's enum rule). */
-export function enumUnderlying(min: bigint, max: bigint): IntType {
+/**
+ * tcc's enum rule: without negative values the enum is unsigned (int, or a
+ * 64-bit type when a value needs it), else int or a signed 64-bit type (long
+ * on LP64 targets, long long on ILP32).
+ */
+export function enumUnderlying(min: bigint, max: bigint, abi: Abi): IntType {
+  const wide = abi.info.intSize.long === 8;
+  if (min >= 0n) return max < 1n << 32n ? uintType : wide ? ulongType : ullongType;
   if (min >= -(1n << 31n) && max < 1n << 31n) return intType;
-  if (min >= 0n && max < 1n << 32n) return uintType;
-  if (min >= 0n && max >= 1n << 63n) return ullongType;
-  return llongType;
+  return wide ? longType : llongType;
+}
+
+/** The type of an enum constant of `value` in an enum of type `underlying` (int when it fits, as tcc). */
+export function enumConstantType(value: bigint, underlying: IntType): IntType {
+  if (value >= -(1n << 31n) && value < 1n << 31n) return intType;
+  if (!underlying.signed && value >= 0n && value < 1n << 32n) return uintType;
+  return underlying;
 }
 
 /** TinyCC's struct_layout: PCC (gcc-compatible) mode, or MS mode under `-mms-bitfields`. */

@@ -4,7 +4,7 @@
 // bounds). Typedef names are resolved by scope. Errors stop the parse with one
 // diagnostic carrying the original position; this module never throws on bad C.
 import type { Target } from "../compiler/targets.ts";
-import { Abi, enumUnderlying } from "./abi.ts";
+import { Abi, enumConstantType, enumUnderlying } from "./abi.ts";
 import {
   type Asm,
   type AsmOperand,
@@ -1040,8 +1040,8 @@ class Parser {
     this.expect("}");
     this.attributes();
     def.constants = constants;
-    def.underlying = enumUnderlying(min, max);
-    if (def.underlying !== intType) for (const s of syms) s.type = def.underlying;
+    def.underlying = enumUnderlying(min, max, this.abi);
+    for (const s of syms) s.type = enumConstantType(s.value!, def.underlying);
     if (!this.inPrelude) this.defined.push(def);
     return { kind: TypeKind.Enum, def, quals: 0 };
   }

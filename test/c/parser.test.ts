@@ -51,6 +51,15 @@ describe("parser", () => {
     expect(add("x86_64")).toBe("long");
   });
 
+  it("gives enums tcc's integer types: unsigned without negative values, 64-bit when needed", () => {
+    const p = parse("enum pos { P = 1 };\nenum neg { N = -1, M = 2 };\nenum big { G = 0x100000000 };\nint f(enum pos a, enum neg b, enum big c) { return (a - 2 < 0) + (b - 2 < 0) + (int)sizeof c; }\n", "x86_64");
+    expect(p.enums.map((e) => printType(e.underlying))).toEqual(["unsigned int", "int", "unsigned long"]);
+    const sum = returned(p, "f");
+    const left = sum.kind === NodeKind.Binary && sum.left.kind === NodeKind.Binary ? sum.left : null;
+    const cmp = (e: Expr | undefined): string => (e && e.kind === NodeKind.Binary ? printType(e.opType) : "");
+    expect([cmp(left?.left), cmp(left?.right)]).toEqual(["unsigned int", "int"]);
+  });
+
   it("evaluates constant expressions: sizeof, offsetof, enums, casts, conditionals", () => {
     const p = parse(
       "struct s { char c; double d; int a[3]; };\nenum { A = 5, B, C = B * 2 + (int)sizeof(struct s) };\n" +
