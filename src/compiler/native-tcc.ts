@@ -62,11 +62,22 @@ function cacheKey(): string {
     .slice(0, 24);
 }
 
+/** Executables this process has already found or built (the key costs a gcc run). */
+const built = new Map<string, string>();
+
 /**
  * Path of the native cross tcc for `target` (and flavor), building it first
  * when the cache has none for the current inputs. Takes ~10 s per build.
  */
 export function nativeTcc(target: Target, flavor: NativeFlavor = "tcc"): string {
+  const known = built.get(`${flavor}-${target}`);
+  if (known) return known;
+  const exe = ensureBuilt(target, flavor);
+  built.set(`${flavor}-${target}`, exe);
+  return exe;
+}
+
+function ensureBuilt(target: Target, flavor: NativeFlavor): string {
   const manifest = buildManifest();
   const dir = path.join(manifest.cache, "tcc-native", cacheKey());
   const exe = path.join(dir, `${flavor}-${target}`);

@@ -22,13 +22,14 @@ export interface TccRun {
 /** The output file name both runs use (relative to their working directory). */
 export const OUT = "out.bin";
 
+const tccInclude = path.join(buildManifest().sources.tcc!.dir, "include");
+
 /**
  * Options for compiling hosted C (tests2 programs) for `target`: no built-in
  * include paths, tcc's own headers from its source, the target's C library
  * headers from the Debian cross toolchain. The same for both compilers.
  */
 export function hostedArgs(target: Target): string[] {
-  const tccInclude = path.join(buildManifest().sources.tcc!.dir, "include");
   return ["-nostdinc", `-I${tccInclude}`, ...toolchain(target).libcIncludes.map((d) => `-I${d}`)];
 }
 
