@@ -10,7 +10,7 @@ import { readElf, sectionData } from "../../src/compiler/elf.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { TARGETS, type Target } from "../../src/compiler/targets.ts";
 import { buildManifest } from "../../src/node/paths.ts";
-import { OUT, hostedArgs, inputClosure, runNative, runWasm } from "../support/tcc-pair.ts";
+import { OUT, hostedArgs, inputClosure, preprocessArgs, runNative, runWasm } from "../support/tcc-pair.ts";
 import { toolchain } from "../support/toolchains.ts";
 
 const corpusDir = path.join(buildManifest().sources.tcc!.dir, "tests", "tests2");
@@ -34,10 +34,10 @@ describe.each(TARGETS)("tcc-wasm %s vs native cross tcc on tests2", (target) => 
     const mismatches: string[] = [];
     for (const file of corpus) {
       const source = path.join(corpusDir, file);
-      const files = inputClosure(target, base, source);
+      const { files, preprocessed } = inputClosure(target, base, source);
       for (const mode of ["-E", "-c"]) {
-        const args = [...base, mode, source, "-o", OUT];
-        const native = runNative(target, args);
+        const args = mode === "-E" ? preprocessArgs(base, source) : [...base, mode, source, "-o", OUT];
+        const native = mode === "-E" ? preprocessed : runNative(target, args);
         const wasm = await runWasm(compiler, args, files);
         const same =
           wasm.exitCode === native.exitCode &&

@@ -54,7 +54,7 @@ describe.each(TARGETS)("tcc-wasm %s objects linked by gcc", (target: Target) => 
     const compiler = await createCompiler({ target });
     const args = hostedArgs(target);
     const r = await compiler.compile({
-      files: inputClosure(target, args, program.source),
+      files: inputClosure(target, args, program.source).files,
       entry: program.source,
       defines: program.defines,
       options: args,

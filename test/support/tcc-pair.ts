@@ -61,9 +61,10 @@ const fileCache = new Map<string, Uint8Array>();
 /**
  * Every file the preprocessor reads for `source` with `args`, by absolute
  * path: the line markers of the native tcc's -E output name them all.
+ * Also returns that native run (`args -E source -o OUT`).
  */
-export function inputClosure(target: Target, args: string[], source: string): SourceFiles {
-  const pp = runNative(target, [...args, "-E", source, "-o", OUT]);
+export function inputClosure(target: Target, args: string[], source: string): { files: SourceFiles; preprocessed: TccRun } {
+  const pp = runNative(target, preprocessArgs(args, source));
   const files: SourceFiles = {};
   const names = new Set([source]);
   const text = pp.output ? new TextDecoder().decode(pp.output) : "";
@@ -76,5 +77,9 @@ export function inputClosure(target: Target, args: string[], source: string): So
     }
     files[name] = data;
   }
-  return files;
+  return { files, preprocessed: pp };
+}
+
+export function preprocessArgs(args: string[], source: string): string[] {
+  return [...args, "-E", source, "-o", OUT];
 }
