@@ -71,7 +71,7 @@ function scenarioFor(kind: Tests2Scenario): Scenario {
   );
 }
 
-/** Run one tests2 program through one scenario. */
+/** Run one tests2 program through one scenario (the residual is left in `work` as NAME.SCENARIO.c). */
 export async function runTests2Program(name: string, kind: Tests2Scenario, pp: SystemPreprocessor, cc: Compiler, work: string): Promise<Tests2Result> {
   const dir = path.join(tccDir(), "tests", "tests2");
   const skipped = SKIPPED[name];
@@ -92,6 +92,7 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
   } catch (e) {
     return stage("specialize", e);
   }
+  fs.writeFileSync(path.join(work, `${name}.${kind}.c`), code);
   const r = await cc.compile({ files: { "residual.c": code }, entry: "residual.c" });
   if (!r.ok) return stage("compile residual", r.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; "));
   const runDir = fs.mkdtempSync(path.join(work, `${name}-${kind}-`));
