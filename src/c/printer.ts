@@ -14,6 +14,7 @@ import {
   type InitList,
   NodeKind,
   type Program,
+  type SourcePosition,
   type Stmt,
   type StorageClass,
   type StringLit,
@@ -30,9 +31,18 @@ import {
   TypeKind,
 } from "./types.ts";
 
+export interface PrintOptions {
+  /**
+   * Put a `#line N "file"` directive before every declaration and statement,
+   * so a compiler's diagnostics on the printed code (residual code) name the
+   * original source positions.
+   */
+  lineMarkers?: boolean;
+}
+
 /** Print a whole program. */
-export function printProgram(program: Program): string {
-  const p = new Printer();
+export function printProgram(program: Program, options: PrintOptions = {}): string {
+  const p = new Printer(options.lineMarkers ?? false);
   return program.decls.map((d) => p.externalDecl(d)).join("");
 }
 
@@ -62,19 +72,26 @@ class Printer {
   private pending = new Set<RecordDef | EnumDef>();
   private indent = "";
 
+  constructor(private readonly lineMarkers = false) {}
+
+  /** The `#line` directive for a node at `pos`, when markers are on. */
+  private marker(pos: SourcePosition): string {
+    return this.lineMarkers ? `#line ${pos.line} ${stringLiteral(pos.file, "")}\n` : "";
+  }
+
   externalDecl(d: ExternalDecl): string {
     switch (d.kind) {
       case NodeKind.StaticAssert:
-        return `_Static_assert(${this.expr(d.cond, P_ASSIGN)}${d.message !== null ? `, ${stringLiteral(d.message, "")}` : ""});\n`;
+        return `${this.marker(d.pos)}_Static_assert(${this.expr(d.cond, P_ASSIGN)}${d.message !== null ? `, ${stringLiteral(d.message, "")}` : ""});\n`;
       case NodeKind.TopAsm:
-        return `__asm__(${stringLiteral(d.template, "")});\n`;
+        return `${this.marker(d.pos)}__asm__(${stringLiteral(d.template, "")});\n`;
       case NodeKind.FunctionDef: {
         // records defined in the body get their pragma where they are declared; these are the signature's
         const local = new Set(localDefines(d.body.items));
-        return this.withPack(d.defines, d.defines.filter((x) => !local.has(x)), () => this.functionDef(d));
+        return this.withPack(d.defines, d.defines.filter((x) => !local.has(x)), () => this.marker(d.pos) + this.functionDef(d));
       }
       case NodeKind.Declaration:
-        return this.withPack(d.defines, d.defines, () => this.declaration(d) + "\n");
+        return this.withPack(d.defines, d.defines, () => this.marker(d.pos) + this.declaration(d) + "\n");
     }
   }
 
@@ -257,7 +274,7 @@ class Printer {
   private blockItem(s: BlockItem): string {
     if (s.kind === NodeKind.Declaration) {
       for (const d of s.defines) this.pending.add(d);
-      return withPragmas(s.defines, `${this.indent}${this.declaration(s)}\n`);
+      return withPragmas(s.defines, `${this.marker(s.pos)}${this.indent}${this.declaration(s)}\n`);
     }
     if (s.kind === NodeKind.StaticAssert) return `${this.indent}${this.externalDecl(s)}`;
     return this.stmt(s);
@@ -274,6 +291,10 @@ class Printer {
   }
 
   private stmt(s: Stmt): string {
+    return this.marker(s.pos) + this.stmtText(s);
+  }
+
+  private stmtText(s: Stmt): string {
     const ind = this.indent;
     switch (s.kind) {
       case NodeKind.Compound:

@@ -9,6 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { SystemPreprocessor, preprocessLwipCore, tccDir } from "../../src/c/corpus.ts";
+import { NodeKind, type Program } from "../../src/c/ast.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { printProgram } from "../../src/c/printer.ts";
 import { readElf } from "../../src/compiler/elf.ts";
@@ -145,5 +146,28 @@ describe("parse + print round trip", () => {
       if (textSize(printed.object) !== textSize(original.object)) mismatches.push(`${path.basename(u.file)}: .text ${textSize(printed.object)} vs ${textSize(original.object)}`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it("printed with #line markers, the lwIP core keeps its original positions through tcc and a re-parse", async () => {
+    const cc = await createCompiler({ target: "arm" });
+    const units = await preprocessLwipCore("arm", path.join(repoRoot(), "test", "c", "fixtures", "lwip-port"), cc);
+    const where = (p: Program): string[] =>
+      p.decls.flatMap((d) => (d.kind === NodeKind.FunctionDef ? [`${d.sym.name}@${d.pos.file}:${d.pos.line}`, ...d.body.items.map((s) => `${s.pos.file}:${s.pos.line}`)] : []));
+    for (const u of units) {
+      const program = parseProgram(u.text, { target: "arm" }).program!;
+      const printed = printProgram(program, { lineMarkers: true });
+      const again = parseProgram(printed, { target: "arm" });
+      expect(again.program, path.basename(u.file)).not.toBeNull();
+      expect(where(again.program!)).toEqual(where(program));
+      // an error tcc finds in printed code is reported at the original line
+      const broken = printed.replace(/(\n#line (\d+) "([^"]*)"\n\s*return )/, "$1undeclared_name + ");
+      const marker = /\n#line (\d+) "([^"]*)"\n\s*return undeclared_name/.exec(broken);
+      if (!marker) continue;
+      // a fresh instance: one tcc-wasm instance crashes after a dozen failed compiles of these units
+      const fresh = await createCompiler({ target: "arm" });
+      const r = await fresh.compile({ files: { "p.c": broken }, entry: "p.c" });
+      expect(r.ok).toBe(false);
+      expect(r.diagnostics.find((d) => d.severity === "error")).toMatchObject({ file: marker[2], line: Number(marker[1]) });
+    }
   });
 });
