@@ -8,8 +8,12 @@
 //   const { program, diagnostics } = parseProgram(pp.text, { target });   // parser.ts
 //   // program.decls: the external declarations in source order;
 //   // program.records: every struct/union (RecordDef.layout = target layout);
-//   // printProgram(program) (printer.ts) gives compilable C back;
-//   // serializeProgram/deserializeProgram (serialize.ts) a compact binary form.
+//   // printProgram(program, { lineMarkers }) (printer.ts) gives compilable C back;
+//   // serializeProgram/deserializeProgram (serialize.ts) a compact binary form
+//   //   whose function bodies are decoded on first read of FunctionDef.body;
+//   // new Abi(program.target) (abi.ts): sizeOf/alignOf/conversions of the target.
+// Node-side corpora (corpus.ts): preprocessLwipCore, SystemPreprocessor (C over
+// the Debian C library headers of a target), preprocessWithHeaders.
 // Parse errors are diagnostics with positions (`program` is null then); the
 // parser never throws on bad C.
 //
@@ -20,6 +24,8 @@
 //   operation is computed in (after the usual arithmetic conversions, or the
 //   pointer type for pointer arithmetic); `type` is the result type.
 // - Member.path lists the fields walked (more than one through anonymous members).
+// - Type objects are shared and immutable (see types.ts); records and enums
+//   are one RecordDef/EnumDef each, referenced by identity.
 //
 // Stability: the specializer builds on these declarations. Change them only
 // additively (new kinds, new optional fields).
