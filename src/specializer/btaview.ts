@@ -14,9 +14,8 @@ export interface BtSpan {
 }
 
 /**
- * One span per source line holding specialized code, from the first
- * statement's column to the end of the line; a line is dynamic when any
- * statement on it is.
+ * One span per source line holding specialized code, covering the line's
+ * code; a line is dynamic when any statement on it is.
  */
 export function bindingTimeSpans(observed: Iterable<{ pos: SourcePosition; bt: "S" | "D" }>, sources: Map<string, string>): BtSpan[] {
   const byLine = new Map<string, BtSpan>();
@@ -24,12 +23,11 @@ export function bindingTimeSpans(observed: Iterable<{ pos: SourcePosition; bt: "
     const key = `${pos.file}:${pos.line}`;
     const text = sources.get(pos.file)?.split("\n")[pos.line - 1];
     const endColumn = text !== undefined ? text.trimEnd().length + 1 : pos.column + 1;
+    // positions point into the statement (often at its operator): the span starts with the line's code
+    const column = text !== undefined ? text.length - text.trimStart().length + 1 : pos.column;
     const cur = byLine.get(key);
-    if (!cur) byLine.set(key, { file: pos.file, line: pos.line, column: pos.column, endLine: pos.line, endColumn, bt });
-    else {
-      cur.column = Math.min(cur.column, pos.column);
-      if (bt === "D") cur.bt = "D";
-    }
+    if (!cur) byLine.set(key, { file: pos.file, line: pos.line, column, endLine: pos.line, endColumn, bt });
+    else if (bt === "D") cur.bt = "D";
   }
   return [...byLine.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 }
