@@ -449,14 +449,20 @@ export class CPrinter {
       case "string":
         return `((${this.declare(e.type, "")})${cString(e.bytes)})`;
       case "load":
+        if (e.addr.type.kind === TypeKind.Pointer && sameC(e.addr.type.to, e.type)) return `(*${this.expr(e.addr)})`;
         return `(*(${this.declare(e.type, "*")})(${this.expr(e.addr)}))`;
       case "bitload":
         return `((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name}`;
       case "field":
         return `((${this.declare(e.type, "")})&((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name})`;
       case "ptradd": {
-        const idx = e.scale === 1 ? `(long)(${this.expr(e.index)})` : `(long)(${this.expr(e.index)}) * ${e.scale}`;
-        return `((${this.declare(e.type, "")})((char *)(${this.expr(e.ptr)}) + ${idx}))`;
+        // C's own pointer arithmetic when the pointer's element is the step; bytes otherwise
+        const pt = e.ptr.type;
+        const natural = pt.kind === TypeKind.Pointer && pt.to.kind !== TypeKind.Void && pt.to.kind !== TypeKind.Function && this.abi.sizeOf(pt.to) === e.scale;
+        const sum = natural
+          ? `${this.expr(e.ptr)} + ${this.expr(e.index)}`
+          : `(char *)(${this.expr(e.ptr)}) + ${e.scale === 1 ? `(long)(${this.expr(e.index)})` : `(long)(${this.expr(e.index)}) * ${e.scale}`}`;
+        return natural && sameC(pt, e.type) ? `(${sum})` : `((${this.declare(e.type, "")})(${sum}))`;
       }
       case "ptrdiff":
         return `((${this.declare(e.type, "")})(((char *)(${this.expr(e.left)}) - (char *)(${this.expr(e.right)})) / ${e.scale}))`;
@@ -465,6 +471,7 @@ export class CPrinter {
       case "binary":
         return `((${this.expr(e.left)}) ${e.op} (${this.expr(e.right)}))`;
       case "cast":
+        if (sameC(e.arg.type, e.type)) return this.expr(e.arg);
         return `((${this.declare(e.type, "")})(${this.expr(e.arg)}))`;
     }
   }
@@ -611,6 +618,31 @@ export class CPrinter {
     if (this.needCopy) out.push("static void __bespoke_copy(void *d, const void *s, unsigned long n)\n{\n    char *a = d;\n    const char *b = s;\n    while (n--)\n        *a++ = *b++;\n}");
     if (this.needZero) out.push("static void __bespoke_zero(void *d, unsigned long n)\n{\n    char *a = d;\n    while (n--)\n        *a++ = 0;\n}");
     return out.join("\n");
+  }
+}
+
+/** The same C type (as printed): pointers compare their pointees. */
+function sameC(a: CType, b: CType): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind || a.quals !== b.quals) return false;
+  switch (a.kind) {
+    case TypeKind.Int: {
+      const y = b as typeof a;
+      return a.rank === y.rank && a.signed === y.signed && a.plainChar === y.plainChar;
+    }
+    case TypeKind.Float:
+      return a.rank === (b as typeof a).rank;
+    case TypeKind.Pointer:
+      return sameC(a.to, (b as typeof a).to);
+    case TypeKind.Record:
+      return a.def === (b as typeof a).def;
+    case TypeKind.Enum:
+      return a.def === (b as typeof a).def;
+    case TypeKind.Void:
+    case TypeKind.Bool:
+      return true;
+    default:
+      return false;
   }
 }
 
