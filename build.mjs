@@ -205,6 +205,13 @@ async function buildFirmware() {
   }
 }
 
+/** Readers running concurrently (tests, another build) never see a half-written file. */
+function writeFileAtomic(file, text) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
 function readJson(file) {
   return JSON.parse(fs.readFileSync(file, "utf8"));
 }
@@ -310,7 +317,7 @@ async function main() {
     sources,
     tccWasm,
   };
-  fs.writeFileSync(path.join(BUILD, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  writeFileAtomic(path.join(BUILD, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   await buildFirmware();
   await bundleDemo();
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
