@@ -527,6 +527,9 @@ class FunctionLowerer {
       case NodeKind.Cast:
         this.effect(e.operand);
         return;
+      case NodeKind.Generic:
+        this.effect(e.assocs[e.selected]!.expr);
+        return;
       case NodeKind.Conditional: {
         const then = this.newBlock();
         const els = this.newBlock();

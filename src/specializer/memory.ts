@@ -20,7 +20,7 @@ export interface DeviceMemory {
 export class ImageMemory implements DeviceMemory {
   private regions: { base: number; bytes: Uint8Array }[];
   constructor(regions: MemoryRegion[]) {
-    this.regions = regions.map((r) => ({ base: r.base, bytes: Uint8Array.from(Buffer.from(r.hex, "hex")) }));
+    this.regions = regions.map((r) => ({ base: r.base, bytes: Uint8Array.from(r.hex.match(/../g) ?? [], (h) => parseInt(h, 16)) }));
   }
   read(address: number, size: number): Uint8Array | null {
     for (const r of this.regions) {

@@ -92,7 +92,12 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   for (const f of ir.functions.keys()) objects.names.add(f);
   const initial = initialImages(abi, globals, globalIds, lookupGlobal, objects, device);
 
-  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits };
+  for (const name of Object.keys(scenario.functions)) {
+    if (!ir.functions.has(name) && !ir.unlowered.has(name)) fail(`scenario.functions.${name}`, `no function named '${name}' is defined in the program`);
+    if (scenario.functions[name] === "device") fail(`scenario.functions.${name}`, "device callbacks are not supported by this specializer yet (use \"static\" or \"dynamic\")");
+  }
+  const residualOnly = new Set(Object.entries(scenario.functions).filter(([, m]) => m === "dynamic").map(([n]) => n));
+  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly };
   const sp = new Specializer(view, objects, lookupGlobal);
 
   // binding times of globals
@@ -301,7 +306,7 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
   }
   const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
   const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals: [], blocks: [block], entry: 0, def: null as never } as IrFunction;
-  const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 } }, objects, lookup);
+  const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 }, residualOnly: new Set() }, objects, lookup);
   const rf = sp.specializeFunction(fake, "__init", [], store, false);
   if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
   const out = new Map<number, MemObject>();
@@ -374,7 +379,7 @@ function staticScalar(abi: Abi, objects: ObjectTable, store: MemoryStore, type: 
     if (typeof v === "string" || (typeof v === "object" && !Array.isArray(v) && "string" in v && Object.keys(v).length === 1)) {
       const text = typeof v === "string" ? v : (v as { string: string }).string;
       if (!(elem.kind === TypeKind.Int && elem.rank === "char")) fail(path, "a string is only a valid value for a char pointer");
-      items = [...Buffer.from(text, "utf8")].map((b) => b).concat([0]);
+      items = [...new TextEncoder().encode(text)].concat([0]);
     } else if (Array.isArray(v)) items = v;
     else if (typeof v === "object") items = [v];
     else fail(path, `expected a pointer value (string, array, object, null or { address }), got ${JSON.stringify(v)}`);

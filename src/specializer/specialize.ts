@@ -51,6 +51,8 @@ export interface ProgramView {
   /** Functions defined in the program but not lowered (kept as generic code). */
   unlowered: Set<string>;
   limits: Limits;
+  /** Functions the scenario keeps as residual calls (`"dynamic"`). */
+  residualOnly: Set<string>;
 }
 
 interface Frame {
@@ -647,7 +649,7 @@ class Run {
     const worthIt = recursive
       ? args.every((a) => a.k !== "dyn")
       : args.some((a) => a.k !== "dyn") || [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped);
-    if (fn && !this.generic && worthIt && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
+    if (fn && !this.generic && worthIt && !this.sp.view.residualOnly.has(fn.name) && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
       fn.params.forEach((p, i) => {
@@ -1108,7 +1110,7 @@ class Run {
   }
 
   private stringObject(bytes: Uint8Array, elem: CType, st: State): number {
-    const key = `${Buffer.from(bytes).toString("hex")}`;
+    const key = bytesKey(bytes);
     let id = stringIds.get(this.sp)?.get(key);
     if (id === undefined) {
       id = this.sp.objects.fresh();
@@ -1315,7 +1317,7 @@ function objectKey(o: MemObject): string {
   for (let i = 0; i < o.size; i++) flags[i] = o.known[i] ? (o.dirty[i] ? 2 : 1) : 0;
   const bytes = new Uint8Array(o.size);
   for (let i = 0; i < o.size; i++) bytes[i] = o.known[i] ? o.bytes[i]! : 0;
-  let s = `o${o.id}:${Buffer.from(flags).toString("latin1")}:${Buffer.from(bytes).toString("latin1")}`;
+  let s = `o${o.id}:${bytesKey(flags)}:${bytesKey(bytes)}`;
   for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
   if (o.shared) objectKeys.set(o, s);
   return s;
@@ -1552,4 +1554,11 @@ export function visitVars(e: Expr, f: (v: Var) => void): void {
     default:
       return;
   }
+}
+
+/** Bytes as a string key, one character per byte (runtime-independent: no Node Buffer in workerd). */
+function bytesKey(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
 }

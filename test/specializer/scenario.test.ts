@@ -75,6 +75,18 @@ describe("specialization through the pipeline", () => {
     expect(code).not.toContain("unused");
   });
 
+  it("a function the scenario marks dynamic stays a residual call", () => {
+    const { code } = specializeProgram({
+      program: program(),
+      target: "x86_64",
+      scenario: parseScenario({ version: 1, entry: "scale", params: { k: "S" }, functions: { helper: "dynamic" } }),
+      context: parseContext({ params: { k: 2 } }),
+    });
+    expect(code).toMatch(/= helper\(x\);/);
+    expect(code).toMatch(/int helper\(int \w+\)\n\{/);
+    expect(refusal({ version: 1, entry: "scale", functions: { nothere: "dynamic" } })).toMatch(/scenario\.functions\.nothere: no function named 'nothere'/);
+  });
+
   it("static globals and a static struct pointer fold the loop away", () => {
     const { code } = specializeProgram({
       program: program(),
