@@ -23,7 +23,12 @@ export interface Token {
 
 const PUNCTS3 = new Set(["...", "<<=", ">>="]);
 const PUNCTS2 = new Set(["->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##"]);
-const PUNCTS1 = "[](){}.&*+-~!/%<>^|?:;=,#";
+/** Single-character punctuators, by character code. */
+const PUNCT1 = new Uint8Array(128);
+for (const ch of "[](){}.&*+-~!/%<>^|?:;=,#") PUNCT1[ch.charCodeAt(0)] = 1;
+/** Characters that can start a two- or three-character punctuator. */
+const PUNCT_LONG = new Uint8Array(128);
+for (const p of [...PUNCTS3, ...PUNCTS2]) PUNCT_LONG[p.charCodeAt(0)] = 1;
 
 const isIdentStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
@@ -145,26 +150,29 @@ export function tokenize(text: string, initialFile = "<input>"): LexResult {
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
-        if ((d === 43 || d === 45) && /[eEpP]/.test(text[i - 1]!)) i++;
+        const prev = text.charCodeAt(i - 1) | 0x20; // lower case
+        if ((d === 43 || d === 45) && (prev === 101 || prev === 112)) i++;
         else if (isIdentPart(d) || d === 46) i++;
         else break;
       }
       tokens.push({ kind: TokKind.Number, text: text.slice(start, i), pos: { file, line, column } });
       continue;
     }
-    const three = text.slice(i, i + 3);
-    if (PUNCTS3.has(three)) {
-      i += 3;
-      tokens.push({ kind: TokKind.Punct, text: three, pos: { file, line, column } });
-      continue;
+    if (c < 128 && PUNCT_LONG[c]) {
+      const three = text.slice(i, i + 3);
+      if (PUNCTS3.has(three)) {
+        i += 3;
+        tokens.push({ kind: TokKind.Punct, text: three, pos: { file, line, column } });
+        continue;
+      }
+      const two = text.slice(i, i + 2);
+      if (PUNCTS2.has(two)) {
+        i += 2;
+        tokens.push({ kind: TokKind.Punct, text: two, pos: { file, line, column } });
+        continue;
+      }
     }
-    const two = text.slice(i, i + 2);
-    if (PUNCTS2.has(two)) {
-      i += 2;
-      tokens.push({ kind: TokKind.Punct, text: two, pos: { file, line, column } });
-      continue;
-    }
-    if (PUNCTS1.includes(text[i]!)) {
+    if (c < 128 && PUNCT1[c]) {
       i++;
       tokens.push({ kind: TokKind.Punct, text: text[start]!, pos: { file, line, column } });
       continue;

@@ -161,14 +161,14 @@ const TYPE_KEYWORDS = new Set([
   "void", "char", "short", "int", "long", "float", "double", "signed", "__signed", "__signed__", "unsigned", "_Bool", "_Complex", "__complex__",
   "struct", "union", "enum", "typeof", "__typeof", "__typeof__", "__int128", "__int128_t", "__uint128_t", "_Atomic",
 ]);
-const QUALIFIERS: Record<string, number> = {
-  const: Q_CONST, __const: Q_CONST, __const__: Q_CONST,
-  volatile: Q_VOLATILE, __volatile: Q_VOLATILE, __volatile__: Q_VOLATILE,
-  restrict: Q_RESTRICT, __restrict: Q_RESTRICT, __restrict__: Q_RESTRICT,
-};
+const QUALIFIERS = new Map<string, number>([
+  ["const", Q_CONST], ["__const", Q_CONST], ["__const__", Q_CONST],
+  ["volatile", Q_VOLATILE], ["__volatile", Q_VOLATILE], ["__volatile__", Q_VOLATILE],
+  ["restrict", Q_RESTRICT], ["__restrict", Q_RESTRICT], ["__restrict__", Q_RESTRICT],
+]);
 const STORAGE = new Set(["typedef", "extern", "static", "auto", "register"]);
 const SPEC_KEYWORDS = new Set([
-  ...TYPE_KEYWORDS, ...Object.keys(QUALIFIERS), ...STORAGE,
+  ...TYPE_KEYWORDS, ...QUALIFIERS.keys(), ...STORAGE,
   "inline", "__inline", "__inline__", "_Noreturn", "_Alignas", "_Thread_local", "__thread", "__attribute__", "__attribute", "__extension__",
 ]);
 const KEYWORDS = new Set([
@@ -237,7 +237,7 @@ class Parser {
   ) {
     this.abi = new Abi(target);
     const kept: Token[] = [];
-    const packs: number[] = [];
+    const packs = new Int32Array(tokens.length);
     const stack: number[] = [];
     let pack = 0;
     let ms = 0;
@@ -248,11 +248,11 @@ class Parser {
         if (option) ms = option[1] === "-mms-bitfields" ? MS_BITFIELDS : 0;
         continue;
       }
+      packs[kept.length] = pack | ms;
       kept.push(t);
-      packs.push(pack | ms);
     }
     this.tokens = kept;
-    this.packAt = Int32Array.from(packs);
+    this.packAt = packs;
   }
 
   currentPos(): SourcePosition {
@@ -636,6 +636,7 @@ class Parser {
     const attrs: Attribute[] = [];
     let base: CType | null = null;
     const counts: Record<string, number> = {};
+    let typeKeywords = 0;
     let sawAny = false;
     for (;;) {
       const t = this.tok();
@@ -646,8 +647,8 @@ class Parser {
         if (storage !== null) throw this.error("multiple storage classes in declaration specifiers");
         storage = w as StorageClass;
         this.next();
-      } else if (w in QUALIFIERS) {
-        quals |= QUALIFIERS[w]!;
+      } else if (QUALIFIERS.has(w)) {
+        quals |= QUALIFIERS.get(w)!;
         this.next();
       } else if (w === "inline" || w === "__inline" || w === "__inline__") {
         inline = true;
@@ -673,7 +674,7 @@ class Parser {
         this.expect(")");
         if (n > alignAs) alignAs = n;
       } else if (w === "_Atomic" && this.peek().text === "(") {
-        if (base || Object.keys(counts).length) throw this.error("two or more data types in declaration specifiers");
+        if (base || typeKeywords > 0) throw this.error("two or more data types in declaration specifiers");
         this.next();
         this.next();
         base = withQuals(this.typeName(), Q_ATOMIC);
@@ -682,13 +683,13 @@ class Parser {
         quals |= Q_ATOMIC;
         this.next();
       } else if (w === "struct" || w === "union") {
-        if (base || Object.keys(counts).length) throw this.error("two or more data types in declaration specifiers");
+        if (base || typeKeywords > 0) throw this.error("two or more data types in declaration specifiers");
         base = this.recordSpecifier();
       } else if (w === "enum") {
-        if (base || Object.keys(counts).length) throw this.error("two or more data types in declaration specifiers");
+        if (base || typeKeywords > 0) throw this.error("two or more data types in declaration specifiers");
         base = this.enumSpecifier();
       } else if (w === "typeof" || w === "__typeof" || w === "__typeof__") {
-        if (base || Object.keys(counts).length) throw this.error("two or more data types in declaration specifiers");
+        if (base || typeKeywords > 0) throw this.error("two or more data types in declaration specifiers");
         this.next();
         this.expect("(");
         base = this.startsDeclaration() ? this.typeName() : this.expr().type;
@@ -697,8 +698,9 @@ class Parser {
         if (base) throw this.error("two or more data types in declaration specifiers");
         const k = normalizeTypeKeyword(w);
         counts[k] = (counts[k] ?? 0) + 1;
+        typeKeywords++;
         this.next();
-      } else if (!base && Object.keys(counts).length === 0 && this.isTypedefName(t)) {
+      } else if (!base && typeKeywords === 0 && this.isTypedefName(t)) {
         // a typedef name is a type specifier only where no other type specifier was seen
         base = this.typedefType(this.lookup(w)!);
         this.next();
@@ -1069,8 +1071,8 @@ class Parser {
       let q = 0;
       for (;;) {
         const w = this.tok().text;
-        if (this.tok().kind === TokKind.Ident && w in QUALIFIERS) {
-          q |= QUALIFIERS[w]!;
+        if (this.tok().kind === TokKind.Ident && QUALIFIERS.has(w)) {
+          q |= QUALIFIERS.get(w)!;
           this.next();
         } else if (w === "_Atomic" && this.tok().kind === TokKind.Ident) {
           q |= Q_ATOMIC;
@@ -1145,7 +1147,7 @@ class Parser {
       let isStatic = false;
       for (;;) {
         const w = this.tok().text;
-        if (this.tok().kind === TokKind.Ident && w in QUALIFIERS) q |= QUALIFIERS[w]!;
+        if (this.tok().kind === TokKind.Ident && QUALIFIERS.has(w)) q |= QUALIFIERS.get(w)!;
         else if (w === "static" && this.tok().kind === TokKind.Ident) isStatic = true;
         else break;
         this.next();

@@ -199,15 +199,15 @@ export const floatType: FloatType = { kind: TypeKind.Float, rank: "float", ...ba
 export const doubleType: FloatType = { kind: TypeKind.Float, rank: "double", ...base };
 export const ldoubleType: FloatType = { kind: TypeKind.Float, rank: "ldouble", ...base };
 
-const pointers = new WeakMap<CType, PointerType>();
+/** Memo of the unqualified pointer to a type: a non-enumerable property, so spreads and serialization skip it. */
+const POINTER = Symbol("pointerTo");
 
-/** The unqualified pointer to `to` (one shared object per target type: type objects are never mutated). */
+/** The unqualified pointer to `to`, one shared object per target type (types are never mutated otherwise). */
 export function pointerTo(to: CType): PointerType {
-  let p = pointers.get(to);
-  if (!p) {
-    p = { kind: TypeKind.Pointer, to, quals: 0 };
-    pointers.set(to, p);
-  }
+  const memo = (to as { [POINTER]?: PointerType })[POINTER];
+  if (memo) return memo;
+  const p: PointerType = { kind: TypeKind.Pointer, to, quals: 0 };
+  Object.defineProperty(to, POINTER, { value: p });
   return p;
 }
 
