@@ -70,23 +70,30 @@ export function mirrorTree(dir: string, ext: RegExp, into: SourceFiles = {}): So
 
 /**
  * Preprocess the lwIP core for `target` with the port in `portDir` (lwipopts.h,
- * arch/cc.h; a `libc` subfolder, if present, supplies C library headers).
+ * arch/cc.h; a `libc` subfolder, if present, supplies C library headers);
+ * cached by the contents of every source and header involved.
  */
 export async function preprocessLwipCore(target: Target, portDir: string, compiler?: Compiler): Promise<PreprocessedUnit[]> {
   const cc = compiler ?? (await createCompiler({ target }));
+  if (cc.target !== target) throw new BespokeError("TARGET_MISMATCH", `preprocessLwipCore for ${target} was given a compiler for ${cc.target}`);
   const include = path.join(lwipDir(), "src", "include");
   const files = mirrorTree(include, /\.h$/);
   mirrorTree(portDir, /\.h$/, files);
   const includeDirs = [portDir, include];
   if (fs.existsSync(path.join(portDir, "libc"))) includeDirs.push(path.join(portDir, "libc"));
+  const headerKey = Object.entries(files).flat().map(String);
   const units: PreprocessedUnit[] = [];
   for (const file of lwipCoreFiles()) {
-    const r = await cc.preprocess({ files: { ...files, [file]: fs.readFileSync(file, "utf8") }, entry: file, includeDirs });
-    if (!r.ok) {
-      const d = r.diagnostics[0];
-      throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} for ${target} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
-    }
-    units.push({ file, text: r.text });
+    const source = fs.readFileSync(file, "utf8");
+    const text = await cached([target, file, source, includeDirs.join(":"), ...headerKey], async () => {
+      const r = await cc.preprocess({ files: { ...files, [file]: source }, entry: file, includeDirs });
+      if (!r.ok) {
+        const d = r.diagnostics[0];
+        throw new BespokeError("PREPROCESS_FAILED", `preprocessing ${file} for ${target} failed: ${d ? `${d.file}:${d.line}: ${d.message}` : "unknown error"}`);
+      }
+      return r.text;
+    });
+    units.push({ file, text });
   }
   return units;
 }
