@@ -7,6 +7,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Miniflare } from "miniflare";
 import { BespokeError } from "../errors.ts";
+import { preparedModulePath } from "../device/prepare.ts";
 import { buildDir, repoRoot } from "../node/paths.ts";
 import type { CommandContext } from "./main.ts";
 
@@ -26,6 +27,12 @@ export function bundleWorker(config: string, name: string): WorkerBundle {
     if (!fs.existsSync(path.join(buildDir(), "wasm", `tcc-${target}.wasm`))) {
       throw new BespokeError("NOT_BUILT", `tcc-wasm for ${target} is not built: run 'node build.mjs'`);
     }
+  }
+  // the prepared firmware module the edge bundle imports: none prepared yet is an empty list
+  const prepared = preparedModulePath();
+  if (!fs.existsSync(prepared)) {
+    fs.mkdirSync(path.dirname(prepared), { recursive: true });
+    fs.writeFileSync(prepared, "export const PREPARED_FIRMWARE_DATA = [];\n");
   }
   fs.rmSync(dir, { recursive: true, force: true });
   try {
@@ -146,6 +153,7 @@ export interface LocalEdge {
 export async function startLocalEdge(port: number): Promise<LocalEdge> {
   const { deviceKey } = await import("../device/firmware-build.ts");
   const key = Buffer.from(deviceKey()).toString("hex");
+  await (await import("../device/prepare.ts")).writePreparedModule();
   const bundle = bundleWorker(path.join(repoRoot(), "edge-worker", "wrangler.toml"), "serve");
   const { mf, url } = await runWorker(bundle, { port, bindings: { DEVICE_KEY: key } });
   const health = (await (await fetch(new URL("/healthz", url))).json()) as { firmware: { buildId: string }[] };

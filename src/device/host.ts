@@ -39,6 +39,16 @@ export interface DeviceRun {
   framesIn: number;
   /** Wall-clock milliseconds from each `e2e customize` command to the end of its `e2e wait`. */
   waits: number[];
+  /** ERROR messages the server sent the device ("CODE: message"). */
+  serverErrors: string[];
+}
+
+const FRAME_ERROR = 7;
+
+/** The text of a server ERROR frame (header, code u16, message). */
+function errorText(frame: Uint8Array): string {
+  const code = frame.length >= 14 ? frame[12]! | (frame[13]! << 8) : 0;
+  return `${code}: ${new TextDecoder().decode(frame.subarray(14))}`;
 }
 
 /** The in-process server core as a link (device frames decoded by the protocol codec, answers encoded). */
@@ -73,6 +83,34 @@ export function inProcessServer(core: CoreOptions, options: { device?: string; o
   };
 }
 
+/** An edge session over a WebSocket (EdgeChannel) as a link. */
+export async function edgeServer(url: URL, device = "vm-device"): Promise<ServerLink> {
+  const { EdgeChannel } = await import("../cli/serve.ts");
+  const channel = await EdgeChannel.connect(url, device);
+  let handler: (frame: Uint8Array) => void = () => {};
+  let open = true;
+  void (async () => {
+    while (open) {
+      try {
+        const frame = await channel.next(60_000);
+        handler(frame); // the handler of now: runDevice installs its own after connecting
+      } catch (e) {
+        if (!(e instanceof BespokeError) || e.code !== "EDGE_TIMEOUT") open = false;
+      }
+    }
+  })();
+  return {
+    send: (frame) => channel.send(frame),
+    onFrame(h) {
+      handler = h;
+    },
+    close() {
+      open = false;
+      channel.close();
+    },
+  };
+}
+
 /** Delay frames in one direction as the link model says, in order. */
 function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => void): (frame: Uint8Array) => void {
   if (!model || (model.rttMs <= 0 && !model.bytesPerSecond)) return deliver;
@@ -94,7 +132,9 @@ export async function runDevice(script: string[], server: ServerLink, options: {
   const fw = await buildArmFirmware("board");
   const inbox: Uint8Array[] = [];
   let wake: (() => void) | null = null;
+  const serverErrors: string[] = [];
   const toDevice = delayed(options.link, (frame) => {
+    if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
     inbox.push(frame);
     wake?.();
   });
@@ -124,7 +164,7 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     send: (frame) => {
       framesOut++;
       if (customizeAt < 0 && frame[3] === 1) customizeAt = performance.now();
-      toServer(frame);
+      toServer(frame.slice()); // the mailbox hands a view of RAM the firmware reuses
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
@@ -137,7 +177,7 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     if (board.cpu.instructions - start > BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${BUDGET} instructions without finishing its script`);
     const stop = board.step(STEP);
     if (stop.kind === "exit") {
-      return { lines, exitCode: stop.code, instructions: board.cpu.instructions - start, framesOut, framesIn, waits };
+      return { lines, exitCode: stop.code, instructions: board.cpu.instructions - start, framesOut, framesIn, waits, serverErrors };
     }
     if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
     if (stop.kind === "sleep") {

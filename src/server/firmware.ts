@@ -38,6 +38,16 @@ export interface FirmwareProgram {
   scenarios: Record<string, FirmwareScenario>;
 }
 
+/** A FirmwareProgram as data a bundle carries (src/device/prepare.ts writes it, edge-worker/prepared.ts reads it). */
+export interface PreparedFirmwareData {
+  buildId: string;
+  target: Target;
+  exports: { name: string; address: number }[];
+  /** The serialized program (src/c/serialize.ts), base64. */
+  program: string;
+  scenarios: Record<string, FirmwareScenario>;
+}
+
 /** Parameters of the entries, in the order of the generic call (custom.h bsp_entry: fd, buf, len, flags, addr, addr_len). */
 const ENTRY_ARGS: Record<string, string> = { fd: "fd", buff: "(void *)buf", len: "len", flags: "(unsigned)flags", addr: "addr", addr_len: "(int)addr_len" };
 

@@ -14,7 +14,7 @@ import type { Symbol } from "../c/ast.ts";
 import { wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, TypeKind, charType, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import type { Block, Expr, IrFunction, LocalObject, Stmt, Terminator, Var } from "./ir.ts";
+import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
 import { type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
 import type { Limits } from "./scenario.ts";
 
@@ -1401,30 +1401,8 @@ function controlRelevant(fn: IrFunction): Set<number> {
   const out = new Set<number>();
   const addAll = (e: Expr): void => visitVars(e, (v) => out.add(v.id));
   const addresses = (e: Expr): void => {
-    switch (e.k) {
-      case "load":
-      case "bitload":
-        addAll(e.addr);
-        return;
-      case "field":
-        addresses(e.addr);
-        return;
-      case "ptradd":
-        addresses(e.ptr);
-        addresses(e.index);
-        return;
-      case "ptrdiff":
-      case "binary":
-        addresses(e.left);
-        addresses(e.right);
-        return;
-      case "unary":
-      case "cast":
-        addresses(e.arg);
-        return;
-      default:
-        return;
-    }
+    if (e.k === "load" || e.k === "bitload") addAll(e.addr);
+    else operands(e).forEach(addresses);
   };
   for (const b of fn.blocks) {
     for (const st of b.stmts) {
@@ -1473,39 +1451,16 @@ function liveness(fn: IrFunction): Set<number>[] {
   for (const b of fn.blocks) {
     const u = new Set<number>();
     const d = new Set<number>();
-    const read = (e: Expr): void => visitVars(e, (v) => {
-      if (!d.has(v.id)) u.add(v.id);
-    });
+    const read = (e: Expr): void =>
+      visitVars(e, (v) => {
+        if (!d.has(v.id)) u.add(v.id);
+      });
     for (const s of b.stmts) {
-      switch (s.k) {
-        case "set":
-          read(s.value);
-          d.add(s.dst.id);
-          break;
-        case "store":
-        case "bitstore":
-          read(s.addr);
-          read(s.value);
-          break;
-        case "copy":
-          read(s.dst);
-          read(s.src);
-          break;
-        case "zero":
-          read(s.addr);
-          break;
-        case "call":
-          read(s.callee);
-          s.args.forEach(read);
-          if (s.dstAddr) read(s.dstAddr);
-          if (s.dst) d.add(s.dst.id);
-          break;
-      }
+      stmtOperands(s).forEach(read);
+      const dst = stmtDestination(s);
+      if (dst) d.add(dst.id);
     }
-    const t = b.term;
-    if (t.k === "if") read(t.cond);
-    else if (t.k === "switch") read(t.value);
-    else if (t.k === "return" && t.value) read(t.value);
+    termOperands(b.term).forEach(read);
     use.push(u);
     def.push(d);
   }
@@ -1528,33 +1483,6 @@ function liveness(fn: IrFunction): Set<number>[] {
   return liveIn;
 }
 
-export function visitVars(e: Expr, f: (v: Var) => void): void {
-  switch (e.k) {
-    case "var":
-      f(e.v);
-      return;
-    case "load":
-    case "field":
-    case "bitload":
-      visitVars(e.addr, f);
-      return;
-    case "ptradd":
-      visitVars(e.ptr, f);
-      visitVars(e.index, f);
-      return;
-    case "ptrdiff":
-    case "binary":
-      visitVars(e.left, f);
-      visitVars(e.right, f);
-      return;
-    case "unary":
-    case "cast":
-      visitVars(e.arg, f);
-      return;
-    default:
-      return;
-  }
-}
 
 /** Bytes as a string key, one character per byte (runtime-independent: no Node Buffer in workerd). */
 function bytesKey(bytes: Uint8Array): string {

@@ -28,7 +28,7 @@ export interface SendLine {
   digest: string;
 }
 
-const SENT = /^sent (\d+) ok (\d+) first (-?\d+) packets (\d+) bytes (\d+) instret (\d+) least (\d+) digest ([0-9a-f]{64})$/;
+const SENT = /^sent (\d+) ok (\d+) first (-?\d+) packets (\d+) bytes (\d+) instret (\d+) least (\d+) digest ([0-9a-f]{16})$/;
 
 /** The `sent ...` lines of a run, in order. */
 export function sends(lines: string[]): SendLine[] {
