@@ -235,16 +235,14 @@ async function bundleCli() {
 // Skipped when none of the inputs esbuild read last time (nor the copied
 // files) changed: the stamp holds their list and a hash of their contents.
 const DEMO_OUT = path.join(BUILD, "demo");
-const DEMO_BUNDLES = { "app.js": "main.ts", "core-worker.js": "core-worker.ts", "device-worker.js": "device-worker.ts" };
+const DEMO_BUNDLES = ["app.js", "core-worker.js", "device-worker.js"];
 const DEMO_STATIC = ["index.html", "style.css"];
 const DEMO_TARGETS = ["arm", "x86_64", "riscv64", "i386", "arm64"];
 
-/** Files copied as they are: the page, tcc-wasm (glue + module per target), the virtual device's firmware. */
+/** Files copied as they are: the page, tcc-wasm (glue + module per target). */
 function demoCopies() {
   const copies = DEMO_STATIC.map((f) => [path.join(ROOT, "demo", f), f]);
   for (const t of DEMO_TARGETS) for (const ext of ["mjs", "wasm"]) copies.push([path.join(BUILD, "wasm", `tcc-${t}.${ext}`), `wasm/tcc-${t}.${ext}`]);
-  const fw = path.join(BUILD, "firmware", "arm-board");
-  for (const f of ["firmware.elf", "firmware.json"]) if (fs.existsSync(path.join(fw, f))) copies.push([path.join(fw, f), `firmware/${f}`]);
   return copies;
 }
 
@@ -288,15 +286,20 @@ async function bundleDemo() {
   const common = { bundle: true, format: "esm", platform: "browser", target: "es2022", minify: true, sourcemap: "linked", loader: { ".c": "text" }, logLevel: "warning", metafile: true };
   const inputs = new Set();
   const note = (result) => Object.keys(result.metafile.inputs).filter((f) => !f.startsWith("bespoke:")).forEach((f) => inputs.add(path.resolve(ROOT, f)));
-  note(await esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.entries(DEMO_BUNDLES).map(([out, src]) => [out.replace(/\.js$/, ""), path.join(ROOT, "demo", src)])), outdir: DEMO_OUT, plugins: demoPlugins(null) }));
+  // the bundles that run the specializer get demo/buffer-shim.ts for its uses of Node's Buffer
+  const shim = { inject: [path.join(ROOT, "demo", "buffer-shim.ts")] };
+  note(await esbuild.build({ ...common, entryPoints: { app: path.join(ROOT, "demo", "main.ts"), "device-worker": path.join(ROOT, "demo", "device-worker.ts") }, outdir: DEMO_OUT, plugins: demoPlugins(null) }));
+  note(await esbuild.build({ ...common, ...shim, entryPoints: { "core-worker": path.join(ROOT, "demo", "core-worker.ts") }, outdir: DEMO_OUT, plugins: demoPlugins(null) }));
   for (const [from, to] of copies) {
     fs.mkdirSync(path.dirname(path.join(DEMO_OUT, to)), { recursive: true });
     fs.copyFileSync(from, path.join(DEMO_OUT, to));
   }
   // the Service Worker precaches everything above; its cache is named by their hash
-  const files = ["/", ...DEMO_STATIC, ...Object.keys(DEMO_BUNDLES), ...copies.slice(DEMO_STATIC.length).map(([, to]) => to)].map((f) => (f === "/" ? f : `/${f}`));
-  const version = sha256(...files.filter((f) => f !== "/").map((f) => fs.readFileSync(path.join(DEMO_OUT, f)))).slice(0, 16);
-  note(await esbuild.build({ ...common, entryPoints: { sw: path.join(ROOT, "demo", "sw.ts") }, outdir: DEMO_OUT, plugins: demoPlugins({ version, files }) }));
+  const built = [...DEMO_STATIC, ...DEMO_BUNDLES, ...copies.slice(DEMO_STATIC.length).map(([, to]) => to)].map((f) => `/${f}`);
+  const version = sha256(...built.map((f) => fs.readFileSync(path.join(DEMO_OUT, f)))).slice(0, 16);
+  // and the virtual device's firmware, which demo/server.ts makes when asked (firmware build + its preparation)
+  const files = ["/", ...built, "/firmware/firmware.elf", "/firmware/firmware.json", "/firmware/device.key", "/prepared/firmware.json"];
+  note(await esbuild.build({ ...common, ...shim, entryPoints: { sw: path.join(ROOT, "demo", "sw.ts") }, outdir: DEMO_OUT, plugins: demoPlugins({ version, files }) }));
   const list = [...inputs].filter((f) => fs.existsSync(f)).sort();
   fs.writeFileSync(stampFile, JSON.stringify({ inputs: list, hash: hashOf([...list, ...copies.map(([from]) => from)]) }) + "\n");
   log(`demo: playground bundled into ${path.relative(ROOT, DEMO_OUT)} (${files.length} files precached, version ${version})`);

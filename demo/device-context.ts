@@ -1,69 +1,64 @@
-// Device mode's context -> the one-shot request (`POST /v1/customize`, see
-// src/server/request.ts) the virtual device would send: the static
-// arguments of the call (fd, flags, the destination as a sockaddr_in) and
-// the socket options that shape the generic path, as the device encodes
-// values (little-endian hex, like the device's CUSTOMIZE message).
+// Device mode's context -> the console script the virtual device runs
+// (firmware/apps/e2e.c commands), and the device code cache's key.
+// The e2e commands customize for a destination on the device's loopback
+// interface (127.0.0.1, where every packet is captured and hashed), with
+// flags 0; the socket options they can set are the TTL.
 import { BespokeError } from "../src/errors.ts";
 import type { DeviceContext } from "./types.ts";
 
-/** The socket the virtual device's application opens first (fds 0-2 are the console). */
-export const DEVICE_FD = 3;
-const O_NONBLOCK = 0x800;
-const AF_INET = 2;
-
-function le32(n: number): string {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n >>> 0, true);
-  return hex(b);
-}
-
-function hex(bytes: Uint8Array): string {
-  return [...bytes].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/** The destination as the device's `struct sockaddr_in` (16 bytes: family LE, port and address in network order). */
-export function sockaddrIn(address: string, port: number): Uint8Array {
-  const parts = address.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new BespokeError("BAD_CONTEXT", `destination address '${address}' is not a dotted IPv4 address such as 10.0.0.2`);
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BespokeError("BAD_CONTEXT", `destination port ${port} is not 1-65535`);
-  const b = new Uint8Array(16);
-  b[0] = AF_INET;
-  b[2] = port >> 8;
-  b[3] = port & 0xff;
-  b.set(parts, 4);
-  return b;
-}
+/** The sender's fd in the e2e commands' task. */
+const SENDER_FD = 1;
+export const PACKET_BYTES = 64;
 
 export function validateContext(c: DeviceContext): void {
-  sockaddrIn(c.address, c.port);
+  if (!Number.isInteger(c.port) || c.port < 1024 || c.port > 65535) throw new BespokeError("BAD_CONTEXT", `destination port ${c.port}: choose 1024-65535`);
   if (!Number.isInteger(c.ttl) || c.ttl < 1 || c.ttl > 255) throw new BespokeError("BAD_CONTEXT", `TTL ${c.ttl} is not 1-255`);
-  if (!Number.isInteger(c.tos) || c.tos < 0 || c.tos > 255) throw new BespokeError("BAD_CONTEXT", `TOS ${c.tos} is not 0-255`);
-  if (!Number.isInteger(c.flags) || c.flags < 0) throw new BespokeError("BAD_CONTEXT", `flags ${c.flags} is not a non-negative integer`);
+  if (!Number.isInteger(c.packets) || c.packets < 1 || c.packets > 5000) throw new BespokeError("BAD_CONTEXT", `packets ${c.packets}: choose 1-5000`);
 }
 
-export function oneShotRequest(c: DeviceContext, firmware: string, device: string): Record<string, unknown> {
+/** The setup both boots share: the socket(s), then the socket options of the context. */
+function setup(c: DeviceContext): string[] {
+  const lines = [c.scenario === "udp-sendto" ? `e2e udp ${c.port}` : `e2e tcp ${c.port}`];
+  if (c.ttl !== 64) lines.push(`e2e ttl ${SENDER_FD} ${c.ttl}`);
+  return lines;
+}
+
+function dest(c: DeviceContext): string {
+  return c.scenario === "udp-sendto" ? String(c.port) : "-";
+}
+
+/** Boot 1: customize, wait for the version, send through the token (as test/e2e does). */
+export function customizedScript(c: DeviceContext): string[] {
   validateContext(c);
-  const udp = c.scenario === "udp-sendto";
-  const values: Record<string, string> = {
-    fd: le32(DEVICE_FD),
-    flags: le32(c.flags),
-    file_flags: le32(c.nonblock ? O_NONBLOCK : 0),
-    ttl: le32(c.ttl),
-    tos: le32(c.tos),
-  };
-  if (udp) {
-    values.addr = hex(sockaddrIn(c.address, c.port));
-    values.addr_len = le32(16);
-    values.no_checksum = le32(c.checksumOff ? 1 : 0);
-  } else values.nodelay = le32(c.nodelay ? 1 : 0);
-  return { firmware, scenario: c.scenario, target: "arm", device, values };
+  return [...setup(c), `e2e customize ${SENDER_FD} ${dest(c)}`, `e2e wait 1`, `e2e state 1`, `e2e send c ${c.packets} ${PACKET_BYTES} 1 ${dest(c)}`, `e2e state 1`];
 }
 
-/** The device code cache's key: a digest of the scenario and every context value. */
+/** Boot 2, from the same state: the same sends through the generic system call. */
+export function genericScript(c: DeviceContext): string[] {
+  validateContext(c);
+  return [...setup(c), `e2e send g ${c.packets} ${PACKET_BYTES} ${SENDER_FD} ${dest(c)}`];
+}
+
+export interface SendLine {
+  sent: number;
+  ok: number;
+  packets: number;
+  bytes: number;
+  instret: number;
+  digest: string;
+}
+
+const SENT = /^sent (\d+) ok (\d+) first (-?\d+) packets (\d+) bytes (\d+) instret (\d+) least (\d+) digest ([0-9a-f]+)$/;
+
+export function parseSent(line: string): SendLine | null {
+  const m = SENT.exec(line);
+  if (!m) return null;
+  return { sent: Number(m[1]), ok: Number(m[2]), packets: Number(m[4]), bytes: Number(m[5]), instret: Number(m[6]), digest: m[8]! };
+}
+
+/** The device code cache's key: a digest of the call and every context value. */
 export async function contextKey(c: DeviceContext): Promise<string> {
-  const canonical = JSON.stringify([c.scenario, c.address, c.port, c.flags, c.nonblock, c.ttl, c.tos, c.checksumOff, c.nodelay]);
+  const canonical = JSON.stringify([c.scenario, c.port, c.ttl]);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
-  return hex(digest.slice(0, 8));
+  return [...digest.slice(0, 8)].map((x) => x.toString(16).padStart(2, "0")).join("");
 }

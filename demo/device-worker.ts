@@ -1,12 +1,15 @@
 // The virtual device's Web Worker: the VM's board personality (src/vm/)
-// runs a program linked for the board, or the device firmware, and reports
-// console output and the VM's own instruction and cycle counts.
+// runs a program linked for the board (Scratch mode), or the device firmware
+// with its customization channel bridged to the core worker (Device mode,
+// as src/device/host.ts does in Node).
 import { expose } from "comlink";
-import { measureCalls } from "../src/device/measure.ts";
 import { BespokeError } from "../src/errors.ts";
 import { Board, FREQ_MHZ } from "../src/vm/board.ts";
-import { DEFAULT_BUDGET } from "../src/vm/machine.ts";
-import type { DeviceApi, SendMeasure, VmRunInput, VmRunResult } from "./types.ts";
+import type { ConsoleLine, DeviceApi, ScriptRun, VmRunInput, VmRunResult } from "./types.ts";
+
+/** Instructions per slice between looks at the channel (as src/device/host.ts runs the firmware). */
+const STEP = 2_000_000;
+const SCRIPT_BUDGET = 20_000_000_000;
 
 const api: DeviceApi = {
   run(input: VmRunInput): VmRunResult {
@@ -18,30 +21,64 @@ const api: DeviceApi = {
     return { output, exitCode: r.stop.kind === "exit" ? r.stop.code : null, stop, instructions: r.instructions, cycles: r.cycles };
   },
 
-  async measureGenericSend(firmware, test, progress): Promise<SendMeasure> {
-    const board = new Board(firmware.elf, { console: () => {} });
-    board.type(new TextEncoder().encode(`selftest ${test}\n`));
-    await progress(`virtual device: firmware booted, self test ${test} running (breakpoints on sys_sendto)`);
-    let sleeps = 0;
-    const run = measureCalls(board.machine, firmware.sysSendto, DEFAULT_BUDGET, (us) => {
-      board.advance(us);
-      sleeps++;
-    });
-    if (run.exitCode !== 0) throw new BespokeError("SELFTEST_FAILED", `self test ${test} failed on the virtual device (exit ${run.exitCode})`);
-    const ok = run.samples.filter((s) => s.result > 0);
-    if (ok.length === 0) throw new BespokeError("NO_SAMPLES", `self test ${test} made no successful sys_sendto`);
-    const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
-    const virtualMs = board.microseconds / 1000;
-    await progress(`virtual device: ${ok.length} packets sent (${sleeps} timer waits), ${virtualMs.toFixed(1)} ms of virtual time at ${FREQ_MHZ} MHz`);
-    return {
-      test,
-      packets: ok.length,
-      instructions: mean(ok.map((s) => s.instructions)),
-      cycles: mean(ok.map((s) => s.cycles)),
-      virtualMs,
-      packetsPerSecond: Math.round(ok.length / (virtualMs / 1000)),
+  async runScript(elf, script, port, onLine): Promise<ScriptRun> {
+    const inbox: Uint8Array[] = [];
+    let wake: (() => void) | null = null;
+    port.onmessage = ({ data }: MessageEvent<Uint8Array>) => {
+      inbox.push(data);
+      wake?.();
     };
+    const lines: ConsoleLine[] = [];
+    const decoder = new TextDecoder();
+    let partial = "";
+    let framesOut = 0;
+    let framesIn = 0;
+    const board: Board = new Board(elf, {
+      console: (bytes) => {
+        partial += decoder.decode(bytes, { stream: true });
+        for (let nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
+          const line = { text: partial.slice(0, nl), cycles: board.cpu.cycles, instructions: board.cpu.instructions };
+          partial = partial.slice(nl + 1);
+          lines.push(line);
+          void onLine(line);
+        }
+      },
+      send: (frame) => {
+        framesOut++;
+        const copy = frame.slice();
+        port.postMessage(copy, [copy.buffer]);
+      },
+    });
+    board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
+    try {
+      for (;;) {
+        while (inbox.length) {
+          framesIn++;
+          board.deliver(inbox.shift()!);
+        }
+        if (board.cpu.instructions > SCRIPT_BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${SCRIPT_BUDGET} instructions without finishing its script`);
+        const stop = board.step(STEP);
+        if (stop.kind === "exit") return { lines, exitCode: stop.code, framesOut, framesIn, freqMhz: FREQ_MHZ };
+        if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the virtual device faulted: ${stop.fault.message}`);
+        if (stop.kind === "sleep" && !inbox.length) {
+          // idle: wait (in real time) for a frame from the server, at most what the firmware asked to sleep
+          const ms = Math.max(1, Math.min(stop.microseconds / 1000, 50));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+          if (!inbox.length) board.advance(stop.microseconds);
+        } else if (stop.kind !== "sleep") await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      port.postMessage(null);
+    }
   },
+
 };
 
 expose(api);

@@ -1,23 +1,17 @@
 // The customization core the Service Worker answers with when the network
-// is off: the same server core and prepared firmware as the edge worker
-// (src/server/, edge-worker/prepared.ts), tcc-wasm for arm and x86_64 from
-// the Service Worker's cache, images signed with this browser's device key
-// (made once, kept with idb-keyval: the playground's virtual device is the
-// only device it serves).
-import { get, set } from "idb-keyval";
-import { PREPARED_FIRMWARE } from "../edge-worker/prepared.ts";
+// is off: the same server core as the edge worker (src/server/) over the
+// virtual device's prepared firmware (firmware-core.ts), tcc-wasm for arm
+// and x86_64 and the firmware files from the Service Worker's cache.
 import type { Compiler } from "../src/compiler/compiler.ts";
 import type { Target } from "../src/compiler/targets.ts";
 import { createWebCompiler } from "../src/compiler/web.ts";
 import { BespokeError } from "../src/errors.ts";
-import { MemoryCache } from "../src/server/cache.ts";
-import { servePrepared } from "../src/server/catalog.ts";
-import { type CoreOptions, customize, toServerError } from "../src/server/customize.ts";
-import { signImages } from "../src/server/finalize.ts";
+import { customize, toServerError } from "../src/server/customize.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { parseOneShot } from "../src/server/request.ts";
 import armGlue from "../build/wasm/tcc-arm.mjs";
 import x86Glue from "../build/wasm/tcc-x86_64.mjs";
+import { type CoreSources, loadCore } from "./firmware-core.ts";
 
 const GLUE: Partial<Record<Target, typeof armGlue>> = { arm: armGlue, x86_64: x86Glue };
 
@@ -35,16 +29,10 @@ function compiler(target: Target): Promise<Compiler> {
   return wasmModule(target).then((module) => createWebCompiler(target, { factory: (o) => glue({ ...o, locateFile: (p: string) => p }), wasm: module }));
 }
 
-async function deviceKey(): Promise<Uint8Array> {
-  const stored = await get<Uint8Array>("bespoke-device-key");
-  if (stored) return stored;
-  const key = crypto.getRandomValues(new Uint8Array(32));
-  await set("bespoke-device-key", key);
-  return key;
-}
-
-const { catalog, pipeline } = servePrepared(PREPARED_FIRMWARE, compiler);
-const core: CoreOptions = { catalog, pipeline, finalize: signImages(deviceKey), cache: new MemoryCache(), limits: DEFAULT_LIMITS };
+const sources: CoreSources = {
+  get: async (url) => (await caches.match(url)) ?? fetch(url),
+  compiler,
+};
 
 const SERVED_BY = { "x-bespoke-served-by": "service-worker" };
 
@@ -60,14 +48,24 @@ export async function customizeLocally(request: Request): Promise<Response> {
   } catch (e) {
     return errorResponse(400, toServerError(e));
   }
-  const outcome = await customize(core, parsed.request, { id: parsed.device }, null);
+  let core;
+  try {
+    core = await loadCore(sources);
+  } catch (e) {
+    return errorResponse(503, toServerError(e));
+  }
+  const outcome = await customize(core.options, parsed.request, { id: parsed.device }, null);
   const stats = { "x-bespoke-chi": String(outcome.stats.chi), "x-bespoke-cache": outcome.stats.cache, "x-bespoke-pipeline-ms": outcome.stats.pipelineMs.toFixed(1) };
   if (!outcome.ok) return errorResponse(outcome.error.code === "UNKNOWN_FIRMWARE" ? 404 : 422, outcome.error, stats);
   return new Response(outcome.image.slice(), { headers: { "content-type": "application/octet-stream", ...SERVED_BY, ...stats } });
 }
 
 /** `GET /healthz` answered locally. */
-export function healthLocally(): Response {
-  const firmware = catalog.buildIds().map((id) => ({ buildId: id, target: catalog.firmware(id)!.target, scenarios: Object.values(catalog.firmware(id)!.scenarios) }));
-  return Response.json({ ok: true, service: "bespoke-playground-offline", firmware }, { headers: SERVED_BY });
+export async function healthLocally(): Promise<Response> {
+  try {
+    const { firmware } = await loadCore(sources);
+    return Response.json({ ok: true, service: "bespoke-playground-offline", firmware: [{ buildId: firmware.info.buildId, target: firmware.info.target, scenarios: Object.values(firmware.info.scenarios) }] }, { headers: SERVED_BY });
+  } catch (e) {
+    return errorResponse(503, toServerError(e));
+  }
 }

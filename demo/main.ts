@@ -1,15 +1,16 @@
 // The playground page: two modes over two workers — the customization core
 // (core-worker.ts) and the virtual device (device-worker.ts), both via
 // comlink — and the Service Worker (sw.ts) that keeps it working offline.
-import { type Remote, proxy, wrap } from "comlink";
+import { type Remote, proxy, transfer, wrap } from "comlink";
 import { del, get, set } from "idb-keyval";
 import sysSocket from "../firmware/kernel/sys_socket.c";
 import type { Target } from "../src/compiler/targets.ts";
-import { type Bar, barChart, escape } from "./charts.ts";
-import { contextKey } from "./device-context.ts";
+import { barChart, escape } from "./charts.ts";
+import { PACKET_BYTES, type SendLine, contextKey, customizedScript, genericScript, parseSent } from "./device-context.ts";
+import type { SessionReport } from "./firmware-core.ts";
 import { CodeEditor } from "./editor.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "./examples.ts";
-import type { CacheEntry, CoreApi, DeviceApi, DeviceContext, DeviceOutcome, PlaygroundError, ScratchResult, SendMeasure } from "./types.ts";
+import type { CacheEntry, ConsoleLine, CoreApi, DeviceApi, DeviceContext, PlaygroundError, ScratchResult, ScriptRun } from "./types.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const core: Remote<CoreApi> = wrap(new Worker("/core-worker.js", { type: "module" }));
@@ -103,10 +104,9 @@ $("target").addEventListener("change", () => (lastScratch = null));
 function genericPath(scenario: DeviceContext["scenario"]): { text: string; firstLine: number } {
   const lines = sysSocket.split("\n");
   const start = lines.findIndex((l) => l.startsWith("/* Figure 2"));
-  let end = lines.findIndex((l, i) => i > start && /^sys_send\(/.test(l));
-  end = lines.findIndex((l, i) => i > end && l === "}");
-  const slice = scenario === "udp-sendto" ? lines.slice(start, lines.findIndex((l, i) => i > start && l === "}") + 1) : lines.slice(start, end + 1);
-  return { text: slice.join("\n"), firstLine: start + 1 };
+  const endOf = (from: number) => lines.findIndex((l, i) => i > from && l === "}");
+  const end = scenario === "udp-sendto" ? endOf(start) : endOf(lines.findIndex((l) => /^sys_send\(/.test(l)));
+  return { text: lines.slice(start, end + 1).join("\n"), firstLine: start + 1 };
 }
 
 function showGeneric(scenario: DeviceContext["scenario"], note: string): void {
@@ -118,45 +118,22 @@ function showGeneric(scenario: DeviceContext["scenario"], note: string): void {
 function readContext(): DeviceContext {
   const f = new FormData($<HTMLFormElement>("context"));
   const n = (k: string) => Number(f.get(k));
-  return {
-    scenario: f.get("scenario") === "tcp-send" ? "tcp-send" : "udp-sendto",
-    address: String(f.get("address")),
-    port: n("port"),
-    flags: n("flags"),
-    ttl: n("ttl"),
-    tos: n("tos"),
-    nonblock: f.has("nonblock"),
-    checksumOff: f.has("checksumOff"),
-    nodelay: f.has("nodelay"),
-  };
+  return { scenario: f.get("scenario") === "tcp-send" ? "tcp-send" : "udp-sendto", port: n("port"), ttl: n("ttl"), packets: n("packets") };
 }
 
 interface Firmware {
   elf: Uint8Array;
-  manifest: { buildId: string; exports: { name: string; address: number }[]; components: { component: string; text: number; data: number }[] };
-}
-let firmware: Promise<Firmware> | null = null;
-function loadFirmware(): Promise<Firmware> {
-  firmware ??= (async () => {
-    const [elf, manifest] = await Promise.all([fetch("/firmware/firmware.elf").then((r) => r.arrayBuffer()), fetch("/firmware/firmware.json").then((r) => r.json())]);
-    return { elf: new Uint8Array(elf), manifest: manifest as Firmware["manifest"] };
-  })();
-  return firmware;
+  manifest: { buildId: string; components: { component: string; text: number; data: number }[] };
 }
 
-const measured = new Map<string, Promise<SendMeasure>>();
-function measureGeneric(test: string, onProgress: (m: string) => void): Promise<SendMeasure> {
-  let m = measured.get(test);
-  if (!m) {
-    m = loadFirmware().then((fw) => {
-      const sysSendto = fw.manifest.exports.find((e) => e.name === "sys_sendto")?.address;
-      if (sysSendto === undefined) throw new Error("the firmware exports no sys_sendto");
-      return device.measureGenericSend({ elf: fw.elf, sysSendto }, test, proxy(onProgress));
-    });
-    m.catch(() => measured.delete(test));
-    measured.set(test, m);
-  }
-  return m;
+async function loadFirmware(): Promise<Firmware> {
+  const get = async (url: string) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}: ${await r.text()}`);
+    return r;
+  };
+  const [elf, manifest] = await Promise.all([get("/firmware/firmware.elf").then((r) => r.arrayBuffer()), get("/firmware/firmware.json").then((r) => r.json())]);
+  return { elf: new Uint8Array(elf), manifest: manifest as Firmware["manifest"] };
 }
 
 // The device code cache (the paper's device code manager): LRU, persisted.
@@ -171,21 +148,20 @@ async function renderCache(): Promise<void> {
   const entries = await cacheEntries();
   const rows = entries.map(
     (e, i) =>
-      `<tr><td class="num">${i + 1}</td><td class="num">${e.token}</td><td>${escape(e.call)}</td><td><code>${e.contextKey}</code></td><td>${escape(`${e.context.address}:${e.context.port} ttl ${e.context.ttl} tos ${e.context.tos}`)}</td><td class="num">${e.imageBytes} B</td><td>${new Date(e.lastUsed).toLocaleTimeString()}</td></tr>`,
+      `<tr><td class="num">${i + 1}</td><td class="num">${e.token}</td><td>${escape(e.call)}</td><td><code>${e.contextKey}</code></td><td>${escape(`127.0.0.1:${e.context.port}, TTL ${e.context.ttl}`)}</td><td class="num">${e.imageBytes} B</td><td>${new Date(e.lastUsed).toLocaleTimeString()}</td></tr>`,
   );
   $("cache").innerHTML =
     `<h2>Device code cache <small>(LRU, most recent first; capacity ${CACHE_CAPACITY}; kept in IndexedDB across reloads)</small></h2>` +
     (entries.length
       ? `<table><tr><th>LRU</th><th>token</th><th>call</th><th>context key</th><th>context</th><th>image</th><th>last used</th></tr>${rows.join("")}</table><button id="cache-clear">Clear</button>`
       : `<p class="note">empty: no customized code has been installed on the virtual device yet.</p>`);
+  $("cache").dataset.entries = String(entries.length);
   $("cache-clear")?.addEventListener("click", () => void del(CACHE_KEY).then(renderCache));
 }
 
-async function installInCache(context: DeviceContext, imageBytes: number): Promise<void> {
+async function installInCache(context: DeviceContext, token: number, imageBytes: number): Promise<void> {
   const entries = await cacheEntries();
   const key = await contextKey(context);
-  const hit = entries.find((e) => e.contextKey === key);
-  const token = hit?.token ?? Math.max(0, ...entries.map((e) => e.token)) + 1;
   const entry: CacheEntry = { token, call: context.scenario === "udp-sendto" ? "sendto" : "send", contextKey: key, context, imageBytes, lastUsed: Date.now() };
   await set(CACHE_KEY, [entry, ...entries.filter((e) => e.contextKey !== key)].slice(0, CACHE_CAPACITY));
 }
@@ -196,65 +172,127 @@ function deviceId(): string {
   return id;
 }
 
-function showLatency(outcome: DeviceOutcome): void {
-  const l = outcome.latency;
-  $("latency").innerHTML = l
-    ? `<h2>Customization latency</h2><table>
-<tr><td>round trip, page ↔ ${escape(l.servedBy)}</td><td class="num" data-key="roundTripMs">${l.roundTripMs.toFixed(1)} ms</td></tr>
-<tr><td>specialize + compile + image (server pipeline)</td><td class="num" data-key="pipelineMs">${l.pipelineMs.toFixed(1)} ms</td></tr>
-<tr><td>transfer (image bytes)</td><td class="num" data-key="imageBytes">${l.imageBytes} B</td></tr>
-<tr><td>chi (round trips to the device while specializing)</td><td class="num" data-key="chi">${l.chi}</td></tr>
-<tr><td>server cache</td><td class="num">${escape(l.cache)}</td></tr></table>`
-    : `<h2>Customization latency</h2><p class="note">no answer from a server: nothing to measure.</p>`;
-  $("latency").dataset.servedBy = l?.servedBy ?? "";
+/** One boot of the virtual device running `script`, its channel served by the core worker. */
+async function boot(fw: Firmware, script: string[], onLine: (line: ConsoleLine) => void, report: (r: SessionReport) => void): Promise<ScriptRun> {
+  const channel = new MessageChannel();
+  await core.serveDevice(transfer(channel.port2, [channel.port2]), deviceId(), proxy(report));
+  return device.runScript(fw.elf, script, transfer(channel.port1, [channel.port1]), proxy(onLine));
+}
+
+/** The `sent` line of a boot and its packets per virtual second (board cycles between it and the line before, at the board's clock). */
+function sendResult(run: ScriptRun): { line: SendLine; pps: number } {
+  const i = run.lines.findIndex((l) => parseSent(l.text));
+  if (i < 1) throw new Error(`the device printed no send result:\n${run.lines.map((l) => l.text).join("\n")}`);
+  const line = parseSent(run.lines[i]!.text)!;
+  const seconds = (run.lines[i]!.cycles - run.lines[i - 1]!.cycles) / (run.freqMhz * 1e6);
+  return { line, pps: Math.round(line.ok / seconds) };
+}
+
+function progress(phase: string, done: number, total: number): void {
+  $("throughput-chart").innerHTML = `<h2>Throughput</h2><progress max="${total}" value="${done}"></progress><p class="note">${escape(phase)}</p>`;
 }
 
 async function customizeDevice(): Promise<void> {
   const context = readContext();
   const button = document.querySelector<HTMLButtonElement>('[data-testid="customize"]')!;
-  button.disabled = true;
   const errorPanel = $("device-error");
+  button.disabled = true;
   errorPanel.hidden = true;
   status(`customizing ${context.scenario}…`);
   try {
-    const test = context.scenario === "udp-sendto" ? "udp_stream_64" : "tcp_stream";
-    const progress = (m: string) => ($("throughput-chart").innerHTML = `<h2>Throughput</h2><progress></progress><p class="note">${escape(m)}</p>`);
-    progress("virtual device: booting the firmware…");
-    const generic = measureGeneric(test, progress);
-    const outcome = await core.customizeDevice(context, deviceId());
-    marks.firstDeviceAnswer ??= performance.now();
-    showLatency(outcome);
-    const fw = await loadFirmware();
-    const stack = fw.manifest.components.filter((c) => c.component === "kernel" || c.component === "lwip").reduce((n, c) => n + c.text + c.data, 0);
-    const why = outcome.ok ? "" : `no customized code: ${outcome.error.code}`;
-    if (outcome.ok) {
-      await installInCache(context, outcome.image.length);
-      $("residual").innerHTML = `<p class="note">The edge's one-shot answer is the signed code image (${outcome.image.length} bytes); its residual C is not part of the answer.</p>`;
-      showGeneric(context.scenario, "Customized by the server; the one-shot answer carries no binding-time view.");
-    } else {
+    let customized: ScriptRun;
+    let generic: ScriptRun;
+    let report: SessionReport | null = null;
+    let token = 0;
+    let waitStarted = 0;
+    let waitMs = 0;
+    try {
+      customizedScript(context); // validates
+      const fw = await loadFirmware();
+      progress("virtual device: booting, customizing…", 0, 2 * context.packets);
+      customized = await boot(
+        fw,
+        customizedScript(context),
+        (l) => {
+          // the last "ret" before the first "state" is do_customize's token (the setup commands print theirs first)
+          if (l.text.startsWith("ret ") && !waitMs) {
+            token = Number(l.text.slice(4));
+            waitStarted = performance.now();
+          }
+          if (l.text.startsWith("state ") && !waitMs) {
+            waitMs = performance.now() - waitStarted;
+            progress(`virtual device: ${l.text}; sending ${context.packets} packets through the token…`, 0, 2 * context.packets);
+          }
+        },
+        (r) => (report = r),
+      );
+      marks.firstDeviceAnswer ??= performance.now();
+      progress(`virtual device: second boot, the same ${context.packets} packets through the generic system call…`, context.packets, 2 * context.packets);
+      generic = await boot(fw, genericScript(context), () => {}, () => {});
+      await showDevice(context, fw, customized, generic, report, token, waitMs);
+    } catch (e) {
       errorPanel.hidden = false;
-      errorPanel.textContent = `The server could not customize ${context.scenario} (${outcome.latency?.servedBy ?? "no server"}): ${outcome.error.code}: ${outcome.error.message}`;
-      $("residual").innerHTML = `<p class="note">No residual code: ${escape(outcome.error.code)} (see the message above).</p>`;
-      showGeneric(context.scenario, `Not specialized (${outcome.error.code}): no binding times to colour. This is the generic path the firmware runs.`);
+      errorPanel.textContent = `Device mode could not customize ${context.scenario}: ${e instanceof Error ? e.message : String(e)}`;
+      status(`customization failed`);
+      return;
     }
-    $("size-chart").innerHTML = barChart("Code size, arm", ".text + .data bytes", [
-      { label: "socket + lwIP", value: stack, text: `${stack.toLocaleString()} B (kernel + lwIP core, generic)`, kind: "generic" },
-      { label: "customized", value: outcome.ok ? outcome.image.length : null, text: outcome.ok ? `${outcome.image.length} B (image)` : why, kind: "customized" },
-    ]);
-    await renderCache();
-    const m = await generic;
-    const bars = (value: number, text: string): Bar[] => [
-      { label: "generic", value, text, kind: "generic" },
-      { label: "customized", value: null, text: why || "not measured: the image loader on the virtual device is not wired in the playground", kind: "customized" },
-    ];
-    $("instr-chart").innerHTML = barChart(`Instructions per ${context.scenario === "udp-sendto" ? "sendto" : "send"} (virtual device)`, "per call, VM count", bars(m.instructions, `${m.instructions.toLocaleString()} instr, ${m.cycles.toLocaleString()} cycles`));
-    $("instr-chart").dataset.generic = String(m.instructions);
-    $("throughput-chart").innerHTML = barChart(`Throughput, ${m.packets} packets (${m.test})`, "packets per virtual second", bars(m.packetsPerSecond, `${m.packetsPerSecond.toLocaleString()} pkt/s (${m.virtualMs.toFixed(1)} ms)`));
-    status(outcome.ok ? `customized ${context.scenario}` : `customization failed: ${outcome.error.code}`);
     marks.firstDevice ??= performance.now();
   } finally {
     button.disabled = false;
   }
+}
+
+/** "12% fewer" / "3% more": `value` against `base`. */
+function relative(value: number, base: number, less: string, more: string): string {
+  const pct = Math.round((100 * Math.abs(value - base)) / base);
+  return value <= base ? `${pct}% ${less}` : `${pct}% ${more}`;
+}
+
+async function showDevice(context: DeviceContext, fw: Firmware, customized: ScriptRun, generic: ScriptRun, report: SessionReport | null, token: number, waitMs: number): Promise<void> {
+  const states = customized.lines.filter((l) => l.text.startsWith("state ")).map((l) => l.text.slice(6));
+  const r = report as SessionReport | null;
+  if (!r || !r.ok || states[0] !== "ready") {
+    const why = r?.error ? `${r.error.code}: ${r.error.message}` : `the device's version is '${states[0] ?? "none"}'`;
+    throw new Error(`${why}\n(device console: ${customized.lines.map((l) => l.text).join(" | ")})`);
+  }
+  const c = sendResult(customized);
+  const g = sendResult(generic);
+  const call = context.scenario === "udp-sendto" ? "sendto" : "send";
+  const residualBytes = await core.objectBytes("arm", r.residual);
+  const stack = fw.manifest.components.filter((x) => x.component === "kernel" || x.component === "lwip").reduce((n, x) => n + x.text + x.data, 0);
+  await installInCache(context, token, r.imageBytes);
+
+  showGeneric(context.scenario, "Binding-time colouring of the firmware's path is not available in the playground yet (the server's specialize stage returns the residual code only); the residual code is on the right.");
+  $("residual").innerHTML = `<p class="note">${escape(r.scenario)}: residual C the server core produced for this context (${r.residual.length} characters)</p>${escape(r.residual)}`;
+  $("size-chart").innerHTML = barChart("Code size, arm (tcc)", ".text + .data bytes", [
+    { label: "socket + lwIP", value: stack, text: `${stack.toLocaleString()} B generic`, kind: "generic" },
+    { label: "customized", value: residualBytes, text: `${residualBytes.toLocaleString()} B (${(stack / residualBytes).toFixed(0)}x smaller)`, kind: "customized" },
+  ]);
+  $("size-chart").dataset.customized = String(residualBytes);
+  $("instr-chart").innerHTML =
+    barChart(`Instructions per ${call}, ${PACKET_BYTES} B (virtual device)`, "mean per call, board counter", [
+      { label: "generic", value: g.line.instret, text: g.line.instret.toLocaleString(), kind: "generic" },
+      { label: "customized", value: c.line.instret, text: `${c.line.instret.toLocaleString()} (${relative(c.line.instret, g.line.instret, "fewer", "more")})`, kind: "customized" },
+    ]) + `<p class="note">packets on the wire identical: <b data-testid="identical">${c.line.digest === g.line.digest ? "yes" : "NO"}</b> (SHA-256 of every loopback packet)</p>`;
+  $("instr-chart").dataset.generic = String(g.line.instret);
+  $("instr-chart").dataset.customized = String(c.line.instret);
+  $("instr-chart").dataset.digest = c.line.digest === g.line.digest ? c.line.digest : "";
+  $("throughput-chart").innerHTML = barChart(`Throughput, ${context.packets} × ${PACKET_BYTES} B`, "packets per virtual second at the board clock", [
+    { label: "generic", value: g.pps, text: `${g.pps.toLocaleString()} pkt/s`, kind: "generic" },
+    { label: "customized", value: c.pps, text: `${c.pps.toLocaleString()} pkt/s (${relative(c.pps, g.pps, "lower", "higher")})`, kind: "customized" },
+  ]);
+  const s = r.stats;
+  $("latency").innerHTML = `<h2>Customization latency</h2><table>
+<tr><td>specialize + compile + image (server pipeline, ${s.runs} run${s.runs === 1 ? "" : "s"})</td><td class="num" data-key="pipelineMs">${s.pipelineMs.toFixed(1)} ms</td></tr>
+<tr><td>chi: round trips to the device while specializing (${s.fetches} fetches, ${s.fetchedBytes} B; ${s.calls} calls)</td><td class="num" data-key="chi">${s.chi}</td></tr>
+<tr><td>transfer: image to the device</td><td class="num" data-key="imageBytes">${r.imageBytes} B</td></tr>
+<tr><td>server total (device round trips included)</td><td class="num">${s.totalMs.toFixed(1)} ms</td></tr>
+<tr><td>device: do_customize to version loaded (wall clock)</td><td class="num">${waitMs.toFixed(1)} ms</td></tr>
+<tr><td>server image cache</td><td class="num">${escape(s.cache)}</td></tr></table>`;
+  $("latency").dataset.chi = String(s.chi);
+  $("latency").dataset.imageBytes = String(r.imageBytes);
+  await renderCache();
+  status(`customized ${context.scenario}: token ${token}`);
 }
 
 $("context").addEventListener("submit", (e) => {

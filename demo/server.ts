@@ -7,8 +7,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import path from "node:path";
+import { serializeProgram } from "../src/c/serialize.ts";
+import { buildArmFirmware, deviceKey } from "../src/device/firmware-build.ts";
+import { prepareBoardFirmware } from "../src/device/prepare.ts";
 import { BespokeError } from "../src/errors.ts";
 import { buildDir } from "../src/node/paths.ts";
+import type { PreparedFirmwareJson } from "./firmware-core.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -22,6 +26,43 @@ const TYPES: Record<string, string> = {
 
 /** The edge's paths; everything else is a static file of the playground. */
 const EDGE_PATHS = /^\/(healthz|v1\/)/;
+
+/**
+ * The virtual device's firmware, made when first asked for (the board build
+ * and its preparation for the server are cached by build ID): the image, its
+ * manifest, its image key (a local development key: this server only
+ * listens on 127.0.0.1), and the prepared socket layer the browser's server
+ * core specializes.
+ */
+type DeviceFiles = Record<string, { type: string; body: Uint8Array | string }>;
+let deviceFiles: Promise<DeviceFiles> | null = null;
+
+function loadDeviceFiles(): Promise<DeviceFiles> {
+  deviceFiles ??= (async () => {
+    const fw = await buildArmFirmware("board");
+    const prepared = await prepareBoardFirmware();
+    if (prepared.buildId !== fw.buildId) throw new BespokeError("FIRMWARE_CHANGED", `the prepared firmware (${prepared.buildId}) is not the board build (${fw.buildId})`);
+    const data: PreparedFirmwareJson = {
+      buildId: prepared.buildId,
+      target: prepared.target,
+      exports: prepared.exports,
+      program: Buffer.from(serializeProgram(prepared.program)).toString("base64"),
+      scenarios: prepared.scenarios,
+    };
+    const manifest = { buildId: fw.buildId, loadAddress: fw.loadAddress, entry: fw.entry, exports: fw.exports, components: fw.components };
+    return {
+      "/firmware/firmware.elf": { type: "application/octet-stream", body: fw.elf },
+      "/firmware/firmware.json": { type: "application/json", body: JSON.stringify(manifest) },
+      "/firmware/device.key": { type: "text/plain", body: Buffer.from(deviceKey()).toString("hex") },
+      "/prepared/firmware.json": { type: "application/json", body: JSON.stringify(data) },
+    };
+  })();
+  deviceFiles.catch(() => (deviceFiles = null));
+  return deviceFiles;
+}
+
+/** The paths of loadDeviceFiles (the Service Worker precaches them too). */
+export const DEVICE_PATHS = /^\/(firmware\/(firmware\.elf|firmware\.json|device\.key)|prepared\/firmware\.json)$/;
 
 export function demoDir(): string {
   return path.join(buildDir(), "demo");
@@ -45,6 +86,16 @@ export async function servePlayground(port: number, edge: URL): Promise<Playgrou
   if (!fs.existsSync(path.join(dir, "index.html"))) throw new BespokeError("NOT_BUILT", `the playground is not built (${dir}/index.html missing): run 'node build.mjs'`);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (DEVICE_PATHS.test(url.pathname) && req.method === "GET") {
+      loadDeviceFiles().then(
+        (files) => {
+          const f = files[url.pathname]!;
+          res.writeHead(200, { "content-type": f.type, "cache-control": "no-cache" }).end(f.body);
+        },
+        (e: unknown) => res.writeHead(503, { "content-type": "text/plain" }).end(`the virtual device's firmware is not available: ${e instanceof Error ? e.message : String(e)}\n`),
+      );
+      return;
+    }
     if (!EDGE_PATHS.test(url.pathname) && req.method === "GET") {
       const file = staticFile(dir, url.pathname);
       if (!file) {

@@ -65,37 +65,16 @@ export interface LinkOutcome {
   errors: PlaygroundError[];
 }
 
-/** The customization context Device mode edits (the paper's static arguments and socket options). */
+/** The customization context Device mode edits (what the firmware's e2e commands can set). */
 export interface DeviceContext {
   scenario: "udp-sendto" | "tcp-send";
-  /** Dotted quad. */
-  address: string;
+  /** Destination port on the device's loopback interface (UDP: the receiver's; TCP: the connection's). */
   port: number;
-  flags: number;
-  nonblock: boolean;
+  /** IP_TTL set on the socket before customizing. */
   ttl: number;
-  tos: number;
-  checksumOff: boolean;
-  nodelay: boolean;
+  /** Packets each boot sends. */
+  packets: number;
 }
-
-export interface LatencyBreakdown {
-  /** Time the page waited for the answer. */
-  roundTripMs: number;
-  /** Server-side pipeline time (specialize + compile + image), as the server reports it. */
-  pipelineMs: number;
-  /** chi: remote calls the server made to the device while specializing. */
-  chi: number;
-  /** Bytes of the image transferred. */
-  imageBytes: number;
-  /** Who answered: the edge, or the Service Worker's local core when offline. */
-  servedBy: string;
-  cache: string;
-}
-
-export type DeviceOutcome =
-  | { ok: true; image: Uint8Array; firmware: string; latency: LatencyBreakdown }
-  | { ok: false; error: PlaygroundError; latency: LatencyBreakdown | null };
 
 /** One entry of the device code cache (the paper's device code manager), most recently used first. */
 export interface CacheEntry {
@@ -112,26 +91,36 @@ export interface CoreApi {
   /** Warm the compiler for `target` (fetch + compile tcc-wasm). */
   warm(target: Target): Promise<void>;
   scratch(input: ScratchInput): Promise<ScratchResult>;
+  /** .text + .data of `source` compiled for `target`. */
+  objectBytes(target: Target, source: string): Promise<number>;
   /** Link the C file with the residual code and the board libc, for the virtual device. */
   linkForDevice(source: string, residual: string): Promise<LinkOutcome>;
-  customizeDevice(context: DeviceContext, device: string): Promise<DeviceOutcome>;
+  /** Serve the virtual device's customization channel on `port` with the local server core; `report` gets each customization. */
+  serveDevice(port: MessagePort, device: string, report: (r: import("./firmware-core.ts").SessionReport) => void): Promise<void>;
 }
 
-/** The firmware's generic send path measured on the virtual device (one self test run). */
-export interface SendMeasure {
-  test: string;
-  /** Successful sys_sendto calls measured (the self test's packets). */
-  packets: number;
-  /** Mean instructions and cycles per sys_sendto call, counted by the VM. */
-  instructions: number;
+/** One console line of the device firmware, with the board's counters when it was printed. */
+export interface ConsoleLine {
+  text: string;
   cycles: number;
-  /** Virtual time of the whole run at the board's clock, and packets per virtual second. */
-  virtualMs: number;
-  packetsPerSecond: number;
+  instructions: number;
+}
+
+export interface ScriptRun {
+  lines: ConsoleLine[];
+  exitCode: number;
+  framesOut: number;
+  framesIn: number;
+  /** The board's clock: cycles per microsecond. */
+  freqMhz: number;
 }
 
 export interface DeviceApi {
+  /**
+   * Boot the firmware and run `script` (its e2e console commands), its
+   * customization channel bridged to `port` (frames; null closes); `onLine`
+   * gets each console line as it is printed.
+   */
+  runScript(elf: Uint8Array, script: string[], port: MessagePort, onLine: (line: ConsoleLine) => void): Promise<ScriptRun>;
   run(input: VmRunInput): VmRunResult;
-  /** Boot the firmware, run a self test (`udp_stream_64`, `tcp_stream`) and count sys_sendto per call; `progress` gets phase messages. */
-  measureGenericSend(firmware: { elf: Uint8Array; sysSendto: number }, test: string, progress: (message: string) => void): Promise<SendMeasure>;
 }

@@ -1,29 +1,34 @@
 // The browser playground (demo/) in real Chromium, loaded from `bespoke
 // serve`: Scratch mode (a C syntax error and a scenario error at their
 // lines, the power example specialized to the same residual as the Node
-// specializer and run on the virtual device), Device mode (generic path,
-// charts and latency; instructions per call equal to the VM's count in Node
-// for the same firmware; the server's answer shown, not invented), then the
-// same page offline: served by the Service Worker, still specializing, and
-// /v1/customize answered by its local core. Screenshots go to test-output/.
+// specializer and run on the virtual device), Device mode (the firmware's
+// sendto customized for the virtual device by the server core in the core
+// worker: residual, charts, latency, cache; instructions per call and
+// packet digests equal to the Node device host's for the same scripts),
+// then the same page offline: served by the Service Worker, both modes
+// still customizing, /v1/customize answered by its copy of the core.
+// Screenshots go to test-output/.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseSent } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
+import { inProcessServer, runDevice } from "../../src/device/host.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
-import { measureCalls } from "../../src/device/measure.ts";
 import { repoRoot } from "../../src/node/paths.ts";
 import { specializeProgram } from "../../src/specializer/pipeline.ts";
 import { parseContext, parseScenario } from "../../src/specializer/scenario.ts";
-import { Board } from "../../src/vm/board.ts";
 import { libcFiles } from "../../src/vm/link.ts";
-import { DEFAULT_BUDGET } from "../../src/vm/machine.ts";
+import type { CustomizeOutcome } from "../../src/server/types.ts";
+import { boardCore } from "../e2e/support.ts";
 
 const OUT = path.join(repoRoot(), "test-output");
+const PACKETS = 200;
+const PORT = 7000;
 let serve: ChildProcess;
 let origin: string;
 let context: BrowserContext;
@@ -89,17 +94,6 @@ async function residualInNode(): Promise<string> {
   return specializeProgram({ program: parsed.program!, target: "arm", scenario: parseScenario(JSON.parse(POWER_SCENARIO)), context: parseContext(JSON.parse(POWER_CONTEXT)) }).code;
 }
 
-/** sys_sendto per call on the VM in Node, for the firmware the playground serves (the same measurement as `bespoke bench firmware`). */
-function genericInstructionsInNode(): number {
-  const dir = path.join(repoRoot(), "build", "demo", "firmware");
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "firmware.json"), "utf8")) as { exports: { name: string; address: number }[] };
-  const board = new Board(new Uint8Array(fs.readFileSync(path.join(dir, "firmware.elf"))), { console: () => {} });
-  board.type(new TextEncoder().encode("selftest udp_stream_64\n"));
-  const run = measureCalls(board.machine, manifest.exports.find((e) => e.name === "sys_sendto")!.address, DEFAULT_BUDGET, (us) => board.advance(us));
-  const ok = run.samples.filter((s) => s.result > 0);
-  return Math.round(ok.reduce((a, s) => a + s.instructions, 0) / ok.length);
-}
-
 describe("the playground in Chromium, from bespoke serve", () => {
   it("Scratch mode: errors at their lines; power specializes as in Node and runs on the virtual device", async () => {
     await open("scratch");
@@ -137,35 +131,48 @@ describe("the playground in Chromium, from bespoke serve", () => {
     await page.screenshot({ path: path.join(OUT, "demo-scratch.png"), fullPage: true });
   });
 
-  it("Device mode: generic path, charts, latency and cache; the server's answer shown as it is", async () => {
+  it("Device mode: the firmware's sendto customized on the virtual device, numbers equal to the Node device host's", async () => {
     await open("device");
+    await page.fill('input[name="packets"]', String(PACKETS));
+    await page.fill('input[name="port"]', String(PORT));
     await page.click(testid("customize"));
-    await page.waitForFunction(() => document.getElementById("instr-chart")!.dataset.generic !== undefined, null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
+    expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
     for (const id of ["bta", "residual", "size-chart", "instr-chart", "throughput-chart", "latency", "cache"]) {
       expect((await page.locator(testid(id)).innerText()).trim().length, id).toBeGreaterThan(0);
     }
     expect(await page.locator(testid("bta")).innerText()).toContain("sys_sendto(int fd");
-    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-generic"))).toBe(genericInstructionsInNode());
+    expect(await page.locator(testid("residual")).innerText()).toContain("residual program generated by bespoke specialize");
+    expect(await page.locator(testid("identical")).innerText()).toBe("yes");
+    const stack = Number((await page.locator(testid("size-chart")).innerText()).match(/([\d,]+) B generic/)![1]!.replace(/,/g, ""));
+    expect(Number(await page.locator(testid("size-chart")).getAttribute("data-customized"))).toBeLessThan(stack / 20);
+    expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBeGreaterThan(0);
+    expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("1");
 
-    // what the edge answers for this request, asked directly
-    const firmware = JSON.parse(fs.readFileSync(path.join(repoRoot(), "build", "demo", "firmware", "firmware.json"), "utf8")) as { buildId: string };
-    const direct = await fetch(`${origin}/v1/customize`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ firmware: firmware.buildId, scenario: "udp-sendto", target: "arm", device: "test", values: {} }),
-    });
-    expect(await page.locator(testid("latency")).getAttribute("data-served-by")).toBe("edge");
-    if (direct.ok) {
-      expect(await page.locator(testid("device-error")).isHidden()).toBe(true);
-      expect(await page.locator(testid("cache")).innerText()).toContain("sendto");
-    } else {
-      const { error } = (await direct.json()) as { error: { code: string } };
-      expect(await page.locator(testid("device-error")).innerText()).toContain(error.code);
-    }
+    // the same two boots by the Node device host over the in-process core (cold, as the page's):
+    // the same packets, the same generic count, the same round trips and image size. (The
+    // customized count is not compared: it moves with how long the device waited for its
+    // version, e.g. 4743 cold vs 4657 warm in Node alone.)
+    const core = await boardCore();
+    let outcome: CustomizeOutcome | undefined;
+    const custom = await runDevice(
+      [`e2e udp ${PORT}`, `e2e customize 1 ${PORT}`, "e2e wait 1", "e2e state 1", `e2e send c ${PACKETS} 64 1 ${PORT}`, "e2e state 1"],
+      inProcessServer(core, { onOutcome: (_request, o) => (outcome = o) }),
+    );
+    const generic = await runDevice([`e2e udp ${PORT}`, `e2e send g ${PACKETS} 64 1 ${PORT}`], inProcessServer(core));
+    const [c] = custom.lines.flatMap((l) => parseSent(l) ?? []);
+    const [g] = generic.lines.flatMap((l) => parseSent(l) ?? []);
+    expect(c!.digest).toBe(g!.digest);
+    expect(await page.locator(testid("instr-chart")).getAttribute("data-digest")).toBe(g!.digest);
+    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-generic"))).toBe(g!.instret);
+    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-customized"))).toBeGreaterThan(0);
+    expect(outcome?.ok).toBe(true);
+    expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBe(outcome!.stats.chi);
+    expect(Number(await page.locator(testid("latency")).getAttribute("data-image-bytes"))).toBe(outcome!.ok ? outcome!.image.length : -1);
     await page.screenshot({ path: path.join(OUT, "demo-device.png"), fullPage: true });
   });
 
-  it("offline: the Service Worker serves the page and wasm, Scratch mode specializes, /v1/customize is answered locally", async () => {
+  it("offline: the Service Worker serves page, wasm and firmware; both modes still customize; /v1/customize answered locally", async () => {
     await open("scratch");
     await page.waitForFunction(() => document.body.dataset.sw === "ready" && navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
     await context.setOffline(true);
@@ -178,10 +185,22 @@ describe("the playground in Chromium, from bespoke serve", () => {
       expect(await page.locator(`${testid("scratch-residual")} .cm-content`).innerText()).toContain("power_5");
 
       await page.click(testid("mode-device"));
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("1"); // persisted across the reload
+      await page.fill('input[name="packets"]', String(PACKETS));
+      await page.fill('input[name="ttl"]', "9"); // another context: a second version
       await page.click(testid("customize"));
-      await page.waitForFunction(() => document.getElementById("latency")!.dataset.servedBy, null, { timeout: 120_000 });
-      expect(await page.locator(testid("latency")).getAttribute("data-served-by")).toBe("service-worker");
+      await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
+      expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
+      expect(await page.locator(testid("identical")).innerText()).toBe("yes");
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2");
       await page.screenshot({ path: path.join(OUT, "demo-device-offline.png"), fullPage: true });
+
+      // the one-shot API, answered by the Service Worker's copy of the server core
+      const answer = await page.evaluate(async () => {
+        const r = await fetch("/v1/customize", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ firmware: "00", scenario: "udp-sendto" }) });
+        return { status: r.status, servedBy: r.headers.get("x-bespoke-served-by"), body: await r.json() };
+      });
+      expect(answer).toMatchObject({ servedBy: "service-worker", body: { error: { code: "UNKNOWN_FIRMWARE" } } });
     } finally {
       await context.setOffline(false);
     }

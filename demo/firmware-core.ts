@@ -1,0 +1,133 @@
+// The customization server for the virtual device, in the core worker: the
+// same server core the edge runs (src/server/: DeviceSession, customize,
+// the specializer stage of the prepared firmware), over the device's
+// channel frames (a MessagePort to the device worker). The prepared
+// firmware (the socket layer parsed at build time, its scenarios) comes from
+// /prepared/firmware.json and the device's image key from
+// /firmware/device.key (demo/server.ts; the Service Worker keeps both for
+// offline use). Each specialization's residual C is kept for the page.
+import { deserializeProgram } from "../src/c/serialize.ts";
+import type { Target } from "../src/compiler/targets.ts";
+import { BespokeError } from "../src/errors.ts";
+import { MemoryCache } from "../src/server/cache.ts";
+import { type PreparedFirmware, servePrepared } from "../src/server/catalog.ts";
+import type { CoreOptions } from "../src/server/customize.ts";
+import { signImages } from "../src/server/finalize.ts";
+import { type FirmwareScenario, prepareFirmware } from "../src/server/firmware.ts";
+import { DEFAULT_LIMITS } from "../src/server/limits.ts";
+import { DeviceSession } from "../src/server/session.ts";
+import type { CustomizeOutcome } from "../src/server/types.ts";
+import { protocolCodec } from "../src/server/wire.ts";
+import type { Compiler } from "../src/compiler/compiler.ts";
+
+/** What demo/server.ts serves at /prepared/firmware.json. */
+export interface PreparedFirmwareJson {
+  buildId: string;
+  target: Target;
+  exports: { name: string; address: number }[];
+  /** serializeProgram of the socket layer, base64. */
+  program: string;
+  scenarios: Record<string, FirmwareScenario>;
+}
+
+export interface SessionReport {
+  scenario: string;
+  ok: boolean;
+  error?: { code: string; message: string };
+  residual: string;
+  stats: CustomizeOutcome["stats"];
+  imageBytes: number;
+}
+
+/** Where the core gets its files and compilers: the core worker fetches (through the Service Worker), the Service Worker reads its cache. */
+export interface CoreSources {
+  get(url: string): Promise<Response>;
+  compiler(target: Target): Promise<Compiler>;
+}
+
+async function fetchOk(sources: CoreSources, url: string): Promise<Response> {
+  const r = await sources.get(url);
+  if (!r.ok) throw new BespokeError("NOT_PREPARED", `${url}: HTTP ${r.status} ${(await r.text()).slice(0, 300)}`);
+  return r;
+}
+
+function base64Bytes(text: string): Uint8Array {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+export interface FirmwareCore {
+  options: CoreOptions;
+  /** The last residual C of each scenario. */
+  residuals: Map<string, string>;
+  firmware: PreparedFirmware;
+}
+
+let core: Promise<FirmwareCore> | null = null;
+
+/** The server core over the virtual device's prepared firmware (made once per worker). */
+export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
+  core ??= (async () => {
+    const data = (await (await fetchOk(sources, "/prepared/firmware.json")).json()) as PreparedFirmwareJson;
+    const keyHex = (await (await fetchOk(sources, "/firmware/device.key")).text()).trim();
+    const key = Uint8Array.from(keyHex.match(/../g) ?? [], (h) => parseInt(h, 16));
+    const firmware = prepareFirmware({ buildId: data.buildId, target: data.target, exports: data.exports, program: deserializeProgram(base64Bytes(data.program)), scenarios: data.scenarios });
+    // keep each scenario's last residual C: the specialize stage's own output
+    const residuals = new Map<string, string>();
+    const specialize: PreparedFirmware["specialize"] = {};
+    for (const [name, stage] of Object.entries(firmware.specialize)) {
+      specialize[name] = async (job) => {
+        const code = await stage(job);
+        residuals.set(name, code.source);
+        return code;
+      };
+    }
+    const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t));
+    return { options: { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } }, residuals, firmware };
+  })();
+  core.catch(() => (core = null));
+  return core;
+}
+
+/** Serve the device's channel on `port` until it closes; `report` gets each customization's outcome. */
+export async function serveDevice(sources: CoreSources, port: MessagePort, device: string, report: (r: SessionReport) => void): Promise<void> {
+  const { options, residuals, firmware } = await loadCore(sources);
+  const scenarioOf = new Map<number, string>();
+  const session = new DeviceSession({
+    core: options,
+    device: { id: device },
+    send: (message) => {
+      for (const frame of protocolCodec.encode(message)) port.postMessage(frame, [frame.buffer]);
+    },
+    onOutcome: (request, outcome) => {
+      const scenario = scenarioOf.get(request) ?? Object.keys(firmware.info.scenarios)[0]!;
+      report({
+        scenario,
+        ok: outcome.ok,
+        ...(outcome.ok ? {} : { error: outcome.error }),
+        residual: residuals.get(scenario) ?? "",
+        stats: outcome.stats,
+        imageBytes: outcome.ok ? outcome.image.length : 0,
+      });
+    },
+  });
+  port.onmessage = ({ data }: MessageEvent<Uint8Array | null>) => {
+    if (data === null) {
+      session.close();
+      port.close();
+      return;
+    }
+    let message;
+    try {
+      message = protocolCodec.decode(data);
+    } catch (e) {
+      const request = protocolCodec.requestOf(data);
+      for (const f of protocolCodec.encode({ kind: "error", request, code: "BAD_FRAME", message: e instanceof Error ? e.message : String(e) })) port.postMessage(f);
+      return;
+    }
+    if (message.kind === "customize") scenarioOf.set(message.request, message.customize.scenario);
+    session.receive(message);
+  };
+}
