@@ -113,3 +113,65 @@ export interface IrProgram {
   functions: Map<string, IrFunction>;
   unlowered: Map<string, UnloweredFunction>;
 }
+
+/** The direct operands of an expression. */
+export function operands(e: Expr): Expr[] {
+  switch (e.k) {
+    case "load":
+    case "bitload":
+    case "field":
+      return [e.addr];
+    case "ptradd":
+      return [e.ptr, e.index];
+    case "ptrdiff":
+    case "binary":
+      return [e.left, e.right];
+    case "unary":
+    case "cast":
+      return [e.arg];
+    default:
+      return [];
+  }
+}
+
+/** Every expression a statement evaluates (its register destination aside). */
+export function stmtOperands(s: Stmt): Expr[] {
+  switch (s.k) {
+    case "set":
+      return [s.value];
+    case "store":
+    case "bitstore":
+      return [s.addr, s.value];
+    case "copy":
+      return [s.dst, s.src];
+    case "zero":
+      return [s.addr];
+    case "call":
+      return s.dstAddr ? [s.callee, ...s.args, s.dstAddr] : [s.callee, ...s.args];
+  }
+}
+
+/** The register a statement assigns, if any. */
+export function stmtDestination(s: Stmt): Var | null {
+  return s.k === "set" ? s.dst : s.k === "call" ? s.dst : null;
+}
+
+/** Every expression a terminator evaluates. */
+export function termOperands(t: Terminator): Expr[] {
+  if (t.k === "if") return [t.cond];
+  if (t.k === "switch") return [t.value];
+  if (t.k === "return" && t.value) return [t.value];
+  return [];
+}
+
+/** Call `f` on every register an expression reads. */
+export function visitVars(e: Expr, f: (v: Var) => void): void {
+  if (e.k === "var") f(e.v);
+  for (const o of operands(e)) visitVars(o, f);
+}
+
+/** Call `f` on every local object an expression names. */
+export function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
+  if (e.k === "local") f(e.obj);
+  for (const o of operands(e)) visitLocals(o, f);
+}

@@ -5,9 +5,9 @@
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { type CType, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
-import type { Block, Expr, LocalObject, Stmt, Var } from "./ir.ts";
+import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
-import { type ResidualFunction, successors, visitVars } from "./specialize.ts";
+import { type ResidualFunction, successors } from "./specialize.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
 export interface ResidualGlobal {
@@ -42,8 +42,12 @@ export function simplify(f: ResidualFunction): void {
     visitLocals(e, (o) => objs.add(o));
   };
   for (const b of reachable(f)) {
-    for (const s of b.stmts) forEachExpr(s, visit, (v) => used.add(v));
-    termExprs(b.term).forEach(visit);
+    for (const s of b.stmts) {
+      stmtOperands(s).forEach(visit);
+      const dst = stmtDestination(s);
+      if (dst) used.add(dst);
+    }
+    termOperands(b.term).forEach(visit);
   }
   f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
   f.locals = f.locals.filter((o) => objs.has(o));
@@ -114,8 +118,8 @@ function useCounts(f: ResidualFunction): Map<Var, number> {
   const uses = new Map<Var, number>();
   const count = (e: Expr): void => visitVars(e, (v) => uses.set(v, (uses.get(v) ?? 0) + 1));
   for (const b of reachable(f)) {
-    for (const s of b.stmts) forEachExpr(s, count, () => undefined);
-    termExprs(b.term).forEach(count);
+    for (const s of b.stmts) stmtOperands(s).forEach(count);
+    termOperands(b.term).forEach(count);
   }
   return uses;
 }
@@ -160,23 +164,7 @@ function propagateCopies(f: ResidualFunction): void {
 }
 
 function readsMemory(e: Expr): boolean {
-  switch (e.k) {
-    case "load":
-    case "bitload":
-      return true;
-    case "field":
-      return readsMemory(e.addr);
-    case "ptradd":
-      return readsMemory(e.ptr) || readsMemory(e.index);
-    case "ptrdiff":
-    case "binary":
-      return readsMemory(e.left) || readsMemory(e.right);
-    case "unary":
-    case "cast":
-      return readsMemory(e.arg);
-    default:
-      return false;
-  }
+  return e.k === "load" || e.k === "bitload" || operands(e).some(readsMemory);
 }
 
 function replaceIn(e: Expr, v: Var, by: Expr, hit: { n: number }): Expr {
@@ -252,68 +240,6 @@ function removeDeadSets(f: ResidualFunction): void {
       if (b.stmts.length !== before) removed = true;
     }
     if (!removed) return;
-  }
-}
-
-function forEachExpr(s: Stmt, f: (e: Expr) => void, def: (v: Var) => void): void {
-  switch (s.k) {
-    case "set":
-      f(s.value);
-      def(s.dst);
-      return;
-    case "store":
-    case "bitstore":
-      f(s.addr);
-      f(s.value);
-      return;
-    case "copy":
-      f(s.dst);
-      f(s.src);
-      return;
-    case "zero":
-      f(s.addr);
-      return;
-    case "call":
-      f(s.callee);
-      s.args.forEach(f);
-      if (s.dstAddr) f(s.dstAddr);
-      if (s.dst) def(s.dst);
-      return;
-  }
-}
-
-function termExprs(t: Block["term"]): Expr[] {
-  if (t.k === "if") return [t.cond];
-  if (t.k === "switch") return [t.value];
-  if (t.k === "return" && t.value) return [t.value];
-  return [];
-}
-
-function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
-  switch (e.k) {
-    case "local":
-      f(e.obj);
-      return;
-    case "load":
-    case "field":
-    case "bitload":
-      visitLocals(e.addr, f);
-      return;
-    case "ptradd":
-      visitLocals(e.ptr, f);
-      visitLocals(e.index, f);
-      return;
-    case "ptrdiff":
-    case "binary":
-      visitLocals(e.left, f);
-      visitLocals(e.right, f);
-      return;
-    case "unary":
-    case "cast":
-      visitLocals(e.arg, f);
-      return;
-    default:
-      return;
   }
 }
 
