@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   edge: async () => (await import("../bench/edge.ts")).edgeBench,
   custom: async () => (await import("../bench/custom.ts")).customBench,
   browser: async () => (await import("../bench/browser.ts")).browserBench,
+  e2e: async () => (await import("../bench/e2e.ts")).e2eBench,
 
 };
 
@@ -29,7 +30,7 @@ export async function bench(args: string[], ctx: CommandContext): Promise<number
     else throw new BespokeError("USAGE", `bench: unexpected argument '${a}'`);
   }
   const names = Object.keys(BENCHMARKS);
-  if (!name) throw new BespokeError("USAGE", `bench: which benchmark? (${names.join(", ")})`);
+  if (!name) name = "e2e"; // the paper's figures
   const load = BENCHMARKS[name];
   if (!load) throw new BespokeError("USAGE", `bench: unknown benchmark '${name}' (${names.join(", ")})`);
   const result = await (await load())(ctx);

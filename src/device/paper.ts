@@ -1,0 +1,171 @@
+// The paper's scenario, measured: the virtual device boots twice from the
+// same state per call — once sending through the generic system call, once
+// through a customization token served by a server — and the two runs are
+// compared (packets and return values, instructions per call), with the
+// sizes of the generic stack and of the shipped code, chi and latencies.
+// `npm start` prints it; `bespoke bench --json FILE` records it.
+import { MemoryCache } from "../server/cache.ts";
+import { servePrepared } from "../server/catalog.ts";
+import type { CoreOptions } from "../server/customize.ts";
+import { signImages } from "../server/finalize.ts";
+import { prepareFirmware } from "../server/firmware.ts";
+import { DEFAULT_LIMITS } from "../server/limits.ts";
+import type { CustomizeOutcome, ImageCache } from "../server/types.ts";
+import { createCompiler } from "../compiler/node.ts";
+import { BespokeError } from "../errors.ts";
+import { buildArmFirmware, deviceKey } from "./firmware-build.ts";
+import { type DeviceRun, type LinkModel, type ServerLink, inProcessServer, runDevice } from "./host.ts";
+import { prepareBoardFirmware } from "./prepare.ts";
+
+export interface SendFigures {
+  sent: number;
+  ok: number;
+  first: number;
+  packets: number;
+  bytes: number;
+  /** Mean instructions per call, counted by the board around each call. */
+  instret: number;
+  digest: string;
+}
+
+const SENT = /^sent (\d+) ok (\d+) first (-?\d+) packets (\d+) bytes (\d+) instret (\d+) least \d+ digest ([0-9a-f]+)$/;
+
+/** The `e2e send` results of a run, in order. */
+export function sendFigures(lines: string[]): SendFigures[] {
+  return lines.flatMap((l) => {
+    const m = SENT.exec(l);
+    if (!m) return [];
+    const n = m.slice(1, 7).map(Number);
+    return [{ sent: n[0]!, ok: n[1]!, first: n[2]!, packets: n[3]!, bytes: n[4]!, instret: n[5]!, digest: m[7]! }];
+  });
+}
+
+/** A link that must carry nothing: generic boots never ask the server. */
+export const NO_SERVER: ServerLink = {
+  send: () => {
+    throw new BespokeError("UNEXPECTED_FRAME", "a generic boot sent a frame to the server");
+  },
+  onFrame: () => {},
+  close: () => {},
+};
+
+/** The server core over the prepared board firmware, signing with this machine's device key. */
+export async function boardCore(options: { cache?: ImageCache } = {}): Promise<CoreOptions> {
+  const fw = prepareFirmware(await prepareBoardFirmware());
+  const { catalog, pipeline } = servePrepared([fw], (target) => createCompiler({ target }));
+  const key = deviceKey();
+  return { catalog, pipeline, finalize: signImages(async () => key), cache: options.cache ?? new MemoryCache(), limits: { ...DEFAULT_LIMITS } };
+}
+
+/** An image cache that never hits: every request runs the pipeline. */
+const NO_CACHE: ImageCache = { get: async () => undefined, put: async () => {} };
+
+export interface CallFigures {
+  generic_bytes: number;
+  customized_bytes: number;
+  size_ratio: number;
+  generic_instructions_64: number;
+  customized_instructions_64: number;
+  generic_instructions_1024: number;
+  customized_instructions_1024: number;
+  packets_identical: boolean;
+  chi: number;
+  cold_ms: number;
+  edge_ms_p50: number;
+  e2e_ms_rtt20: number;
+  model_ms_rtt20: number;
+}
+
+interface CallSetup {
+  name: "udp_sendto" | "tcp_send";
+  /** Commands that open the socket (fd 1 sends). */
+  open: string;
+  /** The destination argument of e2e customize/send ("-" for a connected stream). */
+  to: (i: number) => string;
+  count: number;
+}
+
+export const CALLS: CallSetup[] = [
+  { name: "udp_sendto", open: "e2e udp 7000", to: (i) => String(7000 + i), count: 1000 },
+  // 200: the board's clock follows its cycle count, so over longer runs TCP's timers fire at other points
+  { name: "tcp_send", open: "e2e tcp 7001", to: () => "-", count: 200 },
+];
+
+/** The code bytes of an image (its memory: code then data), from its header. */
+function imageMemoryBytes(image: Uint8Array): number {
+  return new DataView(image.buffer, image.byteOffset, image.byteLength).getUint32(24, true);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+}
+
+export interface PaperOptions {
+  onLine?: (line: string) => void;
+  /** Only the UDP call (npm start). */
+  udpOnly?: boolean;
+}
+
+/** Run the scenario for each call against the in-process core; figures per call. */
+export async function paperFigures(options: PaperOptions = {}): Promise<Record<string, CallFigures>> {
+  const fw = await buildArmFirmware("board");
+  const size = (c: string) => fw.components.filter((x) => x.component === c).reduce((a, x) => a + x.text + x.data, 0);
+  const genericBytes = size("kernel") + size("lwip");
+  const out: Record<string, CallFigures> = {};
+  for (const call of options.udpOnly ? CALLS.slice(0, 1) : CALLS) {
+    const to = call.to(0);
+    const sends = (mode: string) => [`e2e send ${mode} ${call.count} 64 1 ${to}`, `e2e send ${mode} ${call.count} 1024 1 ${to}`];
+    const generic = await runDevice([call.open, ...sends("g")], NO_SERVER, { onLine: options.onLine });
+    // cold: a fresh core; the customized boot
+    const outcomes: CustomizeOutcome[] = [];
+    const core = await boardCore();
+    const custom = await runDevice([call.open, `e2e customize 1 ${to}`, "e2e wait 1", ...sends("c"), "e2e cancel 1"], inProcessServer(core, { onOutcome: (_r, o) => outcomes.push(o) }), { onLine: options.onLine });
+    const cold = outcomes[0];
+    if (!cold?.ok) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: the server did not customize: ${cold && !cold.ok ? `${cold.error.code}: ${cold.error.message}` : "no request"}`);
+    const g = sendFigures(generic.lines);
+    const c = sendFigures(custom.lines);
+    if (g.length !== 2 || c.length !== 2) throw new BespokeError("DEVICE_OUTPUT", `${call.name}: the device did not report both runs:\n${[...generic.lines, ...custom.lines].join("\n")}`);
+    // warm: the same core again over a 20 ms link (the image cache answers after re-reading what it depended on)
+    const warm = await latencyRun(core, call);
+    // the pipeline alone, warm: contexts the cache has not seen
+    const p50 = await pipelineMedian(call);
+    const customized = imageMemoryBytes(cold.image);
+    out[call.name] = {
+      generic_bytes: genericBytes,
+      customized_bytes: customized,
+      size_ratio: Math.round((genericBytes / customized) * 10) / 10,
+      generic_instructions_64: g[0]!.instret,
+      customized_instructions_64: c[0]!.instret,
+      generic_instructions_1024: g[1]!.instret,
+      customized_instructions_1024: c[1]!.instret,
+      packets_identical: g.every((x, i) => x.digest === c[i]!.digest && x.ok === x.sent && c[i]!.ok === x.sent),
+      chi: cold.stats.chi,
+      cold_ms: Math.round(cold.stats.totalMs * 10) / 10,
+      edge_ms_p50: Math.round(p50 * 10) / 10,
+      e2e_ms_rtt20: Math.round(warm.ms * 10) / 10,
+      model_ms_rtt20: 20 * (warm.chi + 1),
+    };
+  }
+  return out;
+}
+
+const RTT20: LinkModel = { rttMs: 20 };
+
+async function latencyRun(core: CoreOptions, call: CallSetup): Promise<{ ms: number; chi: number }> {
+  const outcomes: CustomizeOutcome[] = [];
+  const run: DeviceRun = await runDevice([call.open, `e2e customize 1 ${call.to(0)}`, "e2e wait 1"], inProcessServer(core, { onOutcome: (_r, o) => outcomes.push(o) }), { link: RTT20 });
+  const o = outcomes[0];
+  if (!o?.ok || run.waits.length !== 1) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: the warm request failed`);
+  return { ms: run.waits[0]!, chi: o.stats.chi };
+}
+
+/** Median server time of the pipeline (specialize + compile + image) over requests after the first, none served from cache (one device boot each). */
+async function pipelineMedian(call: CallSetup): Promise<number> {
+  const core = await boardCore({ cache: NO_CACHE });
+  const outcomes: CustomizeOutcome[] = [];
+  for (let i = 0; i < 6; i++) await runDevice([call.open, `e2e customize 1 ${call.to(0)}`, "e2e wait 1"], inProcessServer(core, { onOutcome: (_r, o) => outcomes.push(o) }));
+  const ms = outcomes.slice(1).filter((o) => o.ok).map((o) => o.stats.pipelineMs);
+  if (ms.length === 0) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: no warm pipeline run succeeded`);
+  return median(ms);
+}
