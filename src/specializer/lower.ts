@@ -34,6 +34,15 @@ type LValue = { k: "var"; v: Var } | { k: "mem"; addr: Expr; type: CType } | { k
 interface InitCursor {
   items: InitList["items"];
   i: number;
+  /** Designator steps of the current item already walked (into nested aggregates). */
+  skip: number;
+}
+
+type DesignatorStep = { kind: "field"; field: Field } | { kind: "index"; index: AstExpr; end: AstExpr | null };
+
+/** An item's designators as single steps (a field through anonymous members is several). */
+function designatorSteps(item: InitList["items"][number]): DesignatorStep[] {
+  return item.designators.flatMap((d): DesignatorStep[] => (d.kind === "field" ? d.path.map((field) => ({ kind: "field", field })) : [{ kind: "index", index: d.index, end: d.end }]));
 }
 
 interface SwitchContext {
@@ -61,8 +70,8 @@ export function lowerProgram(program: Program, abi: Abi): IrProgram {
   return out;
 }
 
-/** Lower the initializer of a global (or static local) object to stores at its address; null when it has none or cannot be expressed. */
-export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos: SourcePosition): GlobalInit | null {
+/** Lower the initializer of a global (or static local) object to stores at its address; a reason when it cannot be expressed. */
+export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos: SourcePosition): GlobalInit | { reason: string } {
   const lw = new FunctionLowerer(abi, null);
   try {
     const addr: Expr = { k: "global", type: pointerTo(sym.type), sym };
@@ -70,9 +79,9 @@ export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos
     lw.zeroObject(addr, sym.type, pos);
     if (init) lw.initialize(addr, sym.type, init, pos);
     const stmts = lw.finishGlobalInit();
-    return stmts ? { sym, stmts } : null;
+    return stmts ? { sym, stmts } : { reason: "the initializer needs control flow" };
   } catch (e) {
-    if (e instanceof Unsupported) return null;
+    if (e instanceof Unsupported) return { reason: e.message };
     throw e;
   }
 }
@@ -398,28 +407,57 @@ class FunctionLowerer {
 
   /** Brace-enclosed initializer of an array or record, with designators and brace elision. */
   private initList(addr: Expr, type: CType, list: InitList, pos: SourcePosition): void {
-    const cursor: InitCursor = { items: list.items, i: 0 };
-    this.fillAggregate(cursor, addr, type, true, pos);
+    const cursor: InitCursor = { items: list.items, i: 0, skip: 0 };
+    this.fillAggregate(cursor, addr, type, "top", pos);
     if (cursor.i < cursor.items.length) throw new Unsupported("initializer items out of order or in excess", pos);
   }
 
-  /** Fill one aggregate from the cursor, stopping at its end (or, when nested, at a designator). */
-  private fillAggregate(cursor: InitCursor, base: Expr, t: CType, top: boolean, pos: SourcePosition): void {
+  /**
+   * Fill one aggregate from the cursor. "top": the list's own aggregate (any
+   * designator applies here); "designated": entered through the current
+   * item's designator (which continues here); "nested": entered by brace
+   * elision (a designated item ends it).
+   */
+  private fillAggregate(cursor: InitCursor, base: Expr, t: CType, mode: "top" | "designated" | "nested", pos: SourcePosition): void {
     const items = cursor.items;
+    let acceptDesignator = mode !== "nested";
+    const afterItem = (): void => {
+      if (mode === "designated") acceptDesignator = false;
+    };
     if (t.kind === TypeKind.Array) {
       const esize = this.sizeOf(t.of, pos);
       let index = 0;
       while (cursor.i < items.length) {
-        const item = items[cursor.i]!;
-        if (item.designators.length > 0) {
-          if (!top) return;
-          const d = item.designators[0]!;
-          if (d.kind !== "index" || d.end !== null || item.designators.length > 1) throw new Unsupported("nested or range designator", pos);
-          index = Number(this.constInt(d.index));
+        const steps = designatorSteps(items[cursor.i]!).slice(cursor.skip);
+        if (steps.length > 0) {
+          if (!acceptDesignator) return;
+          const step = steps[0]!;
+          if (step.kind !== "index") throw new Unsupported("field designator in an array initializer", pos);
+          index = Number(this.constInt(step.index));
+          if (step.end !== null) {
+            // GNU range `[lo ... hi] = v`: every element gets v
+            if (steps.length > 1) throw new Unsupported("nested designator after a range", pos);
+            const high = Number(this.constInt(step.end));
+            const value = items[cursor.i++]!.value;
+            cursor.skip = 0;
+            for (; index <= high && (t.length === null || index < t.length); index++) {
+              const at: Expr = { k: "ptradd", type: pointerTo(t.of), ptr: this.retype(base, pointerTo(t.of)), index: this.intConst(index), scale: esize };
+              this.initialize(at, t.of, value, pos);
+            }
+            afterItem();
+            continue;
+          }
         }
         if (t.length !== null && index >= t.length) return;
         const elemAddr: Expr = { k: "ptradd", type: pointerTo(t.of), ptr: this.retype(base, pointerTo(t.of)), index: this.intConst(index), scale: esize };
-        this.initMember(cursor, elemAddr, t.of, pos);
+        if (steps.length > 1) {
+          cursor.skip++;
+          this.fillAggregate(cursor, elemAddr, t.of, "designated", pos);
+        } else {
+          cursor.skip = 0;
+          this.initMember(cursor, elemAddr, t.of, pos);
+        }
+        afterItem();
         index++;
       }
       return;
@@ -427,24 +465,32 @@ class FunctionLowerer {
     if (t.kind === TypeKind.Record) {
       const fields = (t.def.fields ?? []).filter((f) => f.name !== null || f.anonymous);
       let fi = 0;
-      while (cursor.i < items.length && fi < fields.length) {
-        const item = items[cursor.i]!;
-        if (item.designators.length > 0) {
-          if (!top) return;
-          const d = item.designators[0]!;
-          if (d.kind !== "field" || d.path.length !== 1 || item.designators.length > 1) throw new Unsupported("nested designator", pos);
-          fi = fields.indexOf(d.path[0]!);
+      while (cursor.i < items.length) {
+        const steps = designatorSteps(items[cursor.i]!).slice(cursor.skip);
+        if (steps.length > 0) {
+          if (!acceptDesignator) return;
+          const step = steps[0]!;
+          if (step.kind !== "field") throw new Unsupported("index designator in a struct initializer", pos);
+          fi = fields.indexOf(step.field);
           if (fi < 0) throw new Unsupported("designator of an unnamed member", pos);
-        }
+        } else if (fi >= fields.length) return;
         const f = fields[fi]!;
-        if (f.bitWidth !== null) {
+        if (steps.length > 1) {
+          cursor.skip++;
+          this.fillAggregate(cursor, this.fieldAddr(base, f), f.type, "designated", pos);
+        } else if (f.bitWidth !== null) {
+          cursor.skip = 0;
           const v = items[cursor.i++]!.value;
           this.emit({ k: "bitstore", addr: base, field: f, value: this.convert(this.rvalue(v), f.type), pos });
         } else {
+          cursor.skip = 0;
           this.initMember(cursor, this.fieldAddr(base, f), f.type, pos);
         }
+        afterItem();
         fi++;
-        if (t.def.union) return;
+        // a union takes one member, unless a designator names another one
+        const next = items[cursor.i];
+        if (t.def.union && !(next && acceptDesignator && designatorSteps(next).length > cursor.skip)) return;
       }
       return;
     }
@@ -463,7 +509,7 @@ class FunctionLowerer {
       cursor.i++;
       this.initialize(addr, t, v, pos);
     } else {
-      this.fillAggregate(cursor, addr, t, false, pos);
+      this.fillAggregate(cursor, addr, t, "nested", pos);
     }
   }
 

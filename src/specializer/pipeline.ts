@@ -301,7 +301,7 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
     if (!g.defined) continue;
     if (size < 0) throw new BespokeError("UNSUPPORTED", `global ${g.sym.name} has an incomplete type`, g.pos);
     const init = lowerGlobalInit(abi, g.sym, g.init, g.pos);
-    if (!init) throw new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated`, g.pos);
+    if ("reason" in init) throw new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated: ${init.reason}`, g.pos);
     stmts.push(...init.stmts);
   }
   const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
