@@ -253,6 +253,10 @@ function demoPlugins(precache) {
       name: "bespoke-demo",
       setup(b) {
         b.onResolve({ filter: /^bespoke:/ }, (a) => ({ path: a.path, namespace: "bespoke" }));
+        // the server's specialize stage reports no binding times: record them (demo/specialize-recorder.ts)
+        b.onResolve({ filter: /\/specializer\/pipeline\.ts$/ }, (a) =>
+          a.importer === path.join(ROOT, "src", "server", "specializer.ts") ? { path: path.join(ROOT, "demo", "specialize-recorder.ts") } : undefined,
+        );
         b.onLoad({ filter: /^bespoke:libc-board$/, namespace: "bespoke" }, () => {
           // what src/vm/link.ts gives tcc for the board backend, read at build time
           const sources = ["string.c", "ctype.c", "stdio.c", "stdlib.c", "aeabi.c", "board.c"];
@@ -275,7 +279,8 @@ async function bundleDemo() {
   const esbuild = await import("esbuild");
   const stampFile = path.join(DEMO_OUT, ".stamp.json");
   const copies = demoCopies();
-  const hashOf = (files) => sha256(...files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : "missing:" + f)));
+  // this file too: the step's own options and plugins shape the output
+  const hashOf = (files) => sha256(...[fileURLToPath(import.meta.url), ...files].map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : "missing:" + f)));
   if (fs.existsSync(stampFile)) {
     const stamp = readJson(stampFile);
     const inputs = [...stamp.inputs, ...copies.map(([from]) => from)];

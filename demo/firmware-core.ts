@@ -19,6 +19,7 @@ import { DeviceSession } from "../src/server/session.ts";
 import type { CustomizeOutcome } from "../src/server/types.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
+import { takeBindingTimes } from "./specialize-recorder.ts";
 
 /** What demo/server.ts serves at /prepared/firmware.json. */
 export interface PreparedFirmwareJson {
@@ -30,11 +31,20 @@ export interface PreparedFirmwareJson {
   scenarios: Record<string, FirmwareScenario>;
 }
 
+/** A binding time observed at a line of one of the firmware's files (by base name, e.g. sys_socket.c). */
+export interface ObservedBindingTime {
+  file: string;
+  line: number;
+  column: number;
+  bt: "S" | "D";
+}
+
 export interface SessionReport {
   scenario: string;
   ok: boolean;
   error?: { code: string; message: string };
   residual: string;
+  bindingTimes: ObservedBindingTime[];
   stats: CustomizeOutcome["stats"];
   imageBytes: number;
 }
@@ -62,6 +72,8 @@ export interface FirmwareCore {
   options: CoreOptions;
   /** The last residual C of each scenario. */
   residuals: Map<string, string>;
+  /** The binding times of each scenario's last specialization. */
+  bindingTimes: Map<string, ObservedBindingTime[]>;
   firmware: PreparedFirmware;
 }
 
@@ -76,16 +88,23 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
     const firmware = prepareFirmware({ buildId: data.buildId, target: data.target, exports: data.exports, program: deserializeProgram(base64Bytes(data.program)), scenarios: data.scenarios });
     // keep each scenario's last residual C: the specialize stage's own output
     const residuals = new Map<string, string>();
+    const bindingTimes = new Map<string, ObservedBindingTime[]>();
     const specialize: PreparedFirmware["specialize"] = {};
     for (const [name, stage] of Object.entries(firmware.specialize)) {
       specialize[name] = async (job) => {
+        takeBindingTimes();
         const code = await stage(job);
         residuals.set(name, code.source);
+        const observed = takeBindingTimes()?.bindingTimes ?? [];
+        bindingTimes.set(
+          name,
+          observed.map(({ pos, bt }) => ({ file: pos.file.slice(pos.file.lastIndexOf("/") + 1), line: pos.line, column: pos.column, bt })),
+        );
         return code;
       };
     }
     const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t));
-    return { options: { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } }, residuals, firmware };
+    return { options: { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } }, residuals, bindingTimes, firmware };
   })();
   core.catch(() => (core = null));
   return core;
@@ -93,7 +112,7 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
 
 /** Serve the device's channel on `port` until it closes; `report` gets each customization's outcome. */
 export async function serveDevice(sources: CoreSources, port: MessagePort, device: string, report: (r: SessionReport) => void): Promise<void> {
-  const { options, residuals, firmware } = await loadCore(sources);
+  const { options, residuals, bindingTimes, firmware } = await loadCore(sources);
   const scenarioOf = new Map<number, string>();
   const session = new DeviceSession({
     core: options,
@@ -108,6 +127,7 @@ export async function serveDevice(sources: CoreSources, port: MessagePort, devic
         ok: outcome.ok,
         ...(outcome.ok ? {} : { error: outcome.error }),
         residual: residuals.get(scenario) ?? "",
+        bindingTimes: bindingTimes.get(scenario) ?? [],
         stats: outcome.stats,
         imageBytes: outcome.ok ? outcome.image.length : 0,
       });

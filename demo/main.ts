@@ -7,7 +7,8 @@ import sysSocket from "../firmware/kernel/sys_socket.c";
 import type { Target } from "../src/compiler/targets.ts";
 import { barChart, escape } from "./charts.ts";
 import { PACKET_BYTES, type SendLine, contextKey, customizedScript, genericScript, parseSent } from "./device-context.ts";
-import type { SessionReport } from "./firmware-core.ts";
+import type { ObservedBindingTime, SessionReport } from "./firmware-core.ts";
+import { bindingTimeSpans } from "../src/specializer/btaview.ts";
 import { CodeEditor } from "./editor.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "./examples.ts";
 import type { CacheEntry, ConsoleLine, CoreApi, DeviceApi, DeviceContext, PlaygroundError, ScratchResult, ScriptRun } from "./types.ts";
@@ -109,10 +110,25 @@ function genericPath(scenario: DeviceContext["scenario"]): { text: string; first
   return { text: lines.slice(start, end + 1).join("\n"), firstLine: start + 1 };
 }
 
-function showGeneric(scenario: DeviceContext["scenario"], note: string): void {
+/** The generic path, coloured by the binding times the specialization observed on its lines (uncoloured: not reached or not specialized). */
+function showGeneric(scenario: DeviceContext["scenario"], note: string, observed: ObservedBindingTime[] = []): void {
   const { text, firstLine } = genericPath(scenario);
-  const numbered = text.split("\n").map((l, i) => `<span class="n">${String(firstLine + i).padStart(4)}</span>  ${escape(l)}`);
+  const spans = new Map(
+    bindingTimeSpans(
+      observed.filter((o) => o.file === "sys_socket.c").map((o) => ({ pos: { file: "sys_socket.c", line: o.line, column: o.column }, bt: o.bt })),
+      new Map([["sys_socket.c", sysSocket]]),
+    ).map((sp) => [sp.line, sp]),
+  );
+  const numbered = text.split("\n").map((l, i) => {
+    const num = `<span class="n">${String(firstLine + i).padStart(4)}</span>  `;
+    const sp = spans.get(firstLine + i);
+    if (!sp) return num + escape(l);
+    const [a, b] = [sp.column - 1, sp.endColumn - 1];
+    return `${num}${escape(l.slice(0, a))}<span class="${sp.bt === "S" ? "bt-static" : "bt-dynamic"}">${escape(l.slice(a, b))}</span>${escape(l.slice(b))}`;
+  });
   $("bta").innerHTML = `<p class="note">${escape(note)}</p>firmware/kernel/sys_socket.c\n${numbered.join("\n")}`;
+  $("bta").dataset.static = String([...spans.values()].filter((sp) => sp.line >= firstLine && sp.bt === "S").length);
+  $("bta").dataset.dynamic = String([...spans.values()].filter((sp) => sp.line >= firstLine && sp.bt === "D").length);
 }
 
 function readContext(): DeviceContext {
@@ -242,6 +258,14 @@ async function customizeDevice(): Promise<void> {
   }
 }
 
+/** The residual unit's function definitions (what runs), apart from the type declarations before them. */
+function splitResidual(code: string): { functions: string; declarations: string } {
+  const lines = code.split("\n");
+  const first = lines.findIndex((l, i) => /^[A-Za-z_].*\)\s*$/.test(l) && lines[i + 1] === "{");
+  if (first < 0) return { functions: code, declarations: "" };
+  return { functions: lines.slice(first).join("\n"), declarations: lines.slice(0, first).join("\n") };
+}
+
 /** "12% fewer" / "3% more": `value` against `base`. */
 function relative(value: number, base: number, less: string, more: string): string {
   const pct = Math.round((100 * Math.abs(value - base)) / base);
@@ -262,8 +286,9 @@ async function showDevice(context: DeviceContext, fw: Firmware, customized: Scri
   const stack = fw.manifest.components.filter((x) => x.component === "kernel" || x.component === "lwip").reduce((n, x) => n + x.text + x.data, 0);
   await installInCache(context, token, r.imageBytes);
 
-  showGeneric(context.scenario, "Binding-time colouring of the firmware's path is not available in the playground yet (the server's specialize stage returns the residual code only); the residual code is on the right.");
-  $("residual").innerHTML = `<p class="note">${escape(r.scenario)}: residual C the server core produced for this context (${r.residual.length} characters)</p>${escape(r.residual)}`;
+  showGeneric(context.scenario, "Coloured by the specialization for this context: static (blue) evaluated at customization time, dynamic (red) kept in the residual code.", r.bindingTimes);
+  const { functions, declarations } = splitResidual(r.residual);
+  $("residual").innerHTML = `<p class="note">${escape(r.scenario)}: residual C the server core produced for this context (${r.residual.length} characters)</p>${escape(functions)}<details><summary>types and declarations (${declarations.split("\n").length} lines)</summary>${escape(declarations)}</details>`;
   $("size-chart").innerHTML = barChart("Code size, arm (tcc)", ".text + .data bytes", [
     { label: "socket + lwIP", value: stack, text: `${stack.toLocaleString()} B generic`, kind: "generic" },
     { label: "customized", value: residualBytes, text: `${residualBytes.toLocaleString()} B (${(stack / residualBytes).toFixed(0)}x smaller)`, kind: "customized" },
