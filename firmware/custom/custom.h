@@ -151,8 +151,8 @@ extern struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 /* sha256.c */
 struct bsp_sha256 {
   bsp_u32 h[8];
-  bsp_u32 len; /* bytes so far: inputs stay far below 512 MiB */
-  bsp_u8 buf[64];
+  bsp_u32 len; /* bytes so far */
+  bsp_u32 w[16]; /* the block being filled, as big-endian words */
 };
 void bsp_sha256_init(struct bsp_sha256 *s);
 void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len);

@@ -1,5 +1,7 @@
 /* SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104): image tags and context
- * hashes. Written for size, not speed: images are verified once. */
+ * hashes. Written for size, not speed: images are verified once. Bytes are
+ * shifted into the message words as they arrive (big-endian for free), and
+ * one round loop extends the schedule in place in that 16-word ring. */
 #include <string.h>
 #include "custom.h"
 
@@ -27,26 +29,18 @@ static bsp_u32 sig(bsp_u32 x, bsp_u32 spec) {
   return r;
 }
 
-#define SIGMA0 0x160d02  /* rotations 2, 13, 22 */
-#define SIGMA1 0x190b06  /* 6, 11, 25 */
-#define SCHED0 0x831207  /* 7, 18, shift 3 */
-#define SCHED1 0x8a1311  /* 17, 19, shift 10 */
-
-static void block(bsp_u32 *h, const bsp_u8 *p) {
-  bsp_u32 w[64], v[8], t1, i;
+static void block(struct bsp_sha256 *s) {
+  bsp_u32 v[8], t, i, *w = s->w, *x;
+  memcpy(v, s->h, 32);
   for (i = 0; i < 64; i++) {
-    w[i] = i < 16 ? (bsp_u32)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]
-                  : w[i - 16] + w[i - 7] + sig(w[i - 15], SCHED0) + sig(w[i - 2], SCHED1);
-    p += 4;
-  }
-  memcpy(v, h, 32);
-  for (i = 0; i < 64; i++) {
-    t1 = v[7] + sig(v[4], SIGMA1) + ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
+    x = w + (i & 15);
+    if (i > 15) *x += sig(w[(i + 1) & 15], 0x831207) + w[(i + 9) & 15] + sig(w[(i + 14) & 15], 0x8a1311);
+    t = v[7] + sig(v[4], 0x190b06) + (v[6] ^ (v[4] & (v[5] ^ v[6]))) + K[i] + *x;
     memmove(v + 1, v, 28);
-    v[4] += t1;
-    v[0] = t1 + sig(v[1], SIGMA0) + ((v[1] & v[2]) ^ (v[1] & v[3]) ^ (v[2] & v[3]));
+    v[4] += t;
+    v[0] = t + sig(v[1], 0x160d02) + ((v[1] & v[2]) | (v[3] & (v[1] | v[2])));
   }
-  for (i = 0; i < 8; i++) h[i] += v[i];
+  for (i = 0; i < 8; i++) s->h[i] += v[i];
 }
 
 void bsp_sha256_init(struct bsp_sha256 *s) {
@@ -56,26 +50,25 @@ void bsp_sha256_init(struct bsp_sha256 *s) {
 
 void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len) {
   const bsp_u8 *p = data;
-  while (len--) {
-    s->buf[s->len++ & 63] = *p++;
-    if (!(s->len & 63)) block(s->h, s->buf);
+  bsp_u32 *x;
+  for (; len; len--) {
+    x = s->w + (s->len >> 2 & 15);
+    *x = *x << 8 | *p++;
+    if (!(++s->len & 63)) block(s);
   }
 }
 
 void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out) {
-  bsp_u32 bits[2], i;
+  bsp_u32 len = s->len, i;
   bsp_u8 b = 0x80;
-  bits[0] = s->len >> 29;
-  bits[1] = s->len << 3;
   do {
     bsp_sha256_update(s, &b, 1);
     b = 0;
   } while ((s->len & 63) != 56);
-  for (i = 0; i < 8; i++) {
-    b = (bsp_u8)(bits[i >> 2] >> (24 - 8 * (i & 3)));
-    bsp_sha256_update(s, &b, 1);
-  }
-  for (i = 0; i < 32; i++) out[i] = (bsp_u8)(s->h[i >> 2] >> (24 - 8 * (i & 3)));
+  s->w[14] = len >> 29;
+  s->w[15] = len << 3;
+  block(s);
+  for (i = 0; i < 32; i++) out[i] = (bsp_u8)(s->h[i >> 2] >> (~i & 3) * 8);
 }
 
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out) {
