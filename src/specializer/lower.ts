@@ -54,6 +54,8 @@ interface SwitchContext {
 export interface GlobalInit {
   sym: Symbol;
   stmts: Stmt[];
+  /** Objects the statements use (compound literals), numbered from 0 for this initializer alone. */
+  locals: LocalObject[];
 }
 
 export function lowerProgram(program: Program, abi: Abi): IrProgram {
@@ -78,8 +80,8 @@ export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos
     lw.beginGlobalInit();
     lw.zeroObject(addr, sym.type, pos);
     if (init) lw.initialize(addr, sym.type, init, pos);
-    const stmts = lw.finishGlobalInit();
-    return stmts ? { sym, stmts } : { reason: "the initializer needs control flow" };
+    const done = lw.finishGlobalInit();
+    return done ? { sym, ...done } : { reason: "the initializer needs control flow" };
   } catch (e) {
     if (e instanceof Unsupported) return { reason: e.message };
     throw e;
@@ -132,8 +134,8 @@ class FunctionLowerer {
     this.cur = this.newBlock();
   }
 
-  finishGlobalInit(): Stmt[] | null {
-    return this.blocks.length === 1 ? this.cur.stmts : null;
+  finishGlobalInit(): { stmts: Stmt[]; locals: LocalObject[] } | null {
+    return this.blocks.length === 1 ? { stmts: this.cur.stmts, locals: this.locals } : null;
   }
 
   // ---- blocks

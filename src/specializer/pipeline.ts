@@ -20,6 +20,8 @@ export interface SpecializeInput {
   context?: Context;
   /** Device memory behind static pointers given by address; the context's regions when absent. */
   device?: DeviceMemory;
+  /** The program's globals are the device's (firmware): residual code declares them extern, never defines copies. */
+  deviceGlobals?: boolean;
 }
 
 export interface SpecializeReport {
@@ -180,7 +182,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       const id = lookupGlobal(sym);
       const g = [...globals.entries()].find(([, info]) => globalIds.get(info.sym) === id);
       const defined = g?.[1].defined ?? false;
-      const init = defined && id !== undefined ? initial.get(id)! : null;
+      const init = defined && id !== undefined && !input.deviceGlobals ? initial.get(id)! : null;
       if (init) for (const p of init.ptrs.values()) notePointer(p);
       if (g && unit.globals.some((x) => x.name === g[0])) continue;
       unit.globals.push({ sym: g?.[1].sym ?? sym, name: g?.[0] ?? sym.name, type: (g?.[1].sym ?? sym).type, init, static: (g?.[1].sym ?? sym).storage === "static" || (g !== undefined && g[0] !== g[1].sym.name) });
@@ -293,6 +295,7 @@ function collectGlobals(program: Program): Map<string, GlobalInfo> {
 function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
   const store = MemoryStore.empty(device);
   const stmts: IrFunction["blocks"][number]["stmts"] = [];
+  const locals: IrFunction["locals"] = [];
   for (const g of globals.values()) {
     const size = abi.sizeOf(g.sym.type);
     const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, size), true);
@@ -303,9 +306,14 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
     const init = lowerGlobalInit(abi, g.sym, g.init, g.pos);
     if ("reason" in init) throw new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated: ${init.reason}`, g.pos);
     stmts.push(...init.stmts);
+    // compound literals at file scope: objects of the initializing run, renumbered into it
+    for (const l of init.locals) {
+      l.id = locals.length;
+      locals.push(l);
+    }
   }
   const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
-  const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals: [], blocks: [block], entry: 0, def: null as never } as IrFunction;
+  const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals, blocks: [block], entry: 0, def: null as never } as IrFunction;
   const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 }, residualOnly: new Set() }, objects, lookup);
   const rf = sp.specializeFunction(fake, "__init", [], store, false);
   if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
