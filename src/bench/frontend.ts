@@ -71,7 +71,7 @@ export const frontendBench: Benchmark = async (ctx) => {
   const serializedBytes = blobs.reduce((n, b) => n + b.length, 0);
   const gzipBytes = blobs.reduce((n, b) => n + zlib.gzipSync(b).length, 0);
   const load: Timing[] = [];
-  for (let i = 0; i < 2 * PASSES; i++) load.push(timed(() => blobs.forEach(deserializeProgram)));
+  for (let i = 0; i < 4 * PASSES; i++) load.push(timed(() => blobs.forEach(deserializeProgram)));
   // function bodies load on first use; this is the cost when every one of them is used
   const loadAll: Timing[] = [];
   for (let i = 0; i < PASSES; i++) {

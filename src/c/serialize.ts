@@ -2,8 +2,8 @@
 // pre-parsed firmware and loads it instead of re-parsing). The encoding is a
 // generic object-graph format, so it follows the AST/type declarations as
 // they grow: objects are written once in pre-order and referenced by id after
-// (types, records and symbols are shared graph nodes, with cycles), key lists
-// ("shapes") and strings are interned.
+// (types, records and symbols are shared graph nodes, with cycles; empty
+// arrays are plain values), key lists ("shapes") and strings are interned.
 //
 // Function bodies are separate segments, decoded on first access of
 // `FunctionDef.body`: a specializer touches a few functions of the firmware,
@@ -36,6 +36,8 @@ const T_REF = 10;
 const T_POS = 11;
 /** A function body stored as segment N, decoded when first read. */
 const T_LAZY = 12;
+/** An empty array: written as a value (a fresh `[]` on load), not as a shared object. */
+const T_EMPTY_ARRAY = 13;
 
 class Writer {
   buf = new Uint8Array(1 << 16);
@@ -147,6 +149,10 @@ export function serializeProgram(program: Program): Uint8Array {
           out.byte(T_NULL);
           return;
         }
+        if (Array.isArray(v) && v.length === 0) {
+          out.byte(T_EMPTY_ARRAY);
+          return;
+        }
         const seen = shared.get(v) ?? local?.get(v);
         if (seen !== undefined) {
           out.byte(T_REF);
@@ -234,7 +240,7 @@ function objectsInSeveral(roots: object[], shared: Map<object, number>): object[
     const mine = new Set<object>();
     while (stack.length) {
       const v = stack.pop();
-      if (typeof v !== "object" || v === null || shared.has(v) || mine.has(v)) continue;
+      if (typeof v !== "object" || v === null || shared.has(v) || mine.has(v) || (Array.isArray(v) && v.length === 0)) continue;
       mine.add(v);
       const prev = owner.get(v);
       if (prev === undefined) owner.set(v, i);
@@ -432,6 +438,8 @@ function decodeStream(t: Tables, start: number, end: number, table: unknown[], a
         for (let i = 0; i < len; i++) arr[i] = value();
         return arr;
       }
+      case T_EMPTY_ARRAY:
+        return [];
       case T_NULL:
         return null;
       case T_FALSE:
