@@ -169,6 +169,22 @@ export class Specializer {
     return this.residualStmts;
   }
 
+  private staticIndexing = new Map<IrFunction, Set<number>>();
+
+  /** Registers of `fn` whose values flowed into the address of a load that read static memory. */
+  noteStaticIndexing(fn: IrFunction, addr: Expr): void {
+    let set = this.staticIndexing.get(fn);
+    if (!set) this.staticIndexing.set(fn, (set = new Set()));
+    const sources = registerSources(fn);
+    visitVars(addr, (v) => {
+      for (const id of sources[v.id] ?? []) set!.add(id);
+    });
+  }
+
+  indexesStaticData(fn: IrFunction, id: number): boolean {
+    return this.staticIndexing.get(fn)?.has(id) ?? false;
+  }
+
   noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
     if (!pos.file || pos.line === 0) return;
     const key = `${pos.file}:${pos.line}:${pos.column}`;
@@ -415,7 +431,8 @@ class Run {
         let set = perReg!.get(k);
         if (!set) perReg!.set(k, (set = new Set()));
         set.add(valueKey(v));
-        if (set.size > this.sp.view.limits.unroll) varying.push([f, id]);
+        const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
+        if (set.size > limit) varying.push([f, id]);
       });
     });
     return varying;
@@ -1062,7 +1079,9 @@ class Run {
       }
       case "load": {
         const addr = this.eval(e.addr, st, out);
-        return this.load(addr, e.type, st, out);
+        const v = this.load(addr, e.type, st, out);
+        if (v.k !== "dyn" && addr.k === "ptr") this.sp.noteStaticIndexing(frame.fn, e.addr);
+        return v;
       }
       case "bitload":
         return this.bitload(this.eval(e.addr, st, out), e.field, e.type, e.addr.type, st, out);
@@ -1239,6 +1258,14 @@ const stringIds = new WeakMap<Specializer, Map<string, number>>();
 /** Specialized program points of one function before everything static is generalized (bounds time and code size). */
 const STATE_BUDGET = 4000;
 
+/**
+ * Distinct values a static register that never indexed static data (a count
+ * of dynamic items, like digits produced from a dynamic number) may take at
+ * one point under dynamic control before it is generalized; registers that
+ * index static data (a bytecode pc, a pattern position) get `limits.unroll`.
+ */
+const DATA_REGISTER_VALUES = 4;
+
 /** Blocks one static run may execute before its state is generalized (a static infinite loop). */
 const STATIC_RUN_STEPS = 5_000_000;
 
@@ -1385,6 +1412,27 @@ export function successors(t: Terminator): number[] {
     case "return":
       return [];
   }
+}
+
+const sourcesCache = new WeakMap<IrFunction, Set<number>[]>();
+
+/** For each register, the registers its value may come from through assignments (itself included). */
+function registerSources(fn: IrFunction): Set<number>[] {
+  const cached = sourcesCache.get(fn);
+  if (cached) return cached;
+  const direct: Set<number>[] = fn.vars.map(() => new Set<number>());
+  for (const b of fn.blocks) for (const st of b.stmts) if (st.k === "set") visitVars(st.value, (v) => direct[st.dst.id]!.add(v.id));
+  const out = fn.vars.map((v) => {
+    const seen = new Set<number>([v.id]);
+    const work = [v.id];
+    while (work.length) for (const s of direct[work.pop()!]!) if (!seen.has(s)) {
+      seen.add(s);
+      work.push(s);
+    }
+    return seen;
+  });
+  sourcesCache.set(fn, out);
+  return out;
 }
 
 const controlCache = new WeakMap<IrFunction, Set<number>>();
