@@ -8,7 +8,7 @@ import { MemoryCache } from "../server/cache.ts";
 import { servePrepared } from "../server/catalog.ts";
 import type { CoreOptions } from "../server/customize.ts";
 import { signImages } from "../server/finalize.ts";
-import { prepareFirmware } from "../server/firmware.ts";
+import { type FirmwareProgram, prepareFirmware } from "../server/firmware.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
 import type { CustomizeOutcome, ImageCache } from "../server/types.ts";
 import { createCompiler } from "../compiler/node.ts";
@@ -49,9 +49,9 @@ export const NO_SERVER: ServerLink = {
   close: () => {},
 };
 
-/** The server core over the prepared board firmware, signing with this machine's device key. */
-export async function boardCore(options: { cache?: ImageCache } = {}): Promise<CoreOptions> {
-  const fw = prepareFirmware(await prepareBoardFirmware());
+/** The server core over the prepared board firmware (or a variant of it), signing with this machine's device key. */
+export async function boardCore(options: { cache?: ImageCache; firmware?: FirmwareProgram } = {}): Promise<CoreOptions> {
+  const fw = prepareFirmware(options.firmware ?? (await prepareBoardFirmware()));
   const { catalog, pipeline } = servePrepared([fw], (target) => createCompiler({ target }));
   const key = deviceKey();
   return { catalog, pipeline, finalize: signImages(async () => key), cache: options.cache ?? new MemoryCache(), limits: { ...DEFAULT_LIMITS } };
@@ -92,7 +92,7 @@ export const CALLS: CallSetup[] = [
 ];
 
 /** The code bytes of an image (its memory: code then data), from its header. */
-function imageMemoryBytes(image: Uint8Array): number {
+export function imageMemoryBytes(image: Uint8Array): number {
   return new DataView(image.buffer, image.byteOffset, image.byteLength).getUint32(24, true);
 }
 

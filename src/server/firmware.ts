@@ -11,7 +11,7 @@
 // token with its fd slot's generation, which covers everything read here
 // (the task's fd table, the file, the socket, its pcb).
 // Runtime-independent: bundled into the edge worker.
-import { type FunctionDef, NodeKind, type Program, SymbolKind } from "../c/ast.ts";
+import { type FunctionDef, NodeKind, type Program } from "../c/ast.ts";
 import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import type { CallName } from "../runtime/protocol.ts";
@@ -75,32 +75,7 @@ function scenarioFor(base: Scenario, context: Context): Scenario {
   return { ...base, params };
 }
 
-/** Names of the program's file-scope objects: the device's own, which residual code may only use, never copy. */
-function firmwareGlobals(program: Program): Set<string> {
-  const out = new Set<string>();
-  for (const d of program.decls) {
-    if (d.kind !== NodeKind.Declaration || d.storage === "typedef") continue;
-    for (const dc of d.declarators) if (dc.sym.kind === SymbolKind.Object) out.add(dc.sym.name);
-  }
-  return out;
-}
-
-/**
- * Residual code that defines one of the firmware's globals and uses it would
- * work on a copy instead of the device's object: refuse it. (A definition
- * nothing uses is harmless.)
- */
-function checkNoCopiedGlobals(code: string, globals: Set<string>): void {
-  for (const line of code.split("\n")) {
-    const m = /^(?:static )?[A-Za-z_][^=;(]*?\b([A-Za-z_]\w*)(?:\[[^\]]*\])* = /.exec(line);
-    if (!m || !globals.has(m[1]!)) continue;
-    const uses = code.split(new RegExp(`\\b${m[1]}\\b`)).length - 1;
-    if (uses > 1) throw new BespokeError("UNSUPPORTED", `the residual code would use its own copy of the firmware's global '${m[1]}' instead of the device's`);
-  }
-}
-
 export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
-  const globals = firmwareGlobals(fw.program);
   const current = fw.exports.find((e) => e.name === "current");
   if (!current) throw new BespokeError("BAD_FIRMWARE", `firmware ${fw.buildId} exports no 'current' (the kernel's running task)`);
   const pointerBytes = fw.target === "x86_64" ? 8 : 4;
@@ -136,7 +111,7 @@ export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
       scenario: s.scenario,
       contextOf: (job) => contextOf(job, s.scenario),
       scenarioOf: (_job, context) => scenarioFor(s.scenario, context),
-      checkCode: (code) => checkNoCopiedGlobals(code, globals),
+      deviceGlobals: true,
       entryOf: (residual, scenario) => {
         const args = entry.params.filter((p) => !(p.name in scenario.params) || scenario.params[p.name] === "D").map((p) => {
           const arg = ENTRY_ARGS[p.name];

@@ -19,8 +19,8 @@ export interface PreparedScenario {
   contextOf?: (job: PipelineJob) => Context;
   /** The scenario a request runs under (e.g. with the parameters the device dropped made dynamic); `scenario` by default. */
   scenarioOf?: (job: PipelineJob, context: Context) => Scenario;
-  /** Refuses residual code the firmware cannot run (throws a BespokeError). */
-  checkCode?: (code: string) => void;
+  /** The program's globals are the device's: residual code links to them instead of defining copies. */
+  deviceGlobals?: boolean;
   /** The guards an image records, from what the specialization relied on; none by default. */
   guardsOf?: (job: PipelineJob, report: SpecializeReport) => GuardRequest[];
   /**
@@ -42,8 +42,8 @@ export function specializerStage(prepared: PreparedScenario): SpecializeStage {
       scenario,
       context,
       device: new MirrorDeviceMemory(job.memory),
+      deviceGlobals: prepared.deviceGlobals ?? false,
     });
-    prepared.checkCode?.(code);
     const wrapper = prepared.entryOf?.(report.residualName, scenario);
     return {
       source: wrapper ? `${code}\n${wrapper.source}` : code,

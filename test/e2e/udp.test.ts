@@ -8,6 +8,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreOptions } from "../../src/server/customize.ts";
 import { inProcessServer, runDevice } from "../../src/device/host.ts";
+import { prepareBoardFirmware } from "../../src/device/prepare.ts";
+import { buildArmFirmware } from "../../src/device/firmware-build.ts";
+import { imageMemoryBytes } from "../../src/device/paper.ts";
+import type { CustomizeOutcome } from "../../src/server/types.ts";
 import { boardCore, sends } from "./support.ts";
 
 let core: CoreOptions;
@@ -41,6 +45,42 @@ describe("UDP sendto customized for the real firmware, on the VM", () => {
     expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state pending", "state ready"]);
     expect(sends(custom.lines).map((x) => x.digest)).toEqual(sends(generic.lines).map((x) => x.digest));
     expect(sends(custom.lines).every((x) => x.ok === x.sent)).toBe(true);
+  }, 300_000);
+});
+
+describe("guards and contexts", () => {
+  it("close + fd reuse: the token falls back, then a version for the new socket behind the fd", async () => {
+    const after = ["e2e close 1", "e2e udp 7002"]; // fd 1 becomes the new receiver, bound to 7002
+    const generic = await runDevice([...UDP, "e2e send g 20 64 1 7000", ...after, "e2e send g 1 64 1 7000", "e2e send g 19 64 1 7000"], inProcessServer(core));
+    const custom = await runDevice([...UDP, "e2e customize 1 7000", "e2e wait 1", "e2e send c 20 64 1 7000", ...after, "e2e send c 1 64 1 7000", "e2e state 1", "e2e wait 1", "e2e send c 19 64 1 7000"], inProcessServer(core));
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state pending", "state ready"]);
+    expect(sends(custom.lines).map((x) => x.digest)).toEqual(sends(generic.lines).map((x) => x.digest));
+  }, 300_000);
+
+  it("connect to another address: the socket's generation moves, generic fallback, then a new version", async () => {
+    const generic = await runDevice([...UDP, "e2e send g 20 64 1 7000", "e2e connect 1 7003", "e2e send g 1 64 1 7000", "e2e send g 19 64 1 7000"], inProcessServer(core));
+    const custom = await runDevice([...UDP, "e2e customize 1 7000", "e2e wait 1", "e2e send c 20 64 1 7000", "e2e connect 1 7003", "e2e send c 1 64 1 7000", "e2e state 1", "e2e wait 1", "e2e send c 19 64 1 7000"], inProcessServer(core));
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state pending", "state ready"]);
+    expect(sends(custom.lines).map((x) => x.digest)).toEqual(sends(generic.lines).map((x) => x.digest));
+  }, 300_000);
+
+  it("an empty context: the dependency-pruned generic path, smaller than the whole stack, larger than the customized code, same packets", async () => {
+    const fw = await prepareBoardFirmware();
+    const empty = Object.fromEntries(Object.entries(fw.scenarios).map(([name, s]) => [name, { ...s, scenario: { ...s.scenario, params: {}, globals: {} } }]));
+    const outcomes: CustomizeOutcome[] = [];
+    const pruned = await boardCore({ firmware: { ...fw, scenarios: empty } });
+    const generic = await runDevice([...UDP, "e2e send g 200 64 1 7000"], inProcessServer(core));
+    const custom = await runDevice([...UDP, "e2e customize 1 7000", "e2e wait 1", "e2e send c 200 64 1 7000"], inProcessServer(pruned, { onOutcome: (_r, o) => outcomes.push(o) }));
+    const full: CustomizeOutcome[] = [];
+    await runDevice([...UDP, "e2e customize 1 7000", "e2e wait 1"], inProcessServer(await boardCore(), { onOutcome: (_r, o) => full.push(o) }));
+    expect(custom.lines).toContain("state ready");
+    expect(sends(custom.lines)[0]!.digest).toBe(sends(generic.lines)[0]!.digest);
+    const stack = (await buildArmFirmware("board")).components.filter((c) => c.component === "kernel" || c.component === "lwip").reduce((a, c) => a + c.text + c.data, 0);
+    const prunedBytes = outcomes[0]!.ok ? imageMemoryBytes(outcomes[0]!.image) : -1;
+    const customBytes = full[0]!.ok ? imageMemoryBytes(full[0]!.image) : -1;
+    expect(prunedBytes).toBeGreaterThan(customBytes);
+    expect(customBytes).toBeGreaterThan(0);
+    expect(prunedBytes).toBeLessThan(stack);
   }, 300_000);
 });
 
