@@ -499,6 +499,11 @@ export class CPrinter {
       case TypeKind.Array: {
         const n = type.length ?? 0;
         const es = this.abi.sizeOf(type.of);
+        if (type.of.kind === TypeKind.Int && es === 1 && n > 0 && ![...o.ptrs.keys()].some((k) => k >= off && k < off + n)) {
+          // char arrays as string literals (a literal of exactly n characters leaves out the NUL, as C allows)
+          const bytes = o.bytes.subarray(off, off + n);
+          return cString(bytes[n - 1] === 0 ? bytes : Uint8Array.from([...bytes, 0]));
+        }
         const items: string[] = [];
         for (let i = 0; i < n; i++) items.push(this.initializer(type.of, o, off + i * es, pointerExpr));
         return `{ ${items.join(", ")} }`;
