@@ -156,6 +156,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     tcc.FS.mkdirTree(scratch);
     tcc.FS.mkdirTree(dir);
     const written: string[] = [];
+    let failed = false;
     try {
       for (const [name, data] of Object.entries(input.files)) {
         const path = resolvePath(dir, name);
@@ -181,6 +182,11 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
         if (tcc.FS.analyzePath(path).exists) outputs[name] = tcc.FS.readFile(path).slice();
       }
       const stderr = inst.stderr.join("\n");
+      // tcc recovers from a C error by longjmp, leaving allocations and state
+      // behind; after repeated failed compiles of large units an arm instance
+      // was seen to trap. Failures are rare and a fresh instance costs a few
+      // ms, so an instance whose compile failed is not reused.
+      failed = exitCode !== 0;
       return {
         exitCode,
         outputs,
@@ -198,6 +204,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
           if (tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
         }
         removeTree(tcc.FS, scratch);
+        if (failed) instance = null;
       }
     }
   }

@@ -48,16 +48,29 @@ describe("tcc-wasm instance reuse", () => {
     expect(Buffer.from(again.object).equals(Buffer.from(good.object))).toBe(true);
   });
 
-  it("keeps the wasm heap bounded over 1000 compiles (good and bad mixed)", async () => {
+  it("keeps the wasm heap of one instance bounded over 1000 compiles", async () => {
     const cc = await createCompiler({ target: "arm" });
+    const reference = await cc.compile({ files: { "s.c": sample }, entry: "s.c" });
     const heapAfter: number[] = [];
     for (let i = 0; i < 1000; i++) {
-      const src = i % 10 === 3 ? `int f(void) { return ${i} +; }` : `${sample}\nint k${i} = ${i};\n`;
-      const r = await cc.compile({ files: { "s.c": src }, entry: "s.c" });
-      expect(r.ok).toBe(i % 10 !== 3);
+      const r = await cc.compile({ files: { "s.c": `${sample}\nint k${i} = ${i};\n` }, entry: "s.c" });
+      expect(r.ok).toBe(true);
       if (i === 100 || i === 999) heapAfter.push(cc.memoryBytes());
     }
     expect(heapAfter[1]!).toBeLessThanOrEqual(heapAfter[0]! + 1024 * 1024);
+    expect(Buffer.from((await cc.compile({ files: { "s.c": sample }, entry: "s.c" })).object).equals(Buffer.from(reference.object))).toBe(true);
+  }, 300_000);
+
+  it("gives the same objects with C errors mixed in (every 10th compile fails)", async () => {
+    const cc = await createCompiler({ target: "arm" });
+    const reference = await cc.compile({ files: { "s.c": sample }, entry: "s.c" });
+    for (let i = 0; i < 300; i++) {
+      const bad = i % 10 === 3;
+      const r = await cc.compile({ files: { "s.c": bad ? `int f(void) { return ${i} +; }` : sample }, entry: "s.c" });
+      expect(r.ok).toBe(!bad);
+      if (bad) expect(r.diagnostics[0]).toMatchObject({ file: "s.c", severity: "error" });
+      else expect(Buffer.from(r.object).equals(Buffer.from(reference.object))).toBe(true);
+    }
   }, 300_000);
 
   it("refuses oversized input with a clear error and stays usable", async () => {
