@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   device: { summary: "boot the firmware: bespoke device --selftest [--host [--sanitize]] [--verbose]", load: async () => (await import("./device.ts")).device },
   start: { summary: "the main job (npm start)", load: async () => (await import("./start.ts")).start },
   serve: { summary: "the local edge (workerd): bespoke serve [--port 8787]", load: async () => (await import("./serve.ts")).serve },
+  customize: { summary: "offline one-shot customization: bespoke customize --scenario udp-sendto --context ctx.json --target arm -o DIR", load: async () => (await import("./customize.ts")).customize },
   layout: { summary: "struct layouts: bespoke layout FILES --target T [-I dir] [-D name] [--json]", load: async () => (await import("./layout.ts")).layout },
 };
 

@@ -75,33 +75,36 @@ function scenarioFor(base: Scenario, context: Context): Scenario {
   return { ...base, params };
 }
 
-export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
+/** What one request specializes under: the scenario (dropped parameters dynamic) and the context from its values and device memory. */
+export function specializationInputs(fw: FirmwareProgram, scenarioName: string, job: PipelineJob): { scenario: Scenario; context: Context } {
+  const base = fw.scenarios[scenarioName];
+  if (!base) throw new BespokeError("UNKNOWN_SCENARIO", `firmware ${fw.buildId} has no scenario ${scenarioName} (it has: ${Object.keys(fw.scenarios).join(", ")})`);
   const current = fw.exports.find((e) => e.name === "current");
   if (!current) throw new BespokeError("BAD_FIRMWARE", `firmware ${fw.buildId} exports no 'current' (the kernel's running task)`);
   const pointerBytes = fw.target === "x86_64" ? 8 : 4;
+  const params: Record<string, StaticValue> = {};
+  const fd = int32(job, "fd");
+  const flags = int32(job, "flags");
+  const addr = bytesOf(job, "addr");
+  if (fd !== undefined) params.fd = fd;
+  if (flags !== undefined) params.flags = flags >>> 0;
+  if ("addr" in base.scenario.params && addr !== undefined) {
+    // a struct sockaddr: the family (host order, as the application wrote it), then the address bytes
+    if (addr.length !== 0 && (addr.length < 2 || addr.length > 16)) throw new BespokeError("BAD_CONTEXT", `value addr: a socket address of ${addr.length} bytes (2..16)`);
+    params.addr = addr.length ? { sa_family: addr[0]! | (addr[1]! << 8), sa_data: [...addr.subarray(2)] } : null;
+    params.addr_len = addr.length;
+  }
+  // the running task, as the kernel's `current` reads on the device (a miss fetches it)
+  const word = new MirrorDeviceMemory(job.memory).read(current.address, pointerBytes);
+  if (!word) throw new BespokeError("BAD_CONTEXT", `device memory at 'current' (0x${current.address.toString(16)}) is not readable`);
+  let task = 0n;
+  for (let i = pointerBytes - 1; i >= 0; i--) task = (task << 8n) | BigInt(word[i]!);
+  if (task === 0n) throw new BespokeError("BAD_CONTEXT", "no task is running on the device (current is NULL)");
+  const context: Context = { params, globals: { current: { address: `0x${task.toString(16)}` } }, memory: [] };
+  return { scenario: scenarioFor(base.scenario, context), context };
+}
 
-  const contextOf = (job: PipelineJob, scenario: Scenario): Context => {
-    const params: Record<string, StaticValue> = {};
-    const fd = int32(job, "fd");
-    const flags = int32(job, "flags");
-    const addr = bytesOf(job, "addr");
-    if (fd !== undefined) params.fd = fd;
-    if (flags !== undefined) params.flags = flags >>> 0;
-    if ("addr" in scenario.params && addr !== undefined) {
-      // a struct sockaddr: the family (host order, as the application wrote it), then the address bytes
-      if (addr.length !== 0 && (addr.length < 2 || addr.length > 16)) throw new BespokeError("BAD_CONTEXT", `value addr: a socket address of ${addr.length} bytes (2..16)`);
-      params.addr = addr.length ? { sa_family: addr[0]! | (addr[1]! << 8), sa_data: [...addr.subarray(2)] } : null;
-      params.addr_len = addr.length;
-    }
-    // the running task, as the kernel's `current` reads on the device (a miss fetches it)
-    const word = new MirrorDeviceMemory(job.memory).read(current.address, pointerBytes);
-    if (!word) throw new BespokeError("BAD_CONTEXT", `device memory at 'current' (0x${current.address.toString(16)}) is not readable`);
-    let task = 0n;
-    for (let i = pointerBytes - 1; i >= 0; i--) task = (task << 8n) | BigInt(word[i]!);
-    if (task === 0n) throw new BespokeError("BAD_CONTEXT", "no task is running on the device (current is NULL)");
-    return { params, globals: { current: { address: `0x${task.toString(16)}` } }, memory: [] };
-  };
-
+export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
   const specialize: PreparedFirmware["specialize"] = {};
   for (const [name, s] of Object.entries(fw.scenarios)) {
     const entry = fw.program.decls.find((d): d is FunctionDef => d.kind === NodeKind.FunctionDef && d.sym.name === s.scenario.entry);
@@ -109,7 +112,7 @@ export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
     specialize[name] = specializerStage({
       program: fw.program,
       scenario: s.scenario,
-      contextOf: (job) => contextOf(job, s.scenario),
+      contextOf: (job) => specializationInputs(fw, name, job).context,
       scenarioOf: (_job, context) => scenarioFor(s.scenario, context),
       deviceGlobals: true,
       entryOf: (residual, scenario) => {
