@@ -114,9 +114,8 @@ struct bsp_version {
   bsp_u8 nguards;
   bsp_u8 hash[BSP_HASH];
   bsp_u16 refs;
-  bsp_u32 serial;   /* changes whenever the entry is reused: tokens check it */
+  bsp_u32 serial;   /* the channel request id: new whenever the entry is reused, tokens check it */
   bsp_u32 used;     /* LRU clock */
-  bsp_u32 request;  /* channel request id while PENDING */
   bsp_u32 task;     /* task that asked (customization-time functions run as it) */
   bsp_u32 off, size; /* code memory */
   bsp_entry entry;
@@ -161,35 +160,22 @@ void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u
 
 /* context.c */
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
-bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out, bsp_u32 max);
-int bsp_ct_call(int task, bsp_u32 fn, const bsp_u64 *args, bsp_u32 nargs, bsp_u64 *result);
+bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out);
 
 /* codemgr.c */
 int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args);
 void bsp_code_detach(int index, bsp_u32 serial);
-int bsp_code_task(bsp_u32 request);
 int bsp_code_versions(int call);
-void bsp_code_failed(bsp_u32 request);
-int bsp_code_install(bsp_u32 request, const bsp_u8 *image, bsp_u32 len);
-
-/* loader.c */
-struct bsp_loaded {
-  bsp_u32 off, size;
-  bsp_entry entry;
-  bsp_u8 nguards;
-  struct bsp_guard guards[BSP_GUARDS];
-};
-int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash[BSP_HASH], struct bsp_loaded *out);
+struct bsp_version *bsp_code_pending(bsp_u32 request);
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
+
+/* loader.c: verify and load an image for a pending version; it becomes READY. */
+int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len);
 
 /* channel.c */
 int bsp_chan_customize(bsp_u32 request, const struct bsp_context *ctx, const struct bsp_args *args);
 void bsp_chan_cancel(bsp_u32 request);
 int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len);
 int bsp_chan_poll(void);
-
-/* Little-endian field access for the wire formats (specialize.c). */
-bsp_uptr bsp_get(const bsp_u8 *p, int bytes);
-void bsp_put(bsp_u8 *p, bsp_uptr v, int bytes);
 
 #endif

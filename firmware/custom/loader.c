@@ -1,9 +1,10 @@
-/* The code image loader: verifies an image, allocates code memory, copies
- * it there and checks and applies each relocation against the firmware's
- * export table in one pass over that copy, and returns what the code
- * manager installs. Every defect is reported with its own error code; the
- * copy only becomes a version's when the code manager records it, so a
- * rejected image changes nothing (format: docs/protocol.md). Both targets
+/* The code image loader: verifies an image for a pending version, takes
+ * free code memory, copies the image there and checks and applies each
+ * relocation against the firmware's export table in one pass over that
+ * copy, then makes the version READY. Every defect is reported with its own
+ * error code; the memory (and the guards written past the version's count)
+ * only become the version's when all checks pass, so a rejected image
+ * changes nothing (format: docs/protocol.md). Both targets
  * are little-endian: header, relocation and guard records are copied into
  * structs of the same layout. */
 #include <string.h>
@@ -37,7 +38,7 @@ struct guard {
   bsp_u32 value;
 };
 
-int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash[BSP_HASH], struct bsp_loaded *out) {
+int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   struct header h;
   struct reloc r;
   struct guard g;
@@ -59,7 +60,7 @@ int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash
   for (i = 0; i < BSP_TAG; i++) diff |= tag[i] ^ image[len + i]; /* constant time */
   if (diff) return -BSP_E_TAG;
   if (memcmp(h.build, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
-  if (h.call != call || memcmp(h.hash, hash, BSP_HASH)) return -BSP_E_CONTEXT;
+  if (h.call != v->call || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (h.nimp > BSP_IMPORTS || h.ngu > BSP_GUARDS) return -BSP_E_LIMIT;
   if (h.entry >= h.mem || h.entry % CODE_ALIGN) return -BSP_E_ENTRY;
   p = image + BSP_IMG_HEADER + h.mem + 8 * h.nrel;
@@ -84,10 +85,11 @@ int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash
       a += addr[g.sym];
     }
     if (a & 3 || !bsp_port_readable(a, 4)) return -BSP_E_GUARD;
-    out->guards[i].counter = (const volatile bsp_u32 *)a;
-    out->guards[i].value = g.value;
+    /* beyond v->nguards until the image is accepted */
+    v->guards[v->nguards + i].counter = (const volatile bsp_u32 *)a;
+    v->guards[v->nguards + i].value = g.value;
   }
-  if (!(code = bsp_code_alloc(h.mem + h.bss, &out->off))) return -BSP_E_NOMEM;
+  if (!(code = bsp_code_alloc(h.mem + h.bss, &v->off))) return -BSP_E_NOMEM;
   memcpy(code, image + BSP_IMG_HEADER, h.mem);
   memset(code + h.mem, 0, h.bss);
   /* the addend is in place (REL), like the ELF objects the image comes from */
@@ -99,8 +101,9 @@ int bsp_image_load(const bsp_u8 *image, bsp_u32 len, int call, const bsp_u8 hash
     a += r.sym == BSP_SYM_BASE ? (bsp_uptr)code : addr[r.sym];
     memcpy(code + r.off, &a, sizeof a);
   }
-  out->size = h.mem + h.bss;
-  out->entry = (bsp_entry)(bsp_uptr)(code + h.entry);
-  out->nguards = (bsp_u8)h.ngu;
+  v->size = h.mem + h.bss;
+  v->entry = (bsp_entry)(bsp_uptr)(code + h.entry);
+  v->nguards += h.ngu;
+  v->state = BSP_READY;
   return BSP_OK;
 }

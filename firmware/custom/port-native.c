@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS */
 #endif
 #include <stdio.h>
+#include <string.h>
 
 #include "port.h"
 
@@ -60,7 +61,7 @@ static int readable(int timeout_ms) {
 bsp_u32 bsp_port_recv(bsp_u8 *buf, bsp_u32 max) {
   bsp_u32 len;
   if (!readable(0) || read_all(buf, 12)) return 0;
-  len = bsp_get(buf + 8, 4);
+  memcpy(&len, buf + 8, 4); /* little-endian, like the wire */
   if (len > max - 12) { /* a frame no device accepts: the stream cannot be resynchronized */
     channel_closed = -1;
     return 0;

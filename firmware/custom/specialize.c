@@ -25,65 +25,51 @@ static int bind_slot(int task, struct bsp_slot *s) {
   return BSP_OK;
 }
 
-static void unbind(struct bsp_slot *s) {
-  if (s->version != NO_VERSION) bsp_code_detach(s->version, s->serial);
-  s->version = NO_VERSION;
-}
-
-static long customize(int task, int call, int fd, int flags, const void *addr, unsigned addr_len) {
-  struct bsp_slot *s = bsp_slots[task];
-  int t, r;
-  if (addr_len > BSP_ADDR_MAX || (addr_len && !addr)) return -BSP_E_LIMIT;
-  for (t = 0; s[t].used; t++)
-    if (t == BSP_TOKENS - 1) return -BSP_E_NOSLOT;
-  s += t;
-  s->call = (bsp_u8)call;
-  s->args.fd = fd;
-  s->args.flags = flags;
-  s->args.addr_len = addr_len;
-  if (addr_len) memcpy(s->args.addr, addr, addr_len);
-  if ((r = bind_slot(task, s))) return r;
-  s->used = 1;
-  return t + 1;
-}
-
-static int guards_hold(const struct bsp_version *v) {
-  int i;
-  for (i = 0; i < v->nguards; i++)
-    if (*v->guards[i].counter != v->guards[i].value) return 0;
-  return 1;
-}
-
-static long call_customized(int task, struct bsp_slot *s, const void *buf, unsigned long len) {
-  struct bsp_version *v;
-  bsp_u32 n;
-  if (s->version == NO_VERSION) goto generic;
-  v = &bsp_cache[s->version];
-  if (v->serial != s->serial || *s->fd_gen != s->fd_gen_value || !guards_hold(v)) {
-    if (v->serial == s->serial && *s->fd_gen == s->fd_gen_value) v->state = BSP_STALE;
-    unbind(s);
-    if (bsp_config.rerequest) bind_slot(task, s);
-    goto generic;
-  }
-  v->used = ++bsp_lru_clock;
-  for (n = 0; v->state == BSP_PENDING && bsp_config.wait && n < bsp_config.wait_polls; n++)
-    if (!bsp_chan_poll()) bsp_port_idle();
-  if (v->state == BSP_READY)
-    return v->entry(s->args.fd, buf, len, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
-generic:
-  return bsp_port_generic(s->call, s->args.fd, buf, len, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
-}
-
 long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
-  int task = bsp_port_task();
+  int task = bsp_port_task(), ok;
+  bsp_u32 t;
   struct bsp_slot *s;
+  struct bsp_version *v;
+  struct bsp_guard *g;
   (void)f;
   if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
-  if (op == BSP_OP_CUSTOMIZE) return customize(task, (int)a, (int)b, (int)c, (const void *)d, (unsigned)e);
-  if (a < 1 || a > BSP_TOKENS || !(s = &bsp_slots[task][a - 1])->used) return -BSP_E_TOKEN;
-  if (op == BSP_OP_CALL) return call_customized(task, s, (const void *)b, (unsigned long)c);
-  if (op != BSP_OP_CANCEL) return -BSP_E_CALLNO;
-  unbind(s);
-  s->used = 0;
-  return BSP_OK;
+  s = bsp_slots[task];
+  if (op == BSP_OP_CUSTOMIZE) {
+    if ((unsigned long)e > BSP_ADDR_MAX || (e && !d)) return -BSP_E_LIMIT;
+    for (t = 1; s->used; s++)
+      if (t++ == BSP_TOKENS) return -BSP_E_NOSLOT;
+    s->call = (bsp_u8)a;
+    s->args.fd = (int)b;
+    s->args.flags = (int)c;
+    s->args.addr_len = (unsigned)e;
+    if (e) memcpy(s->args.addr, (const void *)d, (unsigned)e);
+    if ((ok = bind_slot(task, s))) return ok;
+    s->used = 1;
+    return t;
+  }
+  if (a < 1 || a > BSP_TOKENS || !(s += a - 1)->used) return -BSP_E_TOKEN;
+  if (op != BSP_OP_CALL && op != BSP_OP_CANCEL) return -BSP_E_CALLNO;
+  if (s->version != NO_VERSION) {
+    v = &bsp_cache[s->version];
+    ok = op == BSP_OP_CALL && v->serial == s->serial && *s->fd_gen == s->fd_gen_value;
+    for (g = v->guards; ok && g < v->guards + v->nguards; g++)
+      if (*g->counter != g->value) {
+        v->state = BSP_STALE; /* for every token: what it assumed has changed */
+        ok = 0;
+      }
+    if (!ok) {
+      /* cancel, a version evicted or no longer valid, or the fd reused */
+      bsp_code_detach(s->version, s->serial);
+      s->version = NO_VERSION;
+      if (op == BSP_OP_CALL && bsp_config.rerequest) bind_slot(task, s);
+    } else {
+      v->used = ++bsp_lru_clock;
+      for (t = 0; v->state == BSP_PENDING && bsp_config.wait && t < bsp_config.wait_polls; t++)
+        if (!bsp_chan_poll()) bsp_port_idle();
+      if (v->state == BSP_READY)
+        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
+    }
+  }
+  if (op == BSP_OP_CANCEL) return s->used = 0;
+  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
 }
