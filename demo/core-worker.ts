@@ -40,3 +40,5 @@ const api: CoreApi = {
 };
 
 expose(api);
+// the first customization needs arm tcc-wasm: fetch and compile it while the page loads
+compilerFor("arm").catch(() => {}); // a failure is reported by the first call that needs it

@@ -172,6 +172,8 @@ describe("the playground in Chromium, from bespoke serve", () => {
     // customized count is not compared: it moves with how long the device waited for its
     // version, e.g. 4743 cold vs 4657 warm in Node alone.)
     const core = await boardCore();
+    const served = (await (await fetch(`${origin}/firmware/firmware.json`)).json()) as { buildId: string };
+    expect(core.catalog.buildIds(), "the firmware sources changed while the test ran").toEqual([served.buildId]);
     let outcome: CustomizeOutcome | undefined;
     const custom = await runDevice(
       [`e2e udp ${PORT}`, `e2e customize 1 ${PORT}`, "e2e wait 1", "e2e state 1", `e2e send c ${PACKETS} 64 1 ${PORT}`, "e2e state 1"],
