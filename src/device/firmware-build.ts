@@ -260,6 +260,20 @@ function globalDefinitions(object: Uint8Array): { name: string; kind: "function"
     .map((s) => ({ name: s.name, kind: s.type === 2 ? "function" : "object" }));
 }
 
+/**
+ * Replaces one component's translation units before compilation: each unit is
+ * preprocessed with the firmware's flags (line markers kept) and `rewrite`
+ * gives the C compiled in its place. The C front end's round trip test builds
+ * the board firmware from its printed lwIP this way.
+ */
+export interface SourceRewrite {
+  /** Names the variant: its cache entry and build/firmware/arm-BOARD-NAME. */
+  name: string;
+  component: ComponentName;
+  /** `file` is the unit's path on disk. */
+  rewrite(preprocessed: string, file: string): string;
+}
+
 const armBuilds = new Map<ArmBoard, Promise<ArmFirmware>>();
 
 /** The arm firmware for `board`, from cache when its inputs are unchanged. */
@@ -273,6 +287,11 @@ export function buildArmFirmware(board: ArmBoard = "board"): Promise<ArmFirmware
   return build;
 }
 
+/** The arm firmware for `board` with `rewrite` applied, from cache when the rewritten units and other inputs are unchanged. */
+export function buildRewrittenArmFirmware(board: ArmBoard, rewrite: SourceRewrite): Promise<ArmFirmware> {
+  return buildArm(board, rewrite);
+}
+
 interface ArmManifest {
   buildId: string;
   loadAddress: number;
@@ -281,18 +300,21 @@ interface ArmManifest {
   components: ComponentSize[];
 }
 
-async function buildArm(board: ArmBoard): Promise<ArmFirmware> {
+async function buildArm(board: ArmBoard, rewrite?: SourceRewrite): Promise<ArmFirmware> {
   const t = tree();
   const list = sources(t, board);
   const custom = hasCustom(list);
-  const key = inputKey(allInputs(t, board), [`arm-${board}`, ...armLinkFlags(board), buildManifest().tccWasm.key, custom ? Buffer.from(deviceKey()).toString("hex") : ""]);
+  const compiler = rewrite ? await createCompiler({ target: "arm" }) : undefined;
+  const replaced = compiler && rewrite ? await rewriteUnits(compiler, t, board, list, custom, rewrite) : new Map<string, string>();
+  const rewritten = [...replaced].flatMap(([file, text]) => [`rewritten ${file}`, text]);
+  const key = inputKey(allInputs(t, board), [`arm-${board}`, ...armLinkFlags(board), buildManifest().tccWasm.key, custom ? Buffer.from(deviceKey()).toString("hex") : "", ...rewritten]);
   const buildId = key.slice(0, 16);
-  const cached = cacheDir(`arm-${board}`, key);
+  const variant = rewrite ? `arm-${board}-${rewrite.name}` : `arm-${board}`;
+  const cached = cacheDir(variant, key);
   const elfFile = path.join(cached, "firmware.elf");
   const manifestFile = path.join(cached, "firmware.json");
   if (!fs.existsSync(manifestFile)) {
-    const compiler = await createCompiler({ target: "arm" });
-    const { elf, manifest } = await compileAndLink(compiler, t, board, list, buildId, custom);
+    const { elf, manifest } = await compileAndLink(compiler ?? (await createCompiler({ target: "arm" })), t, board, list, buildId, custom, replaced);
     const staging = `${cached}.tmp-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
@@ -309,7 +331,7 @@ async function buildArm(board: ArmBoard): Promise<ArmFirmware> {
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as ArmManifest;
   const elf = new Uint8Array(fs.readFileSync(elfFile));
   touchAndPrune(cached);
-  const out = path.join(buildDir(), "firmware", `arm-${board}`);
+  const out = path.join(buildDir(), "firmware", variant);
   fs.mkdirSync(out, { recursive: true });
   const outElf = path.join(out, "firmware.elf");
   fs.writeFileSync(outElf, elf, { mode: 0o755 });
@@ -323,6 +345,30 @@ function virtualPath(t: Tree, file: string): string {
   return `/src/${path.relative(repoRoot(), file)}`;
 }
 
+/** The compiler's view of the arm build: every input file at its virtual path, and the defines and include flags of every unit. */
+function armInputs(t: Tree, board: ArmBoard, custom: boolean): { files: SourceFiles; include: string[] } {
+  const files: SourceFiles = {};
+  for (const file of allInputs(t, board)) files[virtualPath(t, file)] = new Uint8Array(fs.readFileSync(file));
+  return { files, include: [...defines(custom), ...includeDirs(t, board).map((d) => `-I${virtualPath(t, d)}`)] };
+}
+
+/** The rewritten text of each unit of `rewrite.component`, by path on disk. */
+async function rewriteUnits(compiler: Compiler, t: Tree, board: ArmBoard, list: SourceFile[], custom: boolean, rewrite: SourceRewrite): Promise<Map<string, string>> {
+  const { files, include } = armInputs(t, board, custom);
+  const out = new Map<string, string>();
+  for (const s of list) {
+    if (s.component !== rewrite.component) continue;
+    const source = virtualPath(t, s.file);
+    const name = "/src/rewrite-input.i";
+    const r = await compiler.invoke({ args: [...include, "-E", source, "-o", name], files, outputs: [name], cwd: "/src" });
+    const text = r.outputs[name];
+    if (r.exitCode !== 0 || text === undefined) throw new BespokeError("FIRMWARE_COMPILE", `arm firmware: ${source.replace(/^\/src\//, "")} does not preprocess:\n${r.stderr}`);
+    out.set(s.file, rewrite.rewrite(new TextDecoder().decode(text), s.file));
+  }
+  return out;
+}
+
+/** `replaced`: C compiled instead of a unit's file (by path on disk). */
 async function compileAndLink(
   compiler: Compiler,
   t: Tree,
@@ -330,10 +376,10 @@ async function compileAndLink(
   list: SourceFile[],
   buildId: string,
   custom: boolean,
+  replaced: ReadonlyMap<string, string>,
 ): Promise<{ elf: Uint8Array; manifest: ArmManifest }> {
-  const files: SourceFiles = {};
-  for (const file of allInputs(t, board)) files[virtualPath(t, file)] = new Uint8Array(fs.readFileSync(file));
-  const include = [...defines(custom), ...includeDirs(t, board).map((d) => `-I${virtualPath(t, d)}`)];
+  const { files, include } = armInputs(t, board, custom);
+  for (const [file, text] of replaced) files[virtualPath(t, file)] = new TextEncoder().encode(text);
   const objects: { component: ComponentName; name: string; bytes: Uint8Array }[] = [];
 
   const compileOne = async (component: ComponentName, source: string, index: number) => {

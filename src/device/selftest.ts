@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { BespokeError } from "../errors.ts";
 import { Board } from "../vm/board.ts";
 import { DEFAULT_BUDGET } from "../vm/machine.ts";
-import { buildArmFirmware, buildHostFirmware } from "./firmware-build.ts";
+import { type ArmFirmware, buildArmFirmware, buildHostFirmware } from "./firmware-build.ts";
 
 export interface SelftestCase {
   name: string;
@@ -77,9 +77,9 @@ export function parseSelftest(text: string): Pick<SelftestReport, "cases" | "mea
   return { cases, measures, passed, failed };
 }
 
-/** The arm firmware on the VM's board personality: the command goes in on the console UART. */
-export async function selftestOnVm(): Promise<SelftestReport> {
-  const fw = await buildArmFirmware("board");
+/** The arm firmware (by default the board build) on the VM's board personality: the command goes in on the console UART. */
+export async function selftestOnVm(firmware?: ArmFirmware): Promise<SelftestReport> {
+  const fw = firmware ?? (await buildArmFirmware("board"));
   const decoder = new TextDecoder();
   let text = "";
   const board = new Board(fw.elf, { console: (bytes) => (text += decoder.decode(bytes, { stream: true })) });
