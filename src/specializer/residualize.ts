@@ -465,7 +465,10 @@ export class CPrinter {
     const fallsTo = (b: Block, i: number): boolean => b.term.k === "goto" && blocks[i + 1]?.id === b.term.target;
     const jumpedTo = new Set<number>();
     blocks.forEach((b, i) => {
-      if (!fallsTo(b, i)) for (const s of successors(b.term)) jumpedTo.add(s);
+      if (fallsTo(b, i)) return;
+      const next = blocks[i + 1]?.id;
+      // an `if` falls through to whichever successor is printed next
+      for (const s of successors(b.term)) if (!(b.term.k === "if" && s === next)) jumpedTo.add(s);
     });
     blocks.forEach((b, i) => {
       if (jumpedTo.has(b.id)) lines.push(`L${b.id}:;`);
@@ -475,9 +478,17 @@ export class CPrinter {
         case "goto":
           if (!fallsTo(b, i)) lines.push(`    goto L${t.target};`);
           break;
-        case "if":
-          lines.push(`    if (${this.expr(t.cond)}) goto L${t.then}; else goto L${t.else};`);
+        case "if": {
+          // the successor printed next needs no jump
+          const next = blocks[i + 1]?.id;
+          if (t.then === t.else) {
+            // both ways lead to the same block (the test has no side effects)
+            if (next !== t.then) lines.push(`    goto L${t.then};`);
+          } else if (next === t.else) lines.push(`    if (${this.expr(t.cond)}) goto L${t.then};`);
+          else if (next === t.then) lines.push(`    if (!(${this.expr(t.cond)})) goto L${t.else};`);
+          else lines.push(`    if (${this.expr(t.cond)}) goto L${t.then}; else goto L${t.else};`);
           break;
+        }
         case "switch": {
           lines.push(`    switch (${this.expr(t.value)}) {`);
           for (const c of t.cases) lines.push(`    case ${c.low}${c.high !== c.low ? ` ... ${c.high}` : ""}: goto L${c.target};`);
