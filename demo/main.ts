@@ -329,7 +329,12 @@ $("context").addEventListener("submit", (e) => {
   e.preventDefault();
   void customizeDevice().catch(internalError);
 });
-document.querySelector('[data-testid="scenario"]')!.addEventListener("change", () => showGeneric(readContext().scenario, "Press Customize to specialize this path for the context."));
+document.querySelector('[data-testid="scenario"]')!.addEventListener("change", () => {
+  const { scenario } = readContext();
+  // TCP: 200 sends, as test/e2e compares them (over longer runs TCP's timers meet the two senders at different points)
+  $<HTMLInputElement>("context").querySelector<HTMLInputElement>('input[name="packets"]')!.value = scenario === "tcp-send" ? "200" : "1000";
+  showGeneric(scenario, "Press Customize to specialize this path for the context.");
+});
 
 function internalError(e: unknown): void {
   const panel = document.querySelector<HTMLElement>("[data-mode-panel]:not([hidden]) .error")!;

@@ -190,6 +190,15 @@ describe("the playground in Chromium, from bespoke serve", () => {
     expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBe(outcome!.stats.chi);
     expect(Number(await page.locator(testid("latency")).getAttribute("data-image-bytes"))).toBe(outcome!.ok ? outcome!.image.length : -1);
     await page.screenshot({ path: path.join(OUT, "demo-device.png"), fullPage: true });
+
+    // TCP send: a second call, a second cache entry
+    await page.selectOption(testid("scenario"), "tcp-send");
+    await page.click(testid("customize"));
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized tcp-send") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
+    expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
+    expect(await page.locator(testid("identical")).innerText()).toBe("yes");
+    expect(await page.locator(testid("residual")).innerText()).toContain("bsp_customized_entry(int fd");
+    expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2");
   });
 
   it("offline: the Service Worker serves page, wasm and firmware; both modes still customize; /v1/customize answered locally", async () => {
@@ -205,14 +214,14 @@ describe("the playground in Chromium, from bespoke serve", () => {
       expect(await page.locator(`${testid("scratch-residual")} .cm-content`).innerText()).toContain("power_5");
 
       await page.click(testid("mode-device"));
-      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("1"); // persisted across the reload
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2"); // persisted across the reload
       await page.fill('input[name="packets"]', String(PACKETS));
       await page.fill('input[name="ttl"]', "9"); // another context: a second version
       await page.click(testid("customize"));
       await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
       expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
       expect(await page.locator(testid("identical")).innerText()).toBe("yes");
-      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2");
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("3");
       await page.screenshot({ path: path.join(OUT, "demo-device-offline.png"), fullPage: true });
 
       // the one-shot API, answered by the Service Worker's copy of the server core
