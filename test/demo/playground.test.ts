@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSent } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
+import { EdgeChannel } from "../../src/cli/serve.ts";
+import { decodeFrame } from "../../src/runtime/protocol.ts";
 import { inProcessServer, runDevice } from "../../src/device/host.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { repoRoot } from "../../src/node/paths.ts";
@@ -109,6 +111,21 @@ async function boardCore(): Promise<CoreOptions> {
 }
 
 describe("the playground in Chromium, from bespoke serve", () => {
+  it("bespoke serve: the playground's files, and the edge behind it (HTTP and the WebSocket session)", async () => {
+    const page = await fetch(`${origin}/`);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('data-testid="customize"');
+    expect((await fetch(`${origin}/wasm/tcc-arm.wasm`)).headers.get("content-type")).toBe("application/wasm");
+    expect((await fetch(`${origin}/../package.json`)).status).toBe(404);
+    expect(await (await fetch(`${origin}/healthz`)).json()).toMatchObject({ ok: true, service: "bespoke-edge" });
+    const channel = await EdgeChannel.connect(new URL(origin), "dev-through-proxy");
+    channel.send(Uint8Array.of(1, 2, 3)); // a malformed frame: the edge answers with an ERROR frame
+    const answer = await channel.next();
+    expect(answer.length).toBeGreaterThan(0);
+    expect(decodeFrame(answer)).toMatchObject({ type: "error" });
+    channel.close();
+  });
+
   it("Scratch mode: errors at their lines; power specializes as in Node and runs on the virtual device", async () => {
     await open("scratch");
     // a C syntax error on line 4
