@@ -11,7 +11,7 @@
  *   e2e udp PORT            sender socket, and a receiver bound to 127.0.0.1:PORT -> ret FD
  *   e2e tcp PORT            connected TCP pair over loopback -> ret FD (the sender)
  *   e2e customize FD PORT   do_customize_sendto(FD, 0, 127.0.0.1:PORT) (PORT - : do_customize_send) -> ret TOKEN
- *   e2e wait TOKEN          serve the channel until the token's version is loaded or failed -> state NAME
+ *   e2e wait TOKEN [POLLS]  serve the channel until the token's version is loaded or failed, or POLLS polls -> state NAME
  *   e2e send g|c N SIZE FD|TOKEN PORT   N sends of SIZE bytes, generic (sys_sendto/sys_send) or customized
  *   e2e ttl FD V | e2e close FD | e2e connect FD PORT | e2e cancel TOKEN   -> ret R
  */
@@ -141,11 +141,11 @@ state_name(int token)
 }
 
 static void
-wait_version(int token)
+wait_version(int token, u32_t polls)
 {
   u32_t n;
   const char *state = state_name(token);
-  for (n = 0; n < E2E_WAIT_POLLS && strcmp(state, "pending") == 0; n++) {
+  for (n = 0; n < polls && strcmp(state, "pending") == 0; n++) {
     if (!bsp_chan_poll()) {
       bsp_port_idle();
     }
@@ -253,8 +253,8 @@ e2e_command(char *line)
   } else if (n == 3 && strcmp(w[0], "customize") == 0) {
     struct sockaddr_in *to = loopback(w[2], &sin);
     printk("ret %d\n", to != NULL ? do_customize_sendto(atoi(w[1]), 0, to, sizeof(sin)) : do_customize_send(atoi(w[1]), 0));
-  } else if (n == 2 && strcmp(w[0], "wait") == 0) {
-    wait_version(atoi(w[1]));
+  } else if ((n == 2 || n == 3) && strcmp(w[0], "wait") == 0) {
+    wait_version(atoi(w[1]), n == 3 ? (u32_t)atoi(w[2]) : E2E_WAIT_POLLS);
   } else if (n == 2 && strcmp(w[0], "state") == 0) {
     printk("state %s\n", state_name(atoi(w[1])));
   } else if (n == 6 && strcmp(w[0], "send") == 0) {

@@ -149,12 +149,12 @@ export interface LocalEdge {
   stop(): Promise<void>;
 }
 
-/** Bundle and start the edge worker on `port` (0: a free one), with this machine's device key. */
-export async function startLocalEdge(port: number): Promise<LocalEdge> {
+/** Bundle (into build/edge/`name`) and start the edge worker on `port` (0: a free one), with this machine's device key. */
+export async function startLocalEdge(port: number, name = "serve"): Promise<LocalEdge> {
   const { deviceKey } = await import("../device/firmware-build.ts");
   const key = Buffer.from(deviceKey()).toString("hex");
   await (await import("../device/prepare.ts")).writePreparedModule();
-  const bundle = bundleWorker(path.join(repoRoot(), "edge-worker", "wrangler.toml"), "serve");
+  const bundle = bundleWorker(path.join(repoRoot(), "edge-worker", "wrangler.toml"), name);
   const { mf, url } = await runWorker(bundle, { port, bindings: { DEVICE_KEY: key } });
   const health = (await (await fetch(new URL("/healthz", url))).json()) as { firmware: { buildId: string }[] };
   return { url, firmware: health.firmware.map((f) => f.buildId), stop: () => mf.dispose() };

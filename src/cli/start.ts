@@ -48,7 +48,7 @@ export async function start(args: string[], ctx: CommandContext): Promise<number
     else throw new BespokeError("USAGE", `start: unexpected argument '${a}' (usage: bespoke start [--once])`);
   }
   ctx.stdout("bespoke: starting the local edge (workerd) with the prepared board firmware...\n");
-  const edge = await startLocalEdge(0);
+  const edge = await startLocalEdge(0, "start");
   try {
     const fw = await buildArmFirmware("board");
     ctx.stdout(`edge at ${edge.url.origin}, serving firmware ${edge.firmware.join(", ")}\n`);

@@ -20,7 +20,7 @@ function bespoke(args: string[]): Promise<{ code: number | null; stdout: string;
 let edge: LocalEdge;
 
 beforeAll(async () => {
-  edge = await startLocalEdge(0);
+  edge = await startLocalEdge(0, "e2e-cli");
 }, 300_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { sends } from "./support.ts";
 let edge: LocalEdge;
 
 beforeAll(async () => {
-  edge = await startLocalEdge(0);
+  edge = await startLocalEdge(0, "e2e-edge");
 }, 300_000);
 
 afterAll(async () => {
