@@ -22,6 +22,8 @@ export interface SpecializeInput {
   device?: DeviceMemory;
   /** The program's globals are the device's (firmware): residual code declares them extern, never defines copies. */
   deviceGlobals?: boolean;
+  /** The program's function at a device address (the firmware's symbol table): calls through such addresses unfold. */
+  deviceFunction?: (address: number) => string | undefined;
 }
 
 export interface SpecializeReport {
@@ -99,7 +101,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     if (scenario.functions[name] === "device") fail(`scenario.functions.${name}`, "device callbacks are not supported by this specializer yet (use \"static\" or \"dynamic\")");
   }
   const residualOnly = new Set(Object.entries(scenario.functions).filter(([, m]) => m === "dynamic").map(([n]) => n));
-  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly };
+  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly, ...(input.deviceFunction ? { deviceFunction: input.deviceFunction } : {}) };
   const sp = new Specializer(view, objects, lookupGlobal);
 
   // binding times of globals
@@ -298,7 +300,7 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
   const locals: IrFunction["locals"] = [];
   for (const g of globals.values()) {
     const size = abi.sizeOf(g.sym.type);
-    const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, size), true);
+    const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, size) + flexibleExtent(abi, g.sym.type, g.init), true);
     o.sym = g.sym;
     store.add(o);
     if (!g.defined) continue;
@@ -324,6 +326,19 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
     out.set(o.id, o);
   }
   return out;
+}
+
+/** Bytes a GNU-style initializer of a struct's flexible array member adds after the struct. */
+function flexibleExtent(abi: Abi, type: CType, init: import("../c/ast.ts").Expr | null): number {
+  if (type.kind !== TypeKind.Record || !init || init.kind !== NodeKind.InitList) return 0;
+  const fields = (type.def.fields ?? []).filter((f) => f.name !== null || f.anonymous);
+  const last = fields[fields.length - 1];
+  if (!last || last.type.kind !== TypeKind.Array || last.type.length !== null) return 0;
+  const item = init.items.find((it, i) => (it.designators.length === 0 && i === fields.length - 1) || (it.designators[0]?.kind === "field" && it.designators[0].path[0] === last));
+  if (!item) return 0;
+  const es = abi.sizeOf(last.type.of);
+  const count = item.value.kind === NodeKind.InitList ? item.value.items.length : item.value.kind === NodeKind.StringLit ? item.value.units.length + 1 : 0;
+  return Math.max(0, last.offset + count * es - abi.sizeOf(type));
 }
 
 /** A store for generic code: every global is dynamic. */

@@ -519,20 +519,8 @@ export class CPrinter {
         for (let i = 0; i < n; i++) items.push(this.initializer(type.of, o, off + i * es, pointerExpr));
         return `{ ${items.join(", ")} }`;
       }
-      case TypeKind.Record: {
-        const fields = (type.def.fields ?? []).filter((f) => f.name !== null);
-        const chosen = type.def.union ? fields.slice(0, 1) : fields;
-        const items = chosen.map((f) => {
-          if (f.bitWidth !== null) {
-            const span = Math.ceil((f.bitOffset + f.bitWidth) / 8);
-            let w = 0n;
-            for (let i = span - 1; i >= 0; i--) w = (w << 8n) | BigInt(o.bytes[off + f.offset + i]!);
-            return `.${f.name} = ${BigInt.asUintN(f.bitWidth, w >> BigInt(f.bitOffset))}`;
-          }
-          return `.${f.name} = ${this.initializer(f.type, o, off + f.offset, pointerExpr)}`;
-        });
-        return `{ ${items.join(", ")} }`;
-      }
+      case TypeKind.Record:
+        return `{ ${this.memberInitializers(type.def, o, off, pointerExpr).join(", ")} }`;
       case TypeKind.Pointer: {
         const p = o.ptrs.get(off);
         if (p) return pointerExpr(p, type);
@@ -553,6 +541,26 @@ export class CPrinter {
         return `((${this.declare(type, "")})0x${v.toString(16)}ull)`;
       }
     }
+  }
+
+  /** `.field = value` items of a record; members of anonymous structs and unions are designated by their own names. */
+  private memberInitializers(def: RecordDef, o: MemObject, off: number, pointerExpr: Parameters<CPrinter["initializer"]>[3]): string[] {
+    const fields = (def.fields ?? []).filter((f) => f.name !== null || f.anonymous);
+    // a union is written through its largest member, which covers every byte
+    const bySize = (a: (typeof fields)[number], b: (typeof fields)[number]): number => this.abi.sizeOf(b.type) - this.abi.sizeOf(a.type) || Number(a.type.kind === TypeKind.Float) - Number(b.type.kind === TypeKind.Float);
+    const chosen = def.union ? fields.slice().sort(bySize).slice(0, 1) : fields;
+    return chosen.flatMap((f) => {
+      if (f.anonymous && f.type.kind === TypeKind.Record) return this.memberInitializers(f.type.def, o, off + f.offset, pointerExpr);
+      if (f.bitWidth !== null) {
+        const span = Math.ceil((f.bitOffset + f.bitWidth) / 8);
+        let w = 0n;
+        for (let i = span - 1; i >= 0; i--) w = (w << 8n) | BigInt(o.bytes[off + f.offset + i]!);
+        return [`.${f.name} = ${BigInt.asUintN(f.bitWidth, w >> BigInt(f.bitOffset))}`];
+      }
+      // a flexible array member holds what the object has after the struct
+      const ft = f.type.kind === TypeKind.Array && f.type.length === null ? { ...f.type, length: Math.floor((o.size - off - f.offset) / Math.max(1, this.abi.sizeOf(f.type.of))) } : f.type;
+      return [`.${f.name} = ${this.initializer(ft, o, off + f.offset, pointerExpr)}`];
+    });
   }
 
   helpers(): string {

@@ -53,6 +53,8 @@ export interface ProgramView {
   limits: Limits;
   /** Functions the scenario keeps as residual calls (`"dynamic"`). */
   residualOnly: Set<string>;
+  /** The program's function at a device address, when the device runs the program (firmware). */
+  deviceFunction?: (address: number) => string | undefined;
 }
 
 interface Frame {
@@ -655,7 +657,7 @@ class Run {
 
   private call(s: Stmt & { k: "call" }, st: State, out: Block): boolean {
     const frame = st.frames[st.frames.length - 1]!;
-    const callee = this.eval(s.callee, st, out);
+    const callee = this.deviceCallee(this.eval(s.callee, st, out));
     const fnName = callee.k === "fn" ? callee.sym.name : null;
     const fn = fnName !== null ? this.sp.view.functions.get(fnName) : undefined;
     const depth = st.frames.length;
@@ -709,6 +711,18 @@ class Run {
     this.sp.stats.residualCalls[name] = (this.sp.stats.residualCalls[name] ?? 0) + 1;
     this.emit(out, { k: "call", dst, dstAddr, callee: calleeExpr, args: residualArgs, fnType: s.fnType, pos: s.pos });
     return false;
+  }
+
+  /**
+   * A call through a static device address of one of the program's functions
+   * (read from device memory, e.g. `sock->ops->sendmsg`) calls that function:
+   * the device runs this program, so it can be unfolded like a direct call.
+   */
+  private deviceCallee(v: Val): Val {
+    if (v.k !== "ptr" || v.obj >= 0 || !this.sp.view.deviceFunction) return v;
+    const name = this.sp.view.deviceFunction(v.off);
+    const fn = name !== undefined ? this.sp.view.functions.get(name) : undefined;
+    return fn ? { k: "fn", sym: fn.sym } : v;
   }
 
   private fnRef(f: FnValue): Expr {
