@@ -7,7 +7,7 @@
 #include <string.h>
 #include "port.h"
 
-enum { CUSTOMIZE = 1, FETCH = 2, DATA = 3, CALL = 4, RESULT = 5, IMAGE = 6, ERROR = 7, CANCEL = 8 };
+enum { FETCH = 2, DATA = 3, CALL = 4, RESULT = 5, IMAGE = 6, ERROR = 7 };
 #define HEADER 12
 #define MAGIC 0x015342 /* "BS", protocol version 1 */
 #define PAYLOAD_MAX (BSP_FRAME_MAX - HEADER)
@@ -15,8 +15,9 @@ enum { CUSTOMIZE = 1, FETCH = 2, DATA = 3, CALL = 4, RESULT = 5, IMAGE = 6, ERRO
 enum { CT_SOCKFD_LOOKUP = 1 };
 
 /* Word-aligned: the header is written as three words. */
-static bsp_u32 rx[BSP_FRAME_MAX / 4], tx[BSP_FRAME_MAX / 4];
-#define OUT ((bsp_u8 *)(tx + 3))
+static bsp_u32 rx[BSP_FRAME_MAX / 4];
+bsp_u32 bsp_chan_tx[BSP_FRAME_MAX / 4];
+#define OUT bsp_chan_payload
 
 /* FETCH copies device memory the kernel exposes, across object boundaries
  * too: under AddressSanitizer (the host firmware's test build) that is not
@@ -30,19 +31,12 @@ __attribute__((no_sanitize_address)) static void copy_out(bsp_u8 *to, const bsp_
 #endif
 
 /* The one frame writer: header, then the payload already in OUT. */
-static int send(bsp_u32 type, bsp_u32 id, bsp_u32 len) {
-  tx[0] = MAGIC | type << 24;
-  tx[1] = id;
-  tx[2] = len;
-  return bsp_port_send((const bsp_u8 *)tx, HEADER + len);
+int bsp_chan_send(bsp_u32 type, bsp_u32 id, bsp_u32 len) {
+  bsp_chan_tx[0] = MAGIC | type << 24;
+  bsp_chan_tx[1] = id;
+  bsp_chan_tx[2] = len;
+  return bsp_port_send((const bsp_u8 *)bsp_chan_tx, HEADER + len);
 }
-
-int bsp_chan_customize(bsp_u32 request, const struct bsp_context *ctx, const struct bsp_args *args) {
-  bsp_u32 len = bsp_context_encode(ctx, args, OUT);
-  return len ? send(CUSTOMIZE, request, len) : -BSP_E_LIMIT;
-}
-
-void bsp_chan_cancel(bsp_u32 request) { send(CANCEL, request, 0); }
 
 /* Handle one frame from the server: 0, or the negative error also reported
  * to the server as ERROR (with request id 0 when the header is unreadable). */
@@ -105,7 +99,7 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
     type = ERROR;
     n = 2;
   }
-  if (type) send(type, h[1], n);
+  if (type) bsp_chan_send(type, h[1], n);
   return r;
 }
 

@@ -43,7 +43,7 @@ int bsp_code_versions(int call) {
  * index. A miss takes the first free entry, else the least recently used
  * one, unreferenced ones first, and sends CUSTOMIZE; the version is PENDING
  * until IMAGE. */
-int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args) {
+int bsp_code_attach(int task, const struct bsp_context *ctx) {
   struct bsp_version *v, *best = 0;
   int rank, best_rank = 3;
   for (v = bsp_cache; v < bsp_cache + bsp_config.capacity; v++) {
@@ -64,7 +64,7 @@ int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_ar
   v->task = (bsp_u32)task;
   v->guards[0] = ctx->gen;
   v->nguards = ctx->gen.counter != 0;
-  if (bsp_chan_customize(v->serial, ctx, args)) v->state = BSP_FAILED;
+  if (bsp_chan_send(BSP_MSG_CUSTOMIZE, v->serial, ctx->len)) v->state = BSP_FAILED;
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
@@ -76,7 +76,7 @@ hit:
 void bsp_code_detach(int index, bsp_u32 serial) {
   struct bsp_version *v = &bsp_cache[index];
   if (v->serial != serial || v->state == BSP_FREE || --v->refs > 0) return;
-  if (v->state == BSP_PENDING) bsp_chan_cancel(v->serial);
+  if (v->state == BSP_PENDING) bsp_chan_send(BSP_MSG_CANCEL, v->serial, 0);
   v->state = BSP_FREE;
   v->size = 0;
 }

@@ -95,13 +95,13 @@ struct bsp_guard {
   bsp_u32 value;
 };
 
-/* The context the context manager extracted: what the version depends on. */
+/* The context the context manager extracted: what the version depends on.
+ * Its CUSTOMIZE payload is already in the channel's buffer (bsp_chan_payload). */
 struct bsp_context {
   bsp_u8 call;
   bsp_u8 dropped;             /* parameters ignored to bound versions (context.c) */
   bsp_u8 hash[BSP_HASH];
-  void *file;                 /* the object behind fd, NULL when fd is dropped */
-  bsp_u32 file_size;
+  bsp_u32 len;                /* of the CUSTOMIZE payload */
   struct bsp_guard gen;       /* the file's generation; counter NULL when fd is dropped */
 };
 
@@ -124,13 +124,13 @@ struct bsp_version {
 
 /* A local system call table entry: token t of a task is slots[t - 1]. */
 struct bsp_slot {
+  struct bsp_args args;
   bsp_u8 used;
   bsp_u8 call;
   bsp_u8 version;
   bsp_u32 serial;
   const volatile bsp_u32 *fd_gen;
   bsp_u32 fd_gen_value;
-  struct bsp_args args;
 };
 
 /* Policies (the paper's configurable context and code managers). */
@@ -159,11 +159,12 @@ void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out);
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out);
 
 /* context.c */
+/* Extract the context of a call for a task, hash it, and write the CUSTOMIZE
+ * payload that would request it. */
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
-bsp_u32 bsp_context_encode(const struct bsp_context *ctx, const struct bsp_args *args, bsp_u8 *out);
 
 /* codemgr.c */
-int bsp_code_attach(int task, const struct bsp_context *ctx, const struct bsp_args *args);
+int bsp_code_attach(int task, const struct bsp_context *ctx);
 void bsp_code_detach(int index, bsp_u32 serial);
 int bsp_code_versions(int call);
 struct bsp_version *bsp_code_pending(bsp_u32 request);
@@ -173,8 +174,12 @@ bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
 int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len);
 
 /* channel.c */
-int bsp_chan_customize(bsp_u32 request, const struct bsp_context *ctx, const struct bsp_args *args);
-void bsp_chan_cancel(bsp_u32 request);
+enum { BSP_MSG_CUSTOMIZE = 1, BSP_MSG_CANCEL = 8 };
+/* The payload of the next frame sent (word-aligned). */
+extern bsp_u32 bsp_chan_tx[BSP_FRAME_MAX / 4];
+#define bsp_chan_payload ((bsp_u8 *)(bsp_chan_tx + 3))
+/* Send a frame whose payload is in bsp_chan_payload. */
+int bsp_chan_send(bsp_u32 type, bsp_u32 id, bsp_u32 len);
 int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len);
 int bsp_chan_poll(void);
 

@@ -17,7 +17,7 @@ static int bind_slot(int task, struct bsp_slot *s) {
   struct bsp_context ctx;
   int v;
   s->version = NO_VERSION;
-  if ((v = bsp_context_extract(task, s->call, &s->args, &ctx)) || (v = bsp_code_attach(task, &ctx, &s->args)) < 0) return v;
+  if ((v = bsp_context_extract(task, s->call, &s->args, &ctx)) || (v = bsp_code_attach(task, &ctx)) < 0) return v;
   s->version = (bsp_u8)v;
   s->serial = bsp_cache[v].serial;
   s->fd_gen = bsp_port_fd_gen(task, s->args.fd);
@@ -49,6 +49,7 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   }
   if (a < 1 || a > BSP_TOKENS || !(s += a - 1)->used) return -BSP_E_TOKEN;
   if (op != BSP_OP_CALL && op != BSP_OP_CANCEL) return -BSP_E_CALLNO;
+  d = s->args.addr_len ? (long)s->args.addr : 0;
   if (s->version != NO_VERSION) {
     v = &bsp_cache[s->version];
     ok = op == BSP_OP_CALL && v->serial == s->serial && *s->fd_gen == s->fd_gen_value;
@@ -67,9 +68,9 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
       for (t = 0; v->state == BSP_PENDING && bsp_config.wait && t < bsp_config.wait_polls; t++)
         if (!bsp_chan_poll()) bsp_port_idle();
       if (v->state == BSP_READY)
-        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
+        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
     }
   }
   if (op == BSP_OP_CANCEL) return s->used = 0;
-  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, s->args.addr_len ? s->args.addr : 0, s->args.addr_len);
+  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
 }

@@ -17,7 +17,9 @@ struct file {
   bsp_u32 gen; /* bumped by close, setsockopt and netif changes, as in the kernel */
 };
 
-static struct file files[FILES];
+/* 16-byte aligned: the server reads device memory in aligned chunks, and
+ * this device exposes nothing around its files (bsp_port_readable) */
+static struct file files[FILES] __attribute__((aligned(16)));
 static struct file *fdtab[BSP_TASKS][FDS];
 static bsp_u32 fd_gens[BSP_TASKS][FDS];
 static int current;
