@@ -7,8 +7,12 @@
 // calls are residual. Limits are enforced by generalizing (making static
 // registers dynamic, letting objects escape), never by failing.
 //
-// Binding times are decided online, from the concrete static values (the
-// offline BTA in bta.ts gives the coloured view and the report).
+// Binding times are decided online, from the concrete static values, rather
+// than by a separate offline analysis: a value is static exactly when it is
+// known; what each statement turned out to be is recorded for the
+// binding-time view (btaview.ts). Unfolding and generalization decisions use
+// the liveness, control-relevance and register-source facts computed once
+// per function below.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { wrap } from "../c/consteval.ts";
