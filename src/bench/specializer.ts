@@ -136,7 +136,7 @@ export async function runTests2(kinds: Tests2Scenario[] = ["dynamic", "static"])
 }
 
 interface CaseFigures {
-  /** Best of three runs in one process (warm). */
+  /** Best of five runs in one process (warm). */
   analysisMs: number;
   specializationMs: number;
   /** The first run (cold JIT). */
@@ -156,8 +156,8 @@ async function measureCase(name: string, cc: Compiler, work: string): Promise<Ca
   if (!parsed.program) throw new BespokeError("BENCH", `${name}: parse failed`);
   const scenario = parseScenario(JSON.parse(fs.readFileSync(path.join(dir, "scenario.json"), "utf8")));
   const context = parseContext(JSON.parse(fs.readFileSync(path.join(dir, "context.json"), "utf8")));
-  // the first run includes the JIT warming up; the edge server runs warm, so the best of three is reported too
-  const runs = [0, 1, 2].map(() => specializeProgram({ program: parsed.program!, target: "x86_64", scenario, context }));
+  // the first run includes the JIT warming up; the edge server runs warm, so the best of five is reported too
+  const runs = [0, 1, 2, 3, 4].map(() => specializeProgram({ program: parsed.program!, target: "x86_64", scenario, context }));
   const { code, report } = runs[0]!;
   const sizes: number[] = [];
   const counts: number[] = [];
