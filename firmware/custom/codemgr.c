@@ -44,31 +44,32 @@ int bsp_code_versions(int call) {
  * one, unreferenced ones first, and sends CUSTOMIZE; the version is PENDING
  * until IMAGE. */
 int bsp_code_attach(int task, const struct bsp_context *ctx) {
-  struct bsp_version *v, *best = 0;
-  int rank, best_rank = 3;
-  for (v = bsp_cache; v < bsp_cache + bsp_config.capacity; v++) {
-    if (v->state != BSP_FREE && v->state != BSP_STALE && v->call == ctx->call && !memcmp(v->hash, ctx->hash, BSP_HASH)) goto hit;
+  struct bsp_version *v;
+  int i, best = -1, rank, best_rank = 3, n = bsp_config.capacity;
+  for (i = 0; i < n; i++) {
+    v = &bsp_cache[i];
+    if (v->state != BSP_FREE && v->state != BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit;
     rank = v->state == BSP_FREE ? 0 : v->refs ? 2 : 1;
-    if (rank < best_rank || (rank && rank == best_rank && v->used < best->used)) {
-      best = v;
+    if (rank < best_rank || (rank && rank == best_rank && v->used < bsp_cache[best].used)) {
+      best = i;
       best_rank = rank;
     }
   }
-  if (!(v = best)) return -BSP_E_NOVERSION;
+  if ((i = best) < 0) return -BSP_E_NOVERSION;
+  v = &bsp_cache[i];
   v->refs = v->state != BSP_FREE; /* so that detaching frees it, whatever its references */
-  bsp_code_detach(v - bsp_cache, v->serial);
+  bsp_code_detach(i, v->serial);
   v->state = BSP_PENDING;
-  v->call = ctx->call;
-  memcpy(v->hash, ctx->hash, BSP_HASH);
+  memcpy(&v->call, &ctx->call, 1 + BSP_HASH);
   v->serial = ++requests;
-  v->task = (bsp_u32)task;
+  v->task = (bsp_u8)task;
   v->guards[0] = ctx->gen;
   v->nguards = ctx->gen.counter != 0;
   if (bsp_chan_send(BSP_MSG_CUSTOMIZE, v->serial, ctx->len)) v->state = BSP_FAILED;
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
-  return (int)(v - bsp_cache);
+  return i;
 }
 
 /* Drop a token's reference; the last one frees the version (and cancels

@@ -43,7 +43,7 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   /* the hash: call and dropped, then fd as the file and its state, not the
    * number (tasks sharing a socket share versions), then the other values */
   bsp_sha256_init(&s);
-  bsp_sha256_update(&s, &ctx->call, 2);
+  bsp_sha256_update(&s, &ctx->dropped, 2); /* and call */
   if (n) {
     ctx->gen.counter = bsp_port_file_gen(file);
     ctx->gen.value = *ctx->gen.counter;

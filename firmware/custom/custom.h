@@ -98,8 +98,8 @@ struct bsp_guard {
 /* The context the context manager extracted: what the version depends on.
  * Its CUSTOMIZE payload is already in the channel's buffer (bsp_chan_payload). */
 struct bsp_context {
-  bsp_u8 call;
   bsp_u8 dropped;             /* parameters ignored to bound versions (context.c) */
+  bsp_u8 call;                /* call and hash: the cache key, adjacent */
   bsp_u8 hash[BSP_HASH];
   bsp_u32 len;                /* of the CUSTOMIZE payload */
   struct bsp_guard gen;       /* the file's generation; counter NULL when fd is dropped */
@@ -110,13 +110,13 @@ enum { BSP_FREE, BSP_PENDING, BSP_READY, BSP_FAILED, BSP_STALE };
 /* A cache entry: one customized version, shared by all tasks. */
 struct bsp_version {
   bsp_u8 state;
-  bsp_u8 call;
   bsp_u8 nguards;
+  bsp_u8 task;      /* task that asked (customization-time functions run as it) */
+  bsp_u8 call;      /* call and hash: the cache key, adjacent */
   bsp_u8 hash[BSP_HASH];
   bsp_u16 refs;
   bsp_u32 serial;   /* the channel request id: new whenever the entry is reused, tokens check it */
   bsp_u32 used;     /* LRU clock */
-  bsp_u32 task;     /* task that asked (customization-time functions run as it) */
   bsp_u32 off, size; /* code memory */
   bsp_entry entry;
   struct bsp_guard guards[1 + BSP_GUARDS]; /* the file's generation, then the image's */
