@@ -16,5 +16,5 @@ function base64Bytes(text: string): Uint8Array {
 }
 
 export const PREPARED_FIRMWARE: readonly PreparedFirmware[] = PREPARED_FIRMWARE_DATA.map((d) =>
-  prepareFirmware({ buildId: d.buildId, target: d.target, exports: d.exports, program: deserializeProgram(base64Bytes(d.program)), scenarios: d.scenarios }),
+  prepareFirmware({ buildId: d.buildId, target: d.target, exports: d.exports, ...(d.functions ? { functions: d.functions } : {}), program: deserializeProgram(base64Bytes(d.program)), scenarios: d.scenarios }),
 );

@@ -8,6 +8,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseProgram } from "../c/parser.ts";
+import { readElf, symbols } from "../compiler/elf.ts";
 import { deserializeProgram, serializeProgram } from "../c/serialize.ts";
 import type { SourceFiles } from "../compiler/compiler.ts";
 import { createCompiler } from "../compiler/node.ts";
@@ -70,6 +71,14 @@ async function socketLayerText(): Promise<string> {
   return r.text;
 }
 
+/** Function symbols of the linked image whose names are unique in it (static functions of one name in two files are left out). */
+function functionSymbols(elf: Uint8Array): { name: string; address: number }[] {
+  const count = new Map<string, number>();
+  const fns = symbols(readElf(elf)).filter((s) => s.type === 2 && s.shndx !== 0 && s.name !== "");
+  for (const s of fns) count.set(s.name, (count.get(s.name) ?? 0) + 1);
+  return fns.filter((s) => count.get(s.name) === 1).map((s) => ({ name: s.name, address: s.value }));
+}
+
 const prepared = new Map<string, Promise<FirmwareProgram>>();
 
 /** The board firmware prepared for serving (cached by build ID under the bespoke cache). */
@@ -102,6 +111,7 @@ async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
     buildId: fw.buildId,
     target: "arm",
     exports: fw.exports.map((e) => ({ name: e.name, address: e.address })),
+    functions: functionSymbols(fw.elf),
     program: deserializeProgram(bytes),
     scenarios,
   };
@@ -119,6 +129,7 @@ export async function writePreparedModule(): Promise<string> {
     buildId: fw.buildId,
     target: fw.target,
     exports: fw.exports,
+    functions: fw.functions,
     program: Buffer.from(serializeProgram(fw.program)).toString("base64"),
     scenarios: fw.scenarios,
   };

@@ -33,6 +33,8 @@ export interface FirmwareProgram {
   target: Target;
   /** The firmware's export table: name and device address. */
   exports: { name: string; address: number }[];
+  /** Function symbols of the image (globals, and statics whose names are unique): what a device code address runs; without them calls through device function pointers stay residual. */
+  functions?: { name: string; address: number }[];
   /** The socket layer, parsed for the target. */
   program: Program;
   scenarios: Record<string, FirmwareScenario>;
@@ -43,6 +45,7 @@ export interface PreparedFirmwareData {
   buildId: string;
   target: Target;
   exports: { name: string; address: number }[];
+  functions?: { name: string; address: number }[];
   /** The serialized program (src/c/serialize.ts), base64. */
   program: string;
   scenarios: Record<string, FirmwareScenario>;
@@ -105,6 +108,7 @@ export function specializationInputs(fw: FirmwareProgram, scenarioName: string, 
 }
 
 export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
+  const byAddress = new Map((fw.functions ?? []).map((f) => [f.address, f.name]));
   const specialize: PreparedFirmware["specialize"] = {};
   for (const [name, s] of Object.entries(fw.scenarios)) {
     const entry = fw.program.decls.find((d): d is FunctionDef => d.kind === NodeKind.FunctionDef && d.sym.name === s.scenario.entry);
@@ -115,6 +119,7 @@ export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
       contextOf: (job) => specializationInputs(fw, name, job).context,
       scenarioOf: (_job, context) => scenarioFor(s.scenario, context),
       deviceGlobals: true,
+      deviceFunction: (address) => byAddress.get(address),
       entryOf: (residual, scenario) => {
         const args = entry.params.filter((p) => !(p.name in scenario.params) || scenario.params[p.name] === "D").map((p) => {
           const arg = ENTRY_ARGS[p.name];

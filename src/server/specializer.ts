@@ -21,6 +21,8 @@ export interface PreparedScenario {
   scenarioOf?: (job: PipelineJob, context: Context) => Scenario;
   /** The program's globals are the device's: residual code links to them instead of defining copies. */
   deviceGlobals?: boolean;
+  /** The program's function at a device code address: calls through device function pointers unfold. */
+  deviceFunction?: (address: number) => string | undefined;
   /** The guards an image records, from what the specialization relied on; none by default. */
   guardsOf?: (job: PipelineJob, report: SpecializeReport) => GuardRequest[];
   /**
@@ -43,6 +45,7 @@ export function specializerStage(prepared: PreparedScenario): SpecializeStage {
       context,
       device: new MirrorDeviceMemory(job.memory),
       deviceGlobals: prepared.deviceGlobals ?? false,
+      ...(prepared.deviceFunction ? { deviceFunction: prepared.deviceFunction } : {}),
     });
     const wrapper = prepared.entryOf?.(report.residualName, scenario);
     return {
