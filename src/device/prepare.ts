@@ -26,7 +26,7 @@ export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "task.c", "so
 export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
 
 /** Bump when the preparation changes what a specialization produces. */
-const PREPARE_VERSION = 2;
+const PREPARE_VERSION = 3;
 
 function scenarioDir(): string {
   return path.join(repoRoot(), "firmware", "scenarios");

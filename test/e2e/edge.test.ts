@@ -58,6 +58,7 @@ describe("the device customizes at the local edge over a WebSocket", () => {
   it("TCP send, 200 sends of 64 B: identical segments and return values", async () => {
     const generic = await runDevice(["e2e tcp 7001", "e2e send g 200 64 1 -"], silent);
     const custom = await overEdge(["e2e tcp 7001", "e2e customize 1 -", "e2e wait 1", "e2e send c 200 64 1 -"]);
+    expect(custom.serverErrors).toEqual([]);
     expect(custom.lines).toContain("state ready");
     expect(sends(custom.lines)[0]!.digest).toBe(sends(generic.lines)[0]!.digest);
   }, 300_000);
