@@ -71,11 +71,13 @@ export function mirrorTree(dir: string, ext: RegExp, into: SourceFiles = {}): So
 /**
  * Preprocess the lwIP core for `target` with the port in `portDir` (lwipopts.h,
  * arch/cc.h; a `libc` subfolder, if present, supplies C library headers);
- * cached by the contents of every source and header involved.
+ * cached by the contents of every source and header involved (a compiler is
+ * only created, when none is given, if a unit is not in the cache).
  */
 export async function preprocessLwipCore(target: Target, portDir: string, compiler?: Compiler): Promise<PreprocessedUnit[]> {
-  const cc = compiler ?? (await createCompiler({ target }));
-  if (cc.target !== target) throw new BespokeError("TARGET_MISMATCH", `preprocessLwipCore for ${target} was given a compiler for ${cc.target}`);
+  if (compiler && compiler.target !== target) throw new BespokeError("TARGET_MISMATCH", `preprocessLwipCore for ${target} was given a compiler for ${compiler.target}`);
+  // created on the first cache miss only: instantiating tcc-wasm costs more than reading the cache
+  let cc = compiler;
   const include = path.join(lwipDir(), "src", "include");
   const files = mirrorTree(include, /\.h$/);
   mirrorTree(portDir, /\.h$/, files);
@@ -86,6 +88,7 @@ export async function preprocessLwipCore(target: Target, portDir: string, compil
   for (const file of lwipCoreFiles()) {
     const source = fs.readFileSync(file, "utf8");
     const text = await cached([target, file, source, includeDirs.join(":"), ...headerKey], async () => {
+      cc ??= await createCompiler({ target });
       const r = await cc.preprocess({ files: { ...files, [file]: source }, entry: file, includeDirs });
       if (!r.ok) {
         const d = r.diagnostics[0];
