@@ -45,6 +45,7 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   bsp_uptr addr[BSP_IMPORTS], a;
   bsp_u8 tag[BSP_TAG], diff = 0, *code;
   const bsp_u8 *p, *str;
+  const struct bsp_export *x, *end;
   bsp_u32 i, n;
   if (len < BSP_IMG_HEADER + BSP_TAG) return -BSP_E_TRUNCATED;
   memcpy(&h, image, BSP_IMG_HEADER);
@@ -62,15 +63,15 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   if (memcmp(h.build, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
   if (h.call != v->call || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (h.nimp > BSP_IMPORTS || h.ngu > BSP_GUARDS) return -BSP_E_LIMIT;
-  if (h.entry >= h.mem || h.entry % CODE_ALIGN) return -BSP_E_ENTRY;
+  if (h.entry >= h.mem || h.entry & (CODE_ALIGN - 1)) return -BSP_E_ENTRY;
   p = image + BSP_IMG_HEADER + h.mem + 8 * h.nrel;
   str = p + 2 * h.nimp + 16 * h.ngu;
   for (i = 0; i < h.nimp; i++, p += 2) {
     n = p[0] | p[1] << 8;
     if (n >= h.nstr || !memchr(str + n, 0, h.nstr - n)) return -BSP_E_NAME;
-    for (a = 0; a < bsp_nexports && strcmp(bsp_exports[a].name, (const char *)str + n); a++);
-    if (a == bsp_nexports) return -BSP_E_SYMBOL;
-    addr[i] = (bsp_uptr)bsp_exports[a].addr;
+    for (x = bsp_exports, end = x + bsp_nexports; x < end && strcmp(x->name, (const char *)str + n); x++);
+    if (x == end) return -BSP_E_SYMBOL;
+    addr[i] = (bsp_uptr)x->addr;
   }
   for (i = 0; i < h.ngu; i++, p += 16) {
     memcpy(&g, p, 16);
