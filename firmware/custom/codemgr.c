@@ -45,14 +45,17 @@ int bsp_code_versions(int call) {
  * until IMAGE. */
 int bsp_code_attach(int task, const struct bsp_context *ctx) {
   struct bsp_version *v;
-  int i, best = -1, rank, best_rank = 3, n = bsp_config.capacity;
+  int i, best = -1, n = bsp_config.capacity;
+  bsp_u32 key, best_key = 0;
   for (i = 0; i < n; i++) {
     v = &bsp_cache[i];
     if (v->state != BSP_FREE && v->state != BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit;
-    rank = v->state == BSP_FREE ? 0 : v->refs ? 2 : 1;
-    if (rank < best_rank || (rank && rank == best_rank && v->used < bsp_cache[best].used)) {
+    /* free (0) before unreferenced before referenced, then least recently
+     * used (the clock's low 31 bits; across a wrap the order is approximate) */
+    key = v->state == BSP_FREE ? 0 : (v->refs ? 0x80000000u : 0) | (v->used & 0x7fffffff);
+    if (best < 0 || key < best_key) {
       best = i;
-      best_rank = rank;
+      best_key = key;
     }
   }
   if ((i = best) < 0) return -BSP_E_NOVERSION;
