@@ -31,8 +31,10 @@ async function cached(keyParts: string[], compute: () => Promise<string>): Promi
   if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
   const text = await compute();
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file + ".tmp", text);
-  fs.renameSync(file + ".tmp", file);
+  // a temporary per process: vitest workers may preprocess the same unit at once
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
   return text;
 }
 
