@@ -13,23 +13,13 @@ import { MemoryCache } from "../src/server/cache.ts";
 import { type PreparedFirmware, servePrepared } from "../src/server/catalog.ts";
 import type { CoreOptions } from "../src/server/customize.ts";
 import { signImages } from "../src/server/finalize.ts";
-import { type FirmwareScenario, prepareFirmware } from "../src/server/firmware.ts";
+import { type PreparedFirmwareData, prepareFirmware } from "../src/server/firmware.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { DeviceSession } from "../src/server/session.ts";
 import type { CustomizeOutcome } from "../src/server/types.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
 import { takeBindingTimes } from "./specialize-recorder.ts";
-
-/** What demo/server.ts serves at /prepared/firmware.json. */
-export interface PreparedFirmwareJson {
-  buildId: string;
-  target: Target;
-  exports: { name: string; address: number }[];
-  /** serializeProgram of the socket layer, base64. */
-  program: string;
-  scenarios: Record<string, FirmwareScenario>;
-}
 
 /** A binding time observed at a line of one of the firmware's files (by base name, e.g. sys_socket.c). */
 export interface ObservedBindingTime {
@@ -82,10 +72,17 @@ let core: Promise<FirmwareCore> | null = null;
 /** The server core over the virtual device's prepared firmware (made once per worker). */
 export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
   core ??= (async () => {
-    const data = (await (await fetchOk(sources, "/prepared/firmware.json")).json()) as PreparedFirmwareJson;
+    const data = (await (await fetchOk(sources, "/prepared/firmware.json")).json()) as PreparedFirmwareData;
     const keyHex = (await (await fetchOk(sources, "/firmware/device.key")).text()).trim();
     const key = Uint8Array.from(keyHex.match(/../g) ?? [], (h) => parseInt(h, 16));
-    const firmware = prepareFirmware({ buildId: data.buildId, target: data.target, exports: data.exports, program: deserializeProgram(base64Bytes(data.program)), scenarios: data.scenarios });
+    const firmware = prepareFirmware({
+      buildId: data.buildId,
+      target: data.target,
+      exports: data.exports,
+      ...(data.functions ? { functions: data.functions } : {}),
+      program: deserializeProgram(base64Bytes(data.program)),
+      scenarios: data.scenarios,
+    });
     // keep each scenario's last residual C: the specialize stage's own output
     const residuals = new Map<string, string>();
     const bindingTimes = new Map<string, ObservedBindingTime[]>();

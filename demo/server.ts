@@ -12,7 +12,7 @@ import { buildArmFirmware, deviceKey } from "../src/device/firmware-build.ts";
 import { prepareBoardFirmware } from "../src/device/prepare.ts";
 import { BespokeError } from "../src/errors.ts";
 import { buildDir } from "../src/node/paths.ts";
-import type { PreparedFirmwareJson } from "./firmware-core.ts";
+import type { PreparedFirmwareData } from "../src/server/firmware.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -42,10 +42,11 @@ function loadDeviceFiles(): Promise<DeviceFiles> {
     const fw = await buildArmFirmware("board");
     const prepared = await prepareBoardFirmware();
     if (prepared.buildId !== fw.buildId) throw new BespokeError("FIRMWARE_CHANGED", `the prepared firmware (${prepared.buildId}) is not the board build (${fw.buildId})`);
-    const data: PreparedFirmwareJson = {
+    const data: PreparedFirmwareData = {
       buildId: prepared.buildId,
       target: prepared.target,
       exports: prepared.exports,
+      ...(prepared.functions ? { functions: prepared.functions } : {}),
       program: Buffer.from(serializeProgram(prepared.program)).toString("base64"),
       scenarios: prepared.scenarios,
     };

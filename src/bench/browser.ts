@@ -13,8 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { type Page, chromium } from "playwright-core";
-import { demoDir, servePlayground } from "../../demo/server.ts";
-import { startLocalEdge } from "../cli/serve.ts";
+import { demoDir } from "../../demo/server.ts";
+import { startServe } from "../cli/serve.ts";
 import type { Benchmark } from "../cli/bench.ts";
 import { BespokeError } from "../errors.ts";
 
@@ -84,8 +84,7 @@ async function firstCustomization(page: Page, origin: string, mode: Mode): Promi
 }
 
 export const browserBench: Benchmark = async (ctx) => {
-  const edge = await startLocalEdge(0);
-  const playground = await servePlayground(0, edge.url);
+  const playground = await startServe(0, "bench-browser");
   let weight: Awaited<ReturnType<typeof pageWeight>>;
   const times: Record<Mode, { cold: number[]; warm: number[] }> = { scratch: { cold: [], warm: [] }, device: { cold: [], warm: [] } };
   try {
@@ -108,7 +107,6 @@ export const browserBench: Benchmark = async (ctx) => {
     weight = await pageWeight(playground.url.origin);
   } finally {
     await playground.stop();
-    await edge.stop();
   }
   const summary = (xs: number[]) => ({ p50: median(xs), runs: xs.map((x) => Math.round(x)) });
   const scratchCold = median(times.scratch.cold);

@@ -160,6 +160,21 @@ export async function startLocalEdge(port: number, name = "serve"): Promise<Loca
   return { url, firmware: health.firmware.map((f) => f.buildId), stop: () => mf.dispose() };
 }
 
+/** What `bespoke serve` runs: the local edge (bundled under build/edge/`name`) with the browser playground (demo/server.ts) in front of it, on `port`. */
+export async function startServe(port: number, name = "serve"): Promise<{ url: URL; edge: LocalEdge; stop(): Promise<void> }> {
+  const edge = await startLocalEdge(0, name);
+  const { servePlayground } = await import("../../demo/server.ts");
+  const playground = await servePlayground(port, edge.url);
+  return {
+    url: playground.url,
+    edge,
+    stop: async () => {
+      await playground.stop();
+      await edge.stop();
+    },
+  };
+}
+
 export async function serve(args: string[], ctx: CommandContext): Promise<number> {
   let port = 8787;
   for (let i = 0; i < args.length; i++) {
@@ -169,11 +184,8 @@ export async function serve(args: string[], ctx: CommandContext): Promise<number
     port = Number(value);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BespokeError("USAGE", `serve: --port takes a TCP port number, not '${value}'`);
   }
-  const edge = await startLocalEdge(0);
-  // the browser playground's static files (demo/server.ts) in front of the edge, on the port asked for
-  const { servePlayground } = await import("../../demo/server.ts");
-  const playground = await servePlayground(port, edge.url);
-  const origin = playground.url.origin;
+  const { url, edge, stop } = await startServe(port);
+  const origin = url.origin;
   ctx.stdout(
     `bespoke edge listening on ${origin}\n` +
       `  GET  ${origin}/  (the playground)\n` +
@@ -187,7 +199,6 @@ export async function serve(args: string[], ctx: CommandContext): Promise<number
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await playground.stop();
-  await edge.stop();
+  await stop();
   return 0;
 }

@@ -8,7 +8,6 @@
 // then the same page offline: served by the Service Worker, both modes
 // still customizing, /v1/customize answered by its copy of the core.
 // Screenshots go to test-output/.
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSent } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
-import { EdgeChannel } from "../../src/cli/serve.ts";
+import { EdgeChannel, startServe } from "../../src/cli/serve.ts";
 import { decodeFrame } from "../../src/runtime/protocol.ts";
 import { inProcessServer, runDevice } from "../../src/device/host.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
@@ -38,30 +37,16 @@ import { DEFAULT_LIMITS } from "../../src/server/limits.ts";
 const OUT = path.join(repoRoot(), "test-output");
 const PACKETS = 200;
 const PORT = 7000;
-let serve: ChildProcess;
+let serve: Awaited<ReturnType<typeof startServe>>;
 let origin: string;
 let context: BrowserContext;
 let page: Page;
 let profile: string;
 
-/** Start `bespoke serve --port 0` and read the origin it prints. */
-function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "serve", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    serve.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    serve.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    serve.on("exit", (code) => reject(new Error(`bespoke serve exited (${code}):\n${out}`)));
-  });
-}
-
 beforeAll(async () => {
   fs.mkdirSync(OUT, { recursive: true });
-  origin = await startServe();
+  serve = await startServe(0, "demo-test"); // what `bespoke serve` runs, under its own bundle name (tests may run side by side)
+  origin = serve.url.origin;
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -73,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  serve?.kill("SIGTERM");
+  await serve?.stop();
   if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
