@@ -16,7 +16,7 @@ import { signImages } from "../src/server/finalize.ts";
 import { type PreparedFirmwareData, prepareFirmware } from "../src/server/firmware.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { DeviceSession } from "../src/server/session.ts";
-import type { CustomizeOutcome } from "../src/server/types.ts";
+import type { CustomizeOutcome, CustomizeRequest } from "../src/server/types.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
 import { takeBindingTimes } from "./specialize-recorder.ts";
@@ -30,6 +30,8 @@ export interface ObservedBindingTime {
 }
 
 export interface SessionReport {
+  /** The same request as one shot (src/server/request.ts): the context and every piece of device memory and call result the server got over the channel — what `bespoke customize --context` takes. */
+  oneShot: string;
   scenario: string;
   ok: boolean;
   error?: { code: string; message: string };
@@ -111,15 +113,33 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
 export async function serveDevice(sources: CoreSources, port: MessagePort, device: string, report: (r: SessionReport) => void): Promise<void> {
   const { options, residuals, bindingTimes, firmware } = await loadCore(sources);
   const scenarioOf = new Map<number, string>();
+  // per request: what the device sent, to restate the request as one shot
+  const heard = new Map<number, { request: CustomizeRequest; memory: { addr: number; bytes: Uint8Array }[]; calls: { fn: string; args: bigint[]; result?: bigint }[] }>();
+  const oneShot = (id: number): string => {
+    const h = heard.get(id);
+    if (!h) return "";
+    const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return JSON.stringify({
+      firmware: h.request.firmware,
+      scenario: h.request.scenario,
+      ...(h.request.target ? { target: h.request.target } : {}),
+      device,
+      values: h.request.values,
+      memory: [...h.request.memory, ...h.memory].map((m) => ({ addr: `0x${m.addr.toString(16)}`, hex: hex(m.bytes) })),
+      calls: h.calls.filter((c) => c.result !== undefined).map((c) => ({ fn: c.fn, args: c.args.map(String), result: String(c.result) })),
+    });
+  };
   const session = new DeviceSession({
     core: options,
     device: { id: device },
     send: (message) => {
+      if (message.kind === "call") heard.get(message.request)?.calls.push({ fn: message.call.fn, args: [...message.call.args] });
       for (const frame of protocolCodec.encode(message)) port.postMessage(frame, [frame.buffer]);
     },
     onOutcome: (request, outcome) => {
       const scenario = scenarioOf.get(request) ?? Object.keys(firmware.info.scenarios)[0]!;
       report({
+        oneShot: oneShot(request),
         scenario,
         ok: outcome.ok,
         ...(outcome.ok ? {} : { error: outcome.error }),
@@ -144,7 +164,14 @@ export async function serveDevice(sources: CoreSources, port: MessagePort, devic
       for (const f of protocolCodec.encode({ kind: "error", request, code: "BAD_FRAME", message: e instanceof Error ? e.message : String(e) })) port.postMessage(f);
       return;
     }
-    if (message.kind === "customize") scenarioOf.set(message.request, message.customize.scenario);
+    if (message.kind === "customize") {
+      scenarioOf.set(message.request, message.customize.scenario);
+      heard.set(message.request, { request: message.customize, memory: [], calls: [] });
+    } else if (message.kind === "data") heard.get(message.request)?.memory.push({ addr: message.addr, bytes: message.bytes });
+    else if (message.kind === "result") {
+      const pending = heard.get(message.request)?.calls.find((c) => c.result === undefined);
+      if (pending) pending.result = message.value;
+    }
     session.receive(message);
   };
 }

@@ -23,9 +23,10 @@ const core: Remote<CoreApi> = wrap(workers.core);
 const device: Remote<DeviceApi> = wrap(workers.device);
 const status = (s: string) => ($("status").textContent = s);
 
-/** Timestamps the benchmark and tests read. */
+/** Timestamps the benchmark and tests read, and Device mode's last customization. */
 const marks: Record<string, number> = {};
-(window as unknown as { bespoke: unknown }).bespoke = { marks };
+const lastDevice = { residual: "", oneShot: "", imageBytes: 0 };
+(window as unknown as { bespoke: unknown }).bespoke = { marks, lastDevice };
 
 // ---- modes ----
 function showMode(mode: string): void {
@@ -292,8 +293,11 @@ async function showDevice(context: DeviceContext, fw: Firmware, customized: Scri
   await installInCache(context, token, r.imageBytes);
 
   showGeneric(context.scenario, "Coloured by the specialization for this context: static (blue) evaluated at customization time, dynamic (red) kept in the residual code.", r.bindingTimes);
+  lastDevice.residual = r.residual;
+  lastDevice.oneShot = r.oneShot;
+  lastDevice.imageBytes = r.imageBytes;
   const { functions, declarations } = splitResidual(r.residual);
-  $("residual").innerHTML = `<p class="note">${escape(r.scenario)}: residual C the server core produced for this context (${r.residual.length} characters)</p>${escape(functions)}<details><summary>types and declarations (${declarations.split("\n").length} lines)</summary>${escape(declarations)}</details>`;
+  $("residual").innerHTML = `<p class="note">${escape(r.scenario)}: residual C the server core produced for this context (${r.residual.length} characters)</p>${escape(functions)}<details><summary>types and declarations (${declarations.split("\n").length} lines)</summary>${escape(declarations)}</details><p class="note"><a download="${escape(r.scenario)}-context.json" href="${URL.createObjectURL(new Blob([r.oneShot], { type: "application/json" }))}">this request as one shot</a> (the context and the ${escape(String(r.stats.fetchedBytes))} bytes of device memory it read): <code>bespoke customize --scenario ${escape(r.scenario)} --context FILE --target arm -o DIR</code></p>`;
   $("size-chart").innerHTML = barChart("Code size, arm (tcc)", ".text + .data bytes", [
     { label: "socket + lwIP", value: stack, text: `${stack.toLocaleString()} B generic`, kind: "generic" },
     { label: "customized", value: residualBytes, text: `${residualBytes.toLocaleString()} B (${(stack / residualBytes).toFixed(0)}x smaller)`, kind: "customized" },

@@ -8,6 +8,7 @@
 // then the same page offline: served by the Service Worker, both modes
 // still customizing, /v1/customize answered by its copy of the core.
 // Screenshots go to test-output/.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -191,6 +192,20 @@ describe("the playground in Chromium, from bespoke serve", () => {
     expect(outcome?.ok).toBe(true);
     expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBe(outcome!.stats.chi);
     expect(Number(await page.locator(testid("latency")).getAttribute("data-image-bytes"))).toBe(outcome!.ok ? outcome!.image.length : -1);
+
+    // the same request as one shot, through `bespoke customize`: the same residual C and image size
+    const last = (await page.evaluate(() => (window as unknown as { bespoke: { lastDevice: { residual: string; oneShot: string; imageBytes: number } } }).bespoke.lastDevice));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-demo-customize-"));
+    try {
+      fs.writeFileSync(path.join(dir, "ctx.json"), last.oneShot);
+      execFileSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "customize", "--scenario", "udp-sendto", "--context", path.join(dir, "ctx.json"), "--target", "arm", "-o", path.join(dir, "out")], { stdio: "pipe" });
+      expect(fs.readFileSync(path.join(dir, "out", "residual.c"), "utf8")).toBe(last.residual);
+      const report = JSON.parse(fs.readFileSync(path.join(dir, "out", "report.json"), "utf8")) as { imageBytes: number; stats: { chi: number } };
+      expect(report.imageBytes).toBe(last.imageBytes);
+      expect(report.stats.chi).toBe(0); // everything it needs is in the one-shot request
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     await page.screenshot({ path: path.join(OUT, "demo-device.png"), fullPage: true });
 
     // TCP send: a second call, a second cache entry
