@@ -1644,8 +1644,8 @@ class Parser {
   }
 
   private conditionalType(a: Expr, b: Expr, pos: SourcePosition): CType {
-    const x = decay(a.type);
-    const y = decay(b.type);
+    const x = this.operandType(a);
+    const y = this.operandType(b);
     if (isArithmetic(x) && isArithmetic(y)) return this.abi.usualArithmetic(x, y);
     if (x.kind === TypeKind.Void || y.kind === TypeKind.Void) return voidType;
     if (x.kind === TypeKind.Pointer && y.kind === TypeKind.Pointer) {
@@ -1678,9 +1678,32 @@ class Parser {
     }
   }
 
+  /** A field's type as a member access sees it: tcc's PCC layout gives a 64-bit bit-field of at most 32 bits type int (keeping its signedness). */
+  private memberType(field: Field, record: CType): CType {
+    const t = field.type;
+    if (field.bitWidth === null || field.bitWidth > 32 || t.kind !== TypeKind.Int || this.abi.sizeOf(t) !== 8) return t;
+    if (record.kind === TypeKind.Record && record.def.msBitfields) return t;
+    return withQuals(t.signed ? intType : uintType, t.quals);
+  }
+
+  /**
+   * The type an operand takes part in arithmetic with: a bit-field converts as
+   * tcc converts it (combine_types), to int, or to signed long long when its
+   * type is 64-bit (a 64-bit bit-field of at most 32 bits is int in PCC
+   * layout); only a non-bit-field operand makes the operation unsigned.
+   */
+  private operandType(e: Expr): CType {
+    const t = decay(e.type);
+    if (e.kind !== NodeKind.Member || !isInteger(t)) return t;
+    const field = e.path[e.path.length - 1]!;
+    // a bit-field as wide as its type is an ordinary member to tcc (unless packed)
+    if (field.bitWidth === null || (field.bitWidth === this.abi.sizeOf(field.type) * 8 && !field.packed)) return t;
+    return t.kind === TypeKind.Int && this.abi.sizeOf(t) === 8 ? { kind: TypeKind.Int, rank: t.rank, signed: true, plainChar: false, quals: 0 } : intType;
+  }
+
   private binaryTypes(op: BinaryOp, left: Expr, right: Expr, pos: SourcePosition): { type: CType; opType: CType } {
-    const l = decay(left.type);
-    const r = decay(right.type);
+    const l = this.operandType(left);
+    const r = this.operandType(right);
     switch (op) {
       case "&&":
       case "||":
@@ -1792,7 +1815,7 @@ class Parser {
         case "~": {
           this.next();
           const operand = this.castOperand();
-          const ot = decay(operand.type);
+          const ot = this.operandType(operand);
           if (t.text === "~" ? !isInteger(ot) : !isArithmetic(ot)) throw this.error(`wrong type argument to unary '${t.text}'`, pos);
           return { kind: NodeKind.Unary, pos, type: this.abi.promote(ot), op: t.text, operand };
         }
@@ -1912,7 +1935,8 @@ class Parser {
           const path = findField(rt.def, name.text);
           if (!path) throw this.error(`'${recordName(rt.def)}' has no member named '${name.text}'`, name.pos);
           const field = path[path.length - 1]!;
-          const type = rt.quals ? withQuals(field.type, field.type.quals | rt.quals) : field.type;
+          const ft = this.memberType(field, path.length > 1 ? path[path.length - 2]!.type : rt);
+          const type = rt.quals ? withQuals(ft, ft.quals | rt.quals) : ft;
           e = { kind: NodeKind.Member, pos: t.pos, type, base: e, name: name.text, arrow: t.text === "->", path };
           break;
         }
