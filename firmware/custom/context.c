@@ -30,9 +30,12 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   if (size > ROOT_MAX) return -BSP_E_LIMIT;
   memset(ctx, 0, sizeof *ctx);
   ctx->call = (bsp_u8)call;
-  n = bsp_code_versions(call) / (bsp_config.max_versions ? bsp_config.max_versions : 1);
-  ctx->dropped = (bsp_u8)(n < PARAMS[call] ? n : PARAMS[call]);
-  n = PARAMS[call] - ctx->dropped;
+  i = bsp_config.max_versions;
+  n = bsp_code_versions(call) / (i ? i : 1);
+  i = PARAMS[call];
+  if (n > i) n = i;
+  ctx->dropped = (bsp_u8)n;
+  n = i - n;
   /* values: fd and flags are the first two words of bsp_args, addr its bytes */
   for (i = 1; i <= n; i++) {
     p[0] = (bsp_u8)i;
