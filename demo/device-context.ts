@@ -27,16 +27,27 @@ function dest(c: DeviceContext): string {
   return c.scenario === "udp-sendto" ? String(c.port) : "-";
 }
 
+/** The sends go in up to this many commands, each printing its result as it finishes: the page's progress. */
+const SEND_COMMANDS = 10;
+
+/** `e2e send` commands for the context's packets, through the token (c) or the generic call (g); fd and token are both 1. */
+function sends(kind: "c" | "g", c: DeviceContext): string[] {
+  const commands = Math.min(SEND_COMMANDS, c.packets);
+  const each = Math.floor(c.packets / commands);
+  const extra = c.packets - each * commands;
+  return Array.from({ length: commands }, (_, i) => `e2e send ${kind} ${each + (i < extra ? 1 : 0)} ${PACKET_BYTES} ${SENDER_FD} ${dest(c)}`);
+}
+
 /** Boot 1: customize, wait for the version, send through the token (as test/e2e does). */
 export function customizedScript(c: DeviceContext): string[] {
   validateContext(c);
-  return [...setup(c), `e2e customize ${SENDER_FD} ${dest(c)}`, `e2e wait 1`, `e2e state 1`, `e2e send c ${c.packets} ${PACKET_BYTES} 1 ${dest(c)}`, `e2e state 1`];
+  return [...setup(c), `e2e customize ${SENDER_FD} ${dest(c)}`, `e2e wait 1`, `e2e state 1`, ...sends("c", c), `e2e state 1`];
 }
 
 /** Boot 2, from the same state: the same sends through the generic system call. */
 export function genericScript(c: DeviceContext): string[] {
   validateContext(c);
-  return [...setup(c), `e2e send g ${c.packets} ${PACKET_BYTES} ${SENDER_FD} ${dest(c)}`];
+  return [...setup(c), ...sends("g", c)];
 }
 
 export interface SendLine {
@@ -54,6 +65,28 @@ export function parseSent(line: string): SendLine | null {
   const m = SENT.exec(line);
   if (!m) return null;
   return { sent: Number(m[1]), ok: Number(m[2]), packets: Number(m[4]), bytes: Number(m[5]), instret: Number(m[6]), digest: m[8]! };
+}
+
+export interface SendTotals {
+  sent: number;
+  ok: number;
+  /** Mean instructions per call over every send. */
+  instret: number;
+  /** The digests of the send commands, in order (each over the packets its sends put on the wire). */
+  digest: string;
+}
+
+/** The `sent` lines of a boot, added up. */
+export function sendTotals(lines: string[]): SendTotals {
+  const all = lines.flatMap((l) => parseSent(l) ?? []);
+  if (all.length === 0) throw new BespokeError("NO_SENDS", `the device printed no send result:\n${lines.join("\n")}`);
+  const sent = all.reduce((n, x) => n + x.sent, 0);
+  return {
+    sent,
+    ok: all.reduce((n, x) => n + x.ok, 0),
+    instret: Math.round(all.reduce((n, x) => n + x.instret * x.sent, 0) / sent),
+    digest: all.map((x) => x.digest).join(","),
+  };
 }
 
 /** The device code cache's key: a digest of the call and every context value. */

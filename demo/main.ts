@@ -6,7 +6,7 @@ import { del, get, set } from "idb-keyval";
 import sysSocket from "../firmware/kernel/sys_socket.c";
 import type { Target } from "../src/compiler/targets.ts";
 import { barChart, escape } from "./charts.ts";
-import { PACKET_BYTES, type SendLine, contextKey, customizedScript, genericScript, parseSent } from "./device-context.ts";
+import { PACKET_BYTES, type SendTotals, contextKey, customizedScript, genericScript, parseSent, sendTotals } from "./device-context.ts";
 import type { ObservedBindingTime, SessionReport } from "./firmware-core.ts";
 import { bindingTimeSpans } from "../src/specializer/btaview.ts";
 import { CodeEditor } from "./editor.ts";
@@ -201,12 +201,12 @@ async function boot(fw: Firmware, script: string[], onLine: (line: ConsoleLine) 
   return device.runScript(fw.elf, script, transfer(channel.port1, [channel.port1]), proxy(onLine));
 }
 
-/** The `sent` line of a boot and its packets per virtual second (board cycles between it and the line before, at the board's clock). */
-function sendResult(run: ScriptRun): { line: SendLine; pps: number } {
-  const i = run.lines.findIndex((l) => parseSent(l.text));
-  if (i < 1) throw new Error(`the device printed no send result:\n${run.lines.map((l) => l.text).join("\n")}`);
-  const line = parseSent(run.lines[i]!.text)!;
-  const seconds = (run.lines[i]!.cycles - run.lines[i - 1]!.cycles) / (run.freqMhz * 1e6);
+/** A boot's sends added up, and packets per virtual second (board cycles from the line before the first result to the last, at the board's clock). */
+function sendResult(run: ScriptRun): { line: SendTotals; pps: number } {
+  const line = sendTotals(run.lines.map((l) => l.text));
+  const first = run.lines.findIndex((l) => parseSent(l.text));
+  const last = run.lines.length - 1 - [...run.lines].reverse().findIndex((l) => parseSent(l.text));
+  const seconds = (run.lines[last]!.cycles - run.lines[Math.max(0, first - 1)]!.cycles) / (run.freqMhz * 1e6);
   return { line, pps: Math.round(line.ok / seconds) };
 }
 
@@ -228,6 +228,7 @@ async function customizeDevice(): Promise<void> {
     let token = 0;
     let waitStarted = 0;
     let waitMs = 0;
+    let done = 0;
     try {
       customizedScript(context); // validates
       const fw = await loadFirmware();
@@ -246,11 +247,21 @@ async function customizeDevice(): Promise<void> {
             if (l.text === "state ready") marks.firstDeviceCustomization ??= performance.now();
             progress(`virtual device: ${l.text}; sending ${context.packets} packets through the token…`, 0, 2 * context.packets);
           }
+          const sentNow = parseSent(l.text);
+          if (sentNow) progress(`virtual device: ${(done += sentNow.sent)} of ${context.packets} packets sent through the token…`, done, 2 * context.packets);
         },
         (r) => (report = r),
       );
       progress(`virtual device: second boot, the same ${context.packets} packets through the generic system call…`, context.packets, 2 * context.packets);
-      generic = await boot(fw, genericScript(context), () => {}, () => {});
+      generic = await boot(
+        fw,
+        genericScript(context),
+        (l) => {
+          const sentNow = parseSent(l.text);
+          if (sentNow) progress(`virtual device: ${(done += sentNow.sent) - context.packets} of ${context.packets} packets sent through the generic system call…`, done, 2 * context.packets);
+        },
+        () => {},
+      );
       await showDevice(context, fw, customized, generic, report, token, waitMs);
     } catch (e) {
       errorPanel.hidden = false;
@@ -307,7 +318,7 @@ async function showDevice(context: DeviceContext, fw: Firmware, customized: Scri
     barChart(`Instructions per ${call}, ${PACKET_BYTES} B (virtual device)`, "mean per call, board counter", [
       { label: "generic", value: g.line.instret, text: g.line.instret.toLocaleString(), kind: "generic" },
       { label: "customized", value: c.line.instret, text: `${c.line.instret.toLocaleString()} (${relative(c.line.instret, g.line.instret, "fewer", "more")})`, kind: "customized" },
-    ]) + `<p class="note">packets on the wire identical: <b data-testid="identical">${c.line.digest === g.line.digest ? "yes" : "NO"}</b> (SHA-256 of every loopback packet)</p>`;
+    ]) + `<p class="note">packets on the wire identical: <b data-testid="identical">${c.line.digest === g.line.digest ? "yes" : "NO"}</b> (SHA-256 of every loopback packet, per send command)</p>`;
   $("instr-chart").dataset.generic = String(g.line.instret);
   $("instr-chart").dataset.customized = String(c.line.instret);
   $("instr-chart").dataset.digest = c.line.digest === g.line.digest ? c.line.digest : "";

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseSent } from "../../demo/device-context.ts";
+import { customizedScript, genericScript, sendTotals } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { EdgeChannel, startServe } from "../../src/cli/serve.ts";
@@ -178,16 +178,15 @@ describe("the playground in Chromium, from bespoke serve", () => {
     const served = (await (await fetch(`${origin}/firmware/firmware.json`)).json()) as { buildId: string };
     expect(core.catalog.buildIds(), "the firmware sources changed while the test ran").toEqual([served.buildId]);
     let outcome: CustomizeOutcome | undefined;
-    const custom = await runDevice(
-      [`e2e udp ${PORT}`, `e2e customize 1 ${PORT}`, "e2e wait 1", "e2e state 1", `e2e send c ${PACKETS} 64 1 ${PORT}`, "e2e state 1"],
-      inProcessServer(core, { onOutcome: (_request, o) => (outcome = o) }),
-    );
-    const generic = await runDevice([`e2e udp ${PORT}`, `e2e send g ${PACKETS} 64 1 ${PORT}`], inProcessServer(core));
-    const [c] = custom.lines.flatMap((l) => parseSent(l) ?? []);
-    const [g] = generic.lines.flatMap((l) => parseSent(l) ?? []);
-    expect(c!.digest).toBe(g!.digest);
-    expect(await page.locator(testid("instr-chart")).getAttribute("data-digest")).toBe(g!.digest);
-    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-generic"))).toBe(g!.instret);
+    const context = { scenario: "udp-sendto" as const, port: PORT, ttl: 64, packets: PACKETS };
+    const custom = await runDevice(customizedScript(context), inProcessServer(core, { onOutcome: (_request, o) => (outcome = o) }));
+    const generic = await runDevice(genericScript(context), inProcessServer(core));
+    const c = sendTotals(custom.lines);
+    const g = sendTotals(generic.lines);
+    expect(c.ok).toBe(PACKETS);
+    expect(c.digest).toBe(g.digest);
+    expect(await page.locator(testid("instr-chart")).getAttribute("data-digest")).toBe(g.digest);
+    expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-generic"))).toBe(g.instret);
     expect(Number(await page.locator(testid("instr-chart")).getAttribute("data-customized"))).toBeGreaterThan(0);
     expect(outcome?.ok).toBe(true);
     expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBe(outcome!.stats.chi);
