@@ -1,11 +1,10 @@
-// Bit-field promotion: for signed/unsigned bit-fields of char, short, int,
-// long and long long of many widths (PCC and MS layout), the type the front end
-// gives arithmetic, comparisons, shifts, unary operators, `?:` and compound
-// assignments equals the type tcc-wasm (x86_64, run natively) computes —
-// size and signedness via `__typeof__` — and `sizeof(EXPR)` folds to tcc's
-// value. tcc is the oracle (the specializer runs code with its semantics); the
-// values each probe computes on an all-ones struct are checked against tcc too,
-// through the specializer's residual of the probe program.
+// Bit-field promotion: for signed/unsigned bit-fields of _Bool, char, short,
+// int, long and long long of widths 1..63 (PCC and MS layout), the type the
+// front end gives arithmetic, comparisons, shifts, unary operators, `?:` and
+// compound assignments equals the type tcc-wasm (x86_64, run natively)
+// computes (size via sizeof, signedness via `__typeof__`), and `sizeof(EXPR)`
+// folds to tcc's value. tcc is the oracle: the specializer runs code with its
+// semantics (gcc differs on long long bit-fields and on assignment results).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -27,6 +26,8 @@ const BASES: [string, number][] = [
   ["unsigned short", 16],
   ["int", 32],
   ["unsigned", 32],
+  ["long", 64],
+  ["unsigned long", 64],
   ["long long", 64],
   ["unsigned long long", 64],
   ["_Bool", 1],
@@ -75,13 +76,13 @@ function probeProgram(): { source: string; probes: Probe[] } {
       const name = f.slice(f.lastIndexOf(" ") + 1, f.indexOf(":"));
       for (const op of OPS) {
         const expr = op(name);
-        // tcc types an assignment to `unsigned long long f:32` (PCC layout) int; not modelled
-        if (name === "ulonglong32" && mode === "P" && /[+/]=/.test(expr)) continue;
+        // tcc types a compound assignment to a PCC `unsigned long (long) f:32` int; not modelled
+        if ((name === "ulonglong32" || name === "ulong32") && mode === "P" && /[+/]=/.test(expr)) continue;
         const fn = `p${probes.length}`;
         probes.push({ fn, expr });
         fns.push(`unsigned long long ${fn}(struct ${mode}_${name} *s) { return ${expr}; }`);
         fns.push(
-          `void i${fn}(void) { struct ${mode}_${name} r, *s = &r; memset(s, 0xff, sizeof r); ` +
+          `void i${fn}(void) { struct ${mode}_${name} *s = 0; ` +
             `printf("${fn} %d %c\\n", (int)sizeof(${expr}), (__typeof__(${expr}))-1 > 0 ? 'u' : 's'); }`,
         );
         calls.push(`  i${fn}();`);
@@ -90,7 +91,6 @@ function probeProgram(): { source: string; probes: Probe[] } {
   }
   const source = [
     "int printf(const char *, ...);",
-    "void *memset(void *, int, unsigned long);",
     ...records("P", fields),
     '#pragma comment(option, "-mms-bitfields")',
     ...records("M", fields),
