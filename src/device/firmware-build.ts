@@ -339,6 +339,56 @@ async function buildArm(board: ArmBoard, rewrite?: SourceRewrite): Promise<ArmFi
   return { board, elf, path: outElf, ...manifest };
 }
 
+/** One translation unit of the arm build, compiled: a relocatable object. */
+export interface ArmObject {
+  component: ComponentName;
+  /** The source's path relative to its tree (firmware/... or lwIP's src/...). */
+  source: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The relocatable object of every unit of the arm build for `board`, compiled
+ * as the build compiles them, from cache when the inputs are unchanged. The
+ * linked image keeps no relocations; analyses of what references what (the
+ * closure reachable from a system call, src/device/reachable.ts) read these.
+ */
+export async function armObjects(board: ArmBoard = "board"): Promise<ArmObject[]> {
+  const t = tree();
+  const list = sources(t, board);
+  const custom = hasCustom(list);
+  const key = inputKey(allInputs(t, board), [`arm-${board}-objects`, buildManifest().tccWasm.key, ...defines(custom)]);
+  const cached = cacheDir(`arm-${board}-objects`, key);
+  const index = path.join(cached, "objects.json");
+  if (!fs.existsSync(index)) {
+    const compiler = await createCompiler({ target: "arm" });
+    const { files, include } = armInputs(t, board, custom);
+    const staging = `${cached}.tmp-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    const entries: { component: ComponentName; source: string; file: string }[] = [];
+    for (const [i, s] of list.entries()) {
+      const source = virtualPath(t, s.file);
+      const name = `/src/${i}-${path.basename(source).replace(/\.c$/, ".o")}`;
+      const r = await compiler.invoke({ args: [...include, "-c", source, "-o", name], files, outputs: [name], cwd: "/src" });
+      const object = r.outputs[name];
+      if (r.exitCode !== 0 || object === undefined) throw new BespokeError("FIRMWARE_COMPILE", `arm firmware: ${source.replace(/^\/src\//, "")} does not compile:\n${r.stderr}`);
+      fs.writeFileSync(path.join(staging, path.basename(name)), object);
+      entries.push({ component: s.component, source: source.replace(/^\/src\//, ""), file: path.basename(name) });
+    }
+    fs.writeFileSync(path.join(staging, "objects.json"), JSON.stringify(entries, null, 2) + "\n");
+    try {
+      fs.renameSync(staging, cached);
+    } catch (e) {
+      if (!fs.existsSync(index)) throw e;
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  touchAndPrune(cached);
+  const entries = JSON.parse(fs.readFileSync(index, "utf8")) as { component: ComponentName; source: string; file: string }[];
+  return entries.map((e) => ({ component: e.component, source: e.source, bytes: new Uint8Array(fs.readFileSync(path.join(cached, e.file))) }));
+}
+
 /** A virtual path inside the compiler's filesystem for a file on disk. */
 function virtualPath(t: Tree, file: string): string {
   if (file.startsWith(t.lwip + path.sep)) return `/src/lwip/${path.relative(t.lwip, file)}`;
