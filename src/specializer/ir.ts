@@ -175,3 +175,20 @@ export function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
   if (e.k === "local") f(e.obj);
   for (const o of operands(e)) visitLocals(o, f);
 }
+
+/** What IR nodes refer to that is not theirs (the AST's types, symbols, fields, positions and source; a string literal's bytes, which cannot be frozen and are only copied). */
+const NOT_IR = new Set(["type", "elem", "opType", "fnType", "sym", "def", "field", "pos", "bytes"]);
+
+/**
+ * Freeze a function's IR (blocks, statements, terminators, expressions,
+ * registers, local objects): a run that tried to change IR shared with other
+ * runs throws instead of corrupting them.
+ */
+export function freezeFunction(fn: IrFunction): void {
+  const freeze = (node: object): void => {
+    if (Object.isFrozen(node)) return;
+    Object.freeze(node);
+    for (const [key, value] of Object.entries(node)) if (value !== null && typeof value === "object" && !NOT_IR.has(key)) freeze(value);
+  };
+  freeze(fn);
+}

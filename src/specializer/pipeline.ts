@@ -1,12 +1,16 @@
 // The specializer end to end: program + scenario + context -> residual C and
 // a report. Checks the scenario against the program (unknown names, static
 // values of the wrong type, pointers outside the memory provided) first.
+// What depends on the program alone (its IR, its globals, their
+// initializers) is prepared once per program and target and shared, frozen,
+// by every run: a server specializes the same firmware for every request,
+// several times per request (once more after each device-memory miss).
 import { Abi } from "../c/abi.ts";
 import { type Declaration, NodeKind, type Program, type Symbol, SymbolKind } from "../c/ast.ts";
 import { type CType, TypeKind, findField, isScalar } from "../c/types.ts";
 import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
-import type { Block, IrFunction } from "./ir.ts";
+import { type Block, type IrFunction, type UnloweredFunction, freezeFunction } from "./ir.ts";
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
 import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
 import { CPrinter, type ResidualGlobal, printUnit, simplify } from "./residualize.ts";
@@ -50,12 +54,44 @@ function fail(path: string, message: string): never {
   throw new BespokeError("BAD_SCENARIO", `${path}: ${message}`);
 }
 
+/** What specializing a program needs that depends on neither the scenario nor the context. Read-only: every run of the program shares it. */
+export interface PreparedProgram {
+  abi: Abi;
+  /** The lowered functions, frozen (specialize.ts computes liveness, control relevance and register sources once per IrFunction). */
+  functions: ReadonlyMap<string, IrFunction>;
+  unlowered: ReadonlyMap<string, UnloweredFunction>;
+  /** Global objects (and static locals) by name, with their initializers. */
+  globals: ReadonlyMap<string, GlobalInfo>;
+  /** Every defined global's initializer as one function, run statically at the start of each specialization; or the error of the first that cannot be. */
+  init: IrFunction | BespokeError;
+}
+
+const preparedPrograms = new WeakMap<Program, Map<Target, PreparedProgram>>();
+
+/** The program prepared for specialization on `target`: built on first use, then the same object for as long as the program lives. The program must not change afterwards. */
+export function prepareProgram(program: Program, target: Target): PreparedProgram {
+  let byTarget = preparedPrograms.get(program);
+  if (!byTarget) preparedPrograms.set(program, (byTarget = new Map()));
+  let prepared = byTarget.get(target);
+  if (!prepared) {
+    const abi = new Abi(target);
+    const ir = lowerProgram(program, abi);
+    const globals = collectGlobals(program);
+    const init = globalInitializer(abi, globals);
+    for (const fn of ir.functions.values()) freezeFunction(fn);
+    if (!(init instanceof BespokeError)) freezeFunction(init);
+    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init };
+    byTarget.set(target, prepared);
+  }
+  return prepared;
+}
+
 export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const t0 = now();
   const { program, scenario } = input;
   const context = input.context ?? emptyContext();
-  const abi = new Abi(input.target);
-  const ir = lowerProgram(program, abi);
+  const ir = prepareProgram(program, input.target);
+  const { abi, globals } = ir;
   const t1 = now();
 
   const entry = ir.functions.get(scenario.entry);
@@ -76,7 +112,6 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   // every global object of the program, with its initial contents
   const objects = new ObjectTable();
   const device = input.device ?? new ImageMemory(context.memory);
-  const globals = collectGlobals(program);
   const globalIds = new Map<Symbol, number>();
   const residualNames = new Map<Symbol, string>();
   for (const [key, g] of globals) {
@@ -94,7 +129,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     return g ? globalIds.get(g.sym) : undefined;
   };
   for (const f of ir.functions.keys()) objects.names.add(f);
-  const initial = initialImages(abi, globals, globalIds, lookupGlobal, objects, device);
+  const initial = initialImages(ir, globalIds, lookupGlobal, objects, device);
 
   for (const name of Object.keys(scenario.functions)) {
     if (!ir.functions.has(name) && !ir.unlowered.has(name)) fail(`scenario.functions.${name}`, `no function named '${name}' is defined in the program`);
@@ -293,20 +328,15 @@ function collectGlobals(program: Program): Map<string, GlobalInfo> {
   return out;
 }
 
-/** Run every global initializer statically, in one store where every global is a static object. */
-function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
-  const store = MemoryStore.empty(device);
+/** The initializers of the defined globals lowered into one function (statements over the globals' addresses); the error of the first that cannot be. */
+function globalInitializer(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>): IrFunction | BespokeError {
   const stmts: IrFunction["blocks"][number]["stmts"] = [];
   const locals: IrFunction["locals"] = [];
   for (const g of globals.values()) {
-    const size = abi.sizeOf(g.sym.type);
-    const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, size) + flexibleExtent(abi, g.sym.type, g.init), true);
-    o.sym = g.sym;
-    store.add(o);
     if (!g.defined) continue;
-    if (size < 0) throw new BespokeError("UNSUPPORTED", `global ${g.sym.name} has an incomplete type`, g.pos);
+    if (abi.sizeOf(g.sym.type) < 0) return new BespokeError("UNSUPPORTED", `global ${g.sym.name} has an incomplete type`, g.pos);
     const init = lowerGlobalInit(abi, g.sym, g.init, g.pos);
-    if ("reason" in init) throw new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated: ${init.reason}`, g.pos);
+    if ("reason" in init) return new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated: ${init.reason}`, g.pos);
     stmts.push(...init.stmts);
     // compound literals at file scope: objects of the initializing run, renumbered into it
     for (const l of init.locals) {
@@ -315,9 +345,21 @@ function initialImages(abi: Abi, globals: Map<string, GlobalInfo>, ids: Map<Symb
     }
   }
   const block: Block = { id: 0, stmts, term: { k: "return", value: null, pos: { file: "", line: 0, column: 0 } } };
-  const fake = { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals, blocks: [block], entry: 0, def: null as never } as IrFunction;
+  return { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals, blocks: [block], entry: 0, def: null as never } as IrFunction;
+}
+
+/** Run every global initializer statically, in one store where every global is a static object. */
+function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
+  const { abi } = prepared;
+  const store = MemoryStore.empty(device);
+  for (const g of prepared.globals.values()) {
+    const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, abi.sizeOf(g.sym.type)) + flexibleExtent(abi, g.sym.type, g.init), true);
+    o.sym = g.sym;
+    store.add(o);
+  }
+  if (prepared.init instanceof BespokeError) throw prepared.init;
   const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 }, residualOnly: new Set() }, objects, lookup);
-  const rf = sp.specializeFunction(fake, "__init", [], store, false);
+  const rf = sp.specializeFunction(prepared.init, "__init", [], store, false);
   if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
   const out = new Map<number, MemObject>();
   for (const o of store.objects.values()) {

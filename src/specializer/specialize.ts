@@ -51,7 +51,7 @@ export interface SpecializeStats {
 /** Everything about the program the specializer needs, built once per (program, scenario). */
 export interface ProgramView {
   abi: Abi;
-  functions: Map<string, IrFunction>;
+  functions: ReadonlyMap<string, IrFunction>;
   /** Functions defined in the program but not lowered (kept as generic code). */
   unlowered: Set<string>;
   limits: Limits;
