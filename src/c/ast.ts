@@ -24,6 +24,11 @@
 //   operation is computed in (after the usual arithmetic conversions, or the
 //   pointer type for pointer arithmetic); `type` is the result type.
 // - Member.path lists the fields walked (more than one through anonymous members).
+// - Bit-fields type as tcc types them: a Member naming a PCC-layout 64-bit
+//   bit-field of at most 32 bits is int/unsigned int; as an operand a bit-field
+//   promotes to int (signed 64-bit for a 64-bit one) whatever its signedness,
+//   which opType and type show; a postfix ++/-- on one has the type of the
+//   loaded value (int or 64-bit, the bit-field's signedness).
 // - Type objects are shared and immutable (see types.ts); records and enums
 //   are one RecordDef/EnumDef each, referenced by identity.
 //

@@ -1693,12 +1693,24 @@ class Parser {
    * layout); only a non-bit-field operand makes the operation unsigned.
    */
   private operandType(e: Expr): CType {
-    const t = decay(e.type);
-    if (e.kind !== NodeKind.Member || !isInteger(t)) return t;
+    const t = this.bitFieldValueType(e);
+    return t ? { ...t, signed: true } : decay(e.type);
+  }
+
+  /**
+   * The type tcc loads a bit-field member's value in (gv): int, or the 64-bit
+   * type for a 64-bit bit-field, with the bit-field's signedness; null when
+   * `e` is no bit-field to tcc (one as wide as its type is an ordinary member,
+   * unless packed).
+   */
+  private bitFieldValueType(e: Expr): IntType | null {
+    if (e.kind !== NodeKind.Member) return null;
     const field = e.path[e.path.length - 1]!;
-    // a bit-field as wide as its type is an ordinary member to tcc (unless packed)
-    if (field.bitWidth === null || (field.bitWidth === this.abi.sizeOf(field.type) * 8 && !field.packed)) return t;
-    return t.kind === TypeKind.Int && this.abi.sizeOf(t) === 8 ? { kind: TypeKind.Int, rank: t.rank, signed: true, plainChar: false, quals: 0 } : intType;
+    const t = e.type;
+    if (field.bitWidth === null || !isInteger(t) || (field.bitWidth === this.abi.sizeOf(field.type) * 8 && !field.packed)) return null;
+    const signed = t.kind !== TypeKind.Bool && (t.kind === TypeKind.Enum ? t.def.underlying.signed : t.signed);
+    const rank = t.kind === TypeKind.Int && this.abi.sizeOf(t) === 8 ? t.rank : "int";
+    return { kind: TypeKind.Int, rank, signed, plainChar: false, quals: 0 };
   }
 
   private binaryTypes(op: BinaryOp, left: Expr, right: Expr, pos: SourcePosition): { type: CType; opType: CType } {
@@ -1944,7 +1956,8 @@ class Parser {
         case "--":
           this.next();
           this.checkIncrementable(e, t.text);
-          e = { kind: NodeKind.Postfix, pos: t.pos, type: unqualified(e.type), op: t.text, operand: e };
+          // tcc's postfix value of a bit-field is the loaded value (bitFieldValueType)
+          e = { kind: NodeKind.Postfix, pos: t.pos, type: this.bitFieldValueType(e) ?? unqualified(e.type), op: t.text, operand: e };
           break;
         default:
           return e;

@@ -55,6 +55,9 @@ const OPS: ((f: string) => string)[] = [
   (f) => `1 ? s->${f} : s->${f}`,
   (f) => `s->${f} /= -1`,
   (f) => `s->${f} += 0`,
+  (f) => `s->${f}++`,
+  (f) => `--s->${f}`,
+  (f) => `s->${f}-- - 100`,
 ];
 
 interface Probe {
@@ -76,8 +79,8 @@ function probeProgram(): { source: string; probes: Probe[] } {
       const name = f.slice(f.lastIndexOf(" ") + 1, f.indexOf(":"));
       for (const op of OPS) {
         const expr = op(name);
-        // tcc types a compound assignment to a PCC `unsigned long (long) f:32` int; not modelled
-        if ((name === "ulonglong32" || name === "ulong32") && mode === "P" && /[+/]=/.test(expr)) continue;
+        // tcc types a compound assignment (or prefix ++/--) to a PCC `unsigned long (long) f:32` int; not modelled
+        if ((name === "ulonglong32" || name === "ulong32") && mode === "P" && /[+/]=|^--/.test(expr)) continue;
         const fn = `p${probes.length}`;
         probes.push({ fn, expr });
         fns.push(`unsigned long long ${fn}(struct ${mode}_${name} *s) { return ${expr}; }`);
