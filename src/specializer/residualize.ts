@@ -4,7 +4,7 @@
 // only the types and declarations it uses.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
-import { type CType, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
@@ -339,23 +339,28 @@ export class CPrinter {
       done.add(def);
       for (const f of def.fields ?? []) for (const r of valueRecords(f.type)) emit(r);
       if (!def.fields) return;
-      const body = def.fields.map((f) => `    ${this.field(f.type, f.name, f.bitWidth, f.anonymous)};`).join("\n");
+      const body = def.fields.map((f) => `    ${this.field(f)};`).join("\n");
       const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
       const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
-      out.push(def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text);
+      const packed = def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text;
+      // tcc lays the record out with MS bit-field rules only while its option is in force
+      out.push(def.msBitfields ? `#pragma comment(option, "-mms-bitfields")\n${packed}\n#pragma comment(option, "-mno-ms-bitfields")` : packed);
     };
     for (let i = 0; i < this.recordOrder.length; i++) emit(this.recordOrder[i]!);
     return out.join("\n");
   }
 
-  private field(type: CType, name: string | null, bits: number | null, anonymous: boolean): string {
-    if (anonymous && type.kind === TypeKind.Record) {
+  private field(f: Field): string {
+    const { type, name, bitWidth: bits } = f;
+    if (f.anonymous && type.kind === TypeKind.Record) {
       const def = type.def;
-      const body = (def.fields ?? []).map((f) => `${this.field(f.type, f.name, f.bitWidth, f.anonymous)};`).join(" ");
+      const body = (def.fields ?? []).map((f) => `${this.field(f)};`).join(" ");
       return `${def.union ? "union" : "struct"} { ${body} }`;
     }
     const d = this.declare(type, name ?? "");
-    return bits !== null ? `${d} : ${bits}` : d;
+    // a member's own alignment moves it (and, in MS layout, starts a new bit-field unit)
+    const aligned = f.alignAttr ? ` __attribute__((aligned(${f.alignAttr})))` : "";
+    return bits !== null ? `${d} : ${bits}${aligned}` : `${d}${aligned}`;
   }
 
   // ---- expressions
