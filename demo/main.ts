@@ -6,7 +6,7 @@ import { del, get, set } from "idb-keyval";
 import sysSocket from "../firmware/kernel/sys_socket.c";
 import type { Target } from "../src/compiler/targets.ts";
 import { barChart, escape } from "./charts.ts";
-import { PACKET_BYTES, type SendTotals, contextKey, customizedScript, genericScript, parseSent, sendTotals } from "./device-context.ts";
+import { PACKET_BYTES, type SendTotals, contextKey, customizedScript, describeContext, genericScript, parseSent, sendTotals } from "./device-context.ts";
 import type { ObservedBindingTime, SessionReport } from "./firmware-core.ts";
 import { bindingTimeSpans } from "../src/specializer/btaview.ts";
 import { CodeEditor } from "./editor.ts";
@@ -140,7 +140,19 @@ function showGeneric(scenario: DeviceContext["scenario"], note: string, observed
 function readContext(): DeviceContext {
   const f = new FormData($<HTMLFormElement>("context"));
   const n = (k: string) => Number(f.get(k));
-  return { scenario: f.get("scenario") === "tcp-send" ? "tcp-send" : "udp-sendto", port: n("port"), ttl: n("ttl"), packets: n("packets") };
+  const on = (k: string) => f.get(k) === "on";
+  return {
+    scenario: f.get("scenario") === "tcp-send" ? "tcp-send" : "udp-sendto",
+    address: String(f.get("address")).trim(),
+    port: n("port"),
+    flags: n("flags"),
+    nonblock: on("nonblock"),
+    ttl: n("ttl"),
+    tos: n("tos"),
+    noCheck: on("nocheck"),
+    noDelay: on("nodelay"),
+    packets: n("packets"),
+  };
 }
 
 interface Firmware {
@@ -170,7 +182,7 @@ async function renderCache(): Promise<void> {
   const entries = await cacheEntries();
   const rows = entries.map(
     (e, i) =>
-      `<tr><td class="num">${i + 1}</td><td class="num">${e.token}</td><td>${escape(e.call)}</td><td><code>${e.contextKey}</code></td><td>${escape(`127.0.0.1:${e.context.port}, TTL ${e.context.ttl}`)}</td><td class="num">${e.imageBytes} B</td><td>${new Date(e.lastUsed).toLocaleTimeString()}</td></tr>`,
+      `<tr><td class="num">${i + 1}</td><td class="num">${e.token}</td><td>${escape(e.call)}</td><td><code>${e.contextKey}</code></td><td>${escape(describeContext(e.context))}</td><td class="num">${e.imageBytes} B</td><td>${new Date(e.lastUsed).toLocaleTimeString()}</td></tr>`,
   );
   $("cache").innerHTML =
     `<h2>Device code cache <small>(LRU, most recent first; capacity ${CACHE_CAPACITY}; kept in IndexedDB across reloads)</small></h2>` +

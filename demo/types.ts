@@ -70,8 +70,20 @@ export interface DeviceContext {
   scenario: "udp-sendto" | "tcp-send";
   /** Destination port on the device's loopback interface (UDP: the receiver's; TCP: the connection's). */
   port: number;
+  /** Destination address: any 127.x.y.z (the device's loopback interface, where every packet is captured). */
+  address: string;
+  /** sendto/send flags: 0 or MSG_DONTWAIT (0x40). */
+  flags: number;
+  /** fcntl O_NONBLOCK on the sender. */
+  nonblock: boolean;
   /** IP_TTL set on the socket before customizing. */
   ttl: number;
+  /** IP_TOS. */
+  tos: number;
+  /** SO_NO_CHECK: UDP checksum off. */
+  noCheck: boolean;
+  /** TCP_NODELAY. */
+  noDelay: boolean;
   /** Packets each boot sends. */
   packets: number;
 }

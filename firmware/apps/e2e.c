@@ -8,11 +8,16 @@
  * 2^-64), so runs from the same state compare without printing megabytes.
  * Each send is counted with the board's instruction counter.
  *
+ * A PORT is a port on 127.0.0.1, or ADDR:PORT with ADDR any dotted 127.x.y.z
+ * address (routed to the loopback interface, so captured; the stack accepts
+ * on input only 127.0.0.1's); FLAGS are sendto's flags (default 0).
+ *
  *   e2e udp PORT            sender socket, and a receiver bound to 127.0.0.1:PORT -> ret FD
  *   e2e tcp PORT            connected TCP pair over loopback -> ret FD (the sender)
- *   e2e customize FD PORT   do_customize_sendto(FD, 0, 127.0.0.1:PORT) (PORT - : do_customize_send) -> ret TOKEN
+ *   e2e customize FD PORT [FLAGS]   do_customize_sendto(FD, FLAGS, 127.0.0.1:PORT) (PORT - : do_customize_send) -> ret TOKEN
  *   e2e wait TOKEN [POLLS]  serve the channel until the token's version is loaded or failed, or POLLS polls -> state NAME
- *   e2e send g|c N SIZE FD|TOKEN PORT   N sends of SIZE bytes, generic (sys_sendto/sys_send) or customized
+ *   e2e send g|c N SIZE FD|TOKEN PORT [FLAGS]   N sends of SIZE bytes, generic (sys_sendto/sys_send with FLAGS) or customized
+ *   e2e opt FD tos|nocheck|nodelay|nonblock V   IP_TOS, SO_NO_CHECK, TCP_NODELAY, or fcntl O_NONBLOCK (V 0/1) -> ret R
  *   e2e ttl FD V | e2e close FD | e2e connect FD PORT | e2e cancel TOKEN   -> ret R
  */
 #ifdef BESPOKE_CUSTOM
@@ -58,17 +63,53 @@ enter_task(void)
   current = self;
 }
 
+/* "PORT" (on 127.0.0.1) or "A.B.C.D:PORT"; "-": no address. */
 static struct sockaddr_in *
 loopback(const char *port, struct sockaddr_in *sin)
 {
+  u32_t addr = INADDR_LOOPBACK;
+  const char *colon;
   if (port == NULL || strcmp(port, "-") == 0) {
     return NULL;
+  }
+  colon = strchr(port, ':');
+  if (colon != NULL) {
+    const char *p = port;
+    int i;
+    addr = 0;
+    for (i = 0; i < 4; i++) {
+      addr = (addr << 8) | ((u32_t)atoi(p) & 0xffu);
+      while (p < colon && *p != '.') {
+        p++;
+      }
+      p++;
+    }
+    port = colon + 1;
   }
   memset(sin, 0, sizeof(*sin));
   sin->sin_family = AF_INET;
   sin->sin_port = lwip_htons((u16_t)atoi(port));
-  sin->sin_addr.s_addr = lwip_htonl(INADDR_LOOPBACK);
+  sin->sin_addr.s_addr = lwip_htonl(addr);
   return sin;
+}
+
+/* A socket option or file flag by its e2e name. */
+static long
+set_option(int fd, const char *name, int v)
+{
+  if (strcmp(name, "tos") == 0) {
+    return sys_setsockopt(fd, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+  }
+  if (strcmp(name, "nocheck") == 0) {
+    return sys_setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &v, sizeof(v));
+  }
+  if (strcmp(name, "nodelay") == 0) {
+    return sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+  }
+  if (strcmp(name, "nonblock") == 0) {
+    return sys_fcntl(fd, F_SETFL, v ? O_NONBLOCK : 0);
+  }
+  return -EINVAL;
 }
 
 struct digest {
@@ -155,7 +196,7 @@ wait_version(int token, u32_t polls)
 }
 
 static void
-send_many(int custom, u32_t count, u32_t size, int target, const char *port)
+send_many(int custom, u32_t count, u32_t size, int target, const char *port, unsigned flags)
 {
   struct sockaddr_in sin;
   struct sockaddr_in *to = loopback(port, &sin);
@@ -175,9 +216,9 @@ send_many(int custom, u32_t count, u32_t size, int target, const char *port)
     if (custom) {
       r = customized_sendto(target, tx, size);
     } else if (to != NULL) {
-      r = sys_sendto(target, tx, size, 0, (struct sockaddr *)to, sizeof(sin));
+      r = sys_sendto(target, tx, size, flags, (struct sockaddr *)to, sizeof(sin));
     } else {
-      r = sys_send(target, tx, size, 0);
+      r = sys_send(target, tx, size, flags);
     }
     board_counters(&c1, &i1);
     if (i == 0) {
@@ -250,15 +291,18 @@ e2e_command(char *line)
     printk("ret %ld\n", r < 0 ? r : sys_socket(AF_INET, SOCK_DGRAM, 0));
   } else if (n == 2 && strcmp(w[0], "tcp") == 0) {
     printk("ret %ld\n", tcp_pair(w[1]));
-  } else if (n == 3 && strcmp(w[0], "customize") == 0) {
+  } else if ((n == 3 || n == 4) && strcmp(w[0], "customize") == 0) {
     struct sockaddr_in *to = loopback(w[2], &sin);
-    printk("ret %d\n", to != NULL ? do_customize_sendto(atoi(w[1]), 0, to, sizeof(sin)) : do_customize_send(atoi(w[1]), 0));
+    unsigned flags = n == 4 ? (unsigned)atoi(w[3]) : 0;
+    printk("ret %d\n", to != NULL ? do_customize_sendto(atoi(w[1]), flags, to, sizeof(sin)) : do_customize_send(atoi(w[1]), flags));
   } else if ((n == 2 || n == 3) && strcmp(w[0], "wait") == 0) {
     wait_version(atoi(w[1]), n == 3 ? (u32_t)atoi(w[2]) : E2E_WAIT_POLLS);
   } else if (n == 2 && strcmp(w[0], "state") == 0) {
     printk("state %s\n", state_name(atoi(w[1])));
-  } else if (n == 6 && strcmp(w[0], "send") == 0) {
-    send_many(w[1][0] == 'c', (u32_t)atoi(w[2]), (u32_t)atoi(w[3]), atoi(w[4]), w[5]);
+  } else if ((n == 6 || n == 7) && strcmp(w[0], "send") == 0) {
+    send_many(w[1][0] == 'c', (u32_t)atoi(w[2]), (u32_t)atoi(w[3]), atoi(w[4]), w[5], n == 7 ? (unsigned)atoi(w[6]) : 0);
+  } else if (n == 4 && strcmp(w[0], "opt") == 0) {
+    printk("ret %ld\n", set_option(atoi(w[1]), w[2], atoi(w[3])));
   } else if (n == 3 && strcmp(w[0], "ttl") == 0) {
     int v = atoi(w[2]);
     printk("ret %ld\n", sys_setsockopt(atoi(w[1]), IPPROTO_IP, IP_TTL, &v, sizeof(v)));

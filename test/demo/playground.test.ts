@@ -4,7 +4,8 @@
 // specializer and run on the virtual device), Device mode (the firmware's
 // sendto customized for the virtual device by the server core in the core
 // worker: residual, charts, latency, cache; instructions per call and
-// packet digests equal to the Node device host's for the same scripts),
+// packet digests equal to the Node device host's for the same scripts;
+// a context with TOS, checksum off, O_NONBLOCK: identical packets, another residual),
 // then the same page offline: served by the Service Worker, both modes
 // still customizing, /v1/customize answered by its copy of the core.
 // Screenshots go to test-output/.
@@ -14,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { customizedScript, genericScript, sendTotals } from "../../demo/device-context.ts";
+import { DEFAULT_CONTEXT, customizedScript, genericScript, sendTotals } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { EdgeChannel, startServe } from "../../src/cli/serve.ts";
@@ -178,7 +179,7 @@ describe("the playground in Chromium, from bespoke serve", () => {
     const served = (await (await fetch(`${origin}/firmware/firmware.json`)).json()) as { buildId: string };
     expect(core.catalog.buildIds(), "the firmware sources changed while the test ran").toEqual([served.buildId]);
     let outcome: CustomizeOutcome | undefined;
-    const context = { scenario: "udp-sendto" as const, port: PORT, ttl: 64, packets: PACKETS };
+    const context = { ...DEFAULT_CONTEXT, scenario: "udp-sendto" as const, port: PORT, packets: PACKETS };
     const custom = await runDevice(customizedScript(context), inProcessServer(core, { onOutcome: (_request, o) => (outcome = o) }));
     const generic = await runDevice(genericScript(context), inProcessServer(core));
     const c = sendTotals(custom.lines);
@@ -215,6 +216,29 @@ describe("the playground in Chromium, from bespoke serve", () => {
     expect(await page.locator(testid("identical")).innerText()).toBe("yes");
     expect(await page.locator(testid("residual")).innerText()).toContain("bsp_customized_entry(int fd");
     expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2");
+
+    // UDP again with TOS, checksum off and O_NONBLOCK (setsockopt IP_TOS, SO_NO_CHECK, fcntl on the
+    // device): a third version, the same packets through both paths (other header bytes than the
+    // default context's), and another residual (O_NONBLOCK folds away the blocking wait; TOS and
+    // SO_NO_CHECK live in lwIP's pcb, read by the output path the residual calls)
+    await page.selectOption(testid("scenario"), "udp-sendto");
+    await page.fill('input[name="packets"]', String(PACKETS));
+    await page.fill('input[name="tos"]', "16");
+    await page.check('input[name="nocheck"]');
+    await page.check('input[name="nonblock"]');
+    await page.click(testid("customize"));
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized udp-sendto") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
+    expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
+    expect(await page.locator(testid("identical")).innerText()).toBe("yes");
+    const tuned = await page.evaluate(() => (window as unknown as { bespoke: { lastDevice: { residual: string } } }).bespoke.lastDevice.residual);
+    expect(tuned).toContain("bsp_customized_entry(int fd");
+    expect(tuned).not.toBe(last.residual);
+    expect(await page.locator(testid("instr-chart")).getAttribute("data-digest")).not.toBe(g.digest); // other header bytes on the wire
+    expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("3");
+    expect(await page.locator(testid("cache")).innerText()).toContain("TOS 16, O_NONBLOCK, checksum off");
+    await page.fill('input[name="tos"]', "0");
+    await page.uncheck('input[name="nocheck"]');
+    await page.uncheck('input[name="nonblock"]');
   });
 
   it("offline: the Service Worker serves page, wasm and firmware; both modes still customize; /v1/customize answered locally", async () => {
@@ -230,14 +254,14 @@ describe("the playground in Chromium, from bespoke serve", () => {
       expect(await page.locator(`${testid("scratch-residual")} .cm-content`).innerText()).toContain("power_5");
 
       await page.click(testid("mode-device"));
-      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("2"); // persisted across the reload
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("3"); // persisted across the reload
       await page.fill('input[name="packets"]', String(PACKETS));
       await page.fill('input[name="ttl"]', "9"); // another context: a second version
       await page.click(testid("customize"));
       await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
       expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
       expect(await page.locator(testid("identical")).innerText()).toBe("yes");
-      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("3");
+      expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("4");
       await page.screenshot({ path: path.join(OUT, "demo-device-offline.png"), fullPage: true });
 
       // the one-shot API, answered by the Service Worker's copy of the server core
