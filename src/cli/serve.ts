@@ -3,6 +3,7 @@
 // miniflare — signing images with this machine's device key.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
 import type { Miniflare } from "miniflare";
@@ -18,6 +19,8 @@ export interface WorkerBundle {
   dir: string;
   /** The entry module's file name in `dir`. */
   entry: string;
+  /** The static assets directory of the config's `[assets]` (absolute), served in front of the worker; null without one. */
+  assets: string | null;
 }
 
 /** `wrangler deploy --dry-run` of the worker `config` describes, into build/edge/<name>. */
@@ -47,7 +50,14 @@ export function bundleWorker(config: string, name: string): WorkerBundle {
   }
   const entry = fs.readdirSync(dir).find((f) => f.endsWith(".js"));
   if (!entry) throw new BespokeError("BUNDLE_FAILED", `wrangler wrote no script into ${dir}`);
-  return { dir, entry };
+  return { dir, entry, assets: assetsDirectory(config) };
+}
+
+/** The `[assets]` directory of a wrangler config, resolved against the config's folder (as wrangler uploads it). */
+function assetsDirectory(config: string): string | null {
+  const { unstable_readConfig } = createRequire(import.meta.url)("wrangler") as typeof import("wrangler"); // only when bundling: wrangler's config reader
+  const directory = unstable_readConfig({ config }).assets?.directory;
+  return directory ? path.resolve(path.dirname(config), directory) : null;
 }
 
 /** Bytes of what a deploy uploads (scripts and modules, not source maps), each gzipped as the Workers size limit counts them. */
@@ -76,6 +86,8 @@ export async function runWorker(
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: options.bindings ?? {},
+    // the static assets (the playground), served before the worker as Workers static assets are
+    ...(bundle.assets ? { assets: { directory: bundle.assets, routerConfig: { has_user_worker: true } } } : {}),
     host: "127.0.0.1",
     port: options.port ?? 0,
     // the Cache API's storage: in memory by default, in a directory to share it between workerd processes
