@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { BespokeError } from "../../src/errors.ts";
 import { createLinuxMachine } from "../../src/vm/linux.ts";
 import type { RunResult, VmFault } from "../../src/vm/types.ts";
-import { prng, staticElf } from "./random-sequences.ts";
+import { mulberry32 as prng } from "../../src/c/mutate.ts";
+import { staticElf } from "./random-sequences.ts";
 import { runQemu, tccProgram } from "./support.ts";
 
 /** `main` calls `code` (a word array in .text) with r0 = arg. */

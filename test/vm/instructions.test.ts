@@ -7,7 +7,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { createLinuxMachine } from "../../src/vm/linux.ts";
-import { RECORD_BYTES, type Sequence, batchElf, compareRecords, generateSequence, prng } from "./random-sequences.ts";
+import { RECORD_BYTES, type Sequence, batchElf, compareRecords, generateSequence } from "./random-sequences.ts";
+import { mulberry32 as prng } from "../../src/c/mutate.ts";
 import { cacheDir } from "./support.ts";
 
 const BATCHES = 10;
