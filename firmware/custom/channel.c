@@ -41,11 +41,12 @@ int bsp_chan_send(bsp_u32 type, bsp_u32 id, bsp_u32 len) {
 /* Handle one frame from the server: 0, or the negative error also reported
  * to the server as ERROR (with request id 0 when the header is unreadable). */
 int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
-  bsp_u32 h[3] = {0, 0, 0}, type = 0, n = 0, size;
-  bsp_u64 a[4];
+  bsp_u32 h[3] = {0, 0, 0}, type = ERROR, n = 2, size;
+  bsp_u64 a;
   bsp_uptr addr;
   struct bsp_version *v;
-  const bsp_u8 *p = frame + HEADER;
+  const bsp_u8 *p = frame + HEADER, *key = bsp_device_key;
+  bsp_u8 *out = OUT;
   int r = -BSP_E_FRAME;
   if (len >= HEADER) memcpy(h, frame, HEADER);
   v = bsp_code_pending(h[1]);
@@ -54,17 +55,17 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
   } else if (h[2] == len - HEADER) {
     switch (h[0] >> 24) {
     case FETCH: /* address u64, length u32 */
-      memcpy(a, p, 8);
+      if (h[2] != 12) break;
+      memcpy(&a, p, 8);
       memcpy(&size, p + 8, 4);
-      if (h[2] != 12 || (addr = (bsp_uptr)a[0]) != a[0]) break;
       r = -BSP_E_FETCH;
       /* never the device key, whatever the kernel exposes: a peer that read
        * it could sign images */
-      if (size > PAYLOAD_MAX - 8 || !bsp_port_readable(addr, size) ||
-          (addr < (bsp_uptr)bsp_device_key + 32 && (bsp_uptr)bsp_device_key < addr + size))
+      if ((addr = (bsp_uptr)a) != a || size > PAYLOAD_MAX - 8 || !bsp_port_readable(addr, size) ||
+          (addr < (bsp_uptr)key + 32 && (bsp_uptr)key < addr + size))
         break;
-      memcpy(OUT, p, 8);
-      copy_out(OUT + 8, (const bsp_u8 *)addr, size);
+      memcpy(out, p, 8);
+      copy_out(out + 8, (const bsp_u8 *)addr, size);
       type = DATA;
       n = 8 + size;
       r = 0;
@@ -74,11 +75,11 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
       r = -BSP_E_REQUEST;
       if (!v) break;
       r = -BSP_E_FUNCTION;
-      if (p[0] != CT_SOCKFD_LOOKUP || p[1] || p[2] != 1) break;
-      memcpy(a, p + 4, 8);
+      if (memcmp(p, "\1\0\1", 3)) break; /* sockfd_lookup, one argument */
+      memcpy(&a, p + 4, 8);
       /* run as the task that made the request */
-      a[0] = (bsp_uptr)bsp_port_file((int)v->task, (int)a[0], &size);
-      memcpy(OUT, a, 8);
+      a = (bsp_uptr)bsp_port_file((int)v->task, (int)a, &size);
+      memcpy(out, &a, 8);
       type = RESULT;
       n = 8;
       r = 0;
@@ -90,14 +91,14 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
       break;
     case ERROR:
       if (v) v->state = BSP_FAILED;
-      r = 0;
+      type = r = 0;
     }
   }
   if (r) {
-    OUT[0] = (bsp_u8)-r;
-    OUT[1] = 0;
-    type = ERROR;
-    n = 2;
+    out[0] = (bsp_u8)-r;
+    out[1] = 0;
+  } else if (type == ERROR) {
+    type = 0; /* an IMAGE installed: no answer */
   }
   if (type) bsp_chan_send(type, h[1], n);
   return r;

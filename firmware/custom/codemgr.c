@@ -14,17 +14,20 @@ struct bsp_version bsp_cache[BSP_CACHE_MAX];
 bsp_u32 bsp_lru_clock;
 static bsp_u32 requests;
 
-/* First fit over the blocks of the loaded versions, 16-byte aligned. */
+/* First fit over the blocks of the loaded versions, 16-byte aligned; the
+ * blocks are not sorted: the scan restarts after each move past one. */
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off) {
-  bsp_u32 total, at = 0;
+  bsp_u32 total, at = 0, end;
   bsp_u8 *mem = bsp_port_code_memory(&total);
-  struct bsp_version *v;
+  struct bsp_version *v = bsp_cache;
   size = (size + 15) & ~15u;
-rescan: /* after each move past a block: the blocks are not sorted */
-  for (v = bsp_cache; v < bsp_cache + BSP_CACHE_MAX; v++) {
-    if (v->size && at < v->off + v->size && v->off < at + size) {
-      at = (v->off + v->size + 15) & ~15u;
-      goto rescan;
+  while (v < bsp_cache + BSP_CACHE_MAX) {
+    end = v->off + v->size;
+    if (v->size && at < end && v->off < at + size) {
+      at = (end + 15) & ~15u;
+      v = bsp_cache;
+    } else {
+      ++v;
     }
   }
   if (size > total || at > total - size) return 0;
@@ -33,9 +36,9 @@ rescan: /* after each move past a block: the blocks are not sorted */
 }
 
 int bsp_code_versions(int call) {
-  struct bsp_version *v;
+  struct bsp_version *v = bsp_cache + bsp_config.capacity;
   int n = 0;
-  for (v = bsp_cache; v < bsp_cache + bsp_config.capacity; v++) n += v->call == call && (v->state == BSP_PENDING || v->state == BSP_READY);
+  while (v-- != bsp_cache) n += v->call == call && (unsigned)(v->state - BSP_PENDING) <= BSP_READY - BSP_PENDING;
   return n;
 }
 
@@ -45,15 +48,15 @@ int bsp_code_versions(int call) {
  * until IMAGE. */
 int bsp_code_attach(int task, const struct bsp_context *ctx) {
   struct bsp_version *v;
-  int i, best = -1, n = bsp_config.capacity;
-  bsp_u32 key, best_key = 0;
-  for (i = 0; i < n; i++) {
+  int i, best = -1;
+  bsp_u32 key, best_key = ~0u;
+  for (i = 0; i < bsp_config.capacity; ++i) {
     v = &bsp_cache[i];
-    if (v->state != BSP_FREE && v->state != BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit;
+    if (v->state % BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit; /* not FREE or STALE */
     /* free (0) before unreferenced before referenced, then least recently
      * used (the clock's low 31 bits; across a wrap the order is approximate) */
-    key = v->state == BSP_FREE ? 0 : (v->refs ? 0x80000000u : 0) | (v->used & 0x7fffffff);
-    if (best < 0 || key < best_key) {
+    key = v->state ? (v->refs ? 0x80000000u : 0) | v->used << 1 >> 1 : 0;
+    if (key < best_key) {
       best = i;
       best_key = key;
     }
@@ -62,13 +65,12 @@ int bsp_code_attach(int task, const struct bsp_context *ctx) {
   v = &bsp_cache[i];
   v->refs = v->state != BSP_FREE; /* so that detaching frees it, whatever its references */
   bsp_code_detach(i, v->serial);
-  v->state = BSP_PENDING;
   memcpy(&v->call, &ctx->call, 1 + BSP_HASH);
   v->serial = ++requests;
   v->task = (bsp_u8)task;
   v->guards[0] = ctx->gen;
   v->nguards = ctx->gen.counter != 0;
-  if (bsp_chan_send(BSP_MSG_CUSTOMIZE, v->serial, ctx->len)) v->state = BSP_FAILED;
+  v->state = bsp_chan_send(BSP_MSG_CUSTOMIZE, v->serial, ctx->len) ? BSP_FAILED : BSP_PENDING;
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
@@ -79,15 +81,15 @@ hit:
  * its request when the code has not arrived). */
 void bsp_code_detach(int index, bsp_u32 serial) {
   struct bsp_version *v = &bsp_cache[index];
-  if (v->serial != serial || v->state == BSP_FREE || --v->refs > 0) return;
-  if (v->state == BSP_PENDING) bsp_chan_send(BSP_MSG_CANCEL, v->serial, 0);
+  if (v->serial != serial || !v->state || --v->refs) return;
+  if (v->state == BSP_PENDING) bsp_chan_send(BSP_MSG_CANCEL, serial, 0);
   v->state = BSP_FREE;
   v->size = 0;
 }
 
 struct bsp_version *bsp_code_pending(bsp_u32 request) {
-  struct bsp_version *v;
-  for (v = bsp_cache; v < bsp_cache + BSP_CACHE_MAX; v++)
-    if (v->state == BSP_PENDING && v->serial == request) return v;
+  struct bsp_version *v = bsp_cache + BSP_CACHE_MAX;
+  while (v-- != bsp_cache)
+    if (v->serial == request && v->state == BSP_PENDING) return v;
   return 0;
 }

@@ -82,12 +82,14 @@ enum {
 typedef long (*bsp_entry)(int fd, const void *buf, unsigned long len, int flags, const void *addr,
                           unsigned addr_len);
 
-/* Static arguments of one customization request, as the application gave them. */
+/* Static arguments of one customization request, as the application gave
+ * them. The CUSTOMIZE values fd, flags and addr are the words at 0 and 4 and
+ * the bytes at 8 (context.c). */
 struct bsp_args {
   int fd;
   int flags;
-  unsigned addr_len;
   bsp_u8 addr[BSP_ADDR_MAX];
+  unsigned addr_len;
 };
 
 struct bsp_guard {
@@ -96,13 +98,14 @@ struct bsp_guard {
 };
 
 /* The context the context manager extracted: what the version depends on.
- * Its CUSTOMIZE payload is already in the channel's buffer (bsp_chan_payload). */
+ * Its CUSTOMIZE payload is already in the channel's buffer (bsp_chan_payload).
+ * The context hash covers the fields before it. */
 struct bsp_context {
+  struct bsp_guard gen;       /* the file's generation; zero when fd is dropped */
   bsp_u8 dropped;             /* parameters ignored to bound versions (context.c) */
   bsp_u8 call;                /* call and hash: the cache key, adjacent */
   bsp_u8 hash[BSP_HASH];
   bsp_u32 len;                /* of the CUSTOMIZE payload */
-  struct bsp_guard gen;       /* the file's generation; counter NULL when fd is dropped */
 };
 
 enum { BSP_FREE, BSP_PENDING, BSP_READY, BSP_FAILED, BSP_STALE };
@@ -127,10 +130,9 @@ struct bsp_slot {
   struct bsp_args args;
   bsp_u8 used;
   bsp_u8 call;
-  bsp_u8 version;
-  bsp_u32 serial;
-  const volatile bsp_u32 *fd_gen;
-  bsp_u32 fd_gen_value;
+  bsp_u8 version;          /* cache index, or 0xff: unbound */
+  bsp_u32 serial;          /* of the version when bound: it is still that one */
+  struct bsp_guard fd_gen; /* the task's fd slot: not reused since */
 };
 
 /* Policies (the paper's configurable context and code managers). */
@@ -147,15 +149,8 @@ extern struct bsp_version bsp_cache[BSP_CACHE_MAX];
 extern bsp_u32 bsp_lru_clock;
 extern struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 
-/* sha256.c */
-struct bsp_sha256 {
-  bsp_u32 h[8];
-  bsp_u32 len; /* bytes so far */
-  bsp_u32 w[16]; /* the block being filled, as big-endian words */
-};
-void bsp_sha256_init(struct bsp_sha256 *s);
-void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len);
-void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out);
+/* sha256.c: the SHA-256 of a followed by b (either may be empty). */
+void bsp_sha256(const void *a, bsp_u32 alen, const void *b, bsp_u32 blen, bsp_u8 *out);
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out);
 
 /* context.c */

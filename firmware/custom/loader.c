@@ -38,14 +38,22 @@ struct guard {
   bsp_u32 value;
 };
 
+/* An import or the base, by symbol: relocations and guards name import
+ * `symbol`, or with BSP_SYM_BASE the base (the load address for a
+ * relocation, 0 for a guard's absolute address). In `addr` the base is
+ * entry 0 and import i entry i + 1: symbol + 1 as a u16 indexes it, and
+ * anything past the imports is out of bounds. */
+#define SLOT(sym) ((bsp_u16)((sym) + 1))
+
 int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   struct header h;
   struct reloc r;
   struct guard g;
-  bsp_uptr addr[BSP_IMPORTS], a;
-  bsp_u8 tag[BSP_TAG], diff = 0, *code;
+  struct bsp_guard *to;
+  bsp_uptr addr[1 + BSP_IMPORTS], a;
+  bsp_u8 tag[BSP_TAG], *code;
   const bsp_u8 *p, *str;
-  const struct bsp_export *x, *end;
+  const struct bsp_export *x;
   bsp_u32 i, n;
   if (len < BSP_IMG_HEADER + BSP_TAG) return -BSP_E_TRUNCATED;
   memcpy(&h, image, BSP_IMG_HEADER);
@@ -53,53 +61,60 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   if (h.version != BSP_IMG_VERSION) return -BSP_E_VERSION;
   if (h.target != TARGET) return -BSP_E_TARGET;
   /* lengths only: no byte past len is read before this check */
-  if (h.mem > BSP_FRAME_MAX || h.bss > BSP_FRAME_MAX ||
+  if ((h.mem | h.bss) > BSP_FRAME_MAX ||
       BSP_IMG_HEADER + h.mem + 8 * h.nrel + 2 * h.nimp + 16 * h.ngu + h.nstr + BSP_TAG != len)
     return -BSP_E_TRUNCATED;
   len -= BSP_TAG;
   bsp_hmac_sha256(bsp_device_key, 32, image, len, tag);
-  for (i = 0; i < BSP_TAG; i++) diff |= tag[i] ^ image[len + i]; /* constant time */
-  if (diff) return -BSP_E_TAG;
+  p = image + len;
+  for (i = n = 0; i < BSP_TAG; ++i) n |= tag[i] ^ p[i]; /* constant time */
+  if (n) return -BSP_E_TAG;
   if (memcmp(h.build, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
-  if (h.call != v->call || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
+  if (memcmp(&h.call, &v->call, 1) || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (h.nimp > BSP_IMPORTS || h.ngu > BSP_GUARDS) return -BSP_E_LIMIT;
   if (h.entry >= h.mem || h.entry & (CODE_ALIGN - 1)) return -BSP_E_ENTRY;
   p = image + BSP_IMG_HEADER + h.mem + 8 * h.nrel;
   str = p + 2 * h.nimp + 16 * h.ngu;
-  for (i = 0; i < h.nimp; i++, p += 2) {
+  addr[0] = 0;
+  for (i = 1; i <= h.nimp; ++i) {
     n = p[0] | p[1] << 8;
+    p += 2;
     if (n >= h.nstr || !memchr(str + n, 0, h.nstr - n)) return -BSP_E_NAME;
-    for (x = bsp_exports, end = x + bsp_nexports; x < end && strcmp(x->name, (const char *)str + n); x++);
-    if (x == end) return -BSP_E_SYMBOL;
+    x = bsp_exports;
+    while (strcmp(x->name, (const char *)str + n))
+      if (++x == bsp_exports + bsp_nexports) return -BSP_E_SYMBOL;
     addr[i] = (bsp_uptr)x->addr;
   }
-  for (i = 0; i < h.ngu; i++, p += 16) {
+  /* written past the version's count until the image is accepted */
+  to = v->guards + v->nguards;
+  for (i = 0; i < h.ngu; ++i) {
     memcpy(&g, p, 16);
+    p += 16;
     a = g.addr;
 #ifdef __x86_64__
     a |= (bsp_uptr)g.high << 32;
 #else
     if (g.high) return -BSP_E_GUARD;
 #endif
-    if (g.sym != BSP_SYM_BASE) {
-      if (g.sym >= h.nimp) return -BSP_E_GUARD;
-      a += addr[g.sym];
-    }
-    if (a & 3 || !bsp_port_readable(a, 4)) return -BSP_E_GUARD;
-    /* beyond v->nguards until the image is accepted */
-    v->guards[v->nguards + i].counter = (const volatile bsp_u32 *)a;
-    v->guards[v->nguards + i].value = g.value;
+    if ((n = SLOT(g.sym)) > h.nimp || (a += addr[n]) & 3 || !bsp_port_readable(a, 4)) return -BSP_E_GUARD;
+    to->counter = (const volatile bsp_u32 *)a;
+    to->value = g.value;
+    ++to;
   }
   if (!(code = bsp_code_alloc(h.mem + h.bss, &v->off))) return -BSP_E_NOMEM;
-  memcpy(code, image + BSP_IMG_HEADER, h.mem);
+  p = image + BSP_IMG_HEADER;
+  memcpy(code, p, h.mem);
   memset(code + h.mem, 0, h.bss);
   /* the addend is in place (REL), like the ELF objects the image comes from */
-  for (p = image + BSP_IMG_HEADER + h.mem, i = 0; i < h.nrel; i++, p += 8) {
+  addr[0] = (bsp_uptr)code;
+  p += h.mem;
+  for (i = 0; i < h.nrel; ++i) {
     memcpy(&r, p, 8);
+    p += 8;
     if (r.type != REL_TYPE) return -BSP_E_RELOC_TYPE;
-    if (h.mem < sizeof a || r.off > h.mem - sizeof a || (r.sym != BSP_SYM_BASE && r.sym >= h.nimp)) return -BSP_E_RELOC_BOUNDS;
+    if (r.off >= h.mem || h.mem - r.off < sizeof a || (n = SLOT(r.sym)) > h.nimp) return -BSP_E_RELOC_BOUNDS;
     memcpy(&a, code + r.off, sizeof a);
-    a += r.sym == BSP_SYM_BASE ? (bsp_uptr)code : addr[r.sym];
+    a += addr[n];
     memcpy(code + r.off, &a, sizeof a);
   }
   v->size = h.mem + h.bss;

@@ -1,7 +1,8 @@
 /* SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104): image tags and context
  * hashes. Written for size, not speed: images are verified once. Bytes are
- * shifted into the message words as they arrive (big-endian for free), and
- * one round loop extends the schedule in place in that 16-word ring. */
+ * shifted into the message words as they arrive (big-endian for free); each
+ * block's schedule is extended in place in a 64-word array, and one loop
+ * does the 64 rounds, shifting the working variables down by one. */
 #include <string.h>
 #include "custom.h"
 
@@ -15,80 +16,92 @@ static const bsp_u32 K[64] = {
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+/* The initial hash value, then the amounts of the four sigma functions:
+ * three rotations each, or with bit 7 a shift (sig's spec: an index here). */
 static const bsp_u32 H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+static const bsp_u8 SIGMA[16] = {6, 11, 25, 0, 2, 13, 22, 0, 7, 18, 0x83, 0, 17, 19, 0x8a, 0};
+enum { S1 = 0, S0 = 4, s0 = 8, s1 = 12 };
 
-/* Three rotations (or, with bit 7 of an amount, a shift) of x, XORed: the
- * four sigma functions of FIPS 180-4 in one routine, amounts packed in spec. */
-static bsp_u32 sig(bsp_u32 x, bsp_u32 spec) {
-  bsp_u32 r = 0, n;
-  for (; spec; spec >>= 8) {
-    n = spec & 31;
-    r ^= x >> n | (spec & 0x80 ? 0 : x << (32 - n));
+struct state {
+  bsp_u32 h[8];
+  bsp_u32 len; /* bytes so far */
+  bsp_u32 w[64]; /* the block being filled, as big-endian words, then its schedule */
+};
+
+static bsp_u32 sig(bsp_u32 x, int spec) {
+  const bsp_u8 *n = SIGMA + spec;
+  bsp_u32 r = 0;
+  while (*n) {
+    r ^= x >> (*n & 31) | (*n & 0x80 ? 0 : x << (32 - *n));
+    n++;
   }
   return r;
 }
 
-static void block(struct bsp_sha256 *s) {
-  bsp_u32 v[8], t, i, *w = s->w, *x;
+static void block(struct state *s) {
+  bsp_u32 v[8], t, *w = s->w, *end = w + 48;
+  const bsp_u32 *k = K;
   memcpy(v, s->h, 32);
-  for (i = 0; i < 64; i++) {
-    x = w + (i & 15);
-    if (i > 15) *x += sig(w[(i + 1) & 15], 0x831207) + w[(i + 9) & 15] + sig(w[(i + 14) & 15], 0x8a1311);
-    t = v[7] + sig(v[4], 0x190b06) + (v[6] ^ (v[4] & (v[5] ^ v[6]))) + K[i] + *x;
+  do w[16] = sig(w[14], s1) + w[9] + sig(w[1], s0) + w[0];
+  while (++w != end);
+  w = s->w;
+  end = w + 64;
+  do {
+    t = v[7] + sig(v[4], S1) + (v[6] ^ (v[4] & (v[5] ^ v[6]))) + *k + *w;
     memmove(v + 1, v, 28);
     v[4] += t;
-    v[0] = t + sig(v[1], 0x160d02) + ((v[1] & v[2]) | (v[3] & (v[1] | v[2])));
-  }
-  for (i = 0; i < 8; i++) s->h[i] += v[i];
+    v[0] = t + sig(v[1], S0) + ((v[1] & v[2]) | (v[3] & (v[1] | v[2])));
+    ++k;
+  } while (++w != end);
+  w = s->h;
+  end = v;
+  do *w += *end;
+  while (++end, ++w != s->h + 8);
 }
 
-void bsp_sha256_init(struct bsp_sha256 *s) {
-  memcpy(s->h, H0, 32);
-  s->len = 0;
-}
-
-void bsp_sha256_update(struct bsp_sha256 *s, const void *data, bsp_u32 len) {
-  const bsp_u8 *p = data;
+static void update(struct state *s, const bsp_u8 *p, bsp_u32 len) {
   bsp_u32 *x;
-  for (; len; len--) {
+  while (len--) {
     x = s->w + (s->len >> 2 & 15);
     *x = *x << 8 | *p++;
     if (!(++s->len & 63)) block(s);
   }
 }
 
-void bsp_sha256_final(struct bsp_sha256 *s, bsp_u8 *out) {
-  bsp_u32 len = s->len, i;
-  bsp_u8 b = 0x80;
+void bsp_sha256(const void *a, bsp_u32 alen, const void *b, bsp_u32 blen, bsp_u8 *out) {
+  struct state s;
+  bsp_u32 i;
+  bsp_u8 pad = 0x80;
+  memcpy(s.h, H0, 32);
+  s.len = 0;
+  update(&s, a, alen);
+  update(&s, b, blen);
+  i = s.len;
   do {
-    bsp_sha256_update(s, &b, 1);
-    b = 0;
-  } while ((s->len & 63) != 56);
-  s->w[14] = len >> 29;
-  s->w[15] = len << 3;
-  block(s);
-  for (i = 0; i < 32; i++) out[i] = (bsp_u8)(s->h[i >> 2] >> (~i & 3) * 8);
+    update(&s, &pad, 1);
+    pad = 0;
+  } while ((s.len & 63) != 56);
+  s.w[14] = i >> 29;
+  s.w[15] = i << 3;
+  block(&s);
+  for (i = 0; i < 32; ++i) out[i] = (bsp_u8)(s.h[i >> 2] >> (~i & 3) * 8);
 }
 
+/* The inner hash with the key ^ 0x36, then the outer with the key ^ 0x5c
+ * (0x36 ^ 0x6a) over the inner digest. */
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out) {
-  struct bsp_sha256 s;
   bsp_u8 k[64];
-  int i, round;
+  int i, x = 0x36;
   memset(k, 0, 64);
-  if (key_len > 64) {
-    bsp_sha256_init(&s);
-    bsp_sha256_update(&s, key, key_len);
-    bsp_sha256_final(&s, k);
-  } else {
-    memcpy(k, key, key_len);
-  }
-  /* inner hash with key ^ 0x36, then outer with key ^ 0x5c (0x36 ^ 0x6a) */
-  for (round = 0; round < 2; round++) {
-    for (i = 0; i < 64; i++) k[i] ^= round ? 0x6a : 0x36;
-    bsp_sha256_init(&s);
-    bsp_sha256_update(&s, k, 64);
-    bsp_sha256_update(&s, round ? out : data, round ? 32 : len);
-    bsp_sha256_final(&s, out);
+  if (key_len > 64) bsp_sha256(key, key_len, 0, 0, k);
+  else memcpy(k, key, key_len);
+  for (;;) {
+    for (i = 0; i < 64; ++i) k[i] ^= x;
+    bsp_sha256(k, 64, data, len, out);
+    if (x != 0x36) return;
+    x = 0x6a;
+    data = out;
+    len = 32;
   }
 }

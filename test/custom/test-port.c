@@ -60,11 +60,8 @@ int test_port_command(char **words, int n) {
   } else if (!strcmp(words[0], "cache")) {
     dump_cache();
   } else if (!strcmp(words[0], "sha")) {
-    struct bsp_sha256 s;
     len = hex_in(words[1], test_buf[0], TEST_BUF);
-    bsp_sha256_init(&s);
-    bsp_sha256_update(&s, test_buf[0], len);
-    bsp_sha256_final(&s, test_buf[1]);
+    bsp_sha256(test_buf[0], len / 2, test_buf[0] + len / 2, len - len / 2, test_buf[1]);
     hex_out("digest ", test_buf[1], 32);
   } else if (!strcmp(words[0], "hmac")) {
     bsp_u32 klen = hex_in(words[1], test_buf[1], 1024);
