@@ -13,7 +13,7 @@ import { BespokeError } from "../errors.ts";
 import { type Block, type IrFunction, type UnloweredFunction, freezeFunction } from "./ir.ts";
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
 import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
-import { CPrinter, type ResidualGlobal, printUnit, simplify } from "./residualize.ts";
+import { CPrinter, type ResidualGlobal, type StructureReport, printUnit, simplify } from "./residualize.ts";
 import { type BindingSpec, type Context, type Scenario, type StaticValue, emptyContext } from "./scenario.ts";
 import { ObjectTable, type ResidualFunction, Specializer, type SpecializeStats, type Value } from "./specialize.ts";
 
@@ -38,6 +38,8 @@ export interface SpecializeReport {
   residualBytes: number;
   functions: { specialized: string[]; generic: string[]; unlowered: { name: string; reason: string }[] };
   stats: SpecializeStats;
+  /** What of the residual control flow stayed labels and gotos. */
+  structure: StructureReport;
   guards: Scenario["guards"];
 }
 
@@ -263,7 +265,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     return `(${pr}((char *)&${name} + ${p.off}))`;
   };
   const typeText = (t: CType): string => new CPrinter(abi).declare(t, "");
-  const code = printUnit(unit, abi, ptrInit, residualNames);
+  const { code, structure } = printUnit(unit, abi, ptrInit, residualNames);
   return {
     code,
     bindingTimes: [...sp.bindingTimes.values()],
@@ -279,6 +281,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
         unlowered: [...ir.unlowered.values()].map((u) => ({ name: u.name, reason: u.reason })),
       },
       stats: sp.stats,
+      structure,
       guards: scenario.guards,
     },
   };

@@ -8,6 +8,8 @@ import { type CType, type Field, type FunctionType, type RecordDef, TypeKind } f
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
+import { type SNode, structure } from "./structure.ts";
+import { BespokeError } from "../errors.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
 export interface ResidualGlobal {
@@ -462,51 +464,89 @@ export class CPrinter {
     return `${f.static ? "static " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
   }
 
-  function(f: ResidualFunction): string {
+  /** A function's definition, its CFG structured (see structure.ts); `gotos` counts what stayed unstructured. */
+  function(f: ResidualFunction): { text: string; gotos: number; irreducibleEdges: number } {
     const lines: string[] = [`${this.prototype(f)}`, "{"];
     for (const v of f.vars) lines.push(`    ${this.declare(v.type, v.name)};`);
     for (const o of f.locals) lines.push(`    ${this.declare(o.type, o.name)};`);
-    const blocks = reachable(f);
-    const fallsTo = (b: Block, i: number): boolean => b.term.k === "goto" && blocks[i + 1]?.id === b.term.target;
-    const jumpedTo = new Set<number>();
-    blocks.forEach((b, i) => {
-      if (fallsTo(b, i)) return;
-      const next = blocks[i + 1]?.id;
-      // an `if` falls through to whichever successor is printed next
-      for (const s of successors(b.term)) if (!(b.term.k === "if" && s === next)) jumpedTo.add(s);
-    });
-    blocks.forEach((b, i) => {
-      if (jumpedTo.has(b.id)) lines.push(`L${b.id}:;`);
-      for (const s of b.stmts) lines.push(`    ${this.stmt(s)}`);
-      const t = b.term;
-      switch (t.k) {
-        case "goto":
-          if (!fallsTo(b, i)) lines.push(`    goto L${t.target};`);
-          break;
-        case "if": {
-          // the successor printed next needs no jump
-          const next = blocks[i + 1]?.id;
-          if (t.then === t.else) {
-            // both ways lead to the same block (the test has no side effects)
-            if (next !== t.then) lines.push(`    goto L${t.then};`);
-          } else if (next === t.else) lines.push(`    if (${this.expr(t.cond)}) goto L${t.then};`);
-          else if (next === t.then) lines.push(`    if (!(${this.expr(t.cond)})) goto L${t.else};`);
-          else lines.push(`    if (${this.expr(t.cond)}) goto L${t.then}; else goto L${t.else};`);
-          break;
-        }
-        case "switch": {
-          lines.push(`    switch (${this.expr(t.value)}) {`);
-          for (const c of t.cases) lines.push(`    case ${c.low}${c.high !== c.low ? ` ... ${c.high}` : ""}: goto L${c.target};`);
-          lines.push(`    default: goto L${t.default};`, "    }");
-          break;
-        }
-        case "return":
-          lines.push(t.value ? `    return ${this.expr(t.value)};` : "    return;");
-          break;
-      }
-    });
+    const s = structure(f);
+    this.nodes(s.body, "    ", lines);
     lines.push("}");
-    return lines.join("\n");
+    return { text: lines.join("\n"), gotos: s.gotos, irreducibleEdges: s.irreducibleEdges };
+  }
+
+  private nodes(nodes: SNode[], ind: string, out: string[]): void {
+    for (const n of nodes) this.node(n, ind, out);
+  }
+
+  /** `head {`, the body one level in, `}tail`. */
+  private braced(head: string, body: SNode[], ind: string, out: string[], tail = ""): void {
+    out.push(`${ind}${head} {`);
+    this.nodes(body, `${ind}    `, out);
+    out.push(`${ind}}${tail}`);
+  }
+
+  private node(n: SNode, ind: string, out: string[]): void {
+    switch (n.k) {
+      case "stmts":
+        for (const s of n.stmts) out.push(`${ind}${this.stmt(s)}`);
+        break;
+      case "if":
+        if (n.else.length === 0 && n.then.length === 1 && isJump(n.then[0]!)) {
+          out.push(`${ind}if (${this.expr(n.cond)}) ${this.jump(n.then[0]!)}`);
+          break;
+        }
+        out.push(`${ind}if (${this.expr(n.cond)}) {`);
+        this.nodes(n.then, `${ind}    `, out);
+        if (n.else.length) this.braced("} else", n.else, ind, out);
+        else out.push(`${ind}}`);
+        break;
+      case "loop":
+        this.braced("for (;;)", n.body, ind, out);
+        break;
+      case "while":
+        this.braced(`while (${this.expr(n.cond)})`, n.body, ind, out);
+        break;
+      case "dowhile":
+        this.braced("do", n.body, ind, out, ` while (${this.expr(n.cond)});`);
+        break;
+      case "block":
+        this.braced("do", n.body, ind, out, " while (0);");
+        break;
+      case "switch":
+        out.push(`${ind}switch (${this.expr(n.value)}) {`);
+        for (const a of n.arms) {
+          for (const c of a.cases) out.push(`${ind}case ${c.low}${c.high !== c.low ? ` ... ${c.high}` : ""}:`);
+          if (a.default) out.push(`${ind}default:`);
+          if (a.body.length === 0) out.push(`${ind}    break;`);
+          this.nodes(a.body, `${ind}    `, out);
+        }
+        out.push(`${ind}}`);
+        break;
+      case "label":
+        out.push(`L${n.label}:;`);
+        break;
+      case "return":
+        out.push(n.value ? `${ind}return ${this.expr(n.value)};` : `${ind}return;`);
+        break;
+      default:
+        out.push(`${ind}${this.jump(n)}`);
+    }
+  }
+
+  private jump(n: SNode): string {
+    switch (n.k) {
+      case "break":
+        return "break;";
+      case "continue":
+        return "continue;";
+      case "goto":
+        return `goto L${n.label};`;
+      case "return":
+        return n.value ? `return ${this.expr(n.value)};` : "return;";
+      default:
+        throw new BespokeError("SPECIALIZER_BUG", `not a jump: ${n.k}`);
+    }
   }
 
   /** Typed initializer of an object from its static bytes. */
@@ -576,6 +616,10 @@ export class CPrinter {
   }
 }
 
+function isJump(n: SNode): boolean {
+  return n.k === "break" || n.k === "continue" || n.k === "goto" || n.k === "return";
+}
+
 /** The same C type (as printed): pointers compare their pointees. */
 function sameC(a: CType, b: CType): boolean {
   if (a === b) return true;
@@ -618,8 +662,16 @@ function cString(bytes: Uint8Array): string {
   return `${s}"`;
 }
 
+/** What structuring left unstructured over a residual unit (see structure.ts). */
+export interface StructureReport {
+  /** `goto`s in the residual code: irreducible control, and exits `break`/`continue` cannot express. */
+  gotos: number;
+  /** CFG edges that make a function's control irreducible. */
+  irreducibleEdges: number;
+}
+
 /** The whole residual translation unit. */
-export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string, names: Map<Symbol, string>): string {
+export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string, names: Map<Symbol, string>): { code: string; structure: StructureReport } {
   const pr = new CPrinter(abi, names);
   const parts: string[] = [];
   const fnProtos = unit.externs.map((s) => `${s.storage === "static" ? "static " : ""}${pr.declare(s.type as FunctionType, s.name)};`);
@@ -630,7 +682,8 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
     return `${g.static ? "static " : ""}${decl} = ${pr.initializer(g.type, g.init, 0, ptrInit)};`;
   });
   const fileObjs = unit.fileObjects.map((f) => `static ${pr.declare(f.decl.type, f.decl.name)} = ${pr.initializer(f.decl.type, f.init, 0, ptrInit)};`);
-  const bodies = unit.functions.map((f) => pr.function(f));
+  const printed = unit.functions.map((f) => pr.function(f));
+  const bodies = printed.map((p) => p.text);
   const records = pr.recordDefinitions();
   const helpers = pr.helpers();
   if (records) parts.push(records);
@@ -638,5 +691,6 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
   parts.push(...fileObjs, ...globals);
   if (helpers) parts.push(helpers);
   parts.push(...bodies);
-  return `/* residual program generated by bespoke specialize */\n${parts.join("\n")}\n`;
+  const structure = { gotos: printed.reduce((n, p) => n + p.gotos, 0), irreducibleEdges: printed.reduce((n, p) => n + p.irreducibleEdges, 0) };
+  return { code: `/* residual program generated by bespoke specialize */\n${parts.join("\n")}\n`, structure };
 }

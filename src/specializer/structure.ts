@@ -1,0 +1,407 @@
+// Residual CFG -> structured C: `if`/`else`, `for (;;)`/`while`/`do while`
+// with `break` and `continue`, `switch`. After Ramsey, "Beyond Relooper:
+// recursive translation of unstructured control flow to structured control
+// flow" (ICFP 2022): the dominator tree drives the layout — a node's code is
+// followed by the code of the children it dominates that several blocks
+// reach (merge nodes), in reverse postorder; a loop header's children outside
+// its loop follow the loop; a child only its parent reaches is inlined where
+// its parent branches to it. C has no multi-level `br`, so a jump to what
+// follows is left out when control falls there anyway, becomes `break` or
+// `continue` when the innermost loop or switch leads there, and a labelled
+// `goto` otherwise. Edges that make the CFG irreducible (a retreating edge
+// whose target does not dominate its source) are left out of the structure
+// and kept as `goto`s; C lets them jump into the structured code, whose
+// meaning at a point does not depend on how control got there.
+import type { SourcePosition } from "../errors.ts";
+import { TypeKind, intType } from "../c/types.ts";
+import type { Expr, Stmt } from "./ir.ts";
+import { type ResidualFunction, successors } from "./specialize.ts";
+
+/** A structured statement; a block's straight-line code is `stmts`, control comes from its terminator (with its position). */
+export type SNode =
+  | { k: "stmts"; stmts: Stmt[] }
+  | { k: "if"; cond: Expr; then: SNode[]; else: SNode[]; pos: SourcePosition }
+  | { k: "loop"; body: SNode[] }
+  /** `do { ... } while (0)`: a forward exit `break` reaches, where no loop or switch gives one. */
+  | { k: "block"; body: SNode[] }
+  | { k: "while"; cond: Expr; body: SNode[]; pos: SourcePosition }
+  | { k: "dowhile"; body: SNode[]; cond: Expr; pos: SourcePosition }
+  | { k: "switch"; value: Expr; arms: SwitchArm[]; pos: SourcePosition }
+  | { k: "break" }
+  | { k: "continue" }
+  | { k: "goto"; label: number }
+  | { k: "label"; label: number }
+  | { k: "return"; value: Expr | null; pos: SourcePosition };
+
+export interface SwitchArm {
+  /** Case values (inclusive ranges); empty for the `default` arm alone. */
+  cases: { low: bigint; high: bigint }[];
+  default: boolean;
+  body: SNode[];
+}
+
+export interface StructuredFunction {
+  body: SNode[];
+  /** `goto`s left: jumps along irreducible edges and exits C's `break`/`continue` cannot express. */
+  gotos: number;
+  /** Edges left out of the structure because they make the CFG irreducible. */
+  irreducibleEdges: number;
+}
+
+/**
+ * Enclosing constructs; `exit`: the node control reaches after the construct
+ * (null: none). A `block` is code some placed node follows: C prints nothing
+ * for it until a `break` must reach its exit, then it is `wrapped` (a
+ * `do ... while (0)`, which captures `break` and `continue` from then on);
+ * a block a `break` or `continue` has already crossed can never be wrapped.
+ */
+type Frame = { k: "loop"; header: number; exit: number | null } | { k: "switch"; exit: number | null } | { k: "block"; exit: number; wrapped: boolean; crossed: boolean };
+
+interface Context {
+  frames: Frame[];
+  /** The node whose code control reaches by falling off the end of the code being generated (null: none). */
+  fall: number | null;
+}
+
+/** Structure the reachable part of a residual function's CFG. */
+export function structure(f: ResidualFunction): StructuredFunction {
+  const g = new Graph(f);
+  const body = tidy(g.tree(f.entry, { frames: [], fall: null }), g.gotoTargets);
+  return { body, gotos: countGotos(body), irreducibleEdges: g.irreducible };
+}
+
+class Graph {
+  /** Reachable blocks in reverse postorder, and each block's index in it. */
+  private order: number[] = [];
+  private rpo = new Map<number, number>();
+  private preds = new Map<number, Set<number>>();
+  private idom = new Map<number, number>();
+  private children = new Map<number, number[]>();
+  /** Retreating edges whose target does not dominate their source, as `src>tgt`. */
+  private gotoEdges = new Set<string>();
+  /** Loop headers and the nodes of each one's natural loop. */
+  private loops = new Map<number, Set<number>>();
+  /** Nodes whose code is laid out after their dominator's (merge nodes, loop exits); the rest are inlined at their only predecessor's branch. */
+  private placed = new Set<number>();
+  readonly gotoTargets = new Set<number>();
+  irreducible = 0;
+
+  constructor(private f: ResidualFunction) {
+    this.number();
+    for (const id of this.order) for (const s of this.succ(id)) this.preds.get(s)!.add(id);
+    this.dominators();
+    // irreducible edges leave the graph; what remains has the same depth-first tree, and is reducible
+    for (const id of this.order) {
+      for (const s of this.succ(id)) {
+        if (this.rpo.get(s)! <= this.rpo.get(id)! && !this.dominates(s, id)) {
+          this.gotoEdges.add(`${id}>${s}`);
+          this.preds.get(s)!.delete(id);
+          this.irreducible++;
+        }
+      }
+    }
+    if (this.irreducible > 0) this.dominators();
+    for (const id of this.order) {
+      const latches = [...this.preds.get(id)!].filter((p) => this.rpo.get(p)! >= this.rpo.get(id)!);
+      if (latches.length > 0) this.loops.set(id, this.naturalLoop(id, latches));
+    }
+    for (const id of this.order) {
+      const forward = [...this.preds.get(id)!].filter((p) => this.rpo.get(p)! < this.rpo.get(id)!);
+      if (forward.length > 1) this.placed.add(id);
+    }
+    for (const [header, body] of this.loops) for (const c of this.children.get(header)!) if (!body.has(c)) this.placed.add(c);
+  }
+
+  private succ(id: number): number[] {
+    return [...new Set(successors(this.f.blocks[id]!.term))];
+  }
+
+  /** Depth-first numbering (iterative: residual functions can be long chains). */
+  private number(): void {
+    const post: number[] = [];
+    const seen = new Set<number>([this.f.entry]);
+    const stack: { id: number; next: number; succ: number[] }[] = [{ id: this.f.entry, next: 0, succ: this.succ(this.f.entry) }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.succ.length) {
+        const s = top.succ[top.next++]!;
+        if (!seen.has(s)) {
+          seen.add(s);
+          stack.push({ id: s, next: 0, succ: this.succ(s) });
+        }
+      } else {
+        post.push(top.id);
+        stack.pop();
+      }
+    }
+    this.order = post.reverse();
+    this.order.forEach((id, i) => {
+      this.rpo.set(id, i);
+      this.preds.set(id, new Set());
+    });
+  }
+
+  /** Cooper, Harvey & Kennedy, "A simple, fast dominance algorithm". */
+  private dominators(): void {
+    const idom = new Map<number, number>([[this.f.entry, this.f.entry]]);
+    const intersect = (a: number, b: number): number => {
+      while (a !== b) {
+        while (this.rpo.get(a)! > this.rpo.get(b)!) a = idom.get(a)!;
+        while (this.rpo.get(b)! > this.rpo.get(a)!) b = idom.get(b)!;
+      }
+      return a;
+    };
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const id of this.order) {
+        if (id === this.f.entry) continue;
+        let d: number | undefined;
+        for (const p of this.preds.get(id)!) if (idom.has(p)) d = d === undefined ? p : intersect(p, d);
+        if (d !== undefined && idom.get(id) !== d) {
+          idom.set(id, d);
+          changed = true;
+        }
+      }
+    }
+    this.idom = idom;
+    this.children = new Map(this.order.map((id) => [id, []]));
+    for (const id of this.order) if (id !== this.f.entry) this.children.get(idom.get(id)!)!.push(id);
+  }
+
+  private dominates(a: number, b: number): boolean {
+    for (let cur = b; ; cur = this.idom.get(cur)!) {
+      if (cur === a) return true;
+      if (cur === this.f.entry) return false;
+    }
+  }
+
+  private naturalLoop(header: number, latches: number[]): Set<number> {
+    const body = new Set<number>([header]);
+    const work = latches.filter((l) => !body.has(l));
+    for (const l of work) body.add(l);
+    while (work.length) for (const p of this.preds.get(work.pop()!)!) if (!body.has(p)) body.add(p), work.push(p);
+    return body;
+  }
+
+  private byRpo(ids: number[]): number[] {
+    return ids.slice().sort((a, b) => this.rpo.get(a)! - this.rpo.get(b)!);
+  }
+
+  /** The code of node `x` and of what it dominates. */
+  tree(x: number, ctx: Context): SNode[] {
+    const label: SNode = { k: "label", label: x };
+    const loop = this.loops.get(x);
+    const kids = this.children.get(x)!.filter((c) => this.placed.has(c));
+    if (!loop) return [label, ...this.sequence((inner) => this.within(x, inner), this.byRpo(kids), ctx)];
+    // the loop's exits follow the loop, in reverse postorder; merge nodes inside it follow the header's code in the loop body
+    const body = (outer: Context): SNode[] => {
+      const inner: Context = { frames: [...outer.frames, { k: "loop", header: x, exit: outer.fall }], fall: x };
+      return [{ k: "loop", body: this.sequence((c) => this.within(x, c), this.byRpo(kids.filter((c) => loop.has(c))), inner) }];
+    };
+    return [label, ...this.sequence(body, this.byRpo(kids.filter((c) => !loop.has(c))), ctx)];
+  }
+
+  /**
+   * `first`'s code, then the code of each of `ys` (in reverse postorder), each
+   * reached by falling off what precedes it or by a jump out of it.
+   */
+  private sequence(first: (ctx: Context) => SNode[], ys: number[], ctx: Context): SNode[] {
+    const blocks = ys.map((y): Frame & { k: "block" } => ({ k: "block", exit: y, wrapped: false, crossed: false }));
+    // block i encloses `first` and ys[0..i-1]: the outermost is the last one's
+    const framesUpTo = (i: number): Frame[] => [...ctx.frames, ...blocks.slice(i).reverse()];
+    let out = first({ frames: framesUpTo(0), fall: ys[0] ?? ctx.fall });
+    ys.forEach((y, i) => {
+      if (blocks[i]!.wrapped) out = [{ k: "block", body: out }];
+      out.push(...this.tree(y, { frames: framesUpTo(i + 1), fall: ys[i + 1] ?? ctx.fall }));
+    });
+    return out;
+  }
+
+  /** `x`'s own code and its branches. */
+  private within(x: number, ctx: Context): SNode[] {
+    const b = this.f.blocks[x]!;
+    return [...(b.stmts.length ? [{ k: "stmts", stmts: b.stmts } as SNode] : []), ...this.terminator(x, ctx)];
+  }
+
+  private terminator(x: number, ctx: Context): SNode[] {
+    const t = this.f.blocks[x]!.term;
+    switch (t.k) {
+      case "goto":
+        return this.branch(x, t.target, ctx);
+      case "if":
+        // both ways to the same block: the test has no side effects
+        if (t.then === t.else) return this.branch(x, t.then, ctx);
+        return [{ k: "if", cond: t.cond, then: this.branch(x, t.then, ctx), else: this.branch(x, t.else, ctx), pos: t.pos }];
+      case "return":
+        return [{ k: "return", value: t.value, pos: t.pos }];
+      case "switch": {
+        const inner: Context = { frames: [...ctx.frames, { k: "switch", exit: ctx.fall }], fall: ctx.fall };
+        const targets = new Map<number, SwitchArm>();
+        const arm = (target: number): SwitchArm => {
+          let a = targets.get(target);
+          if (!a) targets.set(target, (a = { cases: [], default: false, body: [] }));
+          return a;
+        };
+        for (const c of t.cases) arm(c.target).cases.push({ low: c.low, high: c.high });
+        arm(t.default).default = true;
+        const arms = this.byRpo([...targets.keys()]).map((target, i, all) => {
+          const a = targets.get(target)!;
+          a.body = this.branch(x, target, inner);
+          // an arm that can end falls into the next arm: leave the switch instead
+          if (i < all.length - 1 && !endsInJump(a.body)) a.body.push({ k: "break" });
+          return a;
+        });
+        return [{ k: "switch", value: t.value, arms, pos: t.pos }];
+      }
+    }
+  }
+
+  /** Control from `src` to `tgt`. */
+  private branch(src: number, tgt: number, ctx: Context): SNode[] {
+    if (this.gotoEdges.has(`${src}>${tgt}`)) return [this.goto(tgt)];
+    const back = this.rpo.get(tgt)! <= this.rpo.get(src)!;
+    if (!back && !this.placed.has(tgt)) return this.tree(tgt, ctx);
+    if (ctx.fall === tgt) return [];
+    // the innermost construct `continue` (back) or `break` (forward) leaves, through the blocks it crosses
+    const crossed: (Frame & { k: "block" })[] = [];
+    for (let i = ctx.frames.length - 1; i >= 0; i--) {
+      const fr = ctx.frames[i]!;
+      let jump: SNode | null = null;
+      if (fr.k === "block" && !fr.wrapped) {
+        if (back || fr.exit !== tgt || fr.crossed) {
+          crossed.push(fr);
+          continue;
+        }
+        fr.wrapped = true;
+        jump = { k: "break" };
+      } else if (back) {
+        if (fr.k === "switch") continue;
+        if (fr.k === "loop" && fr.header === tgt) jump = { k: "continue" };
+      } else if (fr.exit === tgt) jump = { k: "break" };
+      if (!jump) break;
+      for (const c of crossed) c.crossed = true;
+      return [jump];
+    }
+    return [this.goto(tgt)];
+  }
+
+  private goto(tgt: number): SNode {
+    this.gotoTargets.add(tgt);
+    return { k: "goto", label: tgt };
+  }
+}
+
+function endsInJump(nodes: SNode[]): boolean {
+  const last = nodes.at(-1);
+  return last !== undefined && (last.k === "return" || last.k === "break" || last.k === "continue" || last.k === "goto");
+}
+
+/** Whether `nodes` contain a `continue` of the loop they are the body of. */
+function continues(nodes: SNode[]): boolean {
+  return nodes.some((n) => {
+    switch (n.k) {
+      case "continue":
+        return true;
+      case "if":
+        return continues(n.then) || continues(n.else);
+      case "switch":
+        return n.arms.some((a) => continues(a.body));
+      default:
+        return false;
+    }
+  });
+}
+
+function countGotos(nodes: SNode[]): number {
+  let n = 0;
+  for (const s of nodes) {
+    if (s.k === "goto") n++;
+    else if (s.k === "if") n += countGotos(s.then) + countGotos(s.else);
+    else if (s.k === "loop" || s.k === "while" || s.k === "dowhile" || s.k === "block") n += countGotos(s.body);
+    else if (s.k === "switch") for (const a of s.arms) n += countGotos(a.body);
+  }
+  return n;
+}
+
+/** `!cond`, with comparisons of integers and pointers inverted and double negation removed. */
+export function negate(cond: Expr): Expr {
+  if (cond.k === "unary" && cond.op === "!") return cond.arg;
+  const inverse = { "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">" } as const;
+  // a float comparison with a NaN is false both ways round
+  if (cond.k === "binary" && cond.op in inverse && cond.opType.kind !== TypeKind.Float) return { ...cond, op: inverse[cond.op as keyof typeof inverse] };
+  return { k: "unary", type: intType, op: "!", arg: cond };
+}
+
+/**
+ * Readable shapes: labels nobody jumps to go, and so does code after a jump
+ * that no label makes reachable; an `if` one of whose arms ends
+ * in a jump guards that arm and lets the other follow it; `for (;;)` opening
+ * with `if (c) break;` is `while (!c)`, and one closing with it (with no
+ * `continue`, which would skip the test) is `do ... while (!c)`.
+ */
+function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
+  const out: SNode[] = [];
+  for (const n of nodes) {
+    // nothing after a jump runs, up to a label jumped to
+    if (endsInJump(out) && !(n.k === "label" && labels.has(n.label))) continue;
+    switch (n.k) {
+      case "label":
+        if (labels.has(n.label)) out.push(n);
+        break;
+      case "if": {
+        let then = tidy(n.then, labels);
+        let other = tidy(n.else, labels);
+        let cond = n.cond;
+        if (then.length === 0 && other.length === 0) break;
+        // guard with the arm that ends in a jump (the shorter one when both do), the other arm follows
+        const thenJumps = endsInJump(then);
+        const elseJumps = endsInJump(other);
+        if ((elseJumps && !thenJumps) || (elseJumps && thenJumps && size(other) < size(then)) || then.length === 0) {
+          [then, other] = [other, then];
+          cond = negate(cond);
+        }
+        if (endsInJump(then)) {
+          out.push({ ...n, cond, then, else: [] }, ...other);
+        } else out.push({ ...n, cond, then, else: other });
+        break;
+      }
+      case "loop": {
+        const body = tidy(n.body, labels);
+        const first = body[0];
+        const last = body.at(-1);
+        if (first && isBreakTest(first)) out.push({ k: "while", cond: negate(first.cond), body: body.slice(1), pos: first.pos });
+        else if (last && isBreakTest(last) && !continues(body.slice(0, -1))) out.push({ k: "dowhile", body: body.slice(0, -1), cond: negate(last.cond), pos: last.pos });
+        else out.push({ ...n, body });
+        break;
+      }
+      case "while":
+      case "dowhile":
+      case "block":
+        out.push({ ...n, body: tidy(n.body, labels) });
+        break;
+      case "switch":
+        out.push({ ...n, arms: n.arms.map((a) => ({ ...a, body: tidy(a.body, labels) })) });
+        break;
+      default:
+        out.push(n);
+    }
+  }
+  return out;
+}
+
+/** `if (c) break;` */
+function isBreakTest(n: SNode): n is Extract<SNode, { k: "if" }> {
+  return n.k === "if" && n.else.length === 0 && n.then.length === 1 && n.then[0]!.k === "break";
+}
+
+function size(nodes: SNode[]): number {
+  let n = 0;
+  for (const s of nodes) {
+    n++;
+    if (s.k === "stmts") n += s.stmts.length;
+    else if (s.k === "if") n += size(s.then) + size(s.else);
+    else if (s.k === "loop" || s.k === "while" || s.k === "dowhile" || s.k === "block") n += size(s.body);
+    else if (s.k === "switch") for (const a of s.arms) n += size(a.body);
+  }
+  return n;
+}
