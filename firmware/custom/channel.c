@@ -32,42 +32,52 @@ __attribute__((no_sanitize_address)) static void copy_out(bsp_u8 *to, const bsp_
 
 /* The one frame writer: header, then the payload already in OUT. */
 int bsp_chan_send(bsp_u32 type, bsp_u32 id, bsp_u32 len) {
-  bsp_chan_tx[0] = MAGIC | type << 24;
-  bsp_chan_tx[1] = id;
-  bsp_chan_tx[2] = len;
-  return bsp_port_send((const bsp_u8 *)bsp_chan_tx, HEADER + len);
+  bsp_u32 *t = bsp_chan_tx;
+  t[0] = MAGIC | type << 24;
+  t[1] = id;
+  t[2] = len;
+  return bsp_port_send((const bsp_u8 *)t, HEADER + len);
 }
 
 /* Handle one frame from the server: 0, or the negative error also reported
  * to the server as ERROR (with request id 0 when the header is unreadable). */
 int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
-  bsp_u32 h[3] = {0, 0, 0}, type = ERROR, n = 2, size;
-  bsp_u64 a;
+  bsp_u32 h[6], type = 0, n = 8; /* the header, then the first 12 bytes of the payload */
   bsp_uptr addr;
   struct bsp_version *v;
   const bsp_u8 *p = frame + HEADER, *key = bsp_device_key;
   bsp_u8 *out = OUT;
   int r = -BSP_E_FRAME;
+  memset(h, 0, sizeof h);
   if (len >= HEADER) memcpy(h, frame, HEADER);
-  v = bsp_code_pending(h[1]);
+  /* the pending version a request id names (codemgr.c), if any */
+  v = bsp_cache + h[1] % BSP_CACHE_MAX;
+  if (v->serial != h[1] || v->state != BSP_PENDING) v = 0;
   if ((h[0] & 0xffffff) != MAGIC) {
     h[1] = 0;
   } else if (h[2] == len - HEADER) {
+    /* FETCH address and length; CALL function, argc and the first
+     * argument's low word */
+    memcpy(h + 3, p, h[2] < 12 ? h[2] : 12);
+    addr = h[3];
+#ifdef __x86_64__
+    addr |= (bsp_uptr)h[4] << 32;
+#else
+    if (h[4]) addr = 0; /* not an address on this device */
+#endif
     switch (h[0] >> 24) {
     case FETCH: /* address u64, length u32 */
       if (h[2] != 12) break;
-      memcpy(&a, p, 8);
-      memcpy(&size, p + 8, 4);
       r = -BSP_E_FETCH;
       /* never the device key, whatever the kernel exposes: a peer that read
        * it could sign images */
-      if ((addr = (bsp_uptr)a) != a || size > PAYLOAD_MAX - 8 || !bsp_port_readable(addr, size) ||
-          (addr < (bsp_uptr)key + 32 && (bsp_uptr)key < addr + size))
+      if (!addr || (n = h[5]) > PAYLOAD_MAX - 8 || !bsp_port_readable(addr, n) ||
+          (addr < (bsp_uptr)key + 32 && (bsp_uptr)key < addr + n))
         break;
       memcpy(out, p, 8);
-      copy_out(out + 8, (const bsp_u8 *)addr, size);
+      copy_out(out + 8, (const bsp_u8 *)addr, n);
       type = DATA;
-      n = 8 + size;
+      n += 8;
       r = 0;
       break;
     case CALL: /* function u16, argc u8, 0, argc x u64 */
@@ -75,13 +85,12 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
       r = -BSP_E_REQUEST;
       if (!v) break;
       r = -BSP_E_FUNCTION;
-      if (memcmp(p, "\1\0\1", 3)) break; /* sockfd_lookup, one argument */
-      memcpy(&a, p + 4, 8);
+      if (h[3] != 0x10001) break; /* sockfd_lookup, one argument */
       /* run as the task that made the request */
-      a = (bsp_uptr)bsp_port_file((int)v->task, (int)a, &size);
-      memcpy(out, &a, 8);
+      memset(out, 0, 8);
+      addr = (bsp_uptr)bsp_port_file((int)v->task, (int)h[4], &h[3]);
+      memcpy(out, &addr, sizeof addr);
       type = RESULT;
-      n = 8;
       r = 0;
       break;
     case IMAGE:
@@ -91,14 +100,14 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
       break;
     case ERROR:
       if (v) v->state = BSP_FAILED;
-      type = r = 0;
+      r = 0;
     }
   }
   if (r) {
     out[0] = (bsp_u8)-r;
     out[1] = 0;
-  } else if (type == ERROR) {
-    type = 0; /* an IMAGE installed: no answer */
+    type = ERROR;
+    n = 2;
   }
   if (type) bsp_chan_send(type, h[1], n);
   return r;

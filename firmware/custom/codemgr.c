@@ -6,10 +6,9 @@
 #include <string.h>
 #include "port.h"
 
-/* 16 versions, 4 per call before parameters are dropped, no waiting (when
- * chosen: up to 5000 polls, about 5 s of idling on the board), re-request on
- * a failed guard. */
-struct bsp_config bsp_config = {BSP_CACHE_MAX, 4, 0, 1, 5000};
+/* 16 versions, 4 per call before parameters are dropped, re-request on a
+ * failed guard, no waiting. */
+struct bsp_config bsp_config = {BSP_CACHE_MAX, 4, 1, 0};
 struct bsp_version bsp_cache[BSP_CACHE_MAX];
 bsp_u32 bsp_lru_clock;
 static bsp_u32 requests;
@@ -45,36 +44,37 @@ int bsp_code_versions(int call) {
 /* Find or request the version for ctx and take a reference to it: the cache
  * index. A miss takes the first free entry, else the least recently used
  * one, unreferenced ones first, and sends CUSTOMIZE; the version is PENDING
- * until IMAGE. */
+ * until IMAGE. Request ids name their entry: id % BSP_CACHE_MAX. */
 int bsp_code_attach(int task, const struct bsp_context *ctx) {
-  struct bsp_version *v;
-  int i, best = -1;
+  struct bsp_version *v = bsp_cache, *best = 0;
+  int i = bsp_config.capacity;
   bsp_u32 key, best_key = ~0u;
-  for (i = 0; i < bsp_config.capacity; ++i) {
-    v = &bsp_cache[i];
+  while (i--) {
     if (v->state % BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit; /* not FREE or STALE */
     /* free (0) before unreferenced before referenced, then least recently
      * used (the clock's low 31 bits; across a wrap the order is approximate) */
     key = v->state ? (v->refs ? 0x80000000u : 0) | v->used << 1 >> 1 : 0;
     if (key < best_key) {
-      best = i;
+      best = v;
       best_key = key;
     }
+    ++v;
   }
-  if ((i = best) < 0) return -BSP_E_NOVERSION;
-  v = &bsp_cache[i];
+  if (!(v = best)) return -BSP_E_NOVERSION;
+  i = v - bsp_cache;
   v->refs = v->state != BSP_FREE; /* so that detaching frees it, whatever its references */
   bsp_code_detach(i, v->serial);
   memcpy(&v->call, &ctx->call, 1 + BSP_HASH);
-  v->serial = ++requests;
+  v->serial = key = (requests += BSP_CACHE_MAX) + i;
   v->task = (bsp_u8)task;
   v->guards[0] = ctx->gen;
   v->nguards = ctx->gen.counter != 0;
-  v->state = bsp_chan_send(BSP_MSG_CUSTOMIZE, v->serial, ctx->len) ? BSP_FAILED : BSP_PENDING;
+  v->state = BSP_PENDING;
+  if (bsp_chan_send(BSP_MSG_CUSTOMIZE, key, ctx->len)) v->state = BSP_FAILED;
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
-  return i;
+  return v - bsp_cache;
 }
 
 /* Drop a token's reference; the last one frees the version (and cancels
@@ -85,11 +85,4 @@ void bsp_code_detach(int index, bsp_u32 serial) {
   if (v->state == BSP_PENDING) bsp_chan_send(BSP_MSG_CANCEL, serial, 0);
   v->state = BSP_FREE;
   v->size = 0;
-}
-
-struct bsp_version *bsp_code_pending(bsp_u32 request) {
-  struct bsp_version *v = bsp_cache + BSP_CACHE_MAX;
-  while (v-- != bsp_cache)
-    if (v->serial == request && v->state == BSP_PENDING) return v;
-  return 0;
 }

@@ -15,9 +15,15 @@
  * file behind fd (root id 1). */
 static const bsp_u8 PARAMS[3] = {0, 3, 2};
 #define HEAD 20
+#ifdef __x86_64__
+#define TARGET BSP_TARGET_X86_64
+#else
+#define TARGET BSP_TARGET_ARM
+#endif
 #define ROOT_MAX (BSP_FRAME_MAX - 12 - HEAD - 3 * (2 + BSP_ADDR_MAX) - 12)
 
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx) {
+  struct bsp_context c;
   bsp_u8 *out = bsp_chan_payload, *p = out + HEAD, *values = p + 6;
   bsp_u32 size, n, i;
   bsp_u64 a;
@@ -25,21 +31,15 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   if ((unsigned)(call - 1) > 1) return -BSP_E_CALLNO;
   if (!(file = bsp_port_file(task, args->fd, &size))) return -BSP_E_BADFD;
   if (size > ROOT_MAX) return -BSP_E_LIMIT;
-  memset(ctx, 0, sizeof *ctx);
+  memset(&c, 0, sizeof c);
   n = bsp_config.max_versions;
   n = bsp_code_versions(call) / (n ? n : 1);
-  i = PARAMS[call];
-  if (n > i) n = i;
-  ctx->dropped = (bsp_u8)n;
-  ctx->call = (bsp_u8)call;
-  out[0] = (bsp_u8)call;
-#ifdef __x86_64__
-  out[1] = BSP_TARGET_X86_64;
-#else
-  out[1] = BSP_TARGET_ARM;
-#endif
-  out[2] = (bsp_u8)(n = i - n);
-  out[3] = n != 0;
+  if (n > (i = PARAMS[call])) n = i;
+  c.dropped = (bsp_u8)n;
+  c.call = (bsp_u8)call;
+  n = i - n;
+  /* call, target, values, roots (one: the file, with fd), build ID */
+  *(bsp_u32 *)out = call | TARGET << 8 | n << 16 | (n ? 1 << 24 : 0);
   memcpy(out + 4, bsp_build_id, BSP_BUILD_ID);
   /* the values: fd and flags are the first two words of bsp_args, addr its bytes */
   for (i = 0; i < n; ++i) {
@@ -52,24 +52,24 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
    * identity, not the fd number: tasks sharing a socket share versions) and
    * value, then the values after fd */
   if (n) {
-    ctx->gen.counter = bsp_port_file_gen(file);
-    ctx->gen.value = *ctx->gen.counter;
+    c.gen.counter = bsp_port_file_gen(file);
+    c.gen.value = *c.gen.counter;
   } else {
     values = p;
   }
-  bsp_sha256(ctx, (bsp_u32)(ctx->hash - (bsp_u8 *)ctx), values, (bsp_u32)(p - values), p); /* the digest where the root goes */
+  bsp_sha256(&c, (bsp_u32)(c.hash - (bsp_u8 *)&c), values, (bsp_u32)(p - values), p); /* the digest where the root goes */
   memcpy(out + 12, p, BSP_HASH);
-  memcpy(ctx->hash, p, BSP_HASH);
+  memcpy(c.hash, p, BSP_HASH);
   if (n) {
-    /* the root: the file's address and bytes */
+    /* the root: id 1, 0, length, the file's address and bytes */
+    i = 1 | size << 16;
     a = (bsp_uptr)file;
-    p[0] = 1;
-    p[1] = 0;
-    memcpy(p + 2, &size, 2);
+    memcpy(p, &i, 4);
     memcpy(p + 4, &a, 8);
     memcpy(p + 12, file, size);
     p += 12 + size;
   }
-  ctx->len = (bsp_u32)(p - out);
+  c.len = (bsp_u32)(p - out);
+  memcpy(ctx, &c, sizeof c);
   return BSP_OK;
 }

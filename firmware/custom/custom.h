@@ -139,9 +139,9 @@ struct bsp_slot {
 struct bsp_config {
   bsp_u8 capacity;     /* LRU capacity of the shared cache, 1..BSP_CACHE_MAX */
   bsp_u8 max_versions; /* per call, before the context manager drops parameters */
-  bsp_u8 wait;         /* 1: customized_* on a pending token waits for the code */
   bsp_u8 rerequest;    /* 1: a failed guard re-requests; 0: the token stays generic */
-  bsp_u32 wait_polls;  /* how long "wait" waits, in channel polls */
+  bsp_u32 wait;        /* customized_* on a pending token waits for the code, at most
+                          this many channel polls; 0: the generic path at once */
 };
 extern struct bsp_config bsp_config;
 
@@ -162,7 +162,6 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
 int bsp_code_attach(int task, const struct bsp_context *ctx);
 void bsp_code_detach(int index, bsp_u32 serial);
 int bsp_code_versions(int call);
-struct bsp_version *bsp_code_pending(bsp_u32 request);
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
 
 /* loader.c: verify and load an image for a pending version; it becomes READY. */

@@ -53,7 +53,7 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   bsp_uptr addr[1 + BSP_IMPORTS], a;
   bsp_u8 tag[BSP_TAG], *code;
   const bsp_u8 *p, *str;
-  const struct bsp_export *x;
+  const struct bsp_export *x, *end;
   bsp_u32 i, n;
   if (len < BSP_IMG_HEADER + BSP_TAG) return -BSP_E_TRUNCATED;
   memcpy(&h, image, BSP_IMG_HEADER);
@@ -67,22 +67,26 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   len -= BSP_TAG;
   bsp_hmac_sha256(bsp_device_key, 32, image, len, tag);
   p = image + len;
-  for (i = n = 0; i < BSP_TAG; ++i) n |= tag[i] ^ p[i]; /* constant time */
+  n = 0;
+  i = BSP_TAG;
+  while (i--) n |= tag[i] ^ p[i]; /* constant time */
   if (n) return -BSP_E_TAG;
   if (memcmp(h.build, bsp_build_id, BSP_BUILD_ID)) return -BSP_E_BUILD;
-  if (memcmp(&h.call, &v->call, 1) || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
+  if (h.call != v->call || memcmp(h.hash, v->hash, BSP_HASH)) return -BSP_E_CONTEXT;
   if (h.nimp > BSP_IMPORTS || h.ngu > BSP_GUARDS) return -BSP_E_LIMIT;
   if (h.entry >= h.mem || h.entry & (CODE_ALIGN - 1)) return -BSP_E_ENTRY;
   p = image + BSP_IMG_HEADER + h.mem + 8 * h.nrel;
   str = p + 2 * h.nimp + 16 * h.ngu;
   addr[0] = 0;
   for (i = 1; i <= h.nimp; ++i) {
-    n = p[0] | p[1] << 8;
+    n = 0;
+    memcpy(&n, p, 2);
     p += 2;
     if (n >= h.nstr || !memchr(str + n, 0, h.nstr - n)) return -BSP_E_NAME;
     x = bsp_exports;
+    end = x + bsp_nexports;
     while (strcmp(x->name, (const char *)str + n))
-      if (++x == bsp_exports + bsp_nexports) return -BSP_E_SYMBOL;
+      if (++x == end) return -BSP_E_SYMBOL;
     addr[i] = (bsp_uptr)x->addr;
   }
   /* written past the version's count until the image is accepted */

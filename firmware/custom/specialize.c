@@ -10,13 +10,6 @@
 
 struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 
-/* 1 when every counter still has its value. */
-static int hold(const struct bsp_guard *g, int n) {
-  for (; n; --n, ++g)
-    if (*g->counter != g->value) return 0;
-  return 1;
-}
-
 /* Resolve the slot's context and take a reference to the version for it:
  * on customization, and again after fd reuse, a socket change or an
  * evicted version. 0, or a negative error with the slot left unbound. */
@@ -35,6 +28,7 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   int task = bsp_port_task(), t = 1;
   struct bsp_slot *s, S;
   struct bsp_version *v;
+  struct bsp_guard *g;
   (void)f;
   if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
   s = bsp_slots[task];
@@ -44,10 +38,12 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
       if (++t > BSP_TOKENS) return -BSP_E_NOSLOT;
       ++s;
     }
-    s->call = (bsp_u8)a;
-    s->args.fd = (int)b;
-    s->args.flags = (int)c;
-    if ((s->args.addr_len = (unsigned)e)) memcpy(s->args.addr, (const void *)d, (unsigned)e);
+    S.used = 0;
+    S.call = (bsp_u8)a;
+    S.args.fd = (int)b;
+    S.args.flags = (int)c;
+    if ((S.args.addr_len = (unsigned)e)) memcpy(S.args.addr, (const void *)d, (unsigned)e);
+    memcpy(s, &S, sizeof S);
     if ((e = bind_slot(task, s))) return e;
     s->used = 1;
     return t;
@@ -58,24 +54,24 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   d = S.args.addr_len ? (long)s->args.addr : 0;
   if (S.version != NO_VERSION) {
     v = &bsp_cache[S.version];
-    t = op == BSP_OP_CALL && v->serial == S.serial && hold(&S.fd_gen, 1);
-    if (t && !hold(v->guards, v->nguards)) {
-      v->state = BSP_STALE; /* for every token: what it assumed has changed */
-      t = 0;
-    }
-    if (!t) {
-      /* cancel, a version evicted or no longer valid, or the fd reused */
-      bsp_code_detach(S.version, S.serial);
-      s->version = NO_VERSION;
-      if (op == BSP_OP_CALL && bsp_config.rerequest) bind_slot(task, s);
-    } else {
-      v->used = ++bsp_lru_clock;
-      for (t = bsp_config.wait ? bsp_config.wait_polls : 0; v->state == BSP_PENDING && t; --t)
-        if (!bsp_chan_poll()) bsp_port_idle();
-      if (v->state == BSP_READY)
+    if (op == BSP_OP_CALL && v->serial == S.serial && *S.fd_gen.counter == S.fd_gen.value) {
+      for (g = v->guards, t = v->nguards; t; --t, ++g)
+        if (*g->counter != g->value) break;
+      if (!t) {
+        v->used = ++bsp_lru_clock;
+        for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
+          if (!bsp_chan_poll()) bsp_port_idle();
+        if (v->state != BSP_READY) goto generic;
         return v->entry(S.args.fd, (const void *)b, (unsigned long)c, S.args.flags, (const void *)d, S.args.addr_len);
+      }
+      v->state = BSP_STALE; /* for every token: what it assumed has changed */
     }
+    /* cancel, a version evicted or no longer valid, or the fd reused */
+    bsp_code_detach(S.version, S.serial);
+    s->version = NO_VERSION;
+    if (op == BSP_OP_CALL && bsp_config.rerequest) bind_slot(task, s);
   }
   if (op == BSP_OP_CANCEL) return s->used = 0;
+generic:
   return bsp_port_generic(S.call, S.args.fd, (const void *)b, (unsigned long)c, S.args.flags, (const void *)d, S.args.addr_len);
 }

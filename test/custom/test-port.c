@@ -54,9 +54,8 @@ int test_port_command(char **words, int n) {
   } else if (!strcmp(words[0], "config") && n == 6) {
     bsp_config.capacity = (bsp_u8)atoi(words[1]);
     bsp_config.max_versions = (bsp_u8)atoi(words[2]);
-    bsp_config.wait = (bsp_u8)atoi(words[3]);
     bsp_config.rerequest = (bsp_u8)atoi(words[4]);
-    bsp_config.wait_polls = (bsp_u32)atoi(words[5]);
+    bsp_config.wait = atoi(words[3]) ? (bsp_u32)atoi(words[5]) : 0; /* wait, up to this many polls */
   } else if (!strcmp(words[0], "cache")) {
     dump_cache();
   } else if (!strcmp(words[0], "sha")) {
