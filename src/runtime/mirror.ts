@@ -215,6 +215,16 @@ export class CustomizationTable {
     }
   }
 
+  /**
+   * Make exactly the bytes of `ranges` known, in one round trip for those
+   * missing: for ranges known to be readable on the device (a recipe's read
+   * set), where whole lines might reach into memory it refuses.
+   */
+  async ensureExact(ranges: AddressRange[], fetch: FetchFromDevice): Promise<void> {
+    const exact = this.missingBytes(ranges);
+    if (exact.length) await this.fetchInto(exact, fetch);
+  }
+
   /** One round trip: fetch `need` and fill it in, after checking every answer. */
   private async fetchInto(need: AddressRange[], fetch: FetchFromDevice): Promise<void> {
     const needBytes = need.reduce((n, r) => n + r.length, 0);
@@ -430,13 +440,30 @@ export class MirrorDeviceMemory implements DeviceMemory {
     return this.table.read(address, size);
   }
 
+  /**
+   * The aligned region holding `address`; when only part of it is known
+   * (memory the device sent with its request, e.g. a struct file root, need
+   * not start or end on a region boundary), the known bytes around `address`
+   * within it: reads inside the sent object then need no round trip for its
+   * neighbours. The known set only changes between runs of the specializer,
+   * so within a run one address always gets the same region.
+   */
   regionOf(address: number): { base: number; size: number } | null {
     if (!this.inside(address, 1)) return null;
-    const base = address - (address % this.regionBytes);
-    const size = Math.min(this.regionBytes, this.table.addressLimit - base);
-    const missing = this.table.missing([{ addr: base, length: size }]);
-    if (missing.length) throw new MirrorMiss([{ addr: base, length: size }], missing);
-    return { base, size };
+    const aligned = address - (address % this.regionBytes);
+    const alignedSize = Math.min(this.regionBytes, this.table.addressLimit - aligned);
+    const unknown = this.table.missingBytes([{ addr: aligned, length: alignedSize }]);
+    if (unknown.length === 0) return { base: aligned, size: alignedSize };
+    if (unknown.some((r) => r.addr <= address && address < r.addr + r.length)) {
+      throw new MirrorMiss([{ addr: aligned, length: alignedSize }], this.table.missing([{ addr: aligned, length: alignedSize }]));
+    }
+    let base = aligned;
+    let end = aligned + alignedSize;
+    for (const r of unknown) {
+      if (r.addr + r.length <= address) base = Math.max(base, r.addr + r.length);
+      else end = Math.min(end, r.addr);
+    }
+    return { base, size: end - base };
   }
 
   private inside(address: number, size: number): boolean {

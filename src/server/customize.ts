@@ -89,7 +89,7 @@ export async function customize(
       const known = table.missing(recipe.reads).length === 0;
       if (fetch && !known) {
         checkFaults(chi(), options.limits);
-        await table.ensure(recipe.reads, fetch);
+        await table.ensureExact(recipe.reads, fetch);
       }
       if (fetch || known) {
         for (const c of recipe.calls) {

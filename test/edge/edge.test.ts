@@ -165,7 +165,7 @@ describe("edge worker in workerd", () => {
       m.type === "fetch" ? { type: "data", id: 10, address: m.address, bytes: Uint8Array.of(0xde, 0xad) } : undefined,
     );
     expect(garbage.end).toMatchObject({ type: "error", id: 10, code: SERVER_ERRORS.BAD_DATA });
-    expect(errorText(garbage.end)).toMatch(/BAD_DATA: the device answered 2 bytes for 0x20000200\+64/);
+    expect(errorText(garbage.end)).toMatch(/BAD_DATA: the device answered 2 bytes for 0x20000200\+\d+ /);
 
     channel.send(customizeFrame(11, { buildId: Uint8Array.of(9, 9, 9, 9, 9, 9, 9, 9) }));
     const unknownFirmware = await channel.next();
@@ -184,12 +184,12 @@ describe("edge worker in workerd", () => {
     const tooBig = await channel.next();
     expect(tooBig).toMatchObject({ type: "error", id: 14, code: SERVER_ERRORS.CONTEXT_TOO_LARGE });
 
-    // the device refuses to expose the memory: whole lines, then the exact bytes; then the request ends in an ERROR...
+    // the device refuses to expose the memory (the exact bytes the cached recipe names): the request ends in an ERROR...
     channel.send(customizeFrame(15));
     const refused = await playDevice(channel, 15, device, (m) => (m.type === "fetch" ? { type: "error", id: 15, code: 3, message: "" } : undefined));
     expect(refused.end).toMatchObject({ type: "error", id: 15, code: SERVER_ERRORS.DEVICE_REFUSED });
     expect(errorText(refused.end)).toMatch(/DEVICE_REFUSED: the device does not expose 0x20000200\+\d+ \(FETCH\)/);
-    expect(new Set(refused.seen.filter((m) => m.type === "fetch").map((m) => m.type === "fetch" && m.length))).toEqual(new Set([64, 8]));
+    expect(new Set(refused.seen.filter((m) => m.type === "fetch").map((m) => m.type === "fetch" && m.length))).toEqual(new Set([8]));
     // ...and serves the next request correctly
     channel.send(customizeFrame(16));
     const good = await playDevice(channel, 16, device);

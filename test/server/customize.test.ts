@@ -28,7 +28,7 @@ describe("server core: one customization request", () => {
     device.fetches.length = 0;
     const warm = await customize(options, listRequest(), { id: "dev-2" }, device.link());
     expect(warm.ok && warm.stats).toMatchObject({ chi: 2, fetches: 1, calls: 1, runs: 0, cache: "hit" });
-    expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 64 }))]);
+    expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 8 }))]);
     expect(warm.ok && warm.image).toEqual(await expectedImage(150, 3n, "dev-2"));
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AddressRange, CustomizationTable, MirrorMiss, digestValues } from "../../src/runtime/mirror.ts";
+import { type AddressRange, CustomizationTable, MirrorDeviceMemory, MirrorMiss, digestValues } from "../../src/runtime/mirror.ts";
 import type { BespokeError } from "../../src/errors.ts";
 
 /** A device's RAM: 64 KiB at 0x20000000 with a recognisable pattern, and the FETCH requests it served. */
@@ -99,6 +99,34 @@ describe("customization table (mirror of device memory)", () => {
     await table.ensure([{ addr: 0x2000_3010, length: 4 }], dev.fetch);
     expect(dev.requests).toEqual([[{ addr: 0x2000_3000, length: 4096 }]]);
     expect(table.read(0x2000_3ff0, 16)).toEqual(dev.at(0x2000_3ff0, 16));
+  });
+
+  it("an object sent with the request serves reads inside it without a FETCH, whatever its alignment", async () => {
+    const dev = deviceRam();
+    const table = new CustomizationTable({ lineBytes: 64 });
+    table.fill(0x2000_010c, dev.at(0x2000_010c, 16)); // a 16-byte struct across two 16-byte regions
+    const memory = new MirrorDeviceMemory(table);
+    expect(memory.regionOf(0x2000_010c)).toEqual({ base: 0x2000_010c, size: 4 });
+    expect(memory.regionOf(0x2000_0114)).toEqual({ base: 0x2000_0110, size: 12 });
+    expect(memory.read(0x2000_0110, 12)).toEqual(dev.at(0x2000_0110, 12));
+    // its neighbours are still misses, and once fetched the regions are whole again
+    const miss = missOf(() => memory.regionOf(0x2000_0108));
+    expect(miss.ranges).toEqual([{ addr: 0x2000_0100, length: 64 }]);
+    await table.ensure(miss.ranges, dev.fetch);
+    expect(memory.regionOf(0x2000_010c)).toEqual({ base: 0x2000_0100, size: 16 });
+    expect(table.stats().fetches).toBe(1);
+  });
+
+  it("ensureExact fetches just the bytes asked for, in one round trip, never the rest of their lines", async () => {
+    const dev = deviceRam();
+    const table = new CustomizationTable({ lineBytes: 64 });
+    table.fill(0x2000_0204, dev.at(0x2000_0204, 4));
+    await table.ensureExact([{ addr: 0x2000_0200, length: 12 }, { addr: 0x2000_0400, length: 8 }], dev.fetch);
+    expect(dev.requests).toEqual([[{ addr: 0x2000_0200, length: 4 }, { addr: 0x2000_0208, length: 4 }, { addr: 0x2000_0400, length: 8 }]]);
+    expect(table.read(0x2000_0200, 12)).toEqual(dev.at(0x2000_0200, 12));
+    expect(() => table.read(0x2000_0408, 1)).toThrow(MirrorMiss);
+    await table.ensureExact([{ addr: 0x2000_0400, length: 8 }], dev.fetch);
+    expect(table.stats().fetches).toBe(1);
   });
 
   it("keeps the specializer's own writes out of the read set and never lets a fetch overwrite them", async () => {

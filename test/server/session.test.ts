@@ -67,8 +67,8 @@ describe("device session", () => {
     warm.session.receive(customizeMsg(2));
     await until(() => warm.received.length === 1);
     const fetch = warm.received[0]!;
-    expect(fetch.kind === "fetch" && fetch.ranges).toEqual(NODES.map((addr) => ({ addr, length: 64 })));
-    for (const addr of [...NODES].reverse()) warm.session.receive({ kind: "data", request: 2, addr, bytes: device.read({ addr, length: 64 }) });
+    expect(fetch.kind === "fetch" && fetch.ranges).toEqual(NODES.map((addr) => ({ addr, length: 8 })));
+    for (const addr of [...NODES].reverse()) warm.session.receive({ kind: "data", request: 2, addr, bytes: device.read({ addr, length: 8 }) });
     await until(() => warm.received.length === 2);
     expect(warm.received[1]).toMatchObject({ kind: "call", call: { fn: "sockfd_lookup" } });
     warm.session.receive({ kind: "result", request: 2, value: 3n });

@@ -62,6 +62,6 @@ describe("the specializer over the customization table", () => {
     device.fetches.length = 0;
     const warm = await customize(options, request, { id: "dev-1" }, device.link());
     expect(warm.ok && warm.stats).toMatchObject({ chi: 1, runs: 0, cache: "hit" });
-    expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 64 }))]);
+    expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 16 }))]);
   });
 });
