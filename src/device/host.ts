@@ -11,6 +11,7 @@ import { DeviceSession } from "../server/session.ts";
 import type { CustomizeOutcome } from "../server/types.ts";
 import { protocolCodec } from "../server/wire.ts";
 import { Board } from "../vm/board.ts";
+import { FrameInbox, consoleLines, runBoard } from "./board-run.ts";
 import { buildArmFirmware } from "./firmware-build.ts";
 
 /** Frames to and from a customization server. */
@@ -124,43 +125,30 @@ function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => v
   };
 }
 
-const STEP = 2_000_000;
-const BUDGET = 20_000_000_000;
-
 /** Boot the board firmware, run `script` (console commands), bridging the channel to `server`; resolves when the firmware exits. */
 export async function runDevice(script: string[], server: ServerLink, options: { link?: LinkModel; onLine?: (line: string) => void } = {}): Promise<DeviceRun> {
   const fw = await buildArmFirmware("board");
-  const inbox: Uint8Array[] = [];
-  let wake: (() => void) | null = null;
+  const inbox = new FrameInbox();
   const serverErrors: string[] = [];
   const toDevice = delayed(options.link, (frame) => {
     if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
     inbox.push(frame);
-    wake?.();
   });
   server.onFrame(toDevice);
   const toServer = delayed(options.link, (frame) => server.send(frame));
   const lines: string[] = [];
   const waits: number[] = [];
-  let partial = "";
   let framesOut = 0;
-  let framesIn = 0;
   let customizeAt = -1;
-  const decoder = new TextDecoder();
   const board = new Board(fw.elf, {
-    console: (bytes) => {
-      partial += decoder.decode(bytes, { stream: true });
-      for (let nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        lines.push(line);
-        if (line.startsWith("state ") && customizeAt >= 0) {
-          waits.push(performance.now() - customizeAt);
-          customizeAt = -1;
-        }
-        options.onLine?.(line);
+    console: consoleLines((line) => {
+      lines.push(line);
+      if (line.startsWith("state ") && customizeAt >= 0) {
+        waits.push(performance.now() - customizeAt);
+        customizeAt = -1;
       }
-    },
+      options.onLine?.(line);
+    }),
     send: (frame) => {
       framesOut++;
       if (customizeAt < 0 && frame[3] === 1) customizeAt = performance.now();
@@ -168,34 +156,6 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
-  const start = board.cpu.instructions;
-  for (;;) {
-    while (inbox.length) {
-      framesIn++;
-      board.deliver(inbox.shift()!);
-    }
-    if (board.cpu.instructions - start > BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${BUDGET} instructions without finishing its script`);
-    const stop = board.step(STEP);
-    if (stop.kind === "exit") {
-      return { lines, exitCode: stop.code, instructions: board.cpu.instructions - start, framesOut, framesIn, waits, serverErrors };
-    }
-    if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
-    if (stop.kind === "sleep") {
-      if (!inbox.length) {
-        // Idle: wait (in real time) for a frame from the server, at most the time the firmware asked to sleep.
-        const ms = Math.max(1, Math.min(stop.microseconds / 1000, 50));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
-        if (!inbox.length) board.advance(stop.microseconds);
-      }
-    } else {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
+  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)));
+  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, serverErrors };
 }

@@ -1,0 +1,96 @@
+// One run of the board firmware to its exit, its customization channel (the
+// mailbox) bridged to a server: the loop the Node device host (host.ts) and
+// the playground's device worker (demo/device-worker.ts) share. The board
+// runs in slices; frames from the server are delivered between slices; an
+// idle firmware (asleep, nothing queued) waits in real time for a frame, at
+// most what it asked to sleep, and then skips that virtual time.
+// Runtime-independent: no Node or DOM APIs (the host says how to yield).
+import { BespokeError } from "../errors.ts";
+import type { Board } from "../vm/board.ts";
+
+/** Instructions per slice between looks at the channel. */
+const SLICE = 2_000_000;
+/** Instructions a run may take before it is stopped as runaway. */
+const BUDGET = 20_000_000_000;
+/** Longest real-time wait of an idle firmware before its virtual sleep is skipped (ms). */
+const MAX_IDLE_MS = 50;
+
+/** Frames from the server, queued for the board's next slice; a frame wakes an idle board at once. */
+export class FrameInbox {
+  private readonly frames: Uint8Array[] = [];
+  private wake: (() => void) | null = null;
+
+  push(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.wake?.();
+  }
+
+  get length(): number {
+    return this.frames.length;
+  }
+
+  take(): Uint8Array | undefined {
+    return this.frames.shift();
+  }
+
+  /** Resolves when a frame arrives, or after `ms`. */
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+/** A console handler that calls `onLine` with each complete line (without its newline) the firmware prints. */
+export function consoleLines(onLine: (line: string) => void): (bytes: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let partial = "";
+  return (bytes) => {
+    partial += decoder.decode(bytes, { stream: true });
+    for (let nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      onLine(line);
+    }
+  };
+}
+
+export interface BoardRun {
+  exitCode: number;
+  /** Instructions the run executed. */
+  instructions: number;
+  /** Frames delivered to the firmware. */
+  framesIn: number;
+}
+
+/**
+ * Run `board` until its firmware exits, delivering the frames `inbox`
+ * receives. `yieldToHost` lets the host's event loop run (timers, frames)
+ * after a slice that did not sleep: Node's setImmediate, a worker's message
+ * to itself.
+ */
+export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () => Promise<void>): Promise<BoardRun> {
+  const start = board.cpu.instructions;
+  let framesIn = 0;
+  for (;;) {
+    for (let frame = inbox.take(); frame; frame = inbox.take()) {
+      framesIn++;
+      board.deliver(frame);
+    }
+    if (board.cpu.instructions - start > BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${BUDGET} instructions without finishing its script`);
+    const stop = board.step(SLICE);
+    if (stop.kind === "exit") return { exitCode: stop.code, instructions: board.cpu.instructions - start, framesIn };
+    if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
+    if (stop.kind !== "sleep") await yieldToHost();
+    else if (!inbox.length) {
+      await inbox.wait(Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
+      if (!inbox.length) board.advance(stop.microseconds);
+    }
+  }
+}
