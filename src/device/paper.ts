@@ -4,18 +4,12 @@
 // compared (packets and return values, instructions per call), with the
 // sizes of the generic stack and of the shipped code, chi and latencies.
 // `npm start` prints it; `bespoke bench --json FILE` records it.
-import { MemoryCache } from "../server/cache.ts";
-import { servePrepared } from "../server/catalog.ts";
 import type { CoreOptions } from "../server/customize.ts";
-import { signImages } from "../server/finalize.ts";
-import { type FirmwareProgram, prepareFirmware } from "../server/firmware.ts";
-import { DEFAULT_LIMITS } from "../server/limits.ts";
 import type { CustomizeOutcome, ImageCache } from "../server/types.ts";
-import { createCompiler } from "../compiler/node.ts";
 import { BespokeError } from "../errors.ts";
-import { buildArmFirmware, deviceKey } from "./firmware-build.ts";
+import { boardCore } from "./board-core.ts";
+import { buildArmFirmware } from "./firmware-build.ts";
 import { type DeviceRun, type LinkModel, type ServerLink, inProcessServer, runDevice } from "./host.ts";
-import { prepareBoardFirmware } from "./prepare.ts";
 
 export interface SendFigures {
   sent: number;
@@ -48,14 +42,6 @@ export const NO_SERVER: ServerLink = {
   onFrame: () => {},
   close: () => {},
 };
-
-/** The server core over the prepared board firmware (or a variant of it), signing with this machine's device key. */
-export async function boardCore(options: { cache?: ImageCache; firmware?: FirmwareProgram } = {}): Promise<CoreOptions> {
-  const fw = prepareFirmware(options.firmware ?? (await prepareBoardFirmware()));
-  const { catalog, pipeline } = servePrepared([fw], (target) => createCompiler({ target }));
-  const key = deviceKey();
-  return { catalog, pipeline, finalize: signImages(async () => key), cache: options.cache ?? new MemoryCache(), limits: { ...DEFAULT_LIMITS } };
-}
 
 /** An image cache that never hits: every request runs the pipeline. */
 const NO_CACHE: ImageCache = { get: async () => undefined, put: async () => {} };
