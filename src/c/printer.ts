@@ -40,6 +40,26 @@ export interface PrintOptions {
   lineMarkers?: boolean;
 }
 
+/** How types are written in generated code (see `declarationPrinter`). */
+export interface TypeOptions {
+  /** The name a record type is written with (default: `struct tag`), e.g. a name unique in a generated translation unit. */
+  recordName?: (def: RecordDef) => string;
+  /**
+   * Spell types out from their structure, for code outside the scopes of the
+   * original declarations: no typedef names, enumerated types as their
+   * integer type, function types without parameter names (parameters with
+   * their adjusted types), array bounds without variable-length expressions,
+   * qualifiers `const` and `volatile` only.
+   */
+  structural?: boolean;
+}
+
+/** A printer of declarations (`declare(t, "x")` is `int *x` for a pointer to int; `declare(t, "")` the type name). */
+export function declarationPrinter(options: TypeOptions): (t: CType, name: string) => string {
+  const p = new Printer(false, options);
+  return (t, name) => p.declare(t, name);
+}
+
 /** Print a whole program. */
 export function printProgram(program: Program, options: PrintOptions = {}): string {
   const p = new Printer(options.lineMarkers ?? false);
@@ -72,7 +92,14 @@ class Printer {
   private pending = new Set<RecordDef | EnumDef>();
   private indent = "";
 
-  constructor(private readonly lineMarkers = false) {}
+  constructor(
+    private readonly lineMarkers = false,
+    private readonly types: TypeOptions = {},
+  ) {}
+
+  private get structural(): boolean {
+    return this.types.structural === true;
+  }
 
   /** The `#line` directive for a node at `pos`, when markers are on. */
   private marker(pos: SourcePosition): string {
@@ -149,13 +176,13 @@ class Printer {
 
   /** The declaration-specifier text of a leaf type (qualifiers, typedef name or base type, tag bodies). */
   specifier(t: CType): string {
-    const q = quals(t.quals & ~Q_RESTRICT);
+    const q = quals(t.quals & (this.structural ? Q_CONST | Q_VOLATILE : ~Q_RESTRICT));
     const name = this.baseName(t);
     return q ? `${q} ${name}` : name;
   }
 
   private baseName(t: CType): string {
-    if (t.typedefName !== undefined) return t.typedefName;
+    if (t.typedefName !== undefined && !this.structural) return t.typedefName;
     switch (t.kind) {
       case TypeKind.Void:
         return "void";
@@ -169,9 +196,9 @@ class Printer {
       case TypeKind.Float:
         return { float: "float", double: "double", ldouble: "long double" }[t.rank];
       case TypeKind.Record:
-        return this.recordSpecifier(t.def);
+        return this.types.recordName ? this.types.recordName(t.def) : this.recordSpecifier(t.def);
       case TypeKind.Enum:
-        return this.enumSpecifier(t.def);
+        return this.structural ? this.baseName(t.def.underlying) : this.enumSpecifier(t.def);
       default:
         // derived types never reach here: leafOf stops at non-derived types or typedef names
         return this.typeName(t);
@@ -220,16 +247,16 @@ class Printer {
     let params = paramNames;
     for (;;) {
       if (cur === base) return inner;
-      if (cur.typedefName !== undefined || !isDerived(cur)) return null;
+      if ((cur.typedefName !== undefined && !this.structural) || !isDerived(cur)) return null;
       if (cur.kind === TypeKind.Pointer) {
-        const q = quals(cur.quals);
+        const q = quals(this.structural ? cur.quals & (Q_CONST | Q_VOLATILE) : cur.quals);
         inner = `*${q}${q && inner ? " " : ""}${inner}`;
         if (cur.to.kind === TypeKind.Array || cur.to.kind === TypeKind.Function) {
-          if (cur.to.typedefName === undefined) inner = `(${inner})`;
+          if (cur.to.typedefName === undefined || this.structural) inner = `(${inner})`;
         }
         cur = cur.to;
       } else if (cur.kind === TypeKind.Array) {
-        const size = cur.vla ? this.expr(cur.vla, P_ASSIGN) : cur.length !== null ? String(cur.length) : "";
+        const size = cur.vla && !this.structural ? this.expr(cur.vla, P_ASSIGN) : cur.length !== null ? String(cur.length) : "";
         inner = `${inner}[${size}]`;
         cur = cur.of;
       } else if (cur.kind === TypeKind.Function) {
@@ -246,9 +273,9 @@ class Printer {
     if (!fn.prototyped) return "";
     if (fn.params.length === 0) return fn.variadic ? "..." : "void";
     const parts = fn.params.map((p, i) => {
-      const type = p.declared ?? p.type;
-      const leaf = leafOf(type);
-      const name = names?.[i] ?? p.name ?? "";
+      const type = this.structural ? p.type : (p.declared ?? p.type);
+      const leaf = leafOf(type, this.structural);
+      const name = this.structural ? "" : (names?.[i] ?? p.name ?? "");
       return `${this.specifier(leaf)} ${this.declarator(type, leaf, name)}`.trimEnd();
     });
     if (fn.variadic) parts.push("...");
@@ -257,8 +284,13 @@ class Printer {
 
   /** An abstract type name: `int *`, `struct s (*)[3]`. */
   typeName(t: CType): string {
-    const leaf = leafOf(t);
-    return `${this.specifier(leaf)} ${this.declarator(t, leaf, "")}`.trimEnd();
+    return this.declare(t, "");
+  }
+
+  /** A declaration of `name` with type `t`, without storage class or initializer. */
+  declare(t: CType, name: string): string {
+    const leaf = leafOf(t, this.structural);
+    return `${this.specifier(leaf)} ${this.declarator(t, leaf, name)}`.trimEnd();
   }
 
   // ---- statements ----
@@ -503,10 +535,10 @@ function isDerived(t: CType): boolean {
   return t.kind === TypeKind.Pointer || t.kind === TypeKind.Array || t.kind === TypeKind.Function;
 }
 
-/** The non-derived (or typedef-named) type a declarator is built around. */
-function leafOf(t: CType): CType {
+/** The non-derived (or, unless `structural`, typedef-named) type a declarator is built around. */
+function leafOf(t: CType, structural = false): CType {
   let cur = t;
-  while (cur.typedefName === undefined && isDerived(cur)) {
+  while ((cur.typedefName === undefined || structural) && isDerived(cur)) {
     cur = cur.kind === TypeKind.Pointer ? cur.to : cur.kind === TypeKind.Array ? cur.of : (cur as FunctionType).ret;
   }
   return cur;

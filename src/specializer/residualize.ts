@@ -4,12 +4,13 @@
 // only the types and declarations it uses.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
+import { declarationPrinter } from "../c/printer.ts";
 import { type CType, type Field, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
+import { BespokeError } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
 import { type SNode, structure } from "./structure.ts";
-import { BespokeError } from "../errors.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
 export interface ResidualGlobal {
@@ -263,53 +264,8 @@ export class CPrinter {
     return this.names.get(sym) ?? sym.name;
   }
 
-  /** `type` declaring `name` (C declarator syntax). */
-  declare(type: CType, name: string): string {
-    return this.decl(type, name, false);
-  }
-
-  private decl(t: CType, inner: string, afterPointer: boolean): string {
-    const q = (t.quals & 1 ? "const " : "") + (t.quals & 2 ? "volatile " : "");
-    switch (t.kind) {
-      case TypeKind.Pointer:
-        return this.decl(t.to, `*${q ? ` ${q}` : ""}${inner}`, true);
-      case TypeKind.Array: {
-        const s = afterPointer ? `(${inner})` : inner;
-        return this.decl(t.of, `${s}[${t.length ?? ""}]`, false);
-      }
-      case TypeKind.Function: {
-        const s = afterPointer ? `(${inner})` : inner;
-        const params = t.params.map((p) => this.decl(p.type, "", false).trim());
-        if (t.variadic) params.push("...");
-        const list = t.prototyped ? (params.length ? params.join(", ") : "void") : "";
-        return this.decl(t.ret, `${s}(${list})`, false);
-      }
-      default:
-        return `${q}${this.baseName(t)}${inner ? ` ${inner}` : ""}`;
-    }
-  }
-
-  private baseName(t: CType): string {
-    switch (t.kind) {
-      case TypeKind.Void:
-        return "void";
-      case TypeKind.Bool:
-        return "_Bool";
-      case TypeKind.Int: {
-        const names = { char: "char", short: "short", int: "int", long: "long", llong: "long long", int128: "__int128" };
-        const sign = t.rank === "char" ? (t.plainChar ? "" : t.signed ? "signed " : "unsigned ") : t.signed ? "" : "unsigned ";
-        return sign + names[t.rank];
-      }
-      case TypeKind.Float:
-        return t.rank === "ldouble" ? "long double" : t.rank;
-      case TypeKind.Enum:
-        return this.baseName(t.def.underlying);
-      case TypeKind.Record:
-        return this.recordName(t.def);
-      default:
-        return "int";
-    }
-  }
+  /** `type` declaring `name` (C declarator syntax); records by their residual names, typedefs and enums spelled out. */
+  readonly declare = declarationPrinter({ structural: true, recordName: (def) => this.recordName(def) });
 
   private recordName(def: RecordDef): string {
     let name = this.records.get(def);
