@@ -3,18 +3,41 @@
 // the server core over the virtual device's channel (firmware-core.ts).
 import libcFiles from "bespoke:libc-board";
 import { expose } from "comlink";
+import type { Compiler } from "../src/compiler/compiler.ts";
 import type { Target } from "../src/compiler/targets.ts";
 import { allocatedSizes, readElf } from "../src/compiler/elf.ts";
 import { BespokeError } from "../src/errors.ts";
 import { compilerFor } from "./compilers.ts";
-import { type SessionReport, serveDevice } from "./firmware-core.ts";
+import { type CoreSources, type SessionReport, loadCore, serveDevice } from "./firmware-core.ts";
 import { linkBoardProgram } from "./link.ts";
 import { SOURCE_FILE, runScratch } from "./scratch.ts";
+import { mark, timeline } from "./timeline.ts";
 import type { CoreApi, LinkOutcome, ScratchInput, ScratchResult } from "./types.ts";
+
+mark("core: worker started");
+
+/** Where the core worker gets its files and compilers: the network, through the Service Worker. */
+const sources: CoreSources = { get: (url) => fetch(url), compiler: compilerFor };
+
+const ready = new Map<Target, Promise<Compiler>>();
+
+/** The compiler for `target`, fetched, compiled and instantiated (tcc's first run sets up its instance and file system). */
+function readyCompiler(target: Target): Promise<Compiler> {
+  let r = ready.get(target);
+  if (!r) {
+    r = compilerFor(target).then(async (cc) => {
+      await cc.compile({ files: { "warm.c": "int warm;\n" }, entry: "warm.c" });
+      return cc;
+    });
+    r.catch(() => ready.delete(target));
+    ready.set(target, r);
+  }
+  return r;
+}
 
 const api: CoreApi = {
   async warm(target: Target): Promise<void> {
-    await compilerFor(target);
+    await readyCompiler(target);
   },
 
   async scratch(input: ScratchInput): Promise<ScratchResult> {
@@ -34,11 +57,14 @@ const api: CoreApi = {
   },
 
   async serveDevice(port: MessagePort, device: string, report: (r: SessionReport) => void): Promise<void> {
-    await serveDevice({ get: (url) => fetch(url), compiler: compilerFor }, port, device, report);
+    await serveDevice(sources, port, device, report);
   },
 
+  timeline,
 };
 
 expose(api);
-// the first customization needs arm tcc-wasm: fetch and compile it while the page loads
-compilerFor("arm").catch(() => {}); // a failure is reported by the first call that needs it
+// The first customization needs arm tcc-wasm and Device mode's server core: both are made while the page
+// loads (a failure is reported by the first call that needs it).
+readyCompiler("arm").then(() => mark("core: tcc-arm ready"), () => {});
+loadCore(sources).catch(() => {});

@@ -56,15 +56,15 @@ export function describeContext(c: DeviceContext): string {
   return parts.join(", ");
 }
 
-/** The sends go in up to this many commands, each printing its result as it finishes: the page's progress. */
-const SEND_COMMANDS = 10;
+/** Packets per `e2e send` command: each batch prints its result as it finishes, and the page's progress moves by it. */
+export const BATCH_PACKETS = 25;
 
-/** `e2e send` commands for the context's packets, through the token (c) or the generic call (g); fd and token are both 1. */
+/** `e2e send` commands for the context's packets in batches, through the token (c) or the generic call (g); fd and token are both 1. */
 function sends(kind: "c" | "g", c: DeviceContext): string[] {
-  const commands = Math.min(SEND_COMMANDS, c.packets);
-  const each = Math.floor(c.packets / commands);
-  const extra = c.packets - each * commands;
-  return Array.from({ length: commands }, (_, i) => `e2e send ${kind} ${each + (i < extra ? 1 : 0)} ${PACKET_BYTES} ${SENDER_FD} ${dest(c)}${c.flags ? ` ${c.flags}` : ""}`);
+  return Array.from({ length: Math.ceil(c.packets / BATCH_PACKETS) }, (_, i) => {
+    const count = Math.min(BATCH_PACKETS, c.packets - i * BATCH_PACKETS);
+    return `e2e send ${kind} ${count} ${PACKET_BYTES} ${SENDER_FD} ${dest(c)}${c.flags ? ` ${c.flags}` : ""}`;
+  });
 }
 
 /** Boot 1: customize, wait for the version, send through the token (as test/e2e does). */

@@ -1,15 +1,86 @@
 // The virtual device's Web Worker: the VM's board personality (src/vm/)
 // runs a program linked for the board (Scratch mode), or the device firmware
 // with its customization channel bridged to the core worker (Device mode,
-// as src/device/host.ts does in Node).
+// by the loop the Node device host runs too: src/device/board-run.ts).
+// The firmware is the device's own: fetched when the worker starts, and the
+// next boot's board (RAM with the image loaded) made while nothing runs.
 import { expose } from "comlink";
 import { BespokeError } from "../src/errors.ts";
+import { FrameInbox, consoleLines, runBoard } from "../src/device/board-run.ts";
 import { Board, FREQ_MHZ } from "../src/vm/board.ts";
+import { mark, timeline } from "./timeline.ts";
 import type { ConsoleLine, DeviceApi, ScriptRun, VmRunInput, VmRunResult } from "./types.ts";
 
-/** Instructions per slice between looks at the channel (as src/device/host.ts runs the firmware). */
-const STEP = 2_000_000;
-const SCRIPT_BUDGET = 20_000_000_000;
+mark("device: worker started");
+
+async function fetchFirmware(): Promise<Uint8Array> {
+  const r = await fetch("/firmware/firmware.elf");
+  if (!r.ok) throw new BespokeError("NO_FIRMWARE", `/firmware/firmware.elf: HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
+  const elf = new Uint8Array(await r.arrayBuffer());
+  mark("device: firmware fetched");
+  return elf;
+}
+
+let firmware: Promise<Uint8Array> | null = null;
+
+/** The firmware image (fetched once; a failed fetch is tried again next time). */
+function firmwareImage(): Promise<Uint8Array> {
+  firmware ??= fetchFirmware();
+  firmware.catch(() => (firmware = null));
+  return firmware;
+}
+
+/** A board with the firmware loaded, its console and mailbox handed to whoever runs it. */
+interface FreshBoard {
+  board: Board;
+  console: (bytes: Uint8Array) => void;
+  send: (frame: Uint8Array) => void;
+}
+
+async function freshBoard(): Promise<FreshBoard> {
+  const elf = await firmwareImage();
+  const fresh: FreshBoard = { board: null!, console: () => {}, send: () => {} };
+  fresh.board = new Board(elf, { console: (bytes) => fresh.console(bytes), send: (frame) => fresh.send(frame) });
+  mark("device: board ready");
+  return fresh;
+}
+
+let nextBoard: Promise<FreshBoard> | null = null;
+
+/** Console commands of the throwaway boot that warms the VM up: the firmware's UDP send path, generic. */
+const WARM_UP = ["e2e udp 7000", "e2e send g 100 64 1 7000"];
+
+/** A throwaway boot while the page loads: the VM's interpreter is optimized by the time the first customization boots (a cold one runs that boot several times slower). */
+async function warmUp(): Promise<void> {
+  const { board } = await freshBoard();
+  board.type(new TextEncoder().encode(WARM_UP.map((l) => `${l}\n`).join("")));
+  await runBoard(board, new FrameInbox(), yieldToHost);
+  mark("device: VM warmed up");
+}
+
+/** Make the next boot's board now. */
+function bootAhead(): void {
+  nextBoard ??= freshBoard();
+  nextBoard.catch(() => (nextBoard = null)); // the boot that needs it tries again, and reports the failure
+}
+
+/** The board made ahead, or a new one. */
+function takeBoard(): Promise<FreshBoard> {
+  const board = nextBoard ?? freshBoard();
+  nextBoard = null;
+  return board;
+}
+
+/** Let the worker's event loop run (frames from the core worker): a message to itself, which browsers do not throttle as they do nested timers. */
+const yieldChannel = new MessageChannel();
+const yielded: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yielded.shift()?.();
+function yieldToHost(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    yielded.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
 
 const api: DeviceApi = {
   run(input: VmRunInput): VmRunResult {
@@ -21,64 +92,39 @@ const api: DeviceApi = {
     return { output, exitCode: r.stop.kind === "exit" ? r.stop.code : null, stop, instructions: r.instructions, cycles: r.cycles };
   },
 
-  async runScript(elf, script, port, onLine): Promise<ScriptRun> {
-    const inbox: Uint8Array[] = [];
-    let wake: (() => void) | null = null;
-    port.onmessage = ({ data }: MessageEvent<Uint8Array>) => {
-      inbox.push(data);
-      wake?.();
-    };
-    const lines: ConsoleLine[] = [];
-    const decoder = new TextDecoder();
-    let partial = "";
-    let framesOut = 0;
-    let framesIn = 0;
-    const board: Board = new Board(elf, {
-      console: (bytes) => {
-        partial += decoder.decode(bytes, { stream: true });
-        for (let nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
-          const line = { text: partial.slice(0, nl), cycles: board.cpu.cycles, instructions: board.cpu.instructions };
-          partial = partial.slice(nl + 1);
-          lines.push(line);
-          void onLine(line);
-        }
-      },
-      send: (frame) => {
-        framesOut++;
-        const copy = frame.slice();
-        port.postMessage(copy, [copy.buffer]);
-      },
-    });
-    board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
+  async runScript(script, port, onLine): Promise<ScriptRun> {
+    const inbox = new FrameInbox();
+    port.onmessage = ({ data }: MessageEvent<Uint8Array>) => inbox.push(data);
     try {
-      for (;;) {
-        while (inbox.length) {
-          framesIn++;
-          board.deliver(inbox.shift()!);
-        }
-        if (board.cpu.instructions > SCRIPT_BUDGET) throw new BespokeError("DEVICE_BUDGET", `the device ran ${SCRIPT_BUDGET} instructions without finishing its script`);
-        const stop = board.step(STEP);
-        if (stop.kind === "exit") return { lines, exitCode: stop.code, framesOut, framesIn, freqMhz: FREQ_MHZ };
-        if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the virtual device faulted: ${stop.fault.message}`);
-        if (stop.kind === "sleep" && !inbox.length) {
-          // idle: wait (in real time) for a frame from the server, at most what the firmware asked to sleep
-          const ms = Math.max(1, Math.min(stop.microseconds / 1000, 50));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, ms);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
-          if (!inbox.length) board.advance(stop.microseconds);
-        } else if (stop.kind !== "sleep") await new Promise<void>((resolve) => setTimeout(resolve, 0));
-      }
+      mark("device: boot");
+      const fresh = await takeBoard();
+      const { board } = fresh;
+      const lines: ConsoleLine[] = [];
+      let framesOut = 0;
+      fresh.console = consoleLines((text) => {
+        const line = { text, cycles: board.cpu.cycles, instructions: board.cpu.instructions };
+        lines.push(line);
+        if (text.startsWith("state ")) mark(`device: ${text}`);
+        void onLine(line);
+      });
+      fresh.send = (frame) => {
+        if (framesOut++ === 0) mark("device: first frame to the server");
+        const copy = frame.slice(); // the mailbox hands a view of RAM the firmware reuses
+        port.postMessage(copy, [copy.buffer]);
+      };
+      board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
+      const run = await runBoard(board, inbox, yieldToHost);
+      return { lines, exitCode: run.exitCode, framesOut, framesIn: run.framesIn, freqMhz: FREQ_MHZ };
     } finally {
       port.postMessage(null);
+      bootAhead();
     }
   },
 
+  timeline,
 };
 
 expose(api);
+// while the page loads: the first customization finds the VM warm and its board ready
+nextBoard = warmUp().then(freshBoard);
+nextBoard.catch(() => (nextBoard = null));

@@ -19,7 +19,9 @@ import { DeviceSession } from "../src/server/session.ts";
 import type { CustomizeOutcome, CustomizeRequest } from "../src/server/types.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
+import { prepareProgram } from "../src/specializer/pipeline.ts";
 import { takeBindingTimes } from "./specialize-recorder.ts";
+import { mark } from "./timeline.ts";
 
 /** A binding time observed at a line of one of the firmware's files (by base name, e.g. sys_socket.c). */
 export interface ObservedBindingTime {
@@ -69,22 +71,46 @@ export interface FirmwareCore {
   firmware: PreparedFirmware;
 }
 
+/** The compiler, its compilations marked on the timeline. */
+function timedCompiler(cc: Compiler): Compiler {
+  return {
+    target: cc.target,
+    memoryBytes: () => cc.memoryBytes(),
+    preprocess: (input) => cc.preprocess(input),
+    invoke: (input) => cc.invoke(input),
+    compile: async (input) => {
+      mark("core: compile");
+      const r = await cc.compile(input);
+      mark("core: compiled");
+      return r;
+    },
+  };
+}
+
 let core: Promise<FirmwareCore> | null = null;
 
 /** The server core over the virtual device's prepared firmware (made once per worker). */
 export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
   core ??= (async () => {
-    const data = (await (await fetchOk(sources, "/prepared/firmware.json")).json()) as PreparedFirmwareData;
-    const keyHex = (await (await fetchOk(sources, "/firmware/device.key")).text()).trim();
+    mark("core: loading the prepared firmware");
+    const [data, keyHex] = await Promise.all([
+      fetchOk(sources, "/prepared/firmware.json").then((r) => r.json() as Promise<PreparedFirmwareData>),
+      fetchOk(sources, "/firmware/device.key").then(async (r) => (await r.text()).trim()),
+    ]);
+    mark("core: prepared firmware fetched");
     const key = Uint8Array.from(keyHex.match(/../g) ?? [], (h) => parseInt(h, 16));
+    const program = deserializeProgram(base64Bytes(data.program));
     const firmware = prepareFirmware({
       buildId: data.buildId,
       target: data.target,
       exports: data.exports,
       ...(data.functions ? { functions: data.functions } : {}),
-      program: deserializeProgram(base64Bytes(data.program)),
+      program,
       scenarios: data.scenarios,
     });
+    // lower the socket layer for the specializer now, not in the first request (prepareProgram keeps it)
+    prepareProgram(program, data.target);
+    mark("core: prepared firmware loaded");
     // keep each scenario's last residual C: the specialize stage's own output
     const residuals = new Map<string, string>();
     const bindingTimes = new Map<string, ObservedBindingTime[]>();
@@ -92,7 +118,9 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
     for (const [name, stage] of Object.entries(firmware.specialize)) {
       specialize[name] = async (job) => {
         takeBindingTimes();
+        mark(`core: specialize ${name}`);
         const code = await stage(job);
+        mark(`core: specialized ${name}`);
         residuals.set(name, code.source);
         const observed = takeBindingTimes()?.bindingTimes ?? [];
         bindingTimes.set(
@@ -102,7 +130,7 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
         return code;
       };
     }
-    const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t));
+    const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t).then(timedCompiler));
     return { options: { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } }, residuals, bindingTimes, firmware };
   })();
   core.catch(() => (core = null));
@@ -137,6 +165,7 @@ export async function serveDevice(sources: CoreSources, port: MessagePort, devic
       for (const frame of protocolCodec.encode(message)) port.postMessage(frame, [frame.buffer]);
     },
     onOutcome: (request, outcome) => {
+      mark("core: outcome");
       const scenario = scenarioOf.get(request) ?? Object.keys(firmware.info.scenarios)[0]!;
       report({
         oneShot: oneShot(request),
@@ -165,6 +194,7 @@ export async function serveDevice(sources: CoreSources, port: MessagePort, devic
       return;
     }
     if (message.kind === "customize") {
+      mark("core: customize request");
       scenarioOf.set(message.request, message.customize.scenario);
       heard.set(message.request, { request: message.customize, memory: [], calls: [] });
     } else if (message.kind === "data") heard.get(message.request)?.memory.push({ addr: message.addr, bytes: message.bytes });

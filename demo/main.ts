@@ -11,7 +11,10 @@ import type { ObservedBindingTime, SessionReport } from "./firmware-core.ts";
 import { bindingTimeSpans } from "../src/specializer/btaview.ts";
 import { CodeEditor } from "./editor.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "./examples.ts";
+import { type TimelineMark, mark, timeline } from "./timeline.ts";
 import type { CacheEntry, ConsoleLine, CoreApi, DeviceApi, DeviceContext, PlaygroundError, ScratchResult, ScriptRun } from "./types.ts";
+
+mark("page: app start");
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 /** The workers index.html started early (or fresh ones). */
@@ -25,8 +28,18 @@ const status = (s: string) => ($("status").textContent = s);
 
 /** Timestamps the benchmark and tests read, and Device mode's last customization. */
 const marks: Record<string, number> = {};
+/** Milliseconds after load to register the Service Worker when nothing was customized yet. */
+const SERVICE_WORKER_DELAY_MS = 4000;
+let firstCustomized: () => void = () => {};
+/** Settles when the page's first customization (either mode) completed. */
+const firstCustomization = new Promise<void>((resolve) => (firstCustomized = resolve));
 const lastDevice = { residual: "", oneShot: "", imageBytes: 0 };
-(window as unknown as { bespoke: unknown }).bespoke = { marks, lastDevice };
+/** Every context's marks, in ms since the page's navigation start. */
+async function pageTimeline(): Promise<TimelineMark[]> {
+  const all = [...timeline(), ...(await core.timeline()), ...(await device.timeline())];
+  return all.map((m) => ({ what: m.what, at: Math.round((m.at - performance.timeOrigin) * 10) / 10 })).sort((a, b) => a.at - b.at);
+}
+(window as unknown as { bespoke: unknown }).bespoke = { marks, lastDevice, timeline: pageTimeline };
 
 // ---- modes ----
 function showMode(mode: string): void {
@@ -74,6 +87,7 @@ async function specialize(): Promise<ScratchResult> {
   $("scratch-size").dataset.residualBytes = String(r.residualBytes);
   status(r.ok ? `specialized ${r.residualName} for ${target}` : `${r.errors.length} error(s): shown in the editors`);
   marks.firstScratch ??= performance.now();
+  firstCustomized();
   document.body.dataset.scratchRuns = String(Number(document.body.dataset.scratchRuns ?? "0") + 1);
   return r;
 }
@@ -155,19 +169,25 @@ function readContext(): DeviceContext {
   };
 }
 
-interface Firmware {
-  elf: Uint8Array;
-  manifest: { buildId: string; components: { component: string; text: number; data: number }[] };
+/** The firmware's manifest (the device worker fetches the image itself). */
+interface FirmwareManifest {
+  buildId: string;
+  components: { component: string; text: number; data: number }[];
 }
 
-async function loadFirmware(): Promise<Firmware> {
-  const get = async (url: string) => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}: ${await r.text()}`);
-    return r;
-  };
-  const [elf, manifest] = await Promise.all([get("/firmware/firmware.elf").then((r) => r.arrayBuffer()), get("/firmware/firmware.json").then((r) => r.json())]);
-  return { elf: new Uint8Array(elf), manifest: manifest as Firmware["manifest"] };
+async function loadManifest(): Promise<FirmwareManifest> {
+  const r = await fetch("/firmware/firmware.json");
+  if (!r.ok) throw new Error(`/firmware/firmware.json: HTTP ${r.status}: ${await r.text()}`);
+  return (await r.json()) as FirmwareManifest;
+}
+
+let manifest: Promise<FirmwareManifest> | null = null;
+
+/** The manifest, fetched once (a failed fetch is tried again next time). */
+function firmwareManifest(): Promise<FirmwareManifest> {
+  manifest ??= loadManifest();
+  manifest.catch(() => (manifest = null));
+  return manifest;
 }
 
 // The device code cache (the paper's device code manager): LRU, persisted.
@@ -207,10 +227,14 @@ function deviceId(): string {
 }
 
 /** One boot of the virtual device running `script`, its channel served by the core worker. */
-async function boot(fw: Firmware, script: string[], onLine: (line: ConsoleLine) => void, report: (r: SessionReport) => void): Promise<ScriptRun> {
+async function boot(script: string[], onLine: (line: ConsoleLine) => void, report: (r: SessionReport) => void): Promise<ScriptRun> {
   const channel = new MessageChannel();
-  await core.serveDevice(transfer(channel.port2, [channel.port2]), deviceId(), proxy(report));
-  return device.runScript(fw.elf, script, transfer(channel.port1, [channel.port1]), proxy(onLine));
+  // both ends at once: the device's first frames wait in the channel until the core listens
+  const [, run] = await Promise.all([
+    core.serveDevice(transfer(channel.port2, [channel.port2]), deviceId(), proxy(report)),
+    device.runScript(script, transfer(channel.port1, [channel.port1]), proxy(onLine)),
+  ]);
+  return run;
 }
 
 /** A boot's sends added up, and packets per virtual second (board cycles from the line before the first result to the last, at the board's clock). */
@@ -243,10 +267,9 @@ async function customizeDevice(): Promise<void> {
     let done = 0;
     try {
       customizedScript(context); // validates
-      const fw = await loadFirmware();
+      mark("page: customize pressed");
       progress("virtual device: booting, customizing…", 0, 2 * context.packets);
       customized = await boot(
-        fw,
         customizedScript(context),
         (l) => {
           // the last "ret" before the first "state" is do_customize's token (the setup commands print theirs first)
@@ -256,7 +279,10 @@ async function customizeDevice(): Promise<void> {
           }
           if (l.text.startsWith("state ") && !waitMs) {
             waitMs = performance.now() - waitStarted;
-            if (l.text === "state ready") marks.firstDeviceCustomization ??= performance.now();
+            if (l.text === "state ready") {
+              mark("page: state ready");
+              marks.firstDeviceCustomization ??= performance.now();
+            }
             progress(`virtual device: ${l.text}; sending ${context.packets} packets through the token…`, 0, 2 * context.packets);
           }
           const sentNow = parseSent(l.text);
@@ -266,7 +292,6 @@ async function customizeDevice(): Promise<void> {
       );
       progress(`virtual device: second boot, the same ${context.packets} packets through the generic system call…`, context.packets, 2 * context.packets);
       generic = await boot(
-        fw,
         genericScript(context),
         (l) => {
           const sentNow = parseSent(l.text);
@@ -274,7 +299,7 @@ async function customizeDevice(): Promise<void> {
         },
         () => {},
       );
-      await showDevice(context, fw, customized, generic, report, token, waitMs);
+      await showDevice(context, await firmwareManifest(), customized, generic, report, token, waitMs);
     } catch (e) {
       errorPanel.hidden = false;
       errorPanel.textContent = `Device mode could not customize ${context.scenario}: ${e instanceof Error ? e.message : String(e)}`;
@@ -282,6 +307,7 @@ async function customizeDevice(): Promise<void> {
       return;
     }
     marks.firstDevice ??= performance.now();
+    firstCustomized();
   } finally {
     button.disabled = false;
   }
@@ -301,7 +327,7 @@ function relative(value: number, base: number, less: string, more: string): stri
   return value <= base ? `${pct}% ${less}` : `${pct}% ${more}`;
 }
 
-async function showDevice(context: DeviceContext, fw: Firmware, customized: ScriptRun, generic: ScriptRun, report: SessionReport | null, token: number, waitMs: number): Promise<void> {
+async function showDevice(context: DeviceContext, fw: FirmwareManifest, customized: ScriptRun, generic: ScriptRun, report: SessionReport | null, token: number, waitMs: number): Promise<void> {
   const states = customized.lines.filter((l) => l.text.startsWith("state ")).map((l) => l.text.slice(6));
   const r = report as SessionReport | null;
   if (!r || !r.ok || states[0] !== "ready") {
@@ -312,7 +338,7 @@ async function showDevice(context: DeviceContext, fw: Firmware, customized: Scri
   const g = sendResult(generic);
   const call = context.scenario === "udp-sendto" ? "sendto" : "send";
   const residualBytes = await core.objectBytes("arm", r.residual);
-  const stack = fw.manifest.components.filter((x) => x.component === "kernel" || x.component === "lwip").reduce((n, x) => n + x.text + x.data, 0);
+  const stack = fw.components.filter((x) => x.component === "kernel" || x.component === "lwip").reduce((n, x) => n + x.text + x.data, 0);
   await installInCache(context, token, r.imageBytes);
 
   showGeneric(context.scenario, "Coloured by the specialization for this context: static (blue) evaluated at customization time, dynamic (red) kept in the residual code.", r.bindingTimes);
@@ -371,6 +397,7 @@ function internalError(e: unknown): void {
 }
 
 // ---- start ----
+void firmwareManifest().catch(() => {}); // Device mode's size chart needs it; a failure is reported there
 showGeneric("udp-sendto", "Press Customize to specialize this path for the context.");
 void renderCache();
 $("size-chart").innerHTML = `<h2>Code size</h2><p class="note">after Customize</p>`;
@@ -378,13 +405,14 @@ $("instr-chart").innerHTML = `<h2>Instructions per call</h2><p class="note">afte
 $("throughput-chart").innerHTML = `<h2>Throughput</h2><p class="note">after Customize</p>`;
 $("latency").innerHTML = `<h2>Customization latency</h2><p class="note">after Customize</p>`;
 $("residual").innerHTML = `<p class="note">after Customize</p>`;
-// The Service Worker's precache (every target's wasm, the device files) is registered once arm tcc-wasm is warm, so it does not compete with the first customization.
-void core.warm("arm").then(() => {
-  status(`ready${navigator.serviceWorker?.controller ? " (offline-capable)" : ""}`);
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { type: "module" }).then(
-      () => navigator.serviceWorker.ready.then(() => (document.body.dataset.sw = "ready")),
-      (e: unknown) => status(`offline mode unavailable: ${String(e)}`),
-    );
-  }
-}, internalError);
+void core.warm("arm").then(() => status(`ready${navigator.serviceWorker?.controller ? " (offline-capable)" : ""}`), internalError);
+// The Service Worker precaches the app, every target's wasm and the device files (megabytes): it is registered
+// after the first customization (or a few seconds without one), so that it does not compete with it.
+void Promise.race([firstCustomization, new Promise((resolve) => setTimeout(resolve, SERVICE_WORKER_DELAY_MS))]).then(() => {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/sw.js", { type: "module" }).then(
+    () => navigator.serviceWorker.ready.then(() => (document.body.dataset.sw = "ready")),
+    (e: unknown) => status(`offline mode unavailable: ${String(e)}`),
+  );
+});
+mark("page: app ready");

@@ -4,6 +4,7 @@
 // a worker boundary, so it is structured-clonable data only.
 import type { Target } from "../src/compiler/targets.ts";
 import type { BtSpan } from "../src/specializer/btaview.ts";
+import type { TimelineMark } from "./timeline.ts";
 
 /** A message a person can act on, at a line of the editor when it has one. */
 export interface PlaygroundError {
@@ -109,6 +110,8 @@ export interface CoreApi {
   linkForDevice(source: string, residual: string): Promise<LinkOutcome>;
   /** Serve the virtual device's customization channel on `port` with the local server core; `report` gets each customization. */
   serveDevice(port: MessagePort, device: string, report: (r: import("./firmware-core.ts").SessionReport) => void): Promise<void>;
+  /** This worker's marks (timeline.ts). */
+  timeline(): TimelineMark[];
 }
 
 /** One console line of the device firmware, with the board's counters when it was printed. */
@@ -129,10 +132,12 @@ export interface ScriptRun {
 
 export interface DeviceApi {
   /**
-   * Boot the firmware and run `script` (its e2e console commands), its
+   * Boot the device's firmware (/firmware/firmware.elf) and run `script` (its e2e console commands), its
    * customization channel bridged to `port` (frames; null closes); `onLine`
    * gets each console line as it is printed.
    */
-  runScript(elf: Uint8Array, script: string[], port: MessagePort, onLine: (line: ConsoleLine) => void): Promise<ScriptRun>;
+  runScript(script: string[], port: MessagePort, onLine: (line: ConsoleLine) => void): Promise<ScriptRun>;
   run(input: VmRunInput): VmRunResult;
+  /** This worker's marks (timeline.ts). */
+  timeline(): TimelineMark[];
 }

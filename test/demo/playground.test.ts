@@ -3,7 +3,8 @@
 // lines, the power example specialized to the same residual as the Node
 // specializer and run on the virtual device), Device mode (the firmware's
 // sendto customized for the virtual device by the server core in the core
-// worker: residual, charts, latency, cache; instructions per call and
+// worker: residual, charts, latency, cache; the throughput run's progress
+// moving batch by batch; instructions per call and
 // packet digests equal to the Node device host's for the same scripts;
 // a context with TOS, checksum off, O_NONBLOCK: identical packets, another residual),
 // then the same page offline: served by the Service Worker, both modes
@@ -15,11 +16,12 @@ import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CONTEXT, customizedScript, genericScript, sendTotals } from "../../demo/device-context.ts";
+import { BATCH_PACKETS, DEFAULT_CONTEXT, customizedScript, genericScript, sendTotals } from "../../demo/device-context.ts";
 import { POWER_CONTEXT, POWER_SCENARIO, POWER_SOURCE } from "../../demo/examples.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { EdgeChannel, startServe } from "../../src/cli/serve.ts";
 import { decodeFrame } from "../../src/runtime/protocol.ts";
+import { boardCore } from "../../src/device/board-core.ts";
 import { inProcessServer, runDevice } from "../../src/device/host.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { repoRoot } from "../../src/node/paths.ts";
@@ -27,14 +29,6 @@ import { specializeProgram } from "../../src/specializer/pipeline.ts";
 import { parseContext, parseScenario } from "../../src/specializer/scenario.ts";
 import { libcFiles } from "../../src/vm/link.ts";
 import type { CustomizeOutcome } from "../../src/server/types.ts";
-import { deviceKey } from "../../src/device/firmware-build.ts";
-import { prepareBoardFirmware } from "../../src/device/prepare.ts";
-import { MemoryCache } from "../../src/server/cache.ts";
-import { servePrepared } from "../../src/server/catalog.ts";
-import type { CoreOptions } from "../../src/server/customize.ts";
-import { signImages } from "../../src/server/finalize.ts";
-import { prepareFirmware } from "../../src/server/firmware.ts";
-import { DEFAULT_LIMITS } from "../../src/server/limits.ts";
 
 const OUT = path.join(repoRoot(), "test-output");
 const PACKETS = 200;
@@ -88,13 +82,6 @@ async function residualInNode(): Promise<string> {
   const pp = await cc.preprocess({ files: { ...libcFiles("board"), "input.c": POWER_SOURCE }, entry: "input.c", includeDirs: ["libc/include"] });
   const parsed = parseProgram(pp.text, { target: "arm", file: "input.c" });
   return specializeProgram({ program: parsed.program!, target: "arm", scenario: parseScenario(JSON.parse(POWER_SCENARIO)), context: parseContext(JSON.parse(POWER_CONTEXT)) }).code;
-}
-
-/** The server core over the prepared board firmware, in Node: what the page's core worker runs, with Node's compiler. */
-async function boardCore(): Promise<CoreOptions> {
-  const { catalog, pipeline } = servePrepared([prepareFirmware(await prepareBoardFirmware())], (target) => createCompiler({ target }));
-  const key = deviceKey();
-  return { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } };
 }
 
 describe("the playground in Chromium, from bespoke serve", () => {
@@ -153,6 +140,16 @@ describe("the playground in Chromium, from bespoke serve", () => {
     await open("device");
     await page.fill('input[name="packets"]', String(PACKETS));
     await page.fill('input[name="port"]', String(PORT));
+    // the throughput run's progress bar, as rendered: every value it shows while both boots send
+    await page.evaluate(() => {
+      const chart = document.querySelector('[data-testid="throughput-chart"]')!;
+      const shown: number[] = [];
+      (window as unknown as { progressShown: number[] }).progressShown = shown;
+      new MutationObserver(() => {
+        const bar = chart.querySelector("progress");
+        if (bar && bar.value !== shown[shown.length - 1]) shown.push(bar.value);
+      }).observe(chart, { childList: true, subtree: true });
+    });
     await page.click(testid("customize"));
     await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("customized") || !document.getElementById("device-error")!.hidden, null, { timeout: 180_000 });
     expect(await page.locator(testid("device-error")).isHidden(), await page.locator(testid("device-error")).innerText()).toBe(true);
@@ -170,6 +167,10 @@ describe("the playground in Chromium, from bespoke serve", () => {
     expect(Number(await page.locator(testid("size-chart")).getAttribute("data-customized"))).toBeLessThan(stack / 20);
     expect(Number(await page.locator(testid("latency")).getAttribute("data-chi"))).toBeGreaterThan(0);
     expect(await page.locator(testid("cache")).getAttribute("data-entries")).toBe("1");
+    // progress moved batch by batch through both boots (customized, then generic), then the chart replaced the bar
+    const shown = await page.evaluate(() => (window as unknown as { progressShown: number[] }).progressShown);
+    expect(shown).toEqual(Array.from({ length: (2 * PACKETS) / BATCH_PACKETS + 1 }, (_, i) => i * BATCH_PACKETS));
+    expect(await page.locator(`${testid("throughput-chart")} progress`).count()).toBe(0);
 
     // the same two boots by the Node device host over the in-process core (cold, as the page's):
     // the same packets, the same generic count, the same round trips and image size. (The
