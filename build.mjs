@@ -7,7 +7,7 @@
 //   3. Debian source packages tcc and lwip (apt-get source, deb-src derived
 //      from the machine's own deb entry), unpacked in the cache, never in git
 //   4. TinyCC -> WebAssembly for every target, cached by content hash
-//   5. the CLI bundle (esbuild)
+//   5. the AST codec (src/c/codecgen.mjs) and the CLI bundle (esbuild)
 //   6. build/manifest.json: where everything is, and the versions built with
 //   7. the browser playground (demo/, esbuild), after the firmware it runs
 //
@@ -216,6 +216,19 @@ function readJson(file) {
   return JSON.parse(fs.readFileSync(file, "utf8"));
 }
 
+/** The AST codec that src/c/serialize.ts imports, generated from the AST declarations by src/c/codecgen.mjs; regenerated when its inputs change. */
+async function generateAstCodec() {
+  const gen = await import("./src/c/codecgen.mjs");
+  const out = path.join(ROOT, gen.CODEC_OUTPUT);
+  const key = sha256(...gen.CODEC_INPUTS.map((f) => fs.readFileSync(path.join(ROOT, f))));
+  const stamp = `${out}.key`;
+  if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === key) return;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  writeFileAtomic(out, gen.generateAstCodec(ROOT));
+  fs.writeFileSync(stamp, key);
+  log(`AST codec: generated ${gen.CODEC_OUTPUT}`);
+}
+
 async function bundleCli() {
   const esbuild = await import("esbuild");
   await esbuild.build({
@@ -318,6 +331,7 @@ async function main() {
   const sources = Object.fromEntries(DEBIAN_SOURCES.map((pkg) => [pkg, ensureDebianSource(pkg)]));
   fs.mkdirSync(BUILD, { recursive: true });
   const tccWasm = await buildTinyccWasm(sources.tcc);
+  await generateAstCodec();
   await bundleCli();
   const manifest = {
     debian: fs.readFileSync("/etc/debian_version", "utf8").trim(),

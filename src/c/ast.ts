@@ -10,7 +10,7 @@
 //   // program.records: every struct/union (RecordDef.layout = target layout);
 //   // printProgram(program, { lineMarkers }) (printer.ts) gives compilable C back;
 //   // serializeProgram/deserializeProgram (serialize.ts) a compact binary form
-//   //   whose function bodies are decoded on first read of FunctionDef.body;
+//   //   (build.mjs generates its codec from these declarations: codecgen.mjs);
 //   // new Abi(program.target) (abi.ts): sizeOf/alignOf/conversions of the target.
 // Node-side corpora (corpus.ts): preprocessLwipCore, SystemPreprocessor (C over
 // the Debian C library headers of a target), preprocessWithHeaders.

@@ -50,7 +50,7 @@ describe("serialized programs", () => {
     expect(node.layout).toEqual({ size: 16, align: 8 });
   });
 
-  it("loads function bodies on first use, sharing what several bodies reach", () => {
+  it("shares what several function bodies reach", () => {
     const r = parseProgram("static int hits;\nint a(void) { hits++; return ext(1); }\nint b(void) { return hits + ext(2); }\n", { target: "x86_64" });
     const loaded = deserializeProgram(serializeProgram(r.program!));
     const [a, b] = loaded.decls.filter((d) => d.kind === NodeKind.FunctionDef);
