@@ -19,8 +19,22 @@ export interface AddressRange {
   length: number;
 }
 
-/** One round trip to the device: the bytes of each range, in order. */
+/**
+ * One round trip to the device: the bytes of each range, in order. When the
+ * device refuses some ranges it rejects, with a FetchRefused (the blocks it
+ * did answer) or any BespokeError DEVICE_REFUSED.
+ */
 export type FetchFromDevice = (ranges: AddressRange[]) => Promise<Uint8Array[]>;
+
+/** The device refused some ranges of a round trip; `blocks` holds the answers to the others (null where refused). */
+export class FetchRefused extends BespokeError {
+  constructor(
+    message: string,
+    readonly blocks: (Uint8Array | null)[],
+  ) {
+    super("DEVICE_REFUSED", message);
+  }
+}
 
 export interface MirrorOptions {
   /** Storage and fetch granule, a power of two from 16 (line) to 4096 (page). Default 64. */
@@ -29,6 +43,13 @@ export interface MirrorOptions {
   maxBytes?: number;
   /** Highest device address + 1: 2^32 for 32-bit targets. Default 2^32. */
   addressLimit?: number;
+  /**
+   * Lines after each missed run that `ensure` fetches in the same round trip
+   * when they are not known yet (an object straddling a line boundary, the
+   * next element of a table): speculative, so the device may refuse them at
+   * no cost. Default 0.
+   */
+  prefetchLines?: number;
 }
 
 export interface MirrorStats {
@@ -68,6 +89,7 @@ export class CustomizationTable {
   readonly lineBytes: number;
   readonly maxBytes: number;
   readonly addressLimit: number;
+  readonly prefetchLines: number;
   private readonly maskBytes: number;
   private readonly slotBytes: number;
   private readonly indexCapacity: number;
@@ -81,7 +103,11 @@ export class CustomizationTable {
     this.lineBytes = options.lineBytes ?? 64;
     this.maxBytes = options.maxBytes ?? 1 << 20;
     this.addressLimit = options.addressLimit ?? 2 ** 32;
+    this.prefetchLines = options.prefetchLines ?? 0;
     const l = this.lineBytes;
+    if (!Number.isInteger(this.prefetchLines) || this.prefetchLines < 0 || this.prefetchLines > 64) {
+      throw new BespokeError("BAD_MIRROR_OPTIONS", `prefetchLines must be an integer from 0 to 64, not ${this.prefetchLines}`);
+    }
     if (!Number.isInteger(l) || l < 16 || l > 4096 || (l & (l - 1)) !== 0) {
       throw new BespokeError("BAD_MIRROR_OPTIONS", `lineBytes must be a power of two from 16 to 4096, not ${l}`);
     }
@@ -199,19 +225,21 @@ export class CustomizationTable {
 
   /**
    * Make every byte of `ranges` known: one round trip for the whole lines
-   * holding them; if the device refuses that (a line reaching into memory it
-   * does not expose), a second one for exactly the bytes missing.
+   * holding them (plus `prefetchLines` unknown lines after each run, which
+   * the device may refuse); if the device refuses a needed line (one
+   * reaching into memory it does not expose), a second one for exactly the
+   * bytes still missing.
    */
   async ensure(ranges: AddressRange[], fetch: FetchFromDevice): Promise<void> {
     const lines = this.missing(ranges);
     if (lines.length === 0) return;
     try {
-      await this.fetchInto(lines, fetch);
+      await this.fetchInto(lines, fetch, this.linesAhead(lines));
     } catch (e) {
       const exact = this.missingBytes(ranges);
       const same = exact.length === lines.length && exact.every((r, i) => r.addr === lines[i]!.addr && r.length === lines[i]!.length);
       if (!(e instanceof BespokeError) || e.code !== "DEVICE_REFUSED" || same) throw e;
-      await this.fetchInto(exact, fetch);
+      if (exact.length) await this.fetchInto(exact, fetch);
     }
   }
 
@@ -225,22 +253,66 @@ export class CustomizationTable {
     if (exact.length) await this.fetchInto(exact, fetch);
   }
 
-  /** One round trip: fetch `need` and fill it in, after checking every answer. */
-  private async fetchInto(need: AddressRange[], fetch: FetchFromDevice): Promise<void> {
-    const needBytes = need.reduce((n, r) => n + r.length, 0);
-    if (this.slotCount * this.lineBytes + needBytes > this.maxBytes) {
+  /**
+   * One round trip for the bytes of `ranges` the table does not know, all
+   * speculative (e.g. what earlier requests read): what the device refuses
+   * stays unknown and costs nothing more.
+   */
+  async prefetch(ranges: AddressRange[], fetch: FetchFromDevice): Promise<void> {
+    const missing = this.missingBytes(ranges);
+    if (missing.length === 0) return;
+    try {
+      await this.fetchInto([], fetch, missing);
+    } catch (e) {
+      if (!(e instanceof BespokeError) || e.code !== "DEVICE_REFUSED") throw e;
+    }
+  }
+
+  /** Up to `prefetchLines` whole lines after each run of `lines` that the table does not know, inside the address space. */
+  private linesAhead(lines: AddressRange[]): AddressRange[] {
+    const out: AddressRange[] = [];
+    for (const run of lines) {
+      for (let k = 0; k < this.prefetchLines; k++) {
+        const addr = run.addr + run.length + k * this.lineBytes;
+        if (addr + this.lineBytes > this.addressLimit) break;
+        const line = { addr, length: this.lineBytes };
+        if (lines.some((r) => r.addr <= addr && addr < r.addr + r.length) || this.missing([line]).length === 0) break;
+        out.push(line);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One round trip: fetch `need` (and `extra`, which the device may refuse)
+   * and fill in every answer, after checking it. Fails when a range of
+   * `need` was refused or an answer is malformed.
+   */
+  private async fetchInto(need: AddressRange[], fetch: FetchFromDevice, extra: AddressRange[] = []): Promise<void> {
+    const ranges = [...need, ...extra];
+    const askBytes = ranges.reduce((n, r) => n + r.length, 0);
+    if (this.slotCount * this.lineBytes + askBytes > this.maxBytes) {
       throw new BespokeError(
         "MIRROR_FULL",
-        `fetching ${needBytes} more bytes (${formatRanges(need)}) would exceed the customization table's ${this.maxBytes}-byte limit`,
+        `fetching ${askBytes} more bytes (${formatRanges(ranges)}) would exceed the customization table's ${this.maxBytes}-byte limit`,
       );
     }
     this.fetches++;
-    const answers = await fetch(need);
-    if (!Array.isArray(answers) || answers.length !== need.length) {
-      throw new BespokeError("BAD_DATA", `the device answered ${Array.isArray(answers) ? answers.length : "no"} blocks for ${need.length} requested ranges`);
+    let answers: (Uint8Array | null)[];
+    let refused: FetchRefused | null = null;
+    try {
+      answers = await fetch(ranges);
+    } catch (e) {
+      if (!(e instanceof FetchRefused) || e.blocks.length !== ranges.length) throw e;
+      refused = e;
+      answers = e.blocks;
     }
-    need.forEach((range, i) => {
-      const block = answers[i]!;
+    if (!Array.isArray(answers) || answers.length !== ranges.length) {
+      throw new BespokeError("BAD_DATA", `the device answered ${Array.isArray(answers) ? answers.length : "no"} blocks for ${ranges.length} requested ranges`);
+    }
+    ranges.forEach((range, i) => {
+      const block = answers[i];
+      if (block === null && refused) return;
       if (!(block instanceof Uint8Array) || block.length !== range.length) {
         throw new BespokeError(
           "BAD_DATA",
@@ -248,10 +320,13 @@ export class CustomizationTable {
         );
       }
     });
-    need.forEach((range, i) => {
-      this.fill(range.addr, answers[i]!);
+    ranges.forEach((range, i) => {
+      const block = answers[i];
+      if (!block) return;
+      this.fill(range.addr, block);
       this.fetchedBytes += range.length;
     });
+    if (refused && answers.slice(0, need.length).some((b) => b === null)) throw refused;
   }
 
   /** Exact byte ranges of device-provided values read so far, ascending and coalesced. */

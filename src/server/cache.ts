@@ -23,6 +23,49 @@ export async function artifactKey(recipe: string, valuesDigest: Uint8Array, call
   return `artifact/${await sha256Hex(new TextEncoder().encode(text))}`;
 }
 
+/**
+ * Key of a scenario's read profile: the device memory its specializations
+ * read on this firmware build (the same addresses for every device of the
+ * build when they are its static tables), prefetched by a request that has
+ * no recipe yet.
+ */
+export async function profileKey(request: CustomizeRequest, scenario: ScenarioInfo): Promise<string> {
+  const text = canonicalJson({ firmware: request.firmware, scenario: scenario.name, version: scenario.version, profile: 1 });
+  return `profile/${await sha256Hex(new TextEncoder().encode(text))}`;
+}
+
+/** A profile stays small: beyond these it restarts from the last read set. */
+export const PROFILE_MAX_RANGES = 64;
+export const PROFILE_MAX_BYTES = 4096;
+
+/** The ranges of `profile` and `reads` together, ascending and coalesced; just `reads` when that would exceed the bounds. */
+export function mergeProfile(profile: AddressRange[], reads: AddressRange[]): AddressRange[] {
+  const out: AddressRange[] = [];
+  for (const r of [...profile, ...reads].sort((a, b) => a.addr - b.addr)) {
+    const last = out[out.length - 1];
+    if (last && r.addr <= last.addr + last.length) last.length = Math.max(last.length, r.addr + r.length - last.addr);
+    else out.push({ ...r });
+  }
+  const bytes = out.reduce((n, r) => n + r.length, 0);
+  return out.length > PROFILE_MAX_RANGES || bytes > PROFILE_MAX_BYTES ? reads : out;
+}
+
+export function encodeProfile(ranges: AddressRange[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(ranges));
+}
+
+/** A profile's ranges; an unreadable one is empty (it is only a hint). */
+export function decodeProfile(bytes: Uint8Array): AddressRange[] {
+  try {
+    const r = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (!Array.isArray(r) || r.length > PROFILE_MAX_RANGES) return [];
+    const ok = r.every((x: { addr?: unknown; length?: unknown }) => Number.isSafeInteger(x.addr) && Number.isSafeInteger(x.length) && (x.addr as number) >= 0 && (x.length as number) > 0);
+    return ok ? (r as AddressRange[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function encodeRecipe(reads: AddressRange[], calls: RecordedCall[]): Uint8Array {
   const recipe: Recipe = { reads, calls: calls.map((c) => ({ fn: c.fn, args: c.args.map(String) })) };
   return new TextEncoder().encode(JSON.stringify(recipe));

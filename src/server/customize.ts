@@ -5,7 +5,7 @@
 import { BespokeError } from "../errors.ts";
 import { CallMiss, DeviceCalls, formatCall } from "../runtime/ctfunctions.ts";
 import { CustomizationTable, MirrorMiss, digestValues, formatRanges } from "../runtime/mirror.ts";
-import { artifactKey, decodeRecipe, encodeRecipe, recipeKey } from "./cache.ts";
+import { artifactKey, decodeProfile, decodeRecipe, encodeProfile, encodeRecipe, mergeProfile, profileKey, recipeKey } from "./cache.ts";
 import { PipelineBudget, checkArtifactSize, checkContextSize, checkFaults } from "./limits.ts";
 import type {
   Catalog,
@@ -31,6 +31,8 @@ export interface CoreOptions {
   limits: RequestLimits;
   /** Mirror line size (bytes); 64 by default. */
   lineBytes?: number;
+  /** Lines after each miss fetched in the same round trip (MirrorOptions.prefetchLines); 1 by default. */
+  prefetchLines?: number;
 }
 
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -74,6 +76,7 @@ export async function customize(
       lineBytes: options.lineBytes ?? 64,
       maxBytes: options.limits.mirrorBytes,
       addressLimit: firmware.addressLimit,
+      prefetchLines: options.prefetchLines ?? 1,
     });
     for (const block of request.memory) table.fill(block.addr, block.bytes);
     for (const call of request.calls ?? []) calls.record(call);
@@ -114,6 +117,15 @@ export async function customize(
     }
 
     stats.cache = "miss";
+    // A request without a recipe first fetches, in one round trip, what this
+    // scenario read before on this firmware: the specialization then rarely misses.
+    const pKey = fetch && !cachedRecipe ? await profileKey(request, scenario) : null;
+    const cachedProfile = pKey ? await options.cache.get(pKey) : undefined;
+    const profile = cachedProfile ? decodeProfile(cachedProfile) : [];
+    if (fetch && profile.length && table.missingBytes(profile).length) {
+      checkFaults(chi(), options.limits);
+      await table.prefetch(profile, fetch);
+    }
     const job = { firmware, scenario, values: request.values, memory: table, calls, budget };
     let result;
     for (;;) {
@@ -149,6 +161,10 @@ export async function customize(
     const digest = await digestValues(reads, table.originValues(reads));
     await options.cache.put(await artifactKey(rKey, digest, recorded), result.artifact);
     await options.cache.put(rKey, encodeRecipe(reads, recorded));
+    if (pKey) {
+      const merged = mergeProfile(profile, reads);
+      if (JSON.stringify(merged) !== JSON.stringify(profile)) await options.cache.put(pKey, encodeProfile(merged));
+    }
     const image = await options.finalize(result.artifact, request, device);
     return { ok: true, image, stats: finish() };
   } catch (e) {

@@ -6,7 +6,7 @@
 // message that fits no request is answered with an ERROR.
 import { BespokeError } from "../errors.ts";
 import type { DeviceCall } from "../runtime/ctfunctions.ts";
-import { type AddressRange, formatRanges } from "../runtime/mirror.ts";
+import { type AddressRange, FetchRefused, formatRanges } from "../runtime/mirror.ts";
 import { type CoreOptions, customize, toServerError } from "./customize.ts";
 import type { CustomizeOutcome, CustomizeRequest, DeviceIdentity, DeviceLink } from "./types.ts";
 
@@ -210,7 +210,7 @@ export class DeviceSession {
   private settleFetch(pending: Pending & { kind: "fetch" }): void {
     if (pending.answered.includes(false)) return;
     if (pending.refusals.length) {
-      pending.reject(new BespokeError("DEVICE_REFUSED", `the device does not expose ${pending.refusals.join(", ")}`));
+      pending.reject(new FetchRefused(`the device does not expose ${pending.refusals.join(", ")}`, pending.blocks));
     } else {
       pending.resolve(pending.blocks as Uint8Array[]);
     }

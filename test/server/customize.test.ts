@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BespokeError } from "../../src/errors.ts";
 import { decodeImage } from "../../src/runtime/image.ts";
 import { customize } from "../../src/server/customize.ts";
 import type { CustomizeRequest, RequestLimits } from "../../src/server/types.ts";
@@ -30,6 +31,26 @@ describe("server core: one customization request", () => {
     expect(warm.ok && warm.stats).toMatchObject({ chi: 2, fetches: 1, calls: 1, runs: 0, cache: "hit" });
     expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 8 }))]);
     expect(warm.ok && warm.image).toEqual(await expectedImage(150, 3n, "dev-2"));
+  });
+
+  it("a new context prefetches what the scenario read before on this firmware in one round trip, then runs once", async () => {
+    const device = new ScriptedDevice();
+    const options = coreOptions();
+    await customize(options, listRequest(), dev1, device.link());
+    device.fetches.length = 0;
+    // another list head: another recipe key, the same firmware's memory
+    const other = await customize(options, listRequest({ values: { head: NODES[1]! } }), dev1, device.link());
+    expect(other.ok && other.image).toEqual(await expectedImage(20 + 30 + 40 + 50, 3n, "dev-1"));
+    expect(other.stats).toMatchObject({ fetches: 1, calls: 1, chi: 2, cache: "miss" });
+    expect(device.fetches).toEqual([NODES.map((addr) => ({ addr, length: 8 }))]);
+    // a device refusing the profile's memory only costs that round trip: the specialization fetches what it needs
+    const refusing = { ...device.link(), fetch: async (ranges: { addr: number; length: number }[]) => {
+      if (ranges.length > 1) throw new BespokeError("DEVICE_REFUSED", "not exposed");
+      return ranges.map((r) => device.read(r));
+    } };
+    const third = await customize(options, listRequest({ values: { head: NODES[2]! } }), dev1, refusing);
+    expect(third.ok && third.image).toEqual(await expectedImage(30 + 40 + 50, 3n, "dev-1"));
+    expect(third.stats).toMatchObject({ fetches: 4, cache: "miss" });
   });
 
   it("a changed device value the specialization read means a new version, never a stale one", async () => {

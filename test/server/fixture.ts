@@ -11,8 +11,9 @@ export { NODES, ScriptedDevice } from "./list-sum.ts";
 
 export const listSumPipeline: Pipeline = makeListSumPipeline(() => createCompiler({ target: "arm" }));
 
+/** The core over the list world; no next-line prefetch (the list's nodes are far apart), so each round trip is exactly the lines missed. */
 export function coreOptions(limits: Partial<RequestLimits> = {}, pipeline: Pipeline = listSumPipeline): CoreOptions & { cache: MemoryCache } {
-  return { catalog, pipeline, finalize: signForDevice, cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS, ...limits } };
+  return { catalog, pipeline, finalize: signForDevice, cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS, ...limits }, prefetchLines: 0 };
 }
 
 export function listRequest(extra: Partial<CustomizeRequest> = {}): CustomizeRequest {

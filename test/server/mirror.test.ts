@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AddressRange, CustomizationTable, MirrorDeviceMemory, MirrorMiss, digestValues } from "../../src/runtime/mirror.ts";
+import { type AddressRange, CustomizationTable, FetchRefused, MirrorDeviceMemory, MirrorMiss, digestValues } from "../../src/runtime/mirror.ts";
 import type { BespokeError } from "../../src/errors.ts";
 
 /** A device's RAM: 64 KiB at 0x20000000 with a recognisable pattern, and the FETCH requests it served. */
@@ -127,6 +127,33 @@ describe("customization table (mirror of device memory)", () => {
     expect(() => table.read(0x2000_0408, 1)).toThrow(MirrorMiss);
     await table.ensureExact([{ addr: 0x2000_0400, length: 8 }], dev.fetch);
     expect(table.stats().fetches).toBe(1);
+  });
+
+  it("prefetches the line after each miss in the same round trip; a refusal of it costs nothing, of a needed line one exact retry", async () => {
+    const dev = deviceRam();
+    const refusing = (bad: (r: AddressRange) => boolean) => async (ranges: AddressRange[]) => {
+      const blocks = await dev.fetch(ranges);
+      if (!ranges.some(bad)) return blocks;
+      throw new FetchRefused("refused", blocks.map((b, i) => (bad(ranges[i]!) ? null : b)));
+    };
+    const table = new CustomizationTable({ lineBytes: 64, prefetchLines: 1 });
+    // a 16-byte object straddling a line boundary: one round trip serves both halves
+    await table.ensure([{ addr: 0x2000_0138, length: 4 }], dev.fetch);
+    expect(dev.requests).toEqual([[{ addr: 0x2000_0100, length: 64 }, { addr: 0x2000_0140, length: 64 }]]);
+    expect(table.read(0x2000_0138, 16)).toEqual(dev.at(0x2000_0138, 16));
+    // known lines are not asked again
+    await table.ensure([{ addr: 0x2000_00f0, length: 4 }], dev.fetch);
+    expect(dev.requests[1]).toEqual([{ addr: 0x2000_00c0, length: 64 }]);
+    // the device refuses the prefetched line: still one round trip, what was needed is known
+    await table.ensure([{ addr: 0x2000_0800, length: 4 }], refusing((r) => r.addr === 0x2000_0840));
+    expect(dev.requests[2]).toEqual([{ addr: 0x2000_0800, length: 64 }, { addr: 0x2000_0840, length: 64 }]);
+    expect(table.read(0x2000_0800, 4)).toEqual(dev.at(0x2000_0800, 4));
+    expect(() => table.read(0x2000_0840, 4)).toThrow(MirrorMiss);
+    // the device refuses a needed line (it reaches into memory it hides): the prefetched line is kept, the exact bytes asked again
+    await table.ensure([{ addr: 0x2000_0a3c, length: 4 }], refusing((r) => r.addr === 0x2000_0a00 && r.length === 64));
+    expect(dev.requests.slice(3)).toEqual([[{ addr: 0x2000_0a00, length: 64 }, { addr: 0x2000_0a40, length: 64 }], [{ addr: 0x2000_0a3c, length: 4 }]]);
+    expect(table.read(0x2000_0a3c, 8)).toEqual(dev.at(0x2000_0a3c, 8));
+    expect(table.stats().fetches).toBe(5);
   });
 
   it("keeps the specializer's own writes out of the read set and never lets a fetch overwrite them", async () => {
