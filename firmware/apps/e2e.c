@@ -175,10 +175,10 @@ state_name(int token)
   if (token < 1 || token > BSP_TOKENS || !(s = &bsp_slots[task][token - 1])->used) {
     return "notoken";
   }
-  if (s->version == 0xff || bsp_cache[s->version].serial != s->serial) {
+  if (s->version == NULL || s->version->serial != s->serial) {
     return "generic";
   }
-  return names[bsp_cache[s->version].state];
+  return names[s->version->state];
 }
 
 static void

@@ -41,15 +41,16 @@ int bsp_code_versions(int call) {
   return n;
 }
 
-/* Find or request the version for ctx and take a reference to it: the cache
- * index. A miss takes the first free entry, else the least recently used
- * one, unreferenced ones first, and sends CUSTOMIZE; the version is PENDING
- * until IMAGE. Request ids name their entry: id % BSP_CACHE_MAX. */
-int bsp_code_attach(int task, const struct bsp_context *ctx) {
+/* Find or request the version for ctx and take a reference to it (NULL when
+ * every entry is in use). A miss takes the first free entry, else the least
+ * recently used one, unreferenced ones first, and sends CUSTOMIZE; the
+ * version is PENDING until IMAGE. Request ids name their entry: the id
+ * modulo BSP_CACHE_MAX is its index. */
+struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx) {
   struct bsp_version *v = bsp_cache, *best = 0;
-  int i = bsp_config.capacity;
+  int i = 0, at = 0;
   bsp_u32 key, best_key = ~0u;
-  while (i--) {
+  while (i < bsp_config.capacity) {
     if (v->state % BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit; /* not FREE or STALE */
     /* free (0) before unreferenced before referenced, then least recently
      * used (the clock's low 31 bits; across a wrap the order is approximate) */
@@ -57,15 +58,16 @@ int bsp_code_attach(int task, const struct bsp_context *ctx) {
     if (key < best_key) {
       best = v;
       best_key = key;
+      at = i;
     }
     ++v;
+    ++i;
   }
-  if (!(v = best)) return -BSP_E_NOVERSION;
-  i = v - bsp_cache;
+  if (!(v = best)) return 0;
   v->refs = v->state != BSP_FREE; /* so that detaching frees it, whatever its references */
-  bsp_code_detach(i, v->serial);
+  bsp_code_detach(v, v->serial);
   memcpy(&v->call, &ctx->call, 1 + BSP_HASH);
-  v->serial = key = (requests += BSP_CACHE_MAX) + i;
+  v->serial = key = (requests += BSP_CACHE_MAX) + at;
   v->task = (bsp_u8)task;
   v->guards[0] = ctx->gen;
   v->nguards = ctx->gen.counter != 0;
@@ -74,13 +76,12 @@ int bsp_code_attach(int task, const struct bsp_context *ctx) {
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
-  return v - bsp_cache;
+  return v;
 }
 
 /* Drop a token's reference; the last one frees the version (and cancels
  * its request when the code has not arrived). */
-void bsp_code_detach(int index, bsp_u32 serial) {
-  struct bsp_version *v = &bsp_cache[index];
+void bsp_code_detach(struct bsp_version *v, bsp_u32 serial) {
   if (v->serial != serial || !v->state || --v->refs) return;
   if (v->state == BSP_PENDING) bsp_chan_send(BSP_MSG_CANCEL, serial, 0);
   v->state = BSP_FREE;

@@ -130,7 +130,7 @@ struct bsp_slot {
   struct bsp_args args;
   bsp_u8 used;
   bsp_u8 call;
-  bsp_u8 version;          /* cache index, or 0xff: unbound */
+  struct bsp_version *version; /* NULL: unbound */
   bsp_u32 serial;          /* of the version when bound: it is still that one */
   struct bsp_guard fd_gen; /* the task's fd slot: not reused since */
 };
@@ -159,8 +159,8 @@ void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u
 int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
 
 /* codemgr.c */
-int bsp_code_attach(int task, const struct bsp_context *ctx);
-void bsp_code_detach(int index, bsp_u32 serial);
+struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx);
+void bsp_code_detach(struct bsp_version *v, bsp_u32 serial);
 int bsp_code_versions(int call);
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
 

@@ -6,29 +6,14 @@
 #include <string.h>
 #include "port.h"
 
-#define NO_VERSION 0xff
-
 struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
-
-/* Resolve the slot's context and take a reference to the version for it:
- * on customization, and again after fd reuse, a socket change or an
- * evicted version. 0, or a negative error with the slot left unbound. */
-static int bind_slot(int task, struct bsp_slot *s) {
-  struct bsp_context ctx;
-  int v;
-  s->version = NO_VERSION;
-  if ((v = bsp_context_extract(task, s->call, &s->args, &ctx)) || (v = bsp_code_attach(task, &ctx)) < 0) return v;
-  s->version = (bsp_u8)v;
-  s->serial = bsp_cache[v].serial;
-  s->fd_gen.value = *(s->fd_gen.counter = bsp_port_fd_gen(task, s->args.fd));
-  return BSP_OK;
-}
 
 long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   int task = bsp_port_task(), t = 1;
   struct bsp_slot *s, S;
   struct bsp_version *v;
   struct bsp_guard *g;
+  struct bsp_context ctx;
   (void)f;
   if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
   s = bsp_slots[task];
@@ -38,22 +23,19 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
       if (++t > BSP_TOKENS) return -BSP_E_NOSLOT;
       ++s;
     }
-    S.used = 0;
+    memset(&S, 0, sizeof S);
     S.call = (bsp_u8)a;
     S.args.fd = (int)b;
     S.args.flags = (int)c;
     if ((S.args.addr_len = (unsigned)e)) memcpy(S.args.addr, (const void *)d, (unsigned)e);
     memcpy(s, &S, sizeof S);
-    if ((e = bind_slot(task, s))) return e;
-    s->used = 1;
-    return t;
+    goto bind;
   }
   if ((unsigned long)(a - 1) >= BSP_TOKENS || !(s += a - 1)->used) return -BSP_E_TOKEN;
   if ((unsigned)(op - BSP_OP_CALL) > 1) return -BSP_E_CALLNO;
   memcpy(&S, s, sizeof S);
   d = S.args.addr_len ? (long)s->args.addr : 0;
-  if (S.version != NO_VERSION) {
-    v = &bsp_cache[S.version];
+  if ((v = S.version)) {
     if (op == BSP_OP_CALL && v->serial == S.serial && *S.fd_gen.counter == S.fd_gen.value) {
       for (g = v->guards, t = v->nguards; t; --t, ++g)
         if (*g->counter != g->value) break;
@@ -67,11 +49,28 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
       v->state = BSP_STALE; /* for every token: what it assumed has changed */
     }
     /* cancel, a version evicted or no longer valid, or the fd reused */
-    bsp_code_detach(S.version, S.serial);
-    s->version = NO_VERSION;
-    if (op == BSP_OP_CALL && bsp_config.rerequest) bind_slot(task, s);
+    bsp_code_detach(v, S.serial);
+    s->version = 0;
+    if (op == BSP_OP_CALL && bsp_config.rerequest) goto bind;
   }
   if (op == BSP_OP_CANCEL) return s->used = 0;
 generic:
   return bsp_port_generic(S.call, S.args.fd, (const void *)b, (unsigned long)c, S.args.flags, (const void *)d, S.args.addr_len);
+bind:
+  /* resolve the slot's context and take a reference to the version for it:
+   * on customization, and again after fd reuse, a socket change or an
+   * evicted version; on an error the slot stays unbound */
+  if (!(e = bsp_context_extract(task, s->call, &s->args, &ctx))) {
+    if ((v = bsp_code_attach(task, &ctx))) {
+      s->version = v;
+      s->serial = v->serial;
+      s->fd_gen.value = *(s->fd_gen.counter = bsp_port_fd_gen(task, s->args.fd));
+    } else {
+      e = -BSP_E_NOVERSION;
+    }
+  }
+  if (op != BSP_OP_CUSTOMIZE) goto generic;
+  if (e) return e;
+  s->used = 1;
+  return t;
 }
