@@ -3,10 +3,13 @@
 //
 //   sizes: .text/.data/.bss bytes per component of the arm board image
 //          (tcc-wasm), summed over each component's objects;
+//   customFunctions: .text bytes per function of the customization
+//          subsystem (its objects' symbol sizes), largest first;
 //   sendto: instructions and cycles per successful generic sys_sendto on the
 //          VM's board personality, per case of the self tests: UDP 64 B, UDP
 //          1024 B, TCP (1024 B sends on a connected stream).
-import { buildArmFirmware } from "../device/firmware-build.ts";
+import { armObjects, buildArmFirmware } from "../device/firmware-build.ts";
+import { readElf, symbols } from "../compiler/elf.ts";
 import { type CallSample, measureCalls } from "../device/measure.ts";
 import { BespokeError } from "../errors.ts";
 import { parseSelftest } from "../device/selftest.ts";
@@ -35,6 +38,18 @@ function selfMeasured(console: string, test: string): { instructions: number; cy
   };
 }
 
+const STT_FUNC = 2;
+
+/** Code bytes per function of the customization subsystem's arm objects, largest first. */
+async function customFunctions(): Promise<{ name: string; source: string; text: number }[]> {
+  const out: { name: string; source: string; text: number }[] = [];
+  for (const o of await armObjects("board")) {
+    if (o.component !== "custom") continue;
+    for (const s of symbols(readElf(o.bytes))) if (s.type === STT_FUNC && s.shndx !== 0) out.push({ name: s.name, source: o.source, text: s.size });
+  }
+  return out.sort((a, b) => b.text - a.text);
+}
+
 export const firmwareBench: Benchmark = async (ctx) => {
   const fw = await buildArmFirmware("board");
   const sizes = Object.fromEntries(fw.components.map((c) => [c.component, { text: c.text, data: c.data, bss: c.bss }]));
@@ -59,6 +74,7 @@ export const firmwareBench: Benchmark = async (ctx) => {
   return {
     firmware: { buildId: fw.buildId, loadAddress: fw.loadAddress, compiler: "tcc-wasm arm" },
     sizes: { ...sizes, total },
+    customFunctions: await customFunctions(),
     genericSendto: {
       vm: "arm VM, board personality: sys_sendto counted by the VM between breakpoints on its entry and return; application = the whole send as netperf makes it (system call stub, dispatcher, sys_sendto; or customized_sendto), counted by the firmware with the board's counters, mean per call",
       udp64: measure("udp_stream_64"),
