@@ -5,7 +5,7 @@
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { declarationPrinter } from "../c/printer.ts";
-import { type CType, type Field, type FunctionType, type RecordDef, TypeKind } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind } from "../c/types.ts";
 import { BespokeError } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
@@ -19,6 +19,8 @@ export interface ResidualGlobal {
   type: CType;
   init: MemObject | null;
   static: boolean;
+  /** The symbol an extern declaration links to instead of its name (`__asm__` label), e.g. "export+offset" for firmware statics. */
+  linkName?: string;
 }
 
 export interface ResidualUnit {
@@ -32,12 +34,12 @@ export interface ResidualUnit {
 
 // ---------------------------------------------------------------- simplification
 
-/** Thread jumps, merge straight-line blocks, propagate single-use temporaries, drop unused variables. */
+/** Thread jumps, merge straight-line blocks, propagate copies, remove dead stores, drop unused variables. */
 export function simplify(f: ResidualFunction): void {
   threadJumps(f);
   mergeBlocks(f);
   propagateCopies(f);
-  removeDeadSets(f);
+  removeDeadStores(f);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
   const visit = (e: Expr): void => {
@@ -116,58 +118,114 @@ function mergeBlocks(f: ResidualFunction): void {
   }
 }
 
-/** Count reads of each variable over the whole function. */
-function useCounts(f: ResidualFunction): Map<Var, number> {
-  const uses = new Map<Var, number>();
-  const count = (e: Expr): void => visitVars(e, (v) => uses.set(v, (uses.get(v) ?? 0) + 1));
-  for (const b of reachable(f)) {
-    for (const s of b.stmts) stmtOperands(s).forEach(count);
-    termOperands(b.term).forEach(count);
+/** Registers read before being assigned in `b` (`use`) and registers `b` assigns (`def`). */
+function useDef(b: Block): { use: Set<Var>; def: Set<Var> } {
+  const use = new Set<Var>();
+  const def = new Set<Var>();
+  const read = (e: Expr): void => visitVars(e, (v) => !def.has(v) && use.add(v));
+  for (const s of b.stmts) {
+    stmtOperands(s).forEach(read);
+    const d = stmtDestination(s);
+    if (d) def.add(d);
   }
-  return uses;
+  termOperands(b.term).forEach(read);
+  return { use, def };
+}
+
+/** Registers live on exit from each reachable block (backward dataflow to a fixpoint). */
+function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
+  const blocks = reachable(f);
+  const ud = new Map(blocks.map((b) => [b.id, useDef(b)]));
+  const liveIn = new Map<number, Set<Var>>(blocks.map((b) => [b.id, new Set()]));
+  const out = new Map<number, Set<Var>>(blocks.map((b) => [b.id, new Set()]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i]!;
+      const o = out.get(b.id)!;
+      for (const s of successors(b.term)) for (const v of liveIn.get(s)!) o.add(v);
+      const { use, def } = ud.get(b.id)!;
+      const li = liveIn.get(b.id)!;
+      const before = li.size;
+      for (const v of use) li.add(v);
+      for (const v of o) if (!def.has(v)) li.add(v);
+      if (li.size !== before) changed = true;
+    }
+  }
+  return out;
+}
+
+/** A value cheap to repeat: copying it to several uses costs nothing. */
+function trivial(e: Expr): boolean {
+  return e.k === "var" || e.k === "int" || e.k === "float" || e.k === "global" || e.k === "local";
+}
+
+/** Reads of `v` in an expression. */
+function readsOf(e: Expr, v: Var): number {
+  let n = 0;
+  visitVars(e, (x) => x === v && n++);
+  return n;
 }
 
 /**
- * Substitute `t = e` into the single later use of `t` in the same block when
- * nothing in between can change what `e` reads (no store or call when `e`
- * reads memory; no assignment to a variable `e` reads).
+ * Copy propagation within blocks: `t = e` is substituted into its uses in the
+ * same block and dropped when `t` is dead after them — a single use for any
+ * `e`, every use when `e` is a register or a constant. Nothing between the
+ * assignment and the last use may change what `e` reads (an assignment to a
+ * register it reads; a store or call when it reads memory), and volatile reads
+ * are never moved.
  */
 function propagateCopies(f: ResidualFunction): void {
-  const uses = useCounts(f);
-  const assigned = new Map<Var, number>();
-  for (const b of reachable(f)) for (const s of b.stmts) if ((s.k === "set" || (s.k === "call" && s.dst)) && (s.k === "set" ? s.dst : s.dst)) {
-    const d = s.k === "set" ? s.dst : s.dst!;
-    assigned.set(d, (assigned.get(d) ?? 0) + 1);
-  }
+  const out = liveOut(f);
   for (const b of reachable(f)) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
-      if (s.k !== "set" || uses.get(s.dst) !== 1 || assigned.get(s.dst) !== 1 || f.params.includes(s.dst)) continue;
-      const readsMem = readsMemory(s.value);
+      if (s.k !== "set" || readsVolatile(s.value)) continue;
+      const t = s.dst;
+      // the assignment converted the value to the register's type
+      const e: Expr = sameC(s.value.type, t.type) ? s.value : { k: "cast", type: t.type, arg: s.value };
       const reads = new Set<Var>();
-      visitVars(s.value, (v) => reads.add(v));
-      let j = i + 1;
-      let done = false;
-      for (; j <= b.stmts.length && !done; j++) {
-        const replaced = j < b.stmts.length ? substituteStmt(b.stmts[j]!, s.dst, s.value) : substituteTerm(b, s.dst, s.value);
-        if (replaced) {
-          b.stmts.splice(i, 1);
-          i--;
-          done = true;
-          break;
+      visitVars(e, (v) => reads.add(v));
+      const mem = readsMemory(e);
+      // uses of t up to its next assignment; `last`: the position of the last one (b.stmts.length: the terminator)
+      let uses = 0;
+      let last = -1;
+      let redefined = false;
+      // something ran that may change e's value; a use after it cannot take e
+      let blocked = false;
+      let cut = false;
+      for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
+        const n = j < b.stmts.length ? b.stmts[j]! : null;
+        const here = (n ? stmtOperands(n) : termOperands(b.term)).reduce((k, x) => k + readsOf(x, t), 0);
+        if (here > 0 && blocked) cut = true;
+        else if (here > 0) {
+          uses += here;
+          last = j;
         }
-        if (j === b.stmts.length) break;
-        const n = b.stmts[j]!;
-        if (readsMem && n.k !== "set") break;
-        if ((n.k === "set" && reads.has(n.dst)) || (n.k === "call" && n.dst && reads.has(n.dst))) break;
-        if (n.k === "call" && readsMem) break;
+        if (!n) break;
+        const d = stmtDestination(n);
+        if (d === t) redefined = true;
+        else if ((d && reads.has(d)) || (mem && n.k !== "set")) blocked = true;
       }
+      if (cut || uses === 0 || (uses > 1 && !trivial(e))) continue;
+      // t must be dead after its last use: assigned again in this block, or not live out of it
+      if (!redefined && out.get(b.id)!.has(t)) continue;
+      for (let j = i + 1; j <= last; j++) {
+        if (j < b.stmts.length) substituteStmt(b.stmts[j]!, t, e);
+        else substituteTerm(b, t, e);
+      }
+      b.stmts.splice(i, 1);
+      i--;
     }
   }
 }
 
 function readsMemory(e: Expr): boolean {
   return e.k === "load" || e.k === "bitload" || operands(e).some(readsMemory);
+}
+
+function readsVolatile(e: Expr): boolean {
+  return ((e.k === "load" || e.k === "bitload") && (e.type.quals & Q_VOLATILE) !== 0) || operands(e).some(readsVolatile);
 }
 
 function replaceIn(e: Expr, v: Var, by: Expr, hit: { n: number }): Expr {
@@ -195,8 +253,8 @@ function replaceIn(e: Expr, v: Var, by: Expr, hit: { n: number }): Expr {
   }
 }
 
-/** Replace the use of `v` in `s` by `by`; true when `s` used it. Calls evaluate arguments before the call, so substitution there is safe too. */
-function substituteStmt(s: Stmt, v: Var, by: Expr): boolean {
+/** Replace the uses of `v` in `s` by `by`. Calls evaluate arguments before the call, so substitution there is safe too. */
+function substituteStmt(s: Stmt, v: Var, by: Expr): void {
   const hit = { n: 0 };
   switch (s.k) {
     case "set":
@@ -220,27 +278,42 @@ function substituteStmt(s: Stmt, v: Var, by: Expr): boolean {
       if (s.dstAddr) s.dstAddr = replaceIn(s.dstAddr, v, by, hit);
       break;
   }
-  return hit.n > 0;
 }
 
-function substituteTerm(b: Block, v: Var, by: Expr): boolean {
+function substituteTerm(b: Block, v: Var, by: Expr): void {
   const hit = { n: 0 };
   const t = b.term;
   if (t.k === "if") t.cond = replaceIn(t.cond, v, by, hit);
   else if (t.k === "switch") t.value = replaceIn(t.value, v, by, hit);
   else if (t.k === "return" && t.value) t.value = replaceIn(t.value, v, by, hit);
-  return hit.n > 0;
 }
 
-/** Drop assignments to registers nobody reads (their expressions have no side effects). */
-function removeDeadSets(f: ResidualFunction): void {
+/**
+ * Dead stores to registers: an assignment whose register is not read before
+ * being assigned again or leaving the function goes (its expression has no
+ * side effects); a call whose result nobody reads keeps only the call.
+ */
+function removeDeadStores(f: ResidualFunction): void {
   for (;;) {
-    const uses = useCounts(f);
+    const out = liveOut(f);
     let removed = false;
     for (const b of reachable(f)) {
-      const before = b.stmts.length;
-      b.stmts = b.stmts.filter((s) => !(s.k === "set" && !uses.get(s.dst) && !f.params.includes(s.dst)));
-      if (b.stmts.length !== before) removed = true;
+      const live = new Set(out.get(b.id));
+      termOperands(b.term).forEach((e) => visitVars(e, (v) => live.add(v)));
+      for (let i = b.stmts.length - 1; i >= 0; i--) {
+        const s = b.stmts[i]!;
+        const d = stmtDestination(s);
+        if (d && !live.has(d) && s.k === "set" && !readsVolatile(s.value)) {
+          b.stmts.splice(i, 1);
+          removed = true;
+          continue;
+        }
+        if (d && !live.has(d) && s.k === "call") {
+          b.stmts[i] = { ...s, dst: null };
+          removed = true;
+        } else if (d) live.delete(d);
+        stmtOperands(b.stmts[i]!).forEach((e) => visitVars(e, (v) => live.add(v)));
+      }
     }
     if (!removed) return;
   }
@@ -634,7 +707,7 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
   const protos = unit.functions.map((f) => `${pr.prototype(f)};`);
   const globals = unit.globals.map((g) => {
     const decl = pr.declare(g.type, g.name);
-    if (!g.init) return `extern ${decl};`;
+    if (!g.init) return `extern ${decl}${g.linkName ? ` __asm__("${g.linkName}")` : ""};`;
     return `${g.static ? "static " : ""}${decl} = ${pr.initializer(g.type, g.init, 0, ptrInit)};`;
   });
   const fileObjs = unit.fileObjects.map((f) => `static ${pr.declare(f.decl.type, f.decl.name)} = ${pr.initializer(f.decl.type, f.init, 0, ptrInit)};`);
