@@ -9,6 +9,7 @@ import { parseProgram } from "../../src/c/parser.ts";
 import { printProgram } from "../../src/c/printer.ts";
 import { deserializeProgram, serializeProgram } from "../../src/c/serialize.ts";
 import { TypeKind } from "../../src/c/types.ts";
+import { BespokeError } from "../../src/errors.ts";
 import { repoRoot } from "../../src/node/paths.ts";
 
 function parse(text: string): Program {
@@ -20,12 +21,14 @@ function parse(text: string): Program {
 describe("serialized programs", () => {
   it("every lwIP core unit loads back with identical printed C and layouts", async () => {
     const units = await preprocessLwipCore("arm", path.join(repoRoot(), "test", "c", "fixtures", "lwip-port"));
-    for (const u of units) {
+    for (const [i, u] of units.entries()) {
       const program = parse(u.text);
       const bytes = serializeProgram(program);
       const loaded = deserializeProgram(bytes);
       expect(printProgram(loaded)).toBe(printProgram(program));
       expect(programLayouts(loaded)).toEqual(programLayouts(program));
+      // the whole graph, field by field (slow on big graphs: a few units)
+      if (i < 4) expect(loaded).toEqual(program);
     }
   });
 
@@ -67,6 +70,34 @@ describe("serialized programs", () => {
     }
     expect(inc.expr.operand.sym).toBe(bRet.value.left.sym);
     expect(printProgram(loaded)).toBe(printProgram(r.program!));
+  });
+
+  it("every truncation and byte corruption either loads or is refused with BAD_SERIALIZED_AST", () => {
+    const bytes = serializeProgram(
+      parse("struct s { int a : 3; struct s *next; };\ntypedef struct s S;\nstatic const char *name = \"x\\n\";\nint f(S *p, long long v) { return p->a + (int)v + 0x10u + sizeof(S) + 1.5; }\n"),
+    );
+    const outcomes = new Map<string, number>();
+    const attempt = (b: Uint8Array): void => {
+      let outcome = "loaded";
+      try {
+        deserializeProgram(b);
+      } catch (e) {
+        // anything but our error (a TypeError, a RangeError from the stack) is a crash
+        if (!(e instanceof BespokeError) || e.code !== "BAD_SERIALIZED_AST") throw e;
+        outcome = "refused";
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    };
+    for (let len = 0; len < bytes.length; len++) attempt(bytes.subarray(0, len));
+    expect(outcomes.get("loaded")).toBeUndefined();
+    for (let i = 0; i < bytes.length; i++) {
+      for (const x of [0x00, 0x01, 0x7f, 0x80, 0xff, bytes[i]! ^ 0x10]) {
+        const b = bytes.slice();
+        b[i] = x;
+        attempt(b);
+      }
+    }
+    expect(outcomes.get("refused")).toBeGreaterThan(bytes.length);
   });
 
   it("refuses corrupt, truncated and foreign input with a clear error", () => {
