@@ -114,7 +114,9 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
 }
 
 int bsp_chan_poll(void) {
-  bsp_u32 len = bsp_port_recv((bsp_u8 *)rx, BSP_FRAME_MAX);
-  if (len) bsp_chan_deliver((const bsp_u8 *)rx, len);
-  return len != 0;
+  bsp_u8 *frame = (bsp_u8 *)rx;
+  bsp_u32 len = bsp_port_recv(frame, BSP_FRAME_MAX);
+  if (!len) return 0;
+  bsp_chan_deliver(frame, len);
+  return 1;
 }

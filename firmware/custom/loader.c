@@ -91,7 +91,8 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   }
   /* written past the version's count until the image is accepted */
   to = v->guards + v->nguards;
-  for (i = 0; i < h.ngu; ++i) {
+  i = h.ngu;
+  while (i--) {
     memcpy(&g, p, 16);
     p += 16;
     a = g.addr;
@@ -112,7 +113,8 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   /* the addend is in place (REL), like the ELF objects the image comes from */
   addr[0] = (bsp_uptr)code;
   p += h.mem;
-  for (i = 0; i < h.nrel; ++i) {
+  i = h.nrel;
+  while (i--) {
     memcpy(&r, p, 8);
     p += 8;
     if (r.type != REL_TYPE) return -BSP_E_RELOC_TYPE;

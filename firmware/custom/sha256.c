@@ -16,11 +16,13 @@ static const bsp_u32 K[64] = {
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-/* The initial hash value, then the amounts of the four sigma functions:
- * three rotations each, or with bit 7 a shift (sig's spec: an index here). */
 static const bsp_u32 H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-static const bsp_u8 SIGMA[16] = {6, 11, 25, 0, 2, 13, 22, 0, 7, 18, 0x83, 0, 17, 19, 0x8a, 0};
+
+/* The four sigma functions of FIPS 180-4: three right rotations XORed; in
+ * the small ones the third is a shift, which is that rotation with its
+ * wrapped-around bits (x << (32 - n)) XORed away again: the fourth amount. */
+static const bsp_u8 SIGMA[16] = {6, 11, 25, 0, 2, 13, 22, 0, 7, 18, 3, 29, 17, 19, 10, 22};
 enum { S1 = 0, S0 = 4, s0 = 8, s1 = 12 };
 
 struct state {
@@ -30,12 +32,11 @@ struct state {
 };
 
 static bsp_u32 sig(bsp_u32 x, int spec) {
-  const bsp_u8 *n = SIGMA + spec;
+  const bsp_u8 *n = SIGMA + spec, *end = n + 3;
   bsp_u32 r = 0;
-  while (*n) {
-    r ^= x >> (*n & 31) | (*n & 0x80 ? 0 : x << (32 - *n));
-    n++;
-  }
+  do r ^= x >> *n | x << (32 - *n);
+  while (++n != end);
+  if (*n) r ^= x << *n;
   return r;
 }
 
@@ -85,7 +86,8 @@ void bsp_sha256(const void *a, bsp_u32 alen, const void *b, bsp_u32 blen, bsp_u8
   s.w[14] = i >> 29;
   s.w[15] = i << 3;
   block(&s);
-  for (i = 0; i < 32; ++i) out[i] = (bsp_u8)(s.h[i >> 2] >> (~i & 3) * 8);
+  i = 32;
+  while (i--) out[i] = (bsp_u8)(s.h[i >> 2] >> (~i & 3) * 8);
 }
 
 /* The inner hash with the key ^ 0x36, then the outer with the key ^ 0x5c
@@ -97,7 +99,8 @@ void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u
   if (key_len > 64) bsp_sha256(key, key_len, 0, 0, k);
   else memcpy(k, key, key_len);
   for (;;) {
-    for (i = 0; i < 64; ++i) k[i] ^= x;
+    i = 64;
+    while (i--) k[i] ^= x;
     bsp_sha256(k, 64, data, len, out);
     if (x != 0x36) return;
     x = 0x6a;
