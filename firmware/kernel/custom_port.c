@@ -10,6 +10,7 @@
 #include "port.h"
 
 #include "file.h"
+#include "socket.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -23,12 +24,18 @@ bsp_port_task(void)
   return current != NULL ? current->pid - 1 : 0;
 }
 
+/* A datagram socket customized for sending takes its local port here, as
+ * its first send would: code customized for it then sends from a known
+ * port instead of binding on every call. */
 void *
 bsp_port_file(int task, int fd, bsp_u32 *size)
 {
   struct file *file = fget(task_slot(task), fd);
   if (file == NULL || file->f_socket == NULL) {
     return NULL;
+  }
+  if (file->f_socket->type == SOCK_DGRAM) {
+    (void)udp_sock_autobind(file->f_socket); /* failed: the customized code binds, as the generic call does */
   }
   *size = (bsp_u32)sizeof(*file);
   return file;

@@ -148,13 +148,78 @@ udp_fill(struct pbuf *p, const struct msghdr *msg, size_t len)
   return 0;
 }
 
+/* Give an unbound socket its local port now, as lwIP's udp_sendto would on
+ * the first send, but as a socket mutation: the file's generation moves, so
+ * code customized while the socket had no port never runs once it has one. */
+int
+udp_sock_autobind(struct socket *sock)
+{
+  struct udp_pcb *pcb = sock->pcb.udp;
+  int err;
+  if (pcb->local_port != 0) {
+    return 0;
+  }
+  err = sock_error(udp_bind(pcb, &pcb->local_ip, 0));
+  sock_changed(sock);
+  return err;
+}
+
+/* One datagram: a fresh packet buffer, the caller's bytes, lwIP's output.
+ * ERR_MEM when out of packet buffers (a full loopback queue): the caller
+ * waits and tries again; otherwise *result is the call's result. */
+static err_t
+udp_send_once(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port, long *result)
+{
+  struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+  err_t e;
+  int err;
+  if (p == NULL) {
+    return ERR_MEM;
+  }
+  err = udp_fill(p, msg, len);
+  if (err < 0) {
+    pbuf_free(p);
+    *result = err;
+    return ERR_OK;
+  }
+  if (dst != NULL) {
+    e = udp_sendto(pcb, p, dst, port);
+  } else {
+    e = udp_send(pcb, p);
+  }
+  pbuf_free(p);
+  if (e == ERR_MEM) {
+    return ERR_MEM;
+  }
+  *result = e == ERR_OK ? (long)len : sock_error(e);
+  return ERR_OK;
+}
+
+/* Out of packet buffers: wait (from `since`) or let go, and try again.
+ * Apart from udp_sock_sendmsg so that code customized for a socket holds
+ * the common path once and calls this, as it is, for the rare one. */
+long
+udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port, u32_t since)
+{
+  long result = 0;
+  do {
+    int err = sock_wait(msg->msg_flags, since);
+    if (err < 0) {
+      return err;
+    }
+  } while (udp_send_once(pcb, msg, len, dst, port, &result) == ERR_MEM);
+  return result;
+}
+
 long
 udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
   struct udp_pcb *pcb = sock->pcb.udp;
   ip_addr_t dst;
+  const ip_addr_t *to = NULL;
   u16_t port = 0;
   u32_t since = 0;
+  long result = 0;
   int err;
 
   if (msg->msg_name != NULL) {
@@ -162,43 +227,24 @@ udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
     if (err < 0) {
       return err;
     }
+    to = &dst;
   } else if (sock->state != SS_CONNECTED) {
     return -EDESTADDRREQ;
   }
   if (len > UDP_MAX_PAYLOAD) {
     return -EMSGSIZE;
   }
+  err = udp_sock_autobind(sock);
+  if (err < 0) {
+    return err;
+  }
   if (!(msg->msg_flags & MSG_DONTWAIT)) {
     since = sys_now();
   }
-  for (;;) {
-    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
-    if (p != NULL) {
-      err_t e;
-      err = udp_fill(p, msg, len);
-      if (err < 0) {
-        pbuf_free(p);
-        return err;
-      }
-      if (msg->msg_name != NULL) {
-        e = udp_sendto(pcb, p, &dst, port);
-      } else {
-        e = udp_send(pcb, p);
-      }
-      pbuf_free(p);
-      if (e == ERR_OK) {
-        return (long)len;
-      }
-      if (e != ERR_MEM) {
-        return sock_error(e);
-      }
-    }
-    /* Out of packet buffers (a full loopback queue): wait or let go. */
-    err = sock_wait(msg->msg_flags, since);
-    if (err < 0) {
-      return err;
-    }
+  if (udp_send_once(pcb, msg, len, to, port, &result) == ERR_MEM) {
+    return udp_sock_send_wait(pcb, msg, len, to, port, since);
   }
+  return result;
 }
 
 static long

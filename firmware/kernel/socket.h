@@ -112,6 +112,10 @@ extern const struct proto_ops inet_stream_ops;
  * directly instead of through sock->ops (they are in the export table). */
 long udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 long tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+/* A datagram socket's local port, taken on its first send if not bound. */
+int udp_sock_autobind(struct socket *sock);
+/* A datagram send that ran out of packet buffers: wait and try again. */
+long udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port, u32_t since);
 
 /* Connection state (Linux's socket_state). */
 #define SS_FREE          0

@@ -16,17 +16,20 @@ import { BespokeError } from "../errors.ts";
 import { buildDir, buildManifest, repoRoot } from "../node/paths.ts";
 import type { CallName } from "../runtime/protocol.ts";
 import type { FirmwareProgram, FirmwareScenario, PreparedFirmwareData } from "../server/firmware.ts";
-import { parseJsonText, parseScenario } from "../specializer/scenario.ts";
+import { type FirmwareObject, parseJsonText, parseScenario } from "../specializer/scenario.ts";
 import { type ArmFirmware, buildArmFirmware } from "./firmware-build.ts";
 
 /** The kernel files the customizable calls run through, specialized as one program. */
 export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "task.c", "sock_udp.c", "sock_tcp.c", "inet.c"];
 
+/** lwIP's output path under the socket layer (paths under lwIP's src/), specialized with it: UDP, IPv4 routing and output, checksums, byte order, the interfaces. */
+export const LWIP_OUTPUT_PATH = ["core/udp.c", "core/ipv4/ip4.c", "core/inet_chksum.c", "core/def.c", "core/ipv4/ip4_addr.c", "core/netif.c"];
+
 /** The firmware's scenarios: the call each one customizes. */
 export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
 
 /** Bump when the preparation changes what a specialization produces. */
-const PREPARE_VERSION = 3;
+const PREPARE_VERSION = 7;
 
 function scenarioDir(): string {
   return path.join(repoRoot(), "firmware", "scenarios");
@@ -64,7 +67,8 @@ async function socketLayerText(): Promise<string> {
   for (const d of dirs) readTree(d, files);
   const kernel = path.join(repoRoot(), "firmware", "kernel");
   const unit = path.join(kernel, "__socket_layer.c");
-  files[unit] = SOCKET_LAYER.map((f) => `#include "${path.join(kernel, f)}"`).join("\n") + "\n";
+  files[unit] = [...SOCKET_LAYER.map((f) => path.join(kernel, f)), ...LWIP_OUTPUT_PATH.map((f) => path.join(lwip.dir, "src", f))].map((f) => `#include "${f}"`).join("\n") + "\n";
+  for (const f of LWIP_OUTPUT_PATH) files[path.join(lwip.dir, "src", f)] = fs.readFileSync(path.join(lwip.dir, "src", f), "utf8");
   const cc = await createCompiler({ target: "arm" });
   const r = await cc.preprocess({ files, entry: unit, includeDirs: dirs, defines: { BESPOKE_CUSTOM: true } });
   if (!r.ok) throw new BespokeError("PREPROCESS_FAILED", `the firmware's socket layer does not preprocess: ${r.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`).join("; ")}`);
@@ -77,6 +81,15 @@ function functionSymbols(elf: Uint8Array): { name: string; address: number }[] {
   const fns = symbols(readElf(elf)).filter((s) => s.type === 2 && s.shndx !== 0 && s.name !== "");
   for (const s of fns) count.set(s.name, (count.get(s.name) ?? 0) + 1);
   return fns.filter((s) => count.get(s.name) === 1).map((s) => ({ name: s.name, address: s.value }));
+}
+
+/** Data objects of the linked image whose names are unique in it: where each lives, and whether the export table names it. */
+function firmwareObjects(elf: Uint8Array, exports: { name: string }[]): Record<string, FirmwareObject> {
+  const all = symbols(readElf(elf)).filter((s) => s.type === 1 && s.shndx !== 0 && s.name !== "");
+  const count = new Map<string, number>();
+  for (const s of all) count.set(s.name, (count.get(s.name) ?? 0) + 1);
+  const exported = new Set(exports.map((e) => e.name));
+  return Object.fromEntries(all.filter((s) => count.get(s.name) === 1).map((s) => [s.name, { address: s.value, exported: exported.has(s.name) }]));
 }
 
 const prepared = new Map<string, Promise<FirmwareProgram>>();
@@ -94,7 +107,8 @@ export function prepareBoardFirmware(): Promise<FirmwareProgram> {
 }
 
 async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
-  const scenarios = loadFirmwareScenarios();
+  const objects = firmwareObjects(fw.elf, fw.exports);
+  const scenarios = Object.fromEntries(Object.entries(loadFirmwareScenarios()).map(([name, s]) => [name, { ...s, scenario: { ...s.scenario, firmwareObjects: objects } }]));
   const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}.bin`);
   let bytes: Uint8Array;
   if (fs.existsSync(file)) bytes = new Uint8Array(fs.readFileSync(file));

@@ -202,8 +202,9 @@ export function buildImage(input: BuildImageInput): CodeImage {
   };
   const absolute = (offset: number, s: ElfSymbol, addend: number) => {
     const own = offsetOf(s);
-    writeWord(mv, offset, width, (own ?? 0) + addend);
-    image.relocations.push({ offset, symbol: own === null ? importOf(s.name) : SELF, type: RELOCATION_TYPE[input.target].code });
+    const link = own === null ? linkTarget(s.name) : { name: s.name, offset: 0 };
+    writeWord(mv, offset, width, (own ?? 0) + addend + link.offset);
+    image.relocations.push({ offset, symbol: own === null ? importOf(link.name) : SELF, type: RELOCATION_TYPE[input.target].code });
   };
 
   gotted.forEach((s, i) => absolute(gotAt + i * 8, s, 0));
@@ -291,6 +292,13 @@ export function buildImage(input: BuildImageInput): CodeImage {
     image.guards.push({ symbol: g.symbol === undefined ? SELF : importOf(g.symbol), address: g.address, expected: g.expected });
   }
   return image;
+}
+
+/** An undefined symbol "name+offset" / "name-offset" (a firmware object reached from an export, see scenario.ts firmwareStatics) is the export `name` with the offset added. */
+function linkTarget(symbol: string): { name: string; offset: number } {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)([+-])(\d+)$/.exec(symbol);
+  if (!m) return { name: symbol, offset: 0 };
+  return { name: m[1]!, offset: (m[2] === "-" ? -1 : 1) * Number(m[3]) };
 }
 
 function writeWord(v: DataView, offset: number, width: 4 | 8, value: number): void {

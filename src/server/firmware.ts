@@ -16,6 +16,7 @@ import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import type { CallName } from "../runtime/protocol.ts";
 import { MirrorDeviceMemory } from "../runtime/mirror.ts";
+import { prepareProgram } from "../specializer/pipeline.ts";
 import type { Context, Scenario, StaticValue } from "../specializer/scenario.ts";
 import type { PreparedFirmware } from "./catalog.ts";
 import { specializerStage } from "./specializer.ts";
@@ -108,6 +109,7 @@ export function specializationInputs(fw: FirmwareProgram, scenarioName: string, 
 }
 
 export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
+  prepareProgram(fw.program, fw.target); // lowered once when the firmware is loaded, not in the first request's time
   const byAddress = new Map((fw.functions ?? []).map((f) => [f.address, f.name]));
   const specialize: PreparedFirmware["specialize"] = {};
   for (const [name, s] of Object.entries(fw.scenarios)) {

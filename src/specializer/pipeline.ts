@@ -14,7 +14,7 @@ import { type Block, type IrFunction, type UnloweredFunction, freezeFunction } f
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
 import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
 import { CPrinter, type ResidualGlobal, type StructureReport, printUnit, simplify } from "./residualize.ts";
-import { type BindingSpec, type Context, type Scenario, type StaticValue, emptyContext } from "./scenario.ts";
+import { type BindingSpec, type Context, type FirmwareObject, type Scenario, type StaticValue, emptyContext } from "./scenario.ts";
 import { ObjectTable, type ResidualFunction, Specializer, type SpecializeStats, type Value } from "./specialize.ts";
 
 export interface SpecializeInput {
@@ -24,7 +24,7 @@ export interface SpecializeInput {
   context?: Context;
   /** Device memory behind static pointers given by address; the context's regions when absent. */
   device?: DeviceMemory;
-  /** The program's globals are the device's (firmware): residual code declares them extern, never defines copies. */
+  /** The program is the device's firmware: residual code declares its globals extern (never defines copies) and calls its functions with external linkage instead of printing generic copies. */
   deviceGlobals?: boolean;
   /** The program's function at a device address (the firmware's symbol table): calls through such addresses unfold. */
   deviceFunction?: (address: number) => string | undefined;
@@ -161,8 +161,11 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       o.known.fill(0);
       o.ptrs.clear();
     } else {
-      applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
       const value = context.globals[g.sym.name];
+      const at = input.deviceGlobals ? scenario.firmwareObjects?.[g.sym.name] : undefined;
+      // the device's firmware: a static global holds what the device holds now
+      if (value === undefined && at) readDeviceGlobal(o, device, at.address, `scenario.globals.${g.sym.name}`);
+      applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
       if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
     }
     store.add(o);
@@ -208,6 +211,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       changed = true;
       if (name === residualName) fail("scenario.residualName", `the residual code also calls the generic ${name}: give the specialized function another name`);
       const fn = ir.functions.get(name);
+      // firmware functions with external linkage are the device's own: called there, not copied
+      if (input.deviceGlobals && (fn ?? ir.unlowered.get(name))!.sym.storage !== "static") continue;
       if (!fn) {
         const un = ir.unlowered.get(name)!;
         throw new BespokeError("UNSUPPORTED", `the residual code calls ${name}, which cannot be lowered (${un.reason})`, un.pos);
@@ -224,7 +229,10 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       const init = defined && id !== undefined && !input.deviceGlobals ? initial.get(id)! : null;
       if (init) for (const p of init.ptrs.values()) notePointer(p);
       if (g && unit.globals.some((x) => x.name === g[0])) continue;
-      unit.globals.push({ sym: g?.[1].sym ?? sym, name: g?.[0] ?? sym.name, type: (g?.[1].sym ?? sym).type, init, static: (g?.[1].sym ?? sym).storage === "static" || (g !== undefined && g[0] !== g[1].sym.name) });
+      const gsym = g?.[1].sym ?? sym;
+      const isStatic = gsym.storage === "static" || (g !== undefined && g[0] !== g[1].sym.name);
+      const linkName = !init && isStatic && scenario.firmwareObjects ? firmwareStaticLink(scenario.firmwareObjects, gsym.name) : undefined;
+      unit.globals.push({ sym: gsym, name: g?.[0] ?? sym.name, type: gsym.type, init, static: isStatic, ...(linkName ? { linkName } : {}) });
     }
     for (const id of objects.fileScope) {
       if (fileDone.has(id)) continue;
@@ -287,6 +295,17 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   };
 }
 
+
+/** The link name of a file-static firmware object: the nearest exported object plus the offset (the image builder relocates "name+offset" and "name-offset" against the export). */
+function firmwareStaticLink(objects: Record<string, FirmwareObject>, name: string): string | undefined {
+  const at = objects[name];
+  if (!at || at.exported) return undefined;
+  let best: [string, FirmwareObject] | undefined;
+  for (const e of Object.entries(objects)) if (e[1].exported && (!best || Math.abs(e[1].address - at.address) < Math.abs(best[1].address - at.address))) best = e;
+  if (!best) return undefined;
+  const off = at.address - best[1].address;
+  return off < 0 ? `${best[0]}-${-off}` : `${best[0]}+${off}`;
+}
 
 interface GlobalInfo {
   sym: Symbol;
@@ -384,6 +403,15 @@ function flexibleExtent(abi: Abi, type: CType, init: import("../c/ast.ts").Expr 
   const es = abi.sizeOf(last.type.of);
   const count = item.value.kind === NodeKind.InitList ? item.value.items.length : item.value.kind === NodeKind.StringLit ? item.value.units.length + 1 : 0;
   return Math.max(0, last.offset + count * es - abi.sizeOf(type));
+}
+
+/** Replace a global's initial contents with the device's bytes at `address` (pointers in them are device addresses). */
+function readDeviceGlobal(o: MemObject, device: DeviceMemory, address: number, path: string): void {
+  const bytes = device.read(address, o.size);
+  if (!bytes) fail(path, `the device memory of this global (0x${address.toString(16)}, ${o.size} bytes) is not readable`);
+  o.bytes.set(bytes);
+  o.known.fill(1);
+  o.ptrs.clear();
 }
 
 /** A store for generic code: every global is dynamic. */

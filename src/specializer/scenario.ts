@@ -63,6 +63,20 @@ export interface Scenario {
   functions: Record<string, FunctionMode>;
   guards: Guard[];
   limits: Limits;
+  /**
+   * The firmware's data objects by name (its symbol table, at build time),
+   * when the program is the device's firmware: static globals without a
+   * context value are read from the device at these addresses, and residual
+   * code reaches file-static ones (lwIP's `ip_id`...), which it cannot name,
+   * from an exported neighbour.
+   */
+  firmwareObjects?: Record<string, FirmwareObject>;
+}
+
+/** Where a data object of the firmware lives, and whether the firmware's export table names it. */
+export interface FirmwareObject {
+  address: number;
+  exported: boolean;
 }
 
 /** A concrete static value, as written in a context file. */
@@ -183,7 +197,7 @@ const FUNCTION_MODES: FunctionMode[] = ["static", "device", "dynamic"];
 /** Validate a parsed scenario JSON value; every error names the offending field. */
 export function parseScenario(json: unknown): Scenario {
   const obj = expectRecord(json, "scenario");
-  onlyKeys(obj, ["version", "entry", "residualName", "params", "globals", "owned", "functions", "guards", "limits"], "scenario");
+  onlyKeys(obj, ["version", "entry", "residualName", "params", "globals", "owned", "functions", "guards", "limits", "firmwareObjects"], "scenario");
   if (obj.version !== SCENARIO_VERSION) fail("scenario.version", `expected ${SCENARIO_VERSION}, got ${describe(obj.version)}`);
   const entry = parseIdentifier(obj.entry, "scenario.entry");
   const scenario: Scenario = {
@@ -213,6 +227,18 @@ export function parseScenario(json: unknown): Scenario {
       onlyKeys(guard, ["name", "covers"], path);
       return { name: parseIdentifier(guard.name, `${path}.name`), covers: parseStringList(guard.covers, `${path}.covers`) };
     });
+  }
+  if (obj.firmwareObjects !== undefined) {
+    scenario.firmwareObjects = {};
+    for (const [name, v] of Object.entries(expectRecord(obj.firmwareObjects, "scenario.firmwareObjects"))) {
+      const path = `scenario.firmwareObjects.${name}`;
+      parseIdentifier(name, path);
+      const at = expectRecord(v, path);
+      onlyKeys(at, ["address", "exported"], path);
+      if (typeof at.address !== "number" || !Number.isSafeInteger(at.address) || at.address < 0) fail(`${path}.address`, `expected an address, got ${describe(at.address)}`);
+      if (typeof at.exported !== "boolean") fail(`${path}.exported`, `expected a boolean, got ${describe(at.exported)}`);
+      scenario.firmwareObjects[name] = { address: at.address, exported: at.exported };
+    }
   }
   return scenario;
 }

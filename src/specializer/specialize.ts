@@ -668,10 +668,11 @@ class Run {
     const args = fn && !this.generic ? s.args.map((a) => (a.k === "load" && a.type.kind === TypeKind.Record ? this.eval(a.addr, st, out) : this.eval(a, st, out))) : [];
     // unfold when something static flows in (an argument, or static globals the callee may read)
     // recursion is unfolded only when fully static (it then ends as the original does)
+    if (fnName === "memcpy" && !fn && !this.generic && this.staticMemcpy(s, st, out)) return false;
     const recursive = fn !== undefined && st.frames.some((f) => f.fn === fn);
     const worthIt = recursive
       ? args.every((a) => a.k !== "dyn")
-      : args.some((a) => a.k !== "dyn") || [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped);
+      : args.some((a) => a.k !== "dyn") || (fn !== undefined && (readsGlobals(fn, this.sp.view.functions) || !hasLoop(fn)) && [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped));
     if (fn && !this.generic && worthIt && !this.sp.view.residualOnly.has(fn.name) && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
@@ -697,7 +698,7 @@ class Run {
       if (v.k === "fn" && this.sp.view.functions.has(v.sym.name)) this.escapeGlobals(st, out);
       return this.residualExpr(v, a.type, st, out);
     });
-    if (program) this.escapeGlobals(st, out);
+    if (program && !(fn && !writesGlobals(fn, this.sp.view.functions))) this.escapeGlobals(st, out);
     const calleeExpr = callee.k === "fn" ? this.fnRef(callee) : this.residualExpr(callee, s.callee.type, st, out);
     let dst: Var | null = null;
     if (s.dst) {
@@ -715,6 +716,25 @@ class Run {
     this.sp.stats.residualCalls[name] = (this.sp.stats.residualCalls[name] ?? 0) + 1;
     this.emit(out, { k: "call", dst, dstAddr, callee: calleeExpr, args: residualArgs, fnType: s.fnType, pos: s.pos });
     return false;
+  }
+
+  /**
+   * The C library's memcpy between static objects with a static size copies
+   * at specialization time (like a compiler's builtin), so what it copies
+   * stays static: e.g. move_addr_to_kernel's copy of a static socket address.
+   * False (nothing done) when any part is dynamic: the call stays residual.
+   */
+  private staticMemcpy(s: Stmt & { k: "call" }, st: State, out: Block): boolean {
+    if (s.args.length !== 3 || s.dstAddr) return false;
+    const [dst, src, n] = s.args.map((a) => this.eval(a, st, out)) as [Val, Val, Val];
+    if (n.k !== "int" || n.v <= 0n || n.v > 4096n) return false;
+    const size = Number(n.v);
+    const from = this.staticTarget(src, size, st);
+    const to = this.staticTarget(dst, size, st);
+    if (!from || !to || !rangeKnown(st.mem.get(from.obj), from.off, size) || st.mem.get(to.obj).kind === "string") return false;
+    this.copy(dst, src, size, { kind: TypeKind.Array, of: ucharType, length: size, quals: 0 }, st, out);
+    if (s.dst) this.setReg(st.frames[st.frames.length - 1]!, s.dst, dst, st, out);
+    return true;
   }
 
   /**
@@ -1135,7 +1155,8 @@ class Run {
         const r = this.eval(e.right, st, out);
         const v = l.k !== "dyn" && r.k !== "dyn" ? this.binary(e, l, r) : null;
         if (v) return v;
-        return { k: "dyn", e: { ...e, left: this.residualExpr(l, e.left.type, st, out), right: this.residualExpr(r, e.right.type, st, out) } };
+        const left = this.residualExpr(l, e.left.type, st, out);
+        return { k: "dyn", e: this.strengthReduced(e, left, r) ?? { ...e, left, right: this.residualExpr(r, e.right.type, st, out) } };
       }
       case "cast": {
         const a = this.eval(e.arg, st, out);
@@ -1144,6 +1165,21 @@ class Run {
         return { k: "dyn", e: { ...e, arg: this.residualExpr(a, e.arg.type, st, out) } };
       }
     }
+  }
+
+  /**
+   * `x / 2^k` and `x % 2^k` over a value that cannot be negative, as the
+   * shift and mask they equal: TinyCC calls a library routine for every
+   * division (the board has no divide instruction), e.g. lwIP's
+   * `q->len % 2` in the checksum of every packet.
+   */
+  private strengthReduced(e: Expr & { k: "binary" }, left: Expr, r: Val): Expr | null {
+    if ((e.op !== "/" && e.op !== "%") || r.k !== "int" || r.v <= 0n || (r.v & (r.v - 1n)) !== 0n || e.opType.kind !== TypeKind.Int) return null;
+    const zeroExtended = left.k === "cast" && left.arg.type.kind === TypeKind.Int && !left.arg.type.signed && this.abi.sizeOf(left.arg.type) < this.abi.sizeOf(e.opType);
+    if (e.opType.signed && !zeroExtended) return null;
+    const k = BigInt(r.v.toString(2).length - 1);
+    const op = e.op === "/" ? ">>" : "&";
+    return { ...e, op, left, right: { k: "int", type: e.opType, value: e.op === "/" ? k : r.v - 1n } };
   }
 
   private stringObject(bytes: Uint8Array, elem: CType, st: State): number {
@@ -1381,6 +1417,86 @@ function changedBytes(before: MemObject, now: MemObject, ptrSize: number): numbe
 
 function cloneState(st: State): State {
   return { frames: st.frames.map((f) => ({ ...f, regs: f.regs.slice() })), mem: st.mem.fork(), dynamicPast: st.dynamicPast };
+}
+
+const loops = new WeakMap<IrFunction, boolean>();
+
+/** Whether `fn`'s control-flow graph has a cycle (a loop, or a backward goto). */
+function hasLoop(fn: IrFunction): boolean {
+  const known = loops.get(fn);
+  if (known !== undefined) return known;
+  const state = new Map<number, 1 | 2>(); // 1: on the DFS path, 2: done
+  const visit = (id: number): boolean => {
+    state.set(id, 1);
+    for (const next of successors(fn.blocks[id]!.term)) {
+      const s = state.get(next);
+      if (s === 1 || (s === undefined && visit(next))) return true;
+    }
+    state.set(id, 2);
+    return false;
+  };
+  const found = visit(fn.entry);
+  loops.set(fn, found);
+  return found;
+}
+
+const globalReaders = new WeakMap<IrFunction, boolean>();
+
+/** Whether `fn` may read a global of the program: it names one, calls through a pointer, or calls a program function that may. */
+function readsGlobals(fn: IrFunction, functions: ReadonlyMap<string, IrFunction>): boolean {
+  const known = globalReaders.get(fn);
+  if (known !== undefined) return known;
+  globalReaders.set(fn, true); // recursion: assume the worst until proven otherwise
+  const names = (e: Expr): boolean => (e.k === "global" && e.sym.type.kind !== TypeKind.Function) || operands(e).some(names);
+  const reads = fn.blocks.some(
+    (b) =>
+      termOperands(b.term).some(names) ||
+      b.stmts.some((s) => {
+        if (stmtOperands(s).some(names)) return true;
+        if (s.k !== "call") return false;
+        if (s.callee.k !== "global") return true;
+        const callee = functions.get(s.callee.sym.name);
+        return callee !== undefined && readsGlobals(callee, functions);
+      }),
+  );
+  globalReaders.set(fn, reads);
+  return reads;
+}
+
+const globalWriters = new WeakMap<IrFunction, boolean>();
+
+/**
+ * Whether calling `fn` may write a global of the program: it stores, copies
+ * or zeroes anywhere but its own locals, calls through a pointer, or calls a
+ * program function that may (functions outside the program, as everywhere
+ * here, do not touch the program's globals). Pure helpers such as
+ * lwip_htons or a checksum loop then leave static globals static.
+ */
+function writesGlobals(fn: IrFunction, functions: ReadonlyMap<string, IrFunction>): boolean {
+  const known = globalWriters.get(fn);
+  if (known !== undefined) return known;
+  globalWriters.set(fn, true); // recursion: assume the worst until proven otherwise
+  const local = (e: Expr): boolean => {
+    for (;;) {
+      if (e.k === "local") return true;
+      if (e.k === "field" || e.k === "cast") e = e.k === "field" ? e.addr : e.arg;
+      else if (e.k === "ptradd") e = e.ptr;
+      else return false;
+    }
+  };
+  const writes = fn.blocks.some((b) =>
+    b.stmts.some((s) => {
+      if (s.k === "store" || s.k === "bitstore" || s.k === "zero") return !local(s.addr);
+      if (s.k === "copy") return !local(s.dst);
+      if (s.k !== "call") return false;
+      if (s.dstAddr && !local(s.dstAddr)) return true;
+      if (s.callee.k !== "global") return true;
+      const callee = functions.get(s.callee.sym.name);
+      return callee !== undefined && writesGlobals(callee, functions);
+    }),
+  );
+  globalWriters.set(fn, writes);
+  return writes;
 }
 
 function rangeKnown(o: MemObject, off: number, size: number): boolean {

@@ -88,6 +88,19 @@ describe.each<ImageTarget>(["arm", "x86_64"])("code image builder (%s)", (target
     expect(() => buildImage({ ...base, object, target, exports: new Set(["net_output"]) })).toThrow(/'net_generation' is not in the firmware's export table/);
   });
 
+  it("relocates a firmware object named as an export plus an offset (file-static data) against that export", async () => {
+    const source = `
+extern unsigned short ip_id __asm__("net_generation+12");
+extern unsigned int before __asm__("net_generation-4");
+long customized(int fd, const void *buf, unsigned long len) { return ++ip_id + before; }
+`;
+    const image = buildImage({ ...base, object: await compile(target, source), target, exports: new Set(["net_generation"]) });
+    expect(image.imports).toEqual(["net_generation"]);
+    const v = new DataView(image.memory.buffer, image.memory.byteOffset);
+    const addends = image.relocations.filter((r) => r.symbol === 0).map((r) => (target === "arm" ? v.getInt32(r.offset, true) : Number(v.getBigInt64(r.offset, true))));
+    expect([...new Set(addends)].sort((a, b) => a - b)).toEqual([-4, 12]);
+  });
+
   it("refuses a missing entry function and an object for another CPU", async () => {
     const object = await compile(target);
     expect(() => buildImage({ ...base, entry: "nope", object, target })).toThrow(/entry function 'nope'/);

@@ -41,4 +41,13 @@ describe("classic partial-evaluation cases", () => {
     expect(r.residualCode).not.toMatch(/\bi\b|\blen\b/);
     expect(r.residualInstructions).toBeLessThan(r.originalInstructions);
   });
+
+  it("an lwIP-style header: memcpy of static data folds, pure helpers inline, the payload loop stays a call, no division is left", async () => {
+    const r = await runCase("header", 1000);
+    expect(r.residual).toBe(r.original);
+    expect(r.residualCode).not.toMatch(/memcpy\(|swap16|routes|default_route/);
+    expect(r.residualCode).toMatch(/= sum16\(/);
+    expect(r.residualCode).not.toMatch(/ [/%] /);
+    expect(r.residualInstructions).toBeLessThan(r.originalInstructions);
+  });
 });
