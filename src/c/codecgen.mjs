@@ -163,7 +163,11 @@ export function readSchema(root) {
     if (names.has(c.name)) c.name = `${c.name}_${c.kind ?? c.id}`;
     names.add(c.name);
   }
-  return { classes: ordered, unions: [...unions.values()], programUnion };
+  // the C types: immutable values (types.ts), which serialize.ts may share when equal
+  const typesFile = program.getSourceFile(path.join(root, "src", "c", "types.ts")) ?? fail("cannot read src/c/types.ts");
+  const ctypeDecl = typesFile.statements.find((s) => ts.isTypeAliasDeclaration(s) && s.name.text === "CType") ?? fail("types.ts declares no type CType");
+  const typeClasses = members(checker.getTypeAtLocation(ctypeDecl.name)).map((t) => byType.get(t) ?? fail(`a CType member is not reachable from Program: ${checker.typeToString(t)}`));
+  return { classes: ordered, unions: [...unions.values()], programUnion, typeClasses };
 }
 
 /** A JS expression that discriminates an object of union `u` to its class id (or -1). */
@@ -277,7 +281,7 @@ function encoderOf(c) {
 
 /** The generated module's text. */
 export function generateAstCodec(root) {
-  const { classes, unions, programUnion } = readSchema(root);
+  const { classes, unions, programUnion, typeClasses } = readSchema(root);
   const describe = classes.map((c) => `${c.name}{${c.fields.map((f) => `${f.name}${f.optional ? "?" : ""}:${f.coding === "const" ? JSON.stringify(f.value) : f.coding}`).join(",")}}`).join(";");
   const schemaId = crypto.createHash("sha256").update(describe).digest("hex").slice(0, 16);
   const unionDecls = unions.map((u) => {
@@ -293,6 +297,9 @@ import { BespokeError } from "../../src/errors.ts";
 
 /** Fingerprint of the classes and fields this codec encodes: serialized data written by another schema is refused. */
 export const SCHEMA_ID = ${JSON.stringify(schemaId)};
+
+/** The classes of C types (the members of types.ts's CType): immutable values. */
+export const TYPE_CLASSES: ReadonlySet<number> = new Set(${JSON.stringify(typeClasses.map((c) => c.id))});
 
 /** Classes: ${classes.map((c) => `${c.id} ${c.name}`).join(", ")}. */
 const CLASS_NAMES: string[] = ${JSON.stringify(classes.map((c) => c.name))};

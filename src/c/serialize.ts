@@ -7,7 +7,8 @@
 // one hidden class; scalar fields are written bare, other fields as tagged
 // values (see codecgen.mjs). Objects referenced more than once (types,
 // records, symbols, ..., with cycles) are written once and referenced by id
-// after; everything else is written inline, without an id.
+// after; everything else is written inline, without an id. Equal C types
+// (immutable values) are written once: the loaded program shares them.
 //
 // The whole program is decoded at once: decoding is a few milliseconds per
 // lwIP unit, and per-object lazy accessors on function bodies cost more in
@@ -18,7 +19,7 @@
 // ASCII hex digits: data written for other AST declarations is refused);
 // varints: string count, UTF-16 length of each string, byte length of the
 // UTF-8 string data, then that data; then the program's stream to the end.
-import { corrupt, decodeStream, encodeValue, PROGRAM, SCHEMA_ID, type EncodeContext } from "../../build/generated/ast-codec.ts";
+import { corrupt, decodeStream, encodeValue, PROGRAM, SCHEMA_ID, TYPE_CLASSES, type EncodeContext } from "../../build/generated/ast-codec.ts";
 import { BespokeError } from "../errors.ts";
 import type { Program } from "./ast.ts";
 
@@ -75,9 +76,10 @@ class Writer {
 /** Output of the walk that only looks at the graph. */
 const NOWHERE: EncodeContext["out"] = { byte() {}, varint() {}, float() {} };
 
-/** How many references there are to each object and array of the program. */
-function countReferences(program: Program): Map<object, number> {
+/** How many references there are to each object and array of the program, and its C type objects. */
+function countReferences(program: Program): { refs: Map<object, number>; types: object[] } {
   const refs = new Map<object, number>();
+  const types: object[] = [];
   encodeValue(program, PROGRAM, {
     out: NOWHERE,
     str: () => 0,
@@ -87,17 +89,87 @@ function countReferences(program: Program): Map<object, number> {
       refs.set(o, n + 1);
       return 0;
     },
-    register(o) {
+    register(o, u) {
       refs.set(o, 1);
+      if (!Array.isArray(o) && TYPE_CLASSES.has(u.cls(o))) types.push(o);
       return false;
     },
   });
-  return refs;
+  return { refs, types };
+}
+
+/**
+ * Structurally equal C types, to be written once: types are immutable values
+ * (types.ts), and a parser makes many equal ones (each declaration of an
+ * `int *`, each spread with other qualifiers). Returns each type's
+ * representative. Within a type, objects referenced elsewhere too (records,
+ * enums) compare by identity, the type's own parts (parameter lists) by value.
+ */
+function equalTypes(types: object[], refs: Map<object, number>): Map<object, object> {
+  const identity = new Map<object, number>();
+  const idOf = (o: object): string => {
+    let i = identity.get(o);
+    if (i === undefined) identity.set(o, (i = identity.size));
+    return `#${i}`;
+  };
+  const isType = new Set(types);
+  const keys = new Map<object, string>();
+  const representative = new Map<object, object>();
+  const byKey = new Map<string, object>();
+  const keyOf = (v: unknown): string => {
+    switch (typeof v) {
+      case "string":
+        return JSON.stringify(v);
+      case "number":
+        return Object.is(v, -0) ? "-0" : String(v);
+      case "bigint":
+        return `${v}n`;
+      case "boolean":
+      case "undefined":
+        return String(v);
+      case "object":
+        if (v === null) return "null";
+        if (isType.has(v)) return typeKey(v);
+        if ((refs.get(v) ?? 0) >= 2) return idOf(v);
+        if (Array.isArray(v)) return `[${v.map(keyOf).join(",")}]`;
+        return fieldsKey(v);
+      default:
+        return unsupportedValue(v);
+    }
+  };
+  const fieldsKey = (o: object): string =>
+    `{${Object.keys(o)
+      .filter((k) => (o as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${k}:${keyOf((o as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  const typeKey = (t: object): string => {
+    const known = keys.get(t);
+    if (known !== undefined) return known;
+    keys.set(t, idOf(t)); // a type reached again while keying itself (through a VLA size) is itself
+    const key = fieldsKey(t);
+    keys.set(t, key);
+    const first = byKey.get(key);
+    if (first === undefined) byKey.set(key, t);
+    representative.set(t, first ?? t);
+    return key;
+  };
+  for (const t of types) typeKey(t);
+  return representative;
+}
+
+function unsupportedValue(v: unknown): never {
+  throw new BespokeError("SERIALIZE_UNSUPPORTED", `cannot serialize a value of type ${typeof v}`);
 }
 
 /** Encode a program. */
 export function serializeProgram(program: Program): Uint8Array {
-  const refs = countReferences(program);
+  const { refs, types } = countReferences(program);
+  const same = equalTypes(types, refs);
+  const canonical = (o: object): object => same.get(o) ?? o;
+  // references to a type count for its representative
+  const merged = new Map<object, number>();
+  for (const [t, rep] of same) merged.set(rep, (merged.get(rep) ?? 0) + refs.get(t)!);
   const strings = new Map<string, number>();
   const ids = new Map<object, number>();
   const out = new Writer();
@@ -111,10 +183,11 @@ export function serializeProgram(program: Program): Uint8Array {
       }
       return i;
     },
-    ref: (o) => ids.get(o) ?? -1,
+    ref: (o) => ids.get(canonical(o)) ?? -1,
     register(o) {
-      if (refs.get(o)! < 2) return false;
-      ids.set(o, ids.size);
+      const c = canonical(o);
+      if ((merged.get(c) ?? refs.get(c)!) < 2) return false;
+      ids.set(c, ids.size);
       return true;
     },
   });
