@@ -47,17 +47,6 @@ async function freshBoard(): Promise<FreshBoard> {
 
 let nextBoard: Promise<FreshBoard> | null = null;
 
-/** Console commands of the throwaway boot that warms the VM up: the firmware's UDP send path, generic. */
-const WARM_UP = ["e2e udp 7000", "e2e send g 100 64 1 7000"];
-
-/** A throwaway boot while the page loads: the VM's interpreter is optimized by the time the first customization boots (a cold one runs that boot several times slower). */
-async function warmUp(): Promise<void> {
-  const { board } = await freshBoard();
-  board.type(new TextEncoder().encode(WARM_UP.map((l) => `${l}\n`).join("")));
-  await runBoard(board, new FrameInbox(), yieldToHost);
-  mark("device: VM warmed up");
-}
-
 /** Make the next boot's board now. */
 function bootAhead(): void {
   nextBoard ??= freshBoard();
@@ -125,6 +114,4 @@ const api: DeviceApi = {
 };
 
 expose(api);
-// while the page loads: the first customization finds the VM warm and its board ready
-nextBoard = warmUp().then(freshBoard);
-nextBoard.catch(() => (nextBoard = null));
+bootAhead(); // while the page loads: the first customization finds its board ready
