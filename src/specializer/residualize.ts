@@ -10,7 +10,7 @@ import { BespokeError } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
-import { type SNode, structure } from "./structure.ts";
+import { type SNode, exprSize, structure } from "./structure.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
 export interface ResidualGlobal {
@@ -38,6 +38,7 @@ export interface ResidualUnit {
 export function simplify(f: ResidualFunction): void {
   threadJumps(f);
   mergeBlocks(f);
+  propagateSingleCopies(f);
   propagateCopies(f);
   removeDeadStores(f);
   const used = new Set<Var>();
@@ -155,6 +156,43 @@ function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
   return out;
 }
 
+/**
+ * Copies between registers assigned once: `t = u`, with `t` assigned nowhere
+ * else and `u` assigned once (or a parameter never assigned), has every use
+ * of `t` read `u` instead — whenever a use reads the copy, `u` has been
+ * assigned and can no longer change.
+ */
+function propagateSingleCopies(f: ResidualFunction): void {
+  const blocks = reachable(f);
+  const defs = new Map<Var, number>();
+  for (const b of blocks) for (const s of b.stmts) {
+    const d = stmtDestination(s);
+    if (d) defs.set(d, (defs.get(d) ?? 0) + 1);
+  }
+  const params = new Set(f.params);
+  const stable = (u: Var): boolean => (params.has(u) ? !defs.has(u) : defs.get(u) === 1);
+  const by = new Map<Var, Var>();
+  for (const b of blocks) for (const s of b.stmts) {
+    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || params.has(s.dst) || defs.get(s.dst) !== 1) continue;
+    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type)) by.set(s.dst, s.value.v);
+  }
+  // chains: t = u, u = w: t reads w; copies in a cycle (never given a value) stay
+  const final = new Map<Var, Expr>();
+  for (const t of by.keys()) {
+    const seen = new Set<Var>([t]);
+    let cur = by.get(t)!;
+    while (by.has(cur) && !seen.has(cur)) seen.add(cur), (cur = by.get(cur)!);
+    if (!seen.has(cur)) final.set(t, { k: "var", type: t.type, v: cur });
+  }
+  if (final.size === 0) return;
+  const sub = (v: Var): Expr | undefined => final.get(v);
+  for (const b of blocks) {
+    b.stmts = b.stmts.filter((s) => !(s.k === "set" && final.has(s.dst)));
+    for (const s of b.stmts) substituteStmt(s, sub);
+    substituteTerm(b, sub);
+  }
+}
+
 /** A value cheap to repeat: copying it to several uses costs nothing. */
 function trivial(e: Expr): boolean {
   return e.k === "var" || e.k === "int" || e.k === "float" || e.k === "global" || e.k === "local";
@@ -173,14 +211,17 @@ function readsOf(e: Expr, v: Var): number {
  * `e`, every use when `e` is a register or a constant. Nothing between the
  * assignment and the last use may change what `e` reads (an assignment to a
  * register it reads; a store or call when it reads memory), and volatile reads
- * are never moved.
+ * are never moved. Values past PROPAGATE_MAX nodes stay where they are, so
+ * chains of updates (`s = s + x` unrolled) do not nest without end.
  */
+const PROPAGATE_MAX = 32;
+
 function propagateCopies(f: ResidualFunction): void {
   const out = liveOut(f);
   for (const b of reachable(f)) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
-      if (s.k !== "set" || readsVolatile(s.value)) continue;
+      if (s.k !== "set" || readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
       const t = s.dst;
       // the assignment converted the value to the register's type
       const e: Expr = sameC(s.value.type, t.type) ? s.value : { k: "cast", type: t.type, arg: s.value };
@@ -210,9 +251,10 @@ function propagateCopies(f: ResidualFunction): void {
       if (cut || uses === 0 || (uses > 1 && !trivial(e))) continue;
       // t must be dead after its last use: assigned again in this block, or not live out of it
       if (!redefined && out.get(b.id)!.has(t)) continue;
+      const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
       for (let j = i + 1; j <= last; j++) {
-        if (j < b.stmts.length) substituteStmt(b.stmts[j]!, t, e);
-        else substituteTerm(b, t, e);
+        if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
+        else substituteTerm(b, sub);
       }
       b.stmts.splice(i, 1);
       i--;
@@ -228,64 +270,69 @@ function readsVolatile(e: Expr): boolean {
   return ((e.k === "load" || e.k === "bitload") && (e.type.quals & Q_VOLATILE) !== 0) || operands(e).some(readsVolatile);
 }
 
-function replaceIn(e: Expr, v: Var, by: Expr, hit: { n: number }): Expr {
+/** `e` with the registers `sub` maps replaced (the same object when none is). */
+function replaceIn(e: Expr, sub: (v: Var) => Expr | undefined): Expr {
   switch (e.k) {
     case "var":
-      if (e.v === v) {
-        hit.n++;
-        return by;
-      }
-      return e;
+      return sub(e.v) ?? e;
     case "load":
     case "field":
-    case "bitload":
-      return { ...e, addr: replaceIn(e.addr, v, by, hit) } as Expr;
-    case "ptradd":
-      return { ...e, ptr: replaceIn(e.ptr, v, by, hit), index: replaceIn(e.index, v, by, hit) };
+    case "bitload": {
+      const addr = replaceIn(e.addr, sub);
+      return addr === e.addr ? e : ({ ...e, addr } as Expr);
+    }
+    case "ptradd": {
+      const ptr = replaceIn(e.ptr, sub);
+      const index = replaceIn(e.index, sub);
+      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
+    }
     case "ptrdiff":
-    case "binary":
-      return { ...e, left: replaceIn(e.left, v, by, hit), right: replaceIn(e.right, v, by, hit) } as Expr;
+    case "binary": {
+      const left = replaceIn(e.left, sub);
+      const right = replaceIn(e.right, sub);
+      return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
+    }
     case "unary":
-    case "cast":
-      return { ...e, arg: replaceIn(e.arg, v, by, hit) } as Expr;
+    case "cast": {
+      const arg = replaceIn(e.arg, sub);
+      return arg === e.arg ? e : ({ ...e, arg } as Expr);
+    }
     default:
       return e;
   }
 }
 
-/** Replace the uses of `v` in `s` by `by`. Calls evaluate arguments before the call, so substitution there is safe too. */
-function substituteStmt(s: Stmt, v: Var, by: Expr): void {
-  const hit = { n: 0 };
+/** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
+function substituteStmt(s: Stmt, sub: (v: Var) => Expr | undefined): void {
   switch (s.k) {
     case "set":
-      s.value = replaceIn(s.value, v, by, hit);
+      s.value = replaceIn(s.value, sub);
       break;
     case "store":
     case "bitstore":
-      s.addr = replaceIn(s.addr, v, by, hit);
-      s.value = replaceIn(s.value, v, by, hit);
+      s.addr = replaceIn(s.addr, sub);
+      s.value = replaceIn(s.value, sub);
       break;
     case "copy":
-      s.dst = replaceIn(s.dst, v, by, hit);
-      s.src = replaceIn(s.src, v, by, hit);
+      s.dst = replaceIn(s.dst, sub);
+      s.src = replaceIn(s.src, sub);
       break;
     case "zero":
-      s.addr = replaceIn(s.addr, v, by, hit);
+      s.addr = replaceIn(s.addr, sub);
       break;
     case "call":
-      s.callee = replaceIn(s.callee, v, by, hit);
-      s.args = s.args.map((a) => replaceIn(a, v, by, hit));
-      if (s.dstAddr) s.dstAddr = replaceIn(s.dstAddr, v, by, hit);
+      s.callee = replaceIn(s.callee, sub);
+      s.args = s.args.map((a) => replaceIn(a, sub));
+      if (s.dstAddr) s.dstAddr = replaceIn(s.dstAddr, sub);
       break;
   }
 }
 
-function substituteTerm(b: Block, v: Var, by: Expr): void {
-  const hit = { n: 0 };
+function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
   const t = b.term;
-  if (t.k === "if") t.cond = replaceIn(t.cond, v, by, hit);
-  else if (t.k === "switch") t.value = replaceIn(t.value, v, by, hit);
-  else if (t.k === "return" && t.value) t.value = replaceIn(t.value, v, by, hit);
+  if (t.k === "if") t.cond = replaceIn(t.cond, sub);
+  else if (t.k === "switch") t.value = replaceIn(t.value, sub);
+  else if (t.k === "return" && t.value) t.value = replaceIn(t.value, sub);
 }
 
 /**

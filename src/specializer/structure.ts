@@ -14,7 +14,7 @@
 // meaning at a point does not depend on how control got there.
 import type { SourcePosition } from "../errors.ts";
 import { TypeKind, intType } from "../c/types.ts";
-import type { Expr, Stmt } from "./ir.ts";
+import { type Expr, type Stmt, operands } from "./ir.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
 
 /** A structured statement; a block's straight-line code is `stmts`, control comes from its terminator (with its position). */
@@ -369,7 +369,7 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
         const body = tidy(n.body, labels);
         const first = body[0];
         const last = body.at(-1);
-        if (first && isBreakTest(first)) out.push({ k: "while", cond: negate(first.cond), body: body.slice(1), pos: first.pos });
+        if (first && isBreakTest(first)) out.push(...rotate(negate(first.cond), body.slice(1), first.pos));
         else if (last && isBreakTest(last) && !continues(body.slice(0, -1))) out.push({ k: "dowhile", body: body.slice(0, -1), cond: negate(last.cond), pos: last.pos });
         else out.push({ ...n, body });
         break;
@@ -388,6 +388,25 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
   }
   return out;
 }
+
+/** Nodes in an expression: what repeating it costs. */
+export function exprSize(e: Expr): number {
+  return 1 + operands(e).reduce((n, o) => n + exprSize(o), 0);
+}
+
+/**
+ * `while (c) B` as `if (c) do B while (c);` when `c` is small: one jump per
+ * iteration instead of two (tcc tests a `while` at the top and jumps back).
+ * `continue` in a `do` goes to the test, as in the `while`.
+ */
+function rotate(cond: Expr, body: SNode[], pos: SourcePosition): SNode[] {
+  const loop: SNode = { k: "while", cond, body, pos };
+  if (exprSize(cond) > ROTATE_MAX) return [loop];
+  return [{ k: "if", cond, then: [{ k: "dowhile", body, cond, pos }], else: [], pos }];
+}
+
+/** The largest loop test (in expression nodes) repeated to rotate a loop. */
+const ROTATE_MAX = 12;
 
 /** `if (c) break;` */
 function isBreakTest(n: SNode): n is Extract<SNode, { k: "if" }> {
