@@ -34,24 +34,17 @@ bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off) {
   return mem + at;
 }
 
-int bsp_code_versions(int call) {
-  struct bsp_version *v = bsp_cache + bsp_config.capacity;
-  int n = 0;
-  while (v-- != bsp_cache) n += v->call == call && (unsigned)(v->state - BSP_PENDING) <= BSP_READY - BSP_PENDING;
-  return n;
-}
-
-/* Find or request the version for ctx and take a reference to it (NULL when
- * every entry is in use). A miss takes the first free entry, else the least
- * recently used one, unreferenced ones first, and sends CUSTOMIZE; the
- * version is PENDING until IMAGE. Request ids name their entry: the id
- * modulo BSP_CACHE_MAX is its index. */
-struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx) {
+/* A miss takes the first free entry, else the least recently used one,
+ * unreferenced ones first, and sends CUSTOMIZE; the version is PENDING until
+ * IMAGE. Request ids name their entry: the id modulo BSP_CACHE_MAX is its
+ * index. */
+int bsp_code_attach(int task, const struct bsp_context *ctx, struct bsp_version **out) {
   struct bsp_version *v = bsp_cache, *best = 0;
-  int i = 0, at = 0;
+  int i = 0, at = 0, live = 0;
   bsp_u32 key, best_key = ~0u;
   while (i < bsp_config.capacity) {
     if (v->state % BSP_STALE && !memcmp(&v->call, &ctx->call, 1 + BSP_HASH)) goto hit; /* not FREE or STALE */
+    live += v->call == ctx->call && (unsigned)(v->state - BSP_PENDING) <= BSP_READY - BSP_PENDING;
     /* free (0) before unreferenced before referenced, then least recently
      * used (the clock's low 31 bits; across a wrap the order is approximate) */
     key = v->state ? (v->refs ? 0x80000000u : 0) | v->used << 1 >> 1 : 0;
@@ -63,7 +56,8 @@ struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx) {
     ++v;
     ++i;
   }
-  if (!(v = best)) return 0;
+  if (ctx->kept && live >= bsp_config.max_versions * (ctx->dropped + 1)) return 1;
+  if (!(v = best)) return -BSP_E_NOVERSION;
   v->refs = v->state != BSP_FREE; /* so that detaching frees it, whatever its references */
   bsp_code_detach(v, v->serial);
   memcpy(&v->call, &ctx->call, 1 + BSP_HASH);
@@ -76,7 +70,8 @@ struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx) {
 hit:
   v->refs++;
   v->used = ++bsp_lru_clock;
-  return v;
+  *out = v;
+  return 0;
 }
 
 /* Drop a token's reference; the last one frees the version (and cancels

@@ -2,8 +2,8 @@
  * the static parameters and memory roots the server needs are declared here;
  * extraction resolves them for the calling task, writes them as the
  * CUSTOMIZE payload that would request a version, hashes them into the
- * cache key, and bounds the versions of a call by ignoring its least
- * significant parameters once the call has bsp_config.max_versions. */
+ * cache key; the versions of a call are bounded by ignoring its least
+ * significant parameters, as many as the code manager asks for (codemgr.c). */
 #include <string.h>
 #include "port.h"
 
@@ -22,7 +22,7 @@ static const bsp_u8 PARAMS[3] = {0, 3, 2};
 #endif
 #define ROOT_MAX (BSP_FRAME_MAX - 12 - HEAD - 3 * (2 + BSP_ADDR_MAX) - 12)
 
-int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx) {
+int bsp_context_extract(int task, int call, const struct bsp_args *args, int dropped, struct bsp_context *ctx) {
   struct bsp_context c;
   bsp_u8 *out = bsp_chan_payload, *p = out + HEAD, *values = p + 6;
   bsp_u32 size, n, i;
@@ -32,12 +32,9 @@ int bsp_context_extract(int task, int call, const struct bsp_args *args, struct 
   if (!(file = bsp_port_file(task, args->fd, &size))) return -BSP_E_BADFD;
   if (size > ROOT_MAX) return -BSP_E_LIMIT;
   memset(&c, 0, sizeof c);
-  n = bsp_config.max_versions;
-  n = bsp_code_versions(call) / (n ? n : 1);
-  if (n > (i = PARAMS[call])) n = i;
-  c.dropped = (bsp_u8)n;
+  c.dropped = (bsp_u8)dropped;
   c.call = (bsp_u8)call;
-  n = i - n;
+  c.kept = (bsp_u8)(n = PARAMS[call] - dropped);
   /* call, target, values, roots (one: the file, with fd), build ID */
   *(bsp_u32 *)out = call | TARGET << 8 | n << 16 | (n ? 1 << 24 : 0);
   memcpy(out + 4, bsp_build_id, BSP_BUILD_ID);

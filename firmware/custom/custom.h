@@ -105,6 +105,7 @@ struct bsp_context {
   bsp_u8 dropped;             /* parameters ignored to bound versions (context.c) */
   bsp_u8 call;                /* call and hash: the cache key, adjacent */
   bsp_u8 hash[BSP_HASH];
+  bsp_u8 kept;                /* parameters kept: more could be dropped */
   bsp_u32 len;                /* of the CUSTOMIZE payload */
 };
 
@@ -138,7 +139,7 @@ struct bsp_slot {
 /* Policies (the paper's configurable context and code managers). */
 struct bsp_config {
   bsp_u8 capacity;     /* LRU capacity of the shared cache, 1..BSP_CACHE_MAX */
-  bsp_u8 max_versions; /* per call, before the context manager drops parameters */
+  bsp_u8 max_versions; /* versions per call before a parameter is dropped, then per dropped parameter */
   bsp_u8 rerequest;    /* 1: a failed guard re-requests; 0: the token stays generic */
   bsp_u32 wait;        /* customized_* on a pending token waits for the code, at most
                           this many channel polls; 0: the generic path at once */
@@ -154,14 +155,18 @@ void bsp_sha256(const void *a, bsp_u32 alen, const void *b, bsp_u32 blen, bsp_u8
 void bsp_hmac_sha256(const bsp_u8 *key, bsp_u32 key_len, const void *data, bsp_u32 len, bsp_u8 *out);
 
 /* context.c */
-/* Extract the context of a call for a task, hash it, and write the CUSTOMIZE
- * payload that would request it. */
-int bsp_context_extract(int task, int call, const struct bsp_args *args, struct bsp_context *ctx);
+/* Extract the context of a call for a task with its last `dropped`
+ * parameters ignored, hash it, and write the CUSTOMIZE payload that would
+ * request it. */
+int bsp_context_extract(int task, int call, const struct bsp_args *args, int dropped, struct bsp_context *ctx);
 
 /* codemgr.c */
-struct bsp_version *bsp_code_attach(int task, const struct bsp_context *ctx);
+/* Find or request the version for ctx and take a reference to it (*v): 0;
+ * 1 when the call already has bsp_config.max_versions versions per dropped
+ * parameter and ctx could drop one more: extract it again with one more;
+ * or -BSP_E_NOVERSION. */
+int bsp_code_attach(int task, const struct bsp_context *ctx, struct bsp_version **v);
 void bsp_code_detach(struct bsp_version *v, bsp_u32 serial);
-int bsp_code_versions(int call);
 bsp_u8 *bsp_code_alloc(bsp_u32 size, bsp_u32 *off);
 
 /* loader.c: verify and load an image for a pending version; it becomes READY. */

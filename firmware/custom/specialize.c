@@ -9,7 +9,7 @@
 struct bsp_slot bsp_slots[BSP_TASKS][BSP_TOKENS];
 
 long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
-  int task = bsp_port_task(), t = 1;
+  int task = bsp_port_task(), t = 1, drop;
   struct bsp_slot *s, S;
   struct bsp_version *v;
   struct bsp_guard *g;
@@ -59,15 +59,15 @@ generic:
 bind:
   /* resolve the slot's context and take a reference to the version for it:
    * on customization, and again after fd reuse, a socket change or an
-   * evicted version; on an error the slot stays unbound */
-  if (!(e = bsp_context_extract(task, s->call, &s->args, &ctx))) {
-    if ((v = bsp_code_attach(task, &ctx))) {
-      s->version = v;
-      s->serial = v->serial;
-      s->fd_gen.value = *(s->fd_gen.counter = bsp_port_fd_gen(task, s->args.fd));
-    } else {
-      e = -BSP_E_NOVERSION;
-    }
+   * evicted version; on an error the slot stays unbound. The code manager
+   * bounds the versions of a call: each time it asks, one more parameter is
+   * dropped from the context */
+  drop = 0;
+  while (!(e = bsp_context_extract(task, s->call, &s->args, drop, &ctx)) && (e = bsp_code_attach(task, &ctx, &v)) > 0) ++drop;
+  if (!e) {
+    s->version = v;
+    s->serial = v->serial;
+    s->fd_gen.value = *(s->fd_gen.counter = bsp_port_fd_gen(task, s->args.fd));
   }
   if (op != BSP_OP_CUSTOMIZE) goto generic;
   if (e) return e;
