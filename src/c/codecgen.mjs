@@ -214,37 +214,41 @@ function readExpr(f) {
 /** Up to this many optional fields, each combination present gets its own literal (no later property additions). */
 const MAX_OPTIONAL_VARIANTS = 4;
 
-function decoderOf(c) {
+/**
+ * The two decoders of class \`c\`: d<id> builds an object written inline, r<id>
+ * one registered under the next id, which is in the table before its fields
+ * are read (they may refer back to it). Separate functions keep each small
+ * for the optimizing compiler: most classes are only ever one or the other.
+ */
+function decodersOf(c) {
   const required = c.fields.filter((f) => !f.optional);
   const optional = c.fields.filter((f) => f.optional);
   const literal = (fields, placeholders) => `{ ${fields.map((f) => `${f.name}: ${f.coding === "const" || !placeholders ? readExpr(f) : PLACEHOLDER[f.coding]}`).join(", ")} }`;
-  // a registered object is in the table before its fields are read: they may refer back to it
-  const build = (fields, indent, then = []) => [
-    `${indent}if (reg) {`,
-    `${indent}  const o: any = ${literal(fields, true)};`,
-    `${indent}  T.push(o);`,
-    ...fields.filter((f) => f.coding !== "const").map((f) => `${indent}  o.${f.name} = ${readExpr(f)};`),
-    ...then.map((l) => `${indent}  ${l}`),
-    `${indent}  return o;`,
-    `${indent}}`,
-    ...(then.length ? [`${indent}const o: any = ${literal(fields, false)};`, ...then.map((l) => `${indent}${l}`), `${indent}return o;`] : [`${indent}return ${literal(fields, false)};`]),
-  ];
-  const body = [];
-  if (optional.length === 0) body.push(...build(required, "  "));
-  else {
-    body.push(`  const m = ${VARINT};`);
-    if (optional.length <= MAX_OPTIONAL_VARIANTS) {
-      body.push("  switch (m) {");
-      for (let m = 0; m < 1 << optional.length; m++) {
-        body.push(`    case ${m}: {`, ...build([...required, ...optional.filter((_, i) => m & (1 << i))], "      "), "    }");
+  const build = (reg, fields, indent, then = []) =>
+    reg
+      ? [`${indent}const o: any = ${literal(fields, true)};`, `${indent}T.push(o);`, ...fields.filter((f) => f.coding !== "const").map((f) => `${indent}o.${f.name} = ${readExpr(f)};`), ...then.map((l) => `${indent}${l}`), `${indent}return o;`]
+      : then.length
+        ? [`${indent}const o: any = ${literal(fields, false)};`, ...then.map((l) => `${indent}${l}`), `${indent}return o;`]
+        : [`${indent}return ${literal(fields, false)};`];
+  const decoder = (reg) => {
+    const body = [];
+    if (optional.length === 0) body.push(...build(reg, required, "  "));
+    else {
+      body.push(`  const m = ${VARINT};`);
+      if (optional.length <= MAX_OPTIONAL_VARIANTS) {
+        body.push("  switch (m) {");
+        for (let m = 0; m < 1 << optional.length; m++) {
+          body.push(`    case ${m}: {`, ...build(reg, [...required, ...optional.filter((_, i) => m & (1 << i))], "      "), "    }");
+        }
+        body.push("  }", "  return corrupt(B0 + P);");
+      } else {
+        body.push(...build(reg, required, "  ", optional.map((f, i) => `if (m & ${1 << i}) o.${f.name} = ${readExpr(f)};`)));
       }
-      body.push("  }", "  return corrupt(B0 + P);");
-    } else {
-      body.push(...build(required, "  ", optional.map((f, i) => `if (m & ${1 << i}) o.${f.name} = ${readExpr(f)};`)));
     }
-  }
-  const text = body.join("\n");
-  return [`/** ${c.name} */`, `function d${c.id}(reg: boolean): any {`, ...(text.includes("(t = ") ? ["  let t = 0;"] : []), text, "}"].join("\n");
+    const text = body.join("\n");
+    return [`/** ${c.name}${reg ? ", registered" : ""} */`, `function ${reg ? "r" : "d"}${c.id}(): any {`, ...(text.includes("(t = ") ? ["  let t = 0;"] : []), text, "}"].join("\n");
+  };
+  return `${decoder(false)}\n\n${decoder(true)}`;
 }
 
 function writeStmt(f, u) {
@@ -378,7 +382,35 @@ function ref(): unknown {
   return x === undefined ? corrupt(B0 + P) : x;
 }
 
-function arr(coding: number, reg: boolean): unknown[] {
+/**
+ * A tagged value. Arrays are decoded here rather than in a function of their
+ * own, which keeps this function above V8's inlining size limit (460 bytes of
+ * bytecode): the optimizing compiler then compiles each class decoder alone
+ * instead of inlining a copy of this function at each of its fields, which
+ * multiplied the compile work of a cold start (a cold load took ~40% longer).
+ */
+function v(): any {
+  const t = B[P++]!;
+  const h = t < 128 ? t : u1(t);
+  if (h >= 16) {
+    // one call through a table rather than a switch over every class: the optimizing
+    // compiler would inline each class's decoder and deoptimize at each class first met later
+    const d = (h & 1) === 1 ? REGISTERED[(h - 16) >> 1] : DECODERS[(h - 16) >> 1];
+    return d === undefined ? corrupt(B0 + P) : d();
+  }
+  switch (h) {
+    case 0: return null;
+    case 1: return ref();
+    case 2: return undefined;
+    case 3: return s();
+    case 4: return false;
+    case 5: return true;
+    case 6: return n();
+    case 7: return big();
+  }
+  if (h > 13) return corrupt(B0 + P);
+  const coding = (h - 8) >> 1;
+  const reg = (h & 1) === 1;
   const len = u();
   if (len > B.length - P) corrupt(B0 + P);
   // small arrays as literals: packed, and no spare capacity (a push onto [] reserves 16 slots)
@@ -394,35 +426,14 @@ function arr(coding: number, reg: boolean): unknown[] {
   if (reg) T.push(a);
   if (coding === ${ARRAY_TAGGED}) for (let i = 0; i < len; i++) a[i] = v();
   else if (coding === ${ARRAY_STRING}) for (let i = 0; i < len; i++) a[i] = s();
-  else if (coding === ${ARRAY_NUMBER}) for (let i = 0; i < len; i++) a[i] = n();
-  else corrupt(B0 + P);
+  else for (let i = 0; i < len; i++) a[i] = n();
   return a;
 }
 
-function v(): any {
-  const t = B[P++]!;
-  const h = t < 128 ? t : u1(t);
-  switch (h) {
-    case 0: return null;
-    case 1: return ref();
-    case 2: return undefined;
-    case 3: return s();
-    case 4: return false;
-    case 5: return true;
-    case 6: return n();
-    case 7: return big();
-    case 8: case 9: case 10: case 11: case 12: case 13: return arr((h - 8) >> 1, (h & 1) === 1);
-  }
-  // one call through a table rather than a switch over every class: the optimizing
-  // compiler would inline each class's decoder and deoptimize at each class first
-  // met later, recompiling the biggest function several times in a cold start
-  const d = DECODERS[(h - 16) >> 1];
-  return d === undefined || h < 16 ? corrupt(B0 + P) : d((h & 1) === 1);
-}
+${classes.map(decodersOf).join("\n\n")}
 
-${classes.map(decoderOf).join("\n\n")}
-
-const DECODERS: ((reg: boolean) => any)[] = [${classes.map((c) => `d${c.id}`).join(", ")}];
+const DECODERS: (() => any)[] = [${classes.map((c) => `d${c.id}`).join(", ")}];
+const REGISTERED: (() => any)[] = [${classes.map((c) => `r${c.id}`).join(", ")}];
 
 /** Decode the value that bytes[start, end) of \`input\` hold, with string table \`strings\`. */
 export function decodeStream(input: Uint8Array, start: number, end: number, strings: string[]): unknown {
