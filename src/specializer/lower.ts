@@ -1033,7 +1033,10 @@ function sameType(a: CType, b: CType): boolean {
     case TypeKind.Float:
       return a.rank === (b as typeof a).rank;
     case TypeKind.Pointer:
-      return true;
+      // `(u8_t *)p + 16` steps in bytes: a conversion to another pointee is kept
+      return sameType(a.to, (b as typeof a).to);
+    case TypeKind.Record:
+      return a.def === (b as typeof a).def;
     case TypeKind.Enum:
       return a.def === (b as typeof a).def;
     case TypeKind.Bool:

@@ -2,7 +2,9 @@
    from a static configuration (as move_addr_to_kernel copies a sockaddr), a
    header whose fields come from static globals, a pure byte-order helper, a
    summing loop over the dynamic payload, and `len % 2` / `len / 4` over an
-   unsigned short length (as lwIP's checksum tests q->len % 2). */
+   unsigned short length (as lwIP's checksum tests q->len % 2), and a byte
+   offset from a struct pointer cast to bytes (as pbuf_add_header's
+   `(u8_t *)p + SIZEOF_STRUCT_PBUF`). */
 void *memcpy(void *dst, const void *src, unsigned long n);
 
 struct dest { unsigned short family; unsigned short port; unsigned int addr; };
@@ -26,6 +28,7 @@ unsigned int header(const struct dest *cfg, const unsigned char *payload, unsign
 {
     struct dest d;
     const struct route *r = default_route;
+    const struct dest *seen = (const struct dest *)payload;
     unsigned int sum;
     memcpy(&d, cfg, sizeof d);
     if (d.family != 2)
@@ -36,6 +39,6 @@ unsigned int header(const struct dest *cfg, const unsigned char *payload, unsign
     out[1] = (unsigned char)(swap16(d.port) >> 8);
     out[2] = (unsigned char)swap16(len);
     out[3] = (unsigned char)(len / 4);
-    sum = sum16(payload, len) + (unsigned int)(len % 2) + d.addr;
+    sum = sum16(payload, len) + (unsigned int)(len % 2) + d.addr + *((const unsigned char *)seen + 5);
     return sum;
 }
