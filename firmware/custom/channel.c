@@ -104,8 +104,7 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
     }
   }
   if (r) {
-    out[0] = (bsp_u8)-r;
-    out[1] = 0;
+    *(bsp_u16 *)out = (bsp_u16)-r; /* code u16, an empty message */
     type = ERROR;
     n = 2;
   }

@@ -1,8 +1,8 @@
 /* SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104): image tags and context
  * hashes. Written for size, not speed: images are verified once. Bytes are
  * shifted into the message words as they arrive (big-endian for free); each
- * block's schedule is extended in place in a 64-word array, and one loop
- * does the 64 rounds, shifting the working variables down by one. */
+ * block's schedule is extended in place in a 64-word array by the same loop
+ * that does the 64 rounds, shifting the working variables down by one. */
 #include <string.h>
 #include "custom.h"
 
@@ -41,14 +41,11 @@ static bsp_u32 sig(bsp_u32 x, int spec) {
 }
 
 static void block(struct state *s) {
-  bsp_u32 v[8], t, *w = s->w, *end = w + 48;
+  bsp_u32 v[8], t, *w = s->w, *end = w + 64;
   const bsp_u32 *k = K;
   memcpy(v, s->h, 32);
-  do w[16] = sig(w[14], s1) + w[9] + sig(w[1], s0) + w[0];
-  while (++w != end);
-  w = s->w;
-  end = w + 64;
   do {
+    if (w >= s->w + 16) *w = sig(w[-2], s1) + w[-7] + sig(w[-15], s0) + w[-16];
     t = v[7] + sig(v[4], S1) + (v[6] ^ (v[4] & (v[5] ^ v[6]))) + *k + *w;
     memmove(v + 1, v, 28);
     v[4] += t;
