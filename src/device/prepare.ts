@@ -7,6 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import type { Program } from "../c/ast.ts";
 import { parseProgram } from "../c/parser.ts";
 import { readElf, symbols } from "../compiler/elf.ts";
 import { deserializeProgram, serializeProgram } from "../c/serialize.ts";
@@ -16,6 +17,8 @@ import { BespokeError } from "../errors.ts";
 import { buildDir, buildManifest, repoRoot } from "../node/paths.ts";
 import type { CallName } from "../runtime/protocol.ts";
 import type { FirmwareProgram, FirmwareScenario, PreparedFirmwareData } from "../server/firmware.ts";
+import { analyzeBindingTimes } from "../specializer/bta.ts";
+import { prepareProgram } from "../specializer/pipeline.ts";
 import { type FirmwareObject, parseJsonText, parseScenario } from "../specializer/scenario.ts";
 import { type ArmFirmware, buildArmFirmware } from "./firmware-build.ts";
 
@@ -29,7 +32,7 @@ export const LWIP_OUTPUT_PATH = ["core/udp.c", "core/ipv4/ip4.c", "core/inet_chk
 export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
 
 /** Bump when the preparation changes what a specialization produces. */
-const PREPARE_VERSION = 7;
+const PREPARE_VERSION = 8;
 
 function scenarioDir(): string {
   return path.join(repoRoot(), "firmware", "scenarios");
@@ -110,25 +113,38 @@ async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
   const objects = firmwareObjects(fw.elf, fw.exports);
   const scenarios = Object.fromEntries(Object.entries(loadFirmwareScenarios()).map(([name, s]) => [name, { ...s, scenario: { ...s.scenario, firmwareObjects: objects } }]));
   const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}.bin`);
-  let bytes: Uint8Array;
-  if (fs.existsSync(file)) bytes = new Uint8Array(fs.readFileSync(file));
-  else {
+  let program = fs.existsSync(file) ? cachedProgram(new Uint8Array(fs.readFileSync(file))) : null;
+  if (!program) {
     const parsed = parseProgram(await socketLayerText(), { target: "arm", file: "firmware/kernel/socket-layer.c" });
     if (!parsed.program) throw new BespokeError("PARSE_FAILED", `the firmware's socket layer does not parse: ${parsed.diagnostics.slice(0, 3).map((d) => `${d.pos.file}:${d.pos.line}: ${d.message}`).join("; ")}`);
-    bytes = serializeProgram(parsed.program);
+    const bytes = serializeProgram(parsed.program);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, file);
+    program = deserializeProgram(bytes);
   }
+  // the binding-time analysis of each scenario, done here once: the server only specializes
+  const prepared = prepareProgram(program, "arm");
+  for (const s of Object.values(scenarios)) s.bta = analyzeBindingTimes(prepared, s.scenario);
   return {
     buildId: fw.buildId,
     target: "arm",
     exports: fw.exports.map((e) => ({ name: e.name, address: e.address })),
     functions: functionSymbols(fw.elf),
-    program: deserializeProgram(bytes),
+    program,
     scenarios,
   };
+}
+
+/** A cached serialized program, or null when it is in a format this build no longer reads (it is then prepared again). */
+function cachedProgram(bytes: Uint8Array): Program | null {
+  try {
+    return deserializeProgram(bytes);
+  } catch (e) {
+    if (e instanceof BespokeError && e.code === "BAD_SERIALIZED_AST") return null;
+    throw e;
+  }
 }
 
 /** Where bundles find the prepared firmware (the `bespoke-prepared-firmware` alias of edge-worker/wrangler.toml). */

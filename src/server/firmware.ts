@@ -16,7 +16,8 @@ import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import type { CallName } from "../runtime/protocol.ts";
 import { MirrorDeviceMemory } from "../runtime/mirror.ts";
-import { prepareProgram } from "../specializer/pipeline.ts";
+import type { BindingTimeAnalysis } from "../specializer/bta.ts";
+import { prepareProgram, provideBindingTimes } from "../specializer/pipeline.ts";
 import type { Context, Scenario, StaticValue } from "../specializer/scenario.ts";
 import type { PreparedFirmware } from "./catalog.ts";
 import { specializerStage } from "./specializer.ts";
@@ -27,6 +28,8 @@ export interface FirmwareScenario {
   call: CallName;
   /** Bumped with the scenario file or the analysis. */
   version: number;
+  /** Its binding-time analysis, made at build time (src/device/prepare.ts). */
+  bta?: BindingTimeAnalysis;
 }
 
 export interface FirmwareProgram {
@@ -111,6 +114,7 @@ export function specializationInputs(fw: FirmwareProgram, scenarioName: string, 
 export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
   prepareProgram(fw.program, fw.target); // lowered once when the firmware is loaded, not in the first request's time
   const byAddress = new Map((fw.functions ?? []).map((f) => [f.address, f.name]));
+  provideBindingTimes(fw.program, fw.target, Object.values(fw.scenarios).flatMap((s) => (s.bta ? [s.bta] : [])));
   const specialize: PreparedFirmware["specialize"] = {};
   for (const [name, s] of Object.entries(fw.scenarios)) {
     const entry = fw.program.decls.find((d): d is FunctionDef => d.kind === NodeKind.FunctionDef && d.sym.name === s.scenario.entry);

@@ -1,7 +1,9 @@
 // The binding-time view: spans over the original source, static (S) or
 // dynamic (D), and a standalone HTML page colouring the source like Tempo's
-// listings. Binding times come from the specialization itself: a statement
-// or test is dynamic when any of its specializations left residual code.
+// listings. Binding times come from the offline analysis of the scenario
+// (bta.ts), the same for every context: a statement or test is dynamic when
+// any variant of its function has it dynamic. (What one specialization did,
+// dynamic where it left residual code, has the same form: `observed`.)
 import type { SourcePosition } from "../errors.ts";
 
 export interface BtSpan {

@@ -10,6 +10,7 @@ import { type Declaration, NodeKind, type Program, type Symbol, SymbolKind } fro
 import { type CType, TypeKind, findField, isScalar } from "../c/types.ts";
 import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
+import { BTA_VERSION, type BindingTimeAnalysis, analyzeBindingTimes, irFingerprint, scenarioKey } from "./bta.ts";
 import { type Block, type IrFunction, type UnloweredFunction, freezeFunction } from "./ir.ts";
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
 import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
@@ -46,8 +47,10 @@ export interface SpecializeReport {
 export interface SpecializeResult {
   code: string;
   report: SpecializeReport;
-  /** Binding time observed per source position (see btaview.ts). */
+  /** Binding time per source position from the offline analysis of the scenario: the same for every context (see btaview.ts). */
   bindingTimes: { pos: import("../errors.ts").SourcePosition; bt: "S" | "D" }[];
+  /** What this specialization did per source position: dynamic where it left residual code. */
+  observed: { pos: import("../errors.ts").SourcePosition; bt: "S" | "D" }[];
 }
 
 const now = (): number => performance.now();
@@ -88,13 +91,63 @@ export function prepareProgram(program: Program, target: Target): PreparedProgra
   return prepared;
 }
 
+const analyses = new WeakMap<Program, Map<string, BindingTimeAnalysis>>();
+const fingerprints = new WeakMap<PreparedProgram, string>();
+
+function analysesOf(program: Program): Map<string, BindingTimeAnalysis> {
+  let byKey = analyses.get(program);
+  if (!byKey) analyses.set(program, (byKey = new Map()));
+  return byKey;
+}
+
+function fingerprintOf(prepared: PreparedProgram): string {
+  let f = fingerprints.get(prepared);
+  if (f === undefined) fingerprints.set(prepared, (f = irFingerprint(prepared.functions)));
+  return f;
+}
+
+/**
+ * The binding-time analysis of `program` on `target` under `scenario` (bta.ts):
+ * computed on first use, then the same object for every context of the
+ * scenario (and every scenario with the same binding times).
+ */
+export function bindingTimeAnalysis(program: Program, target: Target, scenario: Scenario): BindingTimeAnalysis {
+  const byKey = analysesOf(program);
+  const key = `${target}|${scenarioKey(scenario)}`;
+  let bta = byKey.get(key);
+  if (!bta) byKey.set(key, (bta = analyzeBindingTimes(prepareProgram(program, target), scenario)));
+  return bta;
+}
+
+/** Give the analyses made at build time (src/device/prepare.ts) to the runs on `program`; an analysis of another IR or format is left out (and made again when needed). */
+export function provideBindingTimes(program: Program, target: Target, given: BindingTimeAnalysis[]): void {
+  const fingerprint = fingerprintOf(prepareProgram(program, target));
+  const byKey = analysesOf(program);
+  for (const bta of given) if (bta.version === BTA_VERSION && bta.ir === fingerprint) byKey.set(`${target}|${bta.scenario}`, bta);
+}
+
+const genericLookups = new WeakMap<BindingTimeAnalysis, (fn: string, block: number) => readonly number[] | undefined>();
+
+/** For each function with a generic (all-dynamic) variant: registers dynamic on entry to its join blocks. */
+function genericDynamics(bta: BindingTimeAnalysis): (fn: string, block: number) => readonly number[] | undefined {
+  let lookup = genericLookups.get(bta);
+  if (!lookup) {
+    const byFn = new Map<string, Record<string, number[]>>();
+    for (const [name, id] of Object.entries(bta.generic)) {
+      const at = bta.variants[id]?.dynamicAt;
+      if (at) byFn.set(name, at);
+    }
+    genericLookups.set(bta, (lookup = (fn, block) => byFn.get(fn)?.[block]));
+  }
+  return lookup;
+}
+
 export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const t0 = now();
   const { program, scenario } = input;
   const context = input.context ?? emptyContext();
   const ir = prepareProgram(program, input.target);
   const { abi, globals } = ir;
-  const t1 = now();
 
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
@@ -110,6 +163,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   for (const name of Object.keys(context.params)) {
     if (!paramNames.includes(name)) fail(`context.params.${name}`, `function ${entry.name} has no parameter '${name}'`);
   }
+  const bta = bindingTimeAnalysis(program, input.target, scenario);
+  const t1 = now();
 
   // every global object of the program, with its initial contents
   const objects = new ObjectTable();
@@ -138,7 +193,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     if (scenario.functions[name] === "device") fail(`scenario.functions.${name}`, "device callbacks are not supported by this specializer yet (use \"static\" or \"dynamic\")");
   }
   const residualOnly = new Set(Object.entries(scenario.functions).filter(([, m]) => m === "dynamic").map(([n]) => n));
-  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly, ...(input.deviceFunction ? { deviceFunction: input.deviceFunction } : {}) };
+  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly, genericDynamic: genericDynamics(bta), ...(input.deviceFunction ? { deviceFunction: input.deviceFunction } : {}) };
   const sp = new Specializer(view, objects, lookupGlobal);
 
   // binding times of globals
@@ -169,6 +224,14 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
     }
     store.add(o);
+  }
+  // the objects of initializers' compound literals (`static int *p = (int[]){1, 2, 3};`): file-scope data static globals may point to
+  for (const o of initial.values()) {
+    if (o.kind !== "local") continue;
+    const c = cloneObject(o);
+    c.kind = "context";
+    c.owned = scenario.owned.includes("*");
+    store.add(c);
   }
   // what dynamic globals point to, dynamic code can reach
   for (const o of store.objects.values()) {
@@ -276,7 +339,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const { code, structure } = printUnit(unit, abi, ptrInit, residualNames);
   return {
     code,
-    bindingTimes: [...sp.bindingTimes.values()],
+    bindingTimes: bta.positions.map((p) => ({ pos: { file: p.file, line: p.line, column: p.column }, bt: p.bt })),
+    observed: [...sp.bindingTimes.values()],
     report: {
       entry: scenario.entry,
       residualName,

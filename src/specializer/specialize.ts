@@ -59,6 +59,8 @@ export interface ProgramView {
   residualOnly: Set<string>;
   /** The program's function at a device address, when the device runs the program (firmware). */
   deviceFunction?: (address: number) => string | undefined;
+  /** Registers the binding-time analysis (bta.ts) finds dynamic on entry to a join block of a function's generic version: generic code generalizes them there at once. */
+  genericDynamic?: (fn: string, block: number) => readonly number[] | undefined;
 }
 
 interface Frame {
@@ -334,6 +336,21 @@ class Run {
       f.regs.forEach((_, id) => {
         if (!live.has(id)) f.regs[id] = undefined;
       });
+    }
+    const top = st.frames[st.frames.length - 1]!;
+    const dynamic = this.generic && top.stmt === 0 ? this.sp.view.genericDynamic?.(top.fn.name, top.block) : undefined;
+    if (dynamic?.some((id) => top.regs[id])) {
+      // dynamic in every run (offline analysis): generic code gains nothing from unrolling over them
+      const pre = this.newRBlock();
+      for (const id of dynamic) {
+        const v = top.regs[id];
+        if (!v) continue;
+        const reg = top.fn.vars[id]!;
+        this.emit(pre, { k: "set", dst: this.rvar(top, reg), value: this.lift(v, reg.type, st, pre), pos: NOPOS });
+        top.regs[id] = null;
+      }
+      const shape = this.shapeKey(st);
+      return this.continueAfter(pre, st, shape, this.shapes.get(shape) ?? []);
     }
     const key = this.stateKey(st);
     const existing = this.memo.get(key);
