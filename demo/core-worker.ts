@@ -5,8 +5,6 @@ import libcFiles from "bespoke:libc-board";
 import { expose } from "comlink";
 import type { Compiler } from "../src/compiler/compiler.ts";
 import type { Target } from "../src/compiler/targets.ts";
-import { allocatedSizes, readElf } from "../src/compiler/elf.ts";
-import { BespokeError } from "../src/errors.ts";
 import { compilerFor } from "./compilers.ts";
 import { type CoreSources, type SessionReport, loadCore, serveDevice } from "./firmware-core.ts";
 import { linkBoardProgram } from "./link.ts";
@@ -43,13 +41,6 @@ const api: CoreApi = {
   async scratch(input: ScratchInput): Promise<ScratchResult> {
     const headers = Object.fromEntries(Object.entries(libcFiles).filter(([name]) => name.startsWith("libc/include/")));
     return runScratch(await compilerFor(input.target), input, headers);
-  },
-
-  async objectBytes(target: Target, source: string): Promise<number> {
-    const r = await (await compilerFor(target)).compile({ files: { "residual.c": source }, entry: "residual.c" });
-    if (!r.ok) throw new BespokeError("RESIDUAL_COMPILE_FAILED", `the residual code does not compile: ${r.diagnostics.map((d) => `residual.c:${d.line}: ${d.message}`).join("; ")}`);
-    const sizes = allocatedSizes(readElf(r.object));
-    return sizes.text + sizes.data;
   },
 
   async linkForDevice(source: string, residual: string): Promise<LinkOutcome> {

@@ -19,6 +19,7 @@ import { DeviceSession } from "../src/server/session.ts";
 import type { CustomizeOutcome, CustomizeRequest } from "../src/server/types.ts";
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
+import { allocatedSizes, readElf } from "../src/compiler/elf.ts";
 import { prepareProgram } from "../src/specializer/pipeline.ts";
 import { takeBindingTimes } from "./specialize-recorder.ts";
 import { mark } from "./timeline.ts";
@@ -38,6 +39,8 @@ export interface SessionReport {
   ok: boolean;
   error?: { code: string; message: string };
   residual: string;
+  /** .text + .data of the residual C compiled for the device (0 when it was not compiled). */
+  residualBytes: number;
   bindingTimes: ObservedBindingTime[];
   stats: CustomizeOutcome["stats"];
   imageBytes: number;
@@ -71,8 +74,11 @@ export interface FirmwareCore {
   firmware: PreparedFirmware;
 }
 
-/** The compiler, its compilations marked on the timeline. */
-function timedCompiler(cc: Compiler): Compiler {
+/** .text + .data of each residual unit the pipeline compiled, by its source: the page's size chart, without compiling it again. */
+const objectBytes = new Map<string, number>();
+
+/** The compiler as the pipeline uses it: compilations marked on the timeline, their object sizes kept. */
+function observedCompiler(cc: Compiler): Compiler {
   return {
     target: cc.target,
     memoryBytes: () => cc.memoryBytes(),
@@ -82,6 +88,11 @@ function timedCompiler(cc: Compiler): Compiler {
       mark("core: compile");
       const r = await cc.compile(input);
       mark("core: compiled");
+      const source = input.files[input.entry];
+      if (r.ok && typeof source === "string") {
+        const sizes = allocatedSizes(readElf(r.object));
+        objectBytes.set(source, sizes.text + sizes.data);
+      }
       return r;
     },
   };
@@ -130,7 +141,7 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
         return code;
       };
     }
-    const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t).then(timedCompiler));
+    const { catalog, pipeline } = servePrepared([{ ...firmware, specialize }], (t) => sources.compiler(t).then(observedCompiler));
     return { options: { catalog, pipeline, finalize: signImages(async () => key), cache: new MemoryCache(), limits: { ...DEFAULT_LIMITS } }, residuals, bindingTimes, firmware };
   })();
   core.catch(() => (core = null));
@@ -167,16 +178,22 @@ export async function serveDevice(sources: CoreSources, port: MessagePort, devic
     onOutcome: (request, outcome) => {
       mark("core: outcome");
       const scenario = scenarioOf.get(request) ?? Object.keys(firmware.info.scenarios)[0]!;
-      report({
-        oneShot: oneShot(request),
-        scenario,
-        ok: outcome.ok,
-        ...(outcome.ok ? {} : { error: outcome.error }),
-        residual: residuals.get(scenario) ?? "",
-        bindingTimes: bindingTimes.get(scenario) ?? [],
-        stats: outcome.stats,
-        imageBytes: outcome.ok ? outcome.image.length : 0,
-      });
+      const residual = residuals.get(scenario) ?? "";
+      const observed = bindingTimes.get(scenario) ?? [];
+      // the session sends the image to the device right after this returns: the page's report (cloned to it) waits until then
+      setTimeout(() =>
+        report({
+          oneShot: oneShot(request),
+          scenario,
+          ok: outcome.ok,
+          ...(outcome.ok ? {} : { error: outcome.error }),
+          residual,
+          residualBytes: objectBytes.get(residual) ?? 0,
+          bindingTimes: observed,
+          stats: outcome.stats,
+          imageBytes: outcome.ok ? outcome.image.length : 0,
+        }),
+      );
     },
   });
   port.onmessage = ({ data }: MessageEvent<Uint8Array | null>) => {

@@ -337,7 +337,7 @@ async function showDevice(context: DeviceContext, fw: FirmwareManifest, customiz
   const c = sendResult(customized);
   const g = sendResult(generic);
   const call = context.scenario === "udp-sendto" ? "sendto" : "send";
-  const residualBytes = await core.objectBytes("arm", r.residual);
+  const residualBytes = r.residualBytes;
   const stack = fw.components.filter((x) => x.component === "kernel" || x.component === "lwip").reduce((n, x) => n + x.text + x.data, 0);
   await installInCache(context, token, r.imageBytes);
 

@@ -104,8 +104,6 @@ export interface CoreApi {
   /** Warm the compiler for `target` (fetch + compile tcc-wasm). */
   warm(target: Target): Promise<void>;
   scratch(input: ScratchInput): Promise<ScratchResult>;
-  /** .text + .data of `source` compiled for `target`. */
-  objectBytes(target: Target, source: string): Promise<number>;
   /** Link the C file with the residual code and the board libc, for the virtual device. */
   linkForDevice(source: string, residual: string): Promise<LinkOutcome>;
   /** Serve the virtual device's customization channel on `port` with the local server core; `report` gets each customization. */

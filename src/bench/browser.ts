@@ -88,7 +88,7 @@ function deviceBreakdown(marks: Mark[], domContentLoaded: number): Record<string
     /** When the work made while the page loads was done (before or after the press). */
     prepared_firmware_loaded: at("core: prepared firmware loaded"),
     tcc_arm_ready: at("core: tcc-arm ready"),
-    device_vm_warm: at("device: VM warmed up"),
+    device_board_ready: at("device: board ready"),
     customize_pressed: pressed,
     /** Boot of the device to its CUSTOMIZE request at the core. */
     press_to_request: request - pressed,

@@ -23,6 +23,7 @@ import { EdgeChannel, startServe } from "../../src/cli/serve.ts";
 import { decodeFrame } from "../../src/runtime/protocol.ts";
 import { boardCore } from "../../src/device/board-core.ts";
 import { inProcessServer, runDevice } from "../../src/device/host.ts";
+import { allocatedSizes, readElf } from "../../src/compiler/elf.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import { repoRoot } from "../../src/node/paths.ts";
 import { specializeProgram } from "../../src/specializer/pipeline.ts";
@@ -201,6 +202,10 @@ describe("the playground in Chromium, from bespoke serve", () => {
       fs.writeFileSync(path.join(dir, "ctx.json"), last.oneShot);
       execFileSync(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), "customize", "--scenario", "udp-sendto", "--context", path.join(dir, "ctx.json"), "--target", "arm", "-o", path.join(dir, "out")], { stdio: "pipe" });
       expect(fs.readFileSync(path.join(dir, "out", "residual.c"), "utf8")).toBe(last.residual);
+      // the size chart's customized bytes: the residual as tcc compiles it in Node
+      const object = await (await createCompiler({ target: "arm" })).compile({ files: { "residual.c": last.residual }, entry: "residual.c" });
+      const sizes = allocatedSizes(readElf(object.ok ? object.object : new Uint8Array()));
+      expect(Number(await page.locator(testid("size-chart")).getAttribute("data-customized"))).toBe(sizes.text + sizes.data);
       const report = JSON.parse(fs.readFileSync(path.join(dir, "out", "report.json"), "utf8")) as { imageBytes: number; stats: { chi: number } };
       expect(report.imageBytes).toBe(last.imageBytes);
       expect(report.stats.chi).toBe(0); // everything it needs is in the one-shot request
