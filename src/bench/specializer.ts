@@ -16,7 +16,7 @@ import { createCompiler } from "../compiler/node.ts";
 import { readElf } from "../compiler/elf.ts";
 import { BespokeError } from "../errors.ts";
 import { repoRoot } from "../node/paths.ts";
-import { specializeProgram } from "../specializer/pipeline.ts";
+import { bindingTimeAnalysis, specializeProgram } from "../specializer/pipeline.ts";
 import { type Scenario, parseContext, parseScenario } from "../specializer/scenario.ts";
 
 export type Tests2Scenario = "dynamic" | "static";
@@ -142,6 +142,8 @@ interface CaseFigures {
   /** The first run (cold JIT). */
   coldAnalysisMs: number;
   coldSpecializationMs: number;
+  /** The binding-time analysis of the (program, scenario), made once and shared by the runs (in the cold run's analysis time). */
+  btaMs: number;
   originalTextBytes: number;
   residualTextBytes: number;
   originalInstructions: number;
@@ -177,6 +179,7 @@ async function measureCase(name: string, cc: Compiler, work: string): Promise<Ca
     specializationMs: round(Math.min(...runs.map((r) => r.report.specializationMs))),
     coldAnalysisMs: round(report.analysisMs),
     coldSpecializationMs: round(report.specializationMs),
+    btaMs: round(bindingTimeAnalysis(parsed.program, "x86_64", scenario).ms),
     originalTextBytes: sizes[0]!,
     residualTextBytes: sizes[1]!,
     originalInstructions: counts[0]!,
