@@ -31,8 +31,11 @@ export async function artifactKey(recipe: string, valuesDigest: Uint8Array, call
  */
 export async function profileKey(request: CustomizeRequest, scenario: ScenarioInfo): Promise<string> {
   const text = canonicalJson({ firmware: request.firmware, scenario: scenario.name, version: scenario.version, profile: 1 });
-  return `profile/${await sha256Hex(new TextEncoder().encode(text))}`;
+  return `${PROFILE_PREFIX}${await sha256Hex(new TextEncoder().encode(text))}`;
 }
+
+/** Profile keys start with this; recipes and artifacts do not. */
+export const PROFILE_PREFIX = "profile/";
 
 /** A profile stays small: beyond these it restarts from the last read set. */
 export const PROFILE_MAX_RANGES = 64;

@@ -12,7 +12,8 @@ export const DEFAULT_LIMITS: RequestLimits = {
   deviceWaitMs: 10_000,
 };
 
-const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
+/** Wall-clock milliseconds, on every runtime. */
+export const wallClock = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /**
  * Time spent in the pipeline, summed over its runs; device waits happen
@@ -23,19 +24,22 @@ export class PipelineBudget implements Budget {
   private spent = 0;
   private started: number | null = null;
 
-  constructor(readonly limits: RequestLimits) {}
+  constructor(
+    readonly limits: RequestLimits,
+    readonly now: () => number = wallClock,
+  ) {}
 
   begin(): void {
-    this.started = now();
+    this.started = this.now();
   }
 
   end(): void {
-    if (this.started !== null) this.spent += now() - this.started;
+    if (this.started !== null) this.spent += this.now() - this.started;
     this.started = null;
   }
 
   spentMs(): number {
-    return this.spent + (this.started !== null ? now() - this.started : 0);
+    return this.spent + (this.started !== null ? this.now() - this.started : 0);
   }
 
   check(stage: string): void {

@@ -34,10 +34,15 @@ export interface PipelineStages {
 export function composePipeline(stages: PipelineStages): Pipeline {
   return async (job) => {
     const target = imageTarget(job.firmware.target);
+    const now = () => job.budget.now();
+    const t0 = now();
     const residual = await stages.specialize(job);
+    const t1 = now();
     job.budget.check("specialize");
     const cc = await stages.compiler(job.firmware.target);
+    const t2 = now();
     const compiled = await cc.compile({ files: { "residual.c": residual.source }, entry: "residual.c" });
+    const t3 = now();
     if (!compiled.ok) {
       const first = compiled.diagnostics.find((d) => d.severity === "error") ?? compiled.diagnostics[0];
       throw new BespokeError(
@@ -56,9 +61,11 @@ export function composePipeline(stages: PipelineStages): Pipeline {
       guards: residual.guards,
       exports: stages.exports(job.firmware),
     });
-    return { artifact: encodeBody(image), residualCBytes: residual.source.length };
+    const artifact = encodeBody(image);
+    return { artifact, residualCBytes: residual.source.length, stageMs: { specialize: t1 - t0, compile: t3 - t2, image: now() - t3 } };
   };
 }
+
 
 function imageTarget(target: Target): ImageTarget {
   if (!(target in IMAGE_TARGETS)) {

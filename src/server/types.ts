@@ -75,6 +75,8 @@ export interface RequestLimits {
 /** Tracks the CPU-time limit; the pipeline calls `check()` between its stages. */
 export interface Budget {
   readonly limits: RequestLimits;
+  /** The clock server time is measured with (milliseconds). */
+  now(): number;
   /** Milliseconds spent so far. */
   spentMs(): number;
   /** Throws CPU_LIMIT when over the limit. */
@@ -102,6 +104,18 @@ export interface PipelineResult {
   artifact: Uint8Array;
   /** Bytes of residual C, for the report. */
   residualCBytes: number;
+  /** Milliseconds of each stage of this run. */
+  stageMs: StageTimes;
+}
+
+/** Milliseconds of the pipeline's stages in one run. */
+export interface StageTimes {
+  /** The specializer: residual C from the context and the mirror. */
+  specialize: number;
+  /** tcc-wasm: residual C to an ELF object. */
+  compile: number;
+  /** The code image from the object (relocations, imports, guards). */
+  image: number;
 }
 
 /**
@@ -152,8 +166,10 @@ export interface RequestStats {
   /** Times the pipeline ran (1 + resolved misses on a cold request; 0 on a warm hit). */
   runs: number;
   cache: "hit" | "miss" | "none";
-  /** Server time in the pipeline, device waits excluded. */
+  /** Server time in the pipeline, device waits excluded: every run, those a miss ended included. */
   pipelineMs: number;
+  /** The stages of the run that made the code (zero on a cache hit); pipelineMs minus their sum is the runs a miss ended. */
+  stageMs: StageTimes;
   /** Wall time of the whole request, device waits included. */
   totalMs: number;
   artifactBytes: number;
