@@ -112,7 +112,9 @@ export function prepareBoardFirmware(): Promise<FirmwareProgram> {
 async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
   const objects = firmwareObjects(fw.elf, fw.exports);
   const scenarios = Object.fromEntries(Object.entries(loadFirmwareScenarios()).map(([name, s]) => [name, { ...s, scenario: { ...s.scenario, firmwareObjects: objects } }]));
-  const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}.bin`);
+  // the units in the program are part of the key: the build ID covers their contents, not which are specialized
+  const units = crypto.createHash("sha256").update(JSON.stringify([SOCKET_LAYER, LWIP_OUTPUT_PATH])).digest("hex").slice(0, 8);
+  const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}-${units}.bin`);
   let program = fs.existsSync(file) ? cachedProgram(new Uint8Array(fs.readFileSync(file))) : null;
   if (!program) {
     const parsed = parseProgram(await socketLayerText(), { target: "arm", file: "firmware/kernel/socket-layer.c" });
