@@ -43,21 +43,34 @@ async function pageTimeline(): Promise<TimelineMark[]> {
 
 // ---- modes ----
 function showMode(mode: string): void {
+  if (mode === "scratch") scratchEditors(); // made when first shown: Device mode's page does not wait for CodeMirror
   for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-mode-panel]"))) el.hidden = el.dataset.modePanel !== mode;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("nav button"))) b.classList.toggle("active", b.dataset.mode === mode);
   history.replaceState(null, "", `#${mode}`);
 }
-for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("nav button"))) b.addEventListener("click", () => showMode(b.dataset.mode!));
-showMode(location.hash === "#scratch" ? "scratch" : "device");
 
 // ---- Scratch mode ----
-const editor = new CodeEditor($("editor"), POWER_SOURCE, { language: "c" });
-const scenarioEditor = new CodeEditor($("scenario-editor"), POWER_SCENARIO, { language: "json" });
-const contextEditor = new CodeEditor($("context-editor"), POWER_CONTEXT, { language: "json" });
-const residualView = new CodeEditor($("scratch-residual"), "/* press Specialize */\n", { language: "c", readOnly: true });
+interface ScratchEditors {
+  editor: CodeEditor;
+  scenarioEditor: CodeEditor;
+  contextEditor: CodeEditor;
+  residualView: CodeEditor;
+}
+let editors: ScratchEditors | null = null;
+
+function scratchEditors(): ScratchEditors {
+  editors ??= {
+    editor: new CodeEditor($("editor"), POWER_SOURCE, { language: "c" }),
+    scenarioEditor: new CodeEditor($("scenario-editor"), POWER_SCENARIO, { language: "json" }),
+    contextEditor: new CodeEditor($("context-editor"), POWER_CONTEXT, { language: "json" }),
+    residualView: new CodeEditor($("scratch-residual"), "/* press Specialize */\n", { language: "c", readOnly: true }),
+  };
+  return editors;
+}
 let lastScratch: ScratchResult | null = null;
 
 function showScratchErrors(errors: PlaygroundError[]): void {
+  const { editor, scenarioEditor, contextEditor } = scratchEditors();
   const panel = $("errors");
   panel.hidden = errors.length === 0;
   panel.innerHTML = errors
@@ -72,6 +85,7 @@ function showScratchErrors(errors: PlaygroundError[]): void {
 async function specialize(): Promise<ScratchResult> {
   const target = $<HTMLSelectElement>("target").value as Target;
   status(`specializing and compiling for ${target}…`);
+  const { editor, scenarioEditor, contextEditor, residualView } = scratchEditors();
   const r = await core.scratch({ source: editor.text, scenario: scenarioEditor.text, context: contextEditor.text, target });
   lastScratch = r;
   showScratchErrors(r.errors);
@@ -104,7 +118,7 @@ async function runOnDevice(): Promise<void> {
     return;
   }
   status("linking for the virtual device…");
-  const linked = await core.linkForDevice(editor.text, r.residual);
+  const linked = await core.linkForDevice(scratchEditors().editor.text, r.residual);
   if (!linked.ok) {
     showScratchErrors(linked.errors);
     out.textContent = linked.errors.map((e) => e.message).join("\n");
@@ -397,6 +411,8 @@ function internalError(e: unknown): void {
 }
 
 // ---- start ----
+for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("nav button"))) b.addEventListener("click", () => showMode(b.dataset.mode!));
+showMode(location.hash === "#scratch" ? "scratch" : "device");
 void firmwareManifest().catch(() => {}); // Device mode's size chart needs it; a failure is reported there
 showGeneric("udp-sendto", "Press Customize to specialize this path for the context.");
 void renderCache();
