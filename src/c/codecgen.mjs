@@ -261,7 +261,7 @@ function writeStmt(f, u) {
     case "num":
       return `wn(${x});`;
     case "bool":
-      return `wu(${x} ? 1 : 0);`;
+      return `wbool(${x});`;
     case "big":
       return `wbig(${x});`;
     case "val":
@@ -479,9 +479,19 @@ export interface EncodeContext {
 let C: EncodeContext = null as unknown as EncodeContext;
 
 const wu = (x: number): void => C.out.varint(x);
-const ws = (x: string): void => C.out.varint(C.str(x));
+
+function ws(x: string): void {
+  if (typeof x !== "string") unsupported(\`\${typeof x} \${String(x)} where the declarations have a string\`);
+  C.out.varint(C.str(x));
+}
+
+function wbool(x: boolean): void {
+  if (typeof x !== "boolean") unsupported(\`\${typeof x} \${String(x)} where the declarations have a boolean\`);
+  C.out.varint(x ? 1 : 0);
+}
 
 function wn(x: number): void {
+  if (typeof x !== "number") unsupported(\`\${typeof x} \${String(x)} where the declarations have a number\`);
   if (Number.isInteger(x) && !Object.is(x, -0) && Math.abs(x) < 2 ** 50) C.out.varint(x >= 0 ? x * 2 : -x * 2 + 1);
   else {
     C.out.varint(1);
@@ -490,6 +500,7 @@ function wn(x: number): void {
 }
 
 function wbig(x: bigint): void {
+  if (typeof x !== "bigint") unsupported(\`\${typeof x} \${String(x)} where the declarations have a bigint\`);
   if (x >= -(2n ** 50n) && x < 2n ** 50n) {
     const v = Number(x);
     C.out.varint(v >= 0 ? v * 2 : -v * 2 + 1);

@@ -100,6 +100,15 @@ describe("serialized programs", () => {
     expect(outcomes.get("refused")).toBeGreaterThan(bytes.length);
   });
 
+  it("refuses to write what the AST declarations do not declare, rather than drop it", () => {
+    const program = parse("int x = 3;\n");
+    Object.assign(program.decls[0]!, { note: "added by a later stage" });
+    expect(() => serializeProgram(program)).toThrow(/field 'note' of a Declaration/);
+    const other = parse("int y;\n");
+    Object.assign(other.decls[0]!, { extension: "yes" });
+    expect(() => serializeProgram(other)).toThrow(/string yes where the declarations have a boolean/);
+  });
+
   it("refuses corrupt, truncated and foreign input with a clear error", () => {
     const bytes = serializeProgram(parse("int x = 3;\n"));
     expect(() => deserializeProgram(bytes.subarray(0, bytes.length - 3))).toThrow(/truncated or corrupt/);
