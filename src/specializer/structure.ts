@@ -63,6 +63,9 @@ interface Context {
   fall: number | null;
 }
 
+/** Statements of a returning block copied where control would jump to it. */
+const TAIL_COPY_MAX = 2;
+
 /** Structure the reachable part of a residual function's CFG. */
 export function structure(f: ResidualFunction): StructuredFunction {
   const g = new Graph(f);
@@ -282,6 +285,9 @@ class Graph {
       for (const c of crossed) c.crossed = true;
       return [jump];
     }
+    // a small block that returns is cheaper repeated than jumped to
+    const b = this.f.blocks[tgt]!;
+    if (b.term.k === "return" && b.stmts.length <= TAIL_COPY_MAX) return this.within(tgt, ctx);
     return [this.goto(tgt)];
   }
 
