@@ -1,7 +1,8 @@
 // Residual program -> C: simplification of the residual CFGs (jump
-// threading, copy propagation of single-use temporaries, dead stores,
-// unused locals and labels), then one self-contained translation unit with
-// only the types and declarations it uses.
+// threading, block merging, copy propagation, dead stores by liveness, unused
+// locals), then one self-contained translation unit with only the types and
+// declarations it uses, each function's control structured (structure.ts)
+// and its types written by the front end's printer.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { declarationPrinter } from "../c/printer.ts";

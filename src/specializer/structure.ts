@@ -11,7 +11,11 @@
 // `goto` otherwise. Edges that make the CFG irreducible (a retreating edge
 // whose target does not dominate its source) are left out of the structure
 // and kept as `goto`s; C lets them jump into the structured code, whose
-// meaning at a point does not depend on how control got there.
+// meaning at a point does not depend on how control got there. (Node
+// splitting was tried for them — copying what the other entries of a
+// multi-entry cycle reach: the copies made glob's residual and random goto
+// programs larger and left more gotos, since C cannot `break` out of two
+// loops.) Positions stay on the nodes that come from terminators.
 import type { SourcePosition } from "../errors.ts";
 import { TypeKind, intType } from "../c/types.ts";
 import { type Expr, type Stmt, operands } from "./ir.ts";
