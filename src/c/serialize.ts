@@ -25,9 +25,7 @@ import type { Program } from "./ast.ts";
 
 const MAGIC = [0x42, 0x53, 0x50, 0x4b, 0x41, 0x53, 0x54]; // "BSPKAST"
 const VERSION = 3;
-
-/** The serialized format: a cache of serialized programs keyed by it never reads another format. */
-export const SERIALIZED_FORMAT = `${VERSION}-${SCHEMA_ID}`;
+const utf8 = new TextDecoder();
 
 class Writer {
   buf = new Uint8Array(1 << 16);
@@ -248,14 +246,14 @@ export function deserializeProgram(bytes: Uint8Array): Program {
     throw new BespokeError("BAD_SERIALIZED_AST", `serialized program format ${bytes[MAGIC.length]} is not the supported version ${VERSION}: re-serialize it`);
   }
   const reader = new Reader(bytes, MAGIC.length + 1);
-  const schema = new TextDecoder().decode(reader.slice(SCHEMA_ID.length));
+  const schema = utf8.decode(reader.slice(SCHEMA_ID.length));
   if (schema !== SCHEMA_ID) {
     throw new BespokeError("BAD_SERIALIZED_AST", `serialized program written for other AST declarations (schema ${schema}, this build reads ${SCHEMA_ID}): re-serialize it`);
   }
   const lengths: number[] = new Array(reader.count());
   for (let i = 0; i < lengths.length; i++) lengths[i] = reader.varint();
   // one decode of all string data, then cut at the UTF-16 lengths
-  const text = new TextDecoder().decode(reader.slice(reader.varint()));
+  const text = utf8.decode(reader.slice(reader.varint()));
   const strings: string[] = new Array(lengths.length);
   let at = 0;
   for (let i = 0; i < lengths.length; i++) {
