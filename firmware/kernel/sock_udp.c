@@ -195,12 +195,15 @@ udp_send_once(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const i
   return ERR_OK;
 }
 
-/* Out of packet buffers: wait (from `since`) or let go, and try again.
- * Apart from udp_sock_sendmsg so that code customized for a socket holds
- * the common path once and calls this, as it is, for the rare one. */
+/* Out of packet buffers: wait or let go, and try again. The send timeout
+ * runs from here, when the call first has to wait (as Linux's sndtimeo
+ * does), so a send that finds a buffer never reads the clock. Apart from
+ * udp_sock_sendmsg so that code customized for a socket holds the common
+ * path once and calls this, as it is, for the rare one. */
 long
-udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port, u32_t since)
+udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port)
 {
+  u32_t since = (msg->msg_flags & MSG_DONTWAIT) ? 0 : sys_now();
   long result = 0;
   do {
     int err = sock_wait(msg->msg_flags, since);
@@ -218,7 +221,6 @@ udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
   ip_addr_t dst;
   const ip_addr_t *to = NULL;
   u16_t port = 0;
-  u32_t since = 0;
   long result = 0;
   int err;
 
@@ -238,11 +240,8 @@ udp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
   if (err < 0) {
     return err;
   }
-  if (!(msg->msg_flags & MSG_DONTWAIT)) {
-    since = sys_now();
-  }
   if (udp_send_once(pcb, msg, len, to, port, &result) == ERR_MEM) {
-    return udp_sock_send_wait(pcb, msg, len, to, port, since);
+    return udp_sock_send_wait(pcb, msg, len, to, port);
   }
   return result;
 }

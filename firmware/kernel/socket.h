@@ -115,7 +115,7 @@ long tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 /* A datagram socket's local port, taken on its first send if not bound. */
 int udp_sock_autobind(struct socket *sock);
 /* A datagram send that ran out of packet buffers: wait and try again. */
-long udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port, u32_t since);
+long udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port);
 
 /* Connection state (Linux's socket_state). */
 #define SS_FREE          0
