@@ -15,7 +15,12 @@ export interface CallSample {
   result: number;
   instructions: number;
   cycles: number;
+  /** Instructions per firmware symbol the pc was in (profiled calls only; code outside every symbol, e.g. a loaded code image, under OUTSIDE_FIRMWARE). */
+  bySymbol?: Record<string, number>;
 }
+
+/** The profile's name for instructions outside every symbol of the firmware. */
+export const OUTSIDE_FIRMWARE = "(outside the firmware)";
 
 export interface MeasuredRun {
   samples: CallSample[];
@@ -25,9 +30,11 @@ export interface MeasuredRun {
 /**
  * Run `machine` to its exit, recording every call of the function at `entry`
  * (which must not recurse). When the program sleeps, `sleep` lets the
- * virtual time pass (the board personality's timer).
+ * virtual time pass (the board personality's timer). The first `profile`
+ * calls are run one instruction at a time and attributed to the firmware's
+ * symbols by pc (where the instructions go; slower, same counts).
  */
-export function measureCalls(machine: Machine, entry: number, budget: number, sleep?: (microseconds: number) => void): MeasuredRun {
+export function measureCalls(machine: Machine, entry: number, budget: number, sleep?: (microseconds: number) => void, profile = 0): MeasuredRun {
   const cpu = machine.cpu;
   const words = cpu.mem.i32;
   const at = (address: number) => address >>> 2;
@@ -55,6 +62,14 @@ export function measureCalls(machine: Machine, entry: number, budget: number, sl
         cycles: cpu.cycles,
         args: [cpu.r[0]!, cpu.r[1]!, cpu.r[2]!, cpu.r[3]!, words[at(sp)]!],
       };
+      if (samples.length < profile) {
+        words[at(entry)] = entryWord;
+        const bySymbol = stepToReturn(machine, ret, sp, sleep);
+        words[at(entry)] = BREAKPOINT;
+        samples.push({ args: open.args, result: cpu.r[0]!, instructions: cpu.instructions - open.instructions, cycles: cpu.cycles - open.cycles, bySymbol });
+        open = null;
+        continue;
+      }
       words[at(ret)] = BREAKPOINT;
       // Execute the real first instruction, then re-arm the entry.
       words[at(entry)] = entryWord;
@@ -70,4 +85,19 @@ export function measureCalls(machine: Machine, entry: number, budget: number, sl
       throw new BespokeError("MEASURE_FAULT", `measuring 0x${entry.toString(16)}: ${named.kind === "fault" ? named.fault.message : stop.fault.message}`);
     }
   }
+}
+
+/** Single-step the call just entered (return address `ret`, stack pointer `sp` at entry) to its return, counting instructions per symbol. */
+function stepToReturn(machine: Machine, ret: number, sp: number, sleep?: (microseconds: number) => void): Record<string, number> {
+  const cpu = machine.cpu;
+  const counts: Record<string, number> = {};
+  while (!((cpu.pc >>> 0) === ret && (cpu.r[13]! >>> 0) === sp)) {
+    const where = machine.image.symbols.describe(cpu.pc >>> 0);
+    const name = where === null ? OUTSIDE_FIRMWARE : where.replace(/\+0x[0-9a-f]+$/, "");
+    counts[name] = (counts[name] ?? 0) + 1;
+    const stop = cpu.run(1);
+    if (stop.kind === "sleep" && sleep) sleep(stop.microseconds);
+    else if (stop.kind !== "yield") throw new BespokeError("MEASURE_STOPPED", `profiling a call: the program stopped (${stop.kind}) inside it`);
+  }
+  return counts;
 }

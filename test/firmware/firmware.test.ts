@@ -113,6 +113,25 @@ describe("arm board image", () => {
 });
 
 describe("generic sendto cost on the VM", () => {
+  it("profiles calls by firmware symbol: the same instruction counts as unprofiled calls, spread over the socket layer and lwIP", async () => {
+    const fw = await buildArmFirmware("board");
+    const entry = fw.exports.find((s) => s.name === "sys_sendto")!.address;
+    const run = (profile: number) => {
+      const board = new Board(fw.elf, { console: () => {} });
+      board.type(new TextEncoder().encode("selftest udp_stream_64\n"));
+      return measureCalls(board.machine, entry, DEFAULT_BUDGET, (us) => board.advance(us), profile).samples.slice(0, 3);
+    };
+    const profiled = run(3);
+    expect(profiled.map((s) => s.instructions)).toEqual(run(0).map((s) => s.instructions));
+    for (const s of profiled) {
+      const by = s.bySymbol!;
+      expect(Object.values(by).reduce((a, b) => a + b, 0)).toBe(s.instructions);
+      for (const name of ["sys_sendto", "udp_sock_sendmsg", "udp_sendto_if_src", "ip4_output_if_src", "lwip_standard_chksum", "netif_loop_output", "memcpy"]) expect(by[name], name).toBeGreaterThan(0);
+      expect(by["tcp_write"]).toBeUndefined();
+    }
+  });
+
+
   it("measures every successful call with breakpoints, without disturbing the run, in agreement with the firmware's own counters", async () => {
     const fw = await buildArmFirmware("board");
     const entry = fw.exports.find((s) => s.name === "sys_sendto")!.address;
