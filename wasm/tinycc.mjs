@@ -228,6 +228,119 @@ static void put_ldouble(unsigned char *p, long double v)
                     rel->r_info = ELFW(R_INFO)(tr[n], ELFW(R_TYPE)(rel->r_info));
 `,
   },
+  {
+    name: "setjmp-out-of-line",
+    why: "emscripten's setjmp routes every call made by the function that calls setjmp through a JS trampoline (invoke_*); tcc_compile had the end-of-file symbol merging inlined (~650 trampolines per 3000-line compile on arm64): it now calls setjmp and two functions kept out of line",
+    file: "libtcc.c",
+    find: `static int tcc_compile(TCCState *s1, int filetype, const char *str, int fd)
+{
+    /* Here we enter the code section where we use the global variables for
+       parsing and code generation (tccpp.c, tccgen.c, <target>-gen.c).
+       Other threads need to wait until we're done.
+
+       Alternatively we could use thread local storage for those global
+       variables, which may or may not have advantages */
+
+    tcc_enter_state(s1);
+
+    if (setjmp(s1->error_jmp_buf) == 0) {
+        s1->error_set_jmp_enabled = 1;
+        s1->nb_errors = 0;
+
+        if (fd == -1) {
+            int len = strlen(str);
+            tcc_open_bf(s1, "<string>", len);
+            memcpy(file->buffer, str, len);
+        } else {
+            tcc_open_bf(s1, str, 0);
+            file->fd = fd;
+        }
+
+        tccelf_begin_file(s1);
+        preprocess_start(s1, filetype);
+        tccgen_init(s1);
+        if (s1->output_type == TCC_OUTPUT_PREPROCESS) {
+            tcc_preprocess(s1);
+        } else if (filetype & (AFF_TYPE_ASM | AFF_TYPE_ASMPP)) {
+#ifdef CONFIG_TCC_ASM
+            tcc_assemble(s1, !!(filetype & AFF_TYPE_ASMPP));
+#else
+            tcc_error_noabort("asm not supported");
+#endif
+        } else {
+            tccgen_compile(s1);
+        }
+    }
+    s1->error_set_jmp_enabled = 0;
+    tccgen_finish(s1);
+    preprocess_end(s1);
+    tcc_exit_state();
+
+    tccelf_end_file(s1);
+    return s1->nb_errors != 0 ? -1 : 0;
+}
+`,
+    replace: `/* bespoke: the body of tcc_compile, out of line: with emscripten's setjmp
+   every call made by the function that calls setjmp goes through a JS
+   trampoline, so that function calls only this and tcc_compile_end */
+static void __attribute__((noinline)) tcc_compile_unit(TCCState *s1, int filetype, const char *str, int fd)
+{
+    s1->error_set_jmp_enabled = 1;
+    s1->nb_errors = 0;
+
+    if (fd == -1) {
+        int len = strlen(str);
+        tcc_open_bf(s1, "<string>", len);
+        memcpy(file->buffer, str, len);
+    } else {
+        tcc_open_bf(s1, str, 0);
+        file->fd = fd;
+    }
+
+    tccelf_begin_file(s1);
+    preprocess_start(s1, filetype);
+    tccgen_init(s1);
+    if (s1->output_type == TCC_OUTPUT_PREPROCESS) {
+        tcc_preprocess(s1);
+    } else if (filetype & (AFF_TYPE_ASM | AFF_TYPE_ASMPP)) {
+#ifdef CONFIG_TCC_ASM
+        tcc_assemble(s1, !!(filetype & AFF_TYPE_ASMPP));
+#else
+        tcc_error_noabort("asm not supported");
+#endif
+    } else {
+        tccgen_compile(s1);
+    }
+}
+
+static void __attribute__((noinline)) tcc_compile_end(TCCState *s1)
+{
+    s1->error_set_jmp_enabled = 0;
+    tccgen_finish(s1);
+    preprocess_end(s1);
+    tcc_exit_state();
+
+    tccelf_end_file(s1);
+}
+
+static int tcc_compile(TCCState *s1, int filetype, const char *str, int fd)
+{
+    /* Here we enter the code section where we use the global variables for
+       parsing and code generation (tccpp.c, tccgen.c, <target>-gen.c).
+       Other threads need to wait until we're done.
+
+       Alternatively we could use thread local storage for those global
+       variables, which may or may not have advantages */
+
+    tcc_enter_state(s1);
+
+    if (setjmp(s1->error_jmp_buf) == 0)
+        tcc_compile_unit(s1, filetype, str, fd);
+    tcc_compile_end(s1);
+    return s1->nb_errors != 0 ? -1 : 0;
+}
+`,
+  },
 ];
 
 /**
