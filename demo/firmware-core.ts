@@ -20,7 +20,6 @@ import type { CustomizeOutcome, CustomizeRequest } from "../src/server/types.ts"
 import { protocolCodec } from "../src/server/wire.ts";
 import type { Compiler } from "../src/compiler/compiler.ts";
 import { allocatedSizes, readElf } from "../src/compiler/elf.ts";
-import { prepareProgram } from "../src/specializer/pipeline.ts";
 import { takeBindingTimes } from "./specialize-recorder.ts";
 import { mark } from "./timeline.ts";
 
@@ -110,17 +109,15 @@ export function loadCore(sources: CoreSources): Promise<FirmwareCore> {
     ]);
     mark("core: prepared firmware fetched");
     const key = Uint8Array.from(keyHex.match(/../g) ?? [], (h) => parseInt(h, 16));
-    const program = deserializeProgram(base64Bytes(data.program));
+    // prepareFirmware lowers the socket layer for the specializer now, not in the first request
     const firmware = prepareFirmware({
       buildId: data.buildId,
       target: data.target,
       exports: data.exports,
       ...(data.functions ? { functions: data.functions } : {}),
-      program,
+      program: deserializeProgram(base64Bytes(data.program)),
       scenarios: data.scenarios,
     });
-    // lower the socket layer for the specializer now, not in the first request (prepareProgram keeps it)
-    prepareProgram(program, data.target);
     mark("core: prepared firmware loaded");
     // keep each scenario's last residual C: the specialize stage's own output
     const residuals = new Map<string, string>();
