@@ -15,7 +15,10 @@
 // splitting was tried for them — copying what the other entries of a
 // multi-entry cycle reach: the copies made glob's residual and random goto
 // programs larger and left more gotos, since C cannot `break` out of two
-// loops.) Positions stay on the nodes that come from terminators.
+// loops.) Nor are small returning blocks copied to where a goto would reach
+// them: tcc compiles a `return` as a jump to the epilogue, and the copies
+// made the udp_sendto residual longer and slower. Positions stay on the nodes
+// that come from terminators.
 import type { SourcePosition } from "../errors.ts";
 import { TypeKind, intType } from "../c/types.ts";
 import { type Expr, type Stmt, operands } from "./ir.ts";
@@ -66,9 +69,6 @@ interface Context {
   /** The node whose code control reaches by falling off the end of the code being generated (null: none). */
   fall: number | null;
 }
-
-/** Statements of a returning block copied where control would jump to it. */
-const TAIL_COPY_MAX = 2;
 
 /** Structure the reachable part of a residual function's CFG. */
 export function structure(f: ResidualFunction): StructuredFunction {
@@ -289,9 +289,6 @@ class Graph {
       for (const c of crossed) c.crossed = true;
       return [jump];
     }
-    // a small block that returns is cheaper repeated than jumped to
-    const b = this.f.blocks[tgt]!;
-    if (b.term.k === "return" && b.stmts.length <= TAIL_COPY_MAX) return this.within(tgt, ctx);
     return [this.goto(tgt)];
   }
 
