@@ -33,6 +33,7 @@ import { type CType, TypeKind, findField } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import type { Expr, IrFunction, Stmt } from "./ir.ts";
 import type { BindingSpec, Scenario } from "./scenario.ts";
+import { unfoldsForGlobals } from "./specialize.ts";
 
 export const BTA_VERSION = 1;
 
@@ -458,6 +459,8 @@ class Analysis {
       const initPts = pts.get(loc) ?? NONE;
       if (spec === "D" || !g.defined || (g.sym.type.quals & 2) !== 0) {
         mem.set(loc, ESCAPED);
+        // residual code naming it gets its initial contents, with the functions they point to
+        for (const p of initPts) if (p.startsWith("f:")) this.residualTargets.add(p.slice(2));
         escapeLater.push(...[...initPts].filter((p) => !p.startsWith("f:")));
         continue;
       }
@@ -902,8 +905,8 @@ class Analysis {
         continue;
       }
       const anyStatic = args.some((a) => !a.addr.d);
-      // the specializer unfolds when a static argument or a static global flows in (recursion: only fully static)
-      if (recursive || !(anyStatic || staticGlobal)) {
+      // the specializer unfolds when a static argument flows in, or static globals into a callee that reads globals or has no loop (recursion: only fully static)
+      if (recursive || !(anyStatic || (staticGlobal && unfoldsForGlobals(fn, this.program.functions)))) {
         [mayResidual, residualProgram] = [true, true];
         this.residualTargets.add(fn.name);
       }

@@ -689,7 +689,7 @@ class Run {
     const recursive = fn !== undefined && st.frames.some((f) => f.fn === fn);
     const worthIt = recursive
       ? args.every((a) => a.k !== "dyn")
-      : args.some((a) => a.k !== "dyn") || (fn !== undefined && (readsGlobals(fn, this.sp.view.functions) || !hasLoop(fn)) && [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped));
+      : args.some((a) => a.k !== "dyn") || (fn !== undefined && unfoldsForGlobals(fn, this.sp.view.functions) && [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped));
     if (fn && !this.generic && worthIt && !this.sp.view.residualOnly.has(fn.name) && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
@@ -1439,6 +1439,11 @@ function cloneState(st: State): State {
 const loops = new WeakMap<IrFunction, boolean>();
 
 /** Whether `fn`'s control-flow graph has a cycle (a loop, or a backward goto). */
+/** Whether a call with no static argument is unfolded when static globals exist: the callee reads globals, or has no loop. The binding-time analysis (bta.ts) decides as the specializer does. */
+export function unfoldsForGlobals(fn: IrFunction, functions: ReadonlyMap<string, IrFunction>): boolean {
+  return readsGlobals(fn, functions) || !hasLoop(fn);
+}
+
 function hasLoop(fn: IrFunction): boolean {
   const known = loops.get(fn);
   if (known !== undefined) return known;
