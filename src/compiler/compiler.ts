@@ -91,7 +91,7 @@ export interface EmscriptenTcc {
 }
 
 interface EmscriptenFs {
-  writeFile(path: string, data: string | Uint8Array): void;
+  writeFile(path: string, data: string | Uint8Array, opts?: { canOwn?: boolean }): void;
   readFile(path: string): Uint8Array;
   mkdirTree(path: string): void;
   analyzePath(path: string): { exists: boolean };
@@ -154,15 +154,17 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     inst.stdout.length = 0;
     inst.stderr.length = 0;
     tcc.FS.mkdirTree(scratch);
-    tcc.FS.mkdirTree(dir);
+    if (dir !== scratch) tcc.FS.mkdirTree(dir);
     const written: string[] = [];
     let failed = false;
     try {
       for (const [name, data] of Object.entries(input.files)) {
         const path = resolvePath(dir, name);
-        tcc.FS.mkdirTree(parentOf(path));
+        if (parentOf(path) !== dir) tcc.FS.mkdirTree(parentOf(path));
         // emscripten's own UTF-8 encoder is a JS loop (15% of a 3000-line compile); TextEncoder is native.
-        tcc.FS.writeFile(path, typeof data === "string" ? utf8.encode(data) : data);
+        // The file owns the bytes encoded here (no copy); a caller's array is copied.
+        if (typeof data === "string") tcc.FS.writeFile(path, utf8.encode(data), { canOwn: true });
+        else tcc.FS.writeFile(path, data);
         written.push(path);
       }
       tcc.FS.chdir(dir);
@@ -179,7 +181,8 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       const outputs: Record<string, Uint8Array> = {};
       for (const name of input.outputs) {
         const path = resolvePath(dir, name);
-        if (tcc.FS.analyzePath(path).exists) outputs[name] = tcc.FS.readFile(path).slice();
+        // readFile returns a new array, not a view of the wasm heap
+        if (tcc.FS.analyzePath(path).exists) outputs[name] = tcc.FS.readFile(path);
       }
       const stderr = inst.stderr.join("\n");
       // tcc recovers from a C error by longjmp, leaving allocations and state
@@ -198,10 +201,12 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     } finally {
       if (instance === inst) {
         tcc.FS.chdir("/");
-        for (const path of written) if (tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
+        // files outside the scratch dir (a given cwd, absolute paths) one by one, then the scratch dir
+        const inScratch = (path: string): boolean => path.startsWith(`${scratch}/`);
+        for (const path of written) if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
         for (const name of input.outputs) {
           const path = resolvePath(dir, name);
-          if (tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
+          if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
         }
         removeTree(tcc.FS, scratch);
         if (failed) instance = null;
