@@ -1,6 +1,8 @@
 // The edge's image cache: the isolate's memory first, then the Workers Cache
 // API (shared by the isolates of a colo). Keys become synthetic URLs; entries
-// are immutable (a key names its contents), so they can live long.
+// are immutable (a key names its contents), so they can live long — all but
+// a scenario's read profile, a prefetch hint rewritten as the edge learns:
+// an isolate holding an older one only fetches less ahead.
 import { MemoryCache } from "../src/server/cache.ts";
 import type { ImageCache } from "../src/server/types.ts";
 

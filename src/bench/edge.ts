@@ -6,8 +6,9 @@
 // HTTP and WebSocket, wall time per request, the device answering at once)
 // and in-process (the core alone; its pipelineMs is specialize + compile +
 // image, device waits excluded).
-// Prepared firmware for udp-sendto/tcp-send does not exist yet; these are the
-// infrastructure's figures, not the paper's.
+// These are the infrastructure's figures; the paper's (the board firmware's
+// udp-sendto and tcp-send, edge_ms_p50 and its breakdown) are `bespoke bench`
+// (src/bench/e2e.ts).
 import path from "node:path";
 import type { Benchmark } from "../cli/bench.ts";
 import { EdgeChannel, bundleSize, bundleWorker, runWorker } from "../cli/serve.ts";

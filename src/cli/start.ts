@@ -18,7 +18,7 @@ const FRAME_FETCH = 2;
 const FRAME_CALL = 4;
 const FRAME_IMAGE = 6;
 
-/** What crossed a link: the FETCH/CALL frames the server sent (one per range: at least chi) and the image's code bytes. */
+/** What crossed a link: the FETCH/CALL frames the server sent (one per range, a round trip may carry several: at least chi) and the image's code bytes. */
 interface Observed {
   roundTrips: number;
   imageBytes: number;
@@ -77,7 +77,7 @@ export async function start(args: string[], ctx: CommandContext): Promise<number
       ["instructions per sendto, 64 B", String(g.instret), String(c.instret)],
       [`packets (${PACKETS} x 64 B) and return values identical`, "", identical ? "yes" : "NO"],
       ["customization latency, cold / warm (ms)", "", `${custom.waits[0]?.toFixed(0) ?? "?"} / ${again.waits[0]?.toFixed(0) ?? "?"}`],
-      ["FETCH/CALL frames from the edge (chi), cold / warm", "", `${cold.seen.roundTrips} / ${warm.seen.roundTrips}`],
+      ["FETCH/CALL frames from the edge (>= chi), cold / warm", "", `${cold.seen.roundTrips} / ${warm.seen.roundTrips}`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     ctx.stdout(`\n${"".padEnd(w)}  ${"generic".padStart(9)}  ${"customized".padStart(12)}\n`);
