@@ -41,6 +41,7 @@ export function simplify(f: ResidualFunction): void {
   mergeBlocks(f);
   propagateSingleCopies(f);
   propagateCopies(f);
+  coalesceCopies(f);
   removeDeadStores(f);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
@@ -254,6 +255,56 @@ function propagateCopies(f: ResidualFunction): void {
       if (!redefined && out.get(b.id)!.has(t)) continue;
       const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
       for (let j = i + 1; j <= last; j++) {
+        if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
+        else substituteTerm(b, sub);
+      }
+      b.stmts.splice(i, 1);
+      i--;
+    }
+  }
+}
+
+/**
+ * `u = e; ... d = u` within a block, `u` read nowhere in between and `d`
+ * neither read nor assigned there: `d = e` at once, later reads of `u` read
+ * `d` (until either is assigned again), and `u` goes when it is dead after.
+ * Lowered `x--` leaves `t = x - 1; x = t; if (t < 0)`: this makes it
+ * `x = x - 1; if (x < 0)`.
+ */
+function coalesceCopies(f: ResidualFunction): void {
+  const out = liveOut(f);
+  const reads = (s: Stmt, v: Var): boolean => stmtOperands(s).some((x) => readsOf(x, v) > 0);
+  for (const b of reachable(f)) {
+    for (let i = 0; i < b.stmts.length; i++) {
+      const s = b.stmts[i]!;
+      if (s.k !== "set" || s.value.k !== "var" || s.value.v === s.dst || !sameC(s.dst.type, s.value.v.type)) continue;
+      const d = s.dst;
+      const u = s.value.v;
+      let k = i - 1;
+      while (k >= 0 && stmtDestination(b.stmts[k]!) !== u) k--;
+      const def = b.stmts[k];
+      if (!def || (def.k !== "set" && def.k !== "call")) continue;
+      const between = b.stmts.slice(k + 1, i);
+      if (between.some((n) => reads(n, u) || reads(n, d) || stmtDestination(n) === d)) continue;
+      // reads of u after the copy take d, up to u's next assignment; none may follow an assignment to d
+      const uses: number[] = [];
+      let dChanged = false;
+      let uChanged = false;
+      let ok = true;
+      for (let j = i + 1; j <= b.stmts.length && !uChanged; j++) {
+        const n = j < b.stmts.length ? b.stmts[j]! : null;
+        const reading = n ? reads(n, u) : termOperands(b.term).some((x) => readsOf(x, u) > 0);
+        if (reading && dChanged) ok = false;
+        if (reading) uses.push(j);
+        if (!n) break;
+        const dst = stmtDestination(n);
+        if (dst === u) uChanged = true;
+        if (dst === d) dChanged = true;
+      }
+      if (!ok || (!uChanged && out.get(b.id)!.has(u))) continue;
+      b.stmts[k] = { ...def, dst: d };
+      const sub = (v: Var): Expr | undefined => (v === u ? { k: "var", type: d.type, v: d } : undefined);
+      for (const j of uses) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
