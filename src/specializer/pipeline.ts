@@ -126,6 +126,15 @@ export function provideBindingTimes(program: Program, target: Target, given: Bin
   for (const bta of given) if (bta.version === BTA_VERSION && bta.ir === fingerprint) byKey.set(`${target}|${bta.scenario}`, bta);
 }
 
+const views = new WeakMap<BindingTimeAnalysis, SpecializeResult["bindingTimes"]>();
+
+/** The binding-time view of an analysis (one array per analysis: runs do not copy it). */
+function bindingTimeView(bta: BindingTimeAnalysis): SpecializeResult["bindingTimes"] {
+  let view = views.get(bta);
+  if (!view) views.set(bta, (view = bta.positions.map((p) => ({ pos: { file: p.file, line: p.line, column: p.column }, bt: p.bt }))));
+  return view;
+}
+
 const genericLookups = new WeakMap<BindingTimeAnalysis, (fn: string, block: number) => readonly number[] | undefined>();
 
 /** For each function with a generic (all-dynamic) variant: registers dynamic on entry to its join blocks. */
@@ -339,7 +348,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const { code, structure } = printUnit(unit, abi, ptrInit, residualNames);
   return {
     code,
-    bindingTimes: bta.positions.map((p) => ({ pos: { file: p.file, line: p.line, column: p.column }, bt: p.bt })),
+    bindingTimes: bindingTimeView(bta),
     observed: [...sp.bindingTimes.values()],
     report: {
       entry: scenario.entry,
