@@ -10,6 +10,7 @@ import { signImages } from "../server/finalize.ts";
 import { type FirmwareProgram, prepareFirmware } from "../server/firmware.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
 import type { ImageCache } from "../server/types.ts";
+import { threadCpuClock } from "./cpu-clock.ts";
 import { deviceKey } from "./firmware-build.ts";
 import { prepareBoardFirmware } from "./prepare.ts";
 
@@ -18,5 +19,5 @@ export async function boardCore(options: { cache?: ImageCache; firmware?: Firmwa
   const fw = prepareFirmware(options.firmware ?? (await prepareBoardFirmware()));
   const { catalog, pipeline } = servePrepared([fw], (target) => createCompiler({ target }));
   const key = deviceKey();
-  return { catalog, pipeline, finalize: signImages(async () => key), cache: options.cache ?? new MemoryCache(), limits: { ...DEFAULT_LIMITS } };
+  return { catalog, pipeline, finalize: signImages(async () => key), cache: options.cache ?? new MemoryCache(), limits: { ...DEFAULT_LIMITS }, clock: threadCpuClock };
 }

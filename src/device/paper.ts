@@ -4,7 +4,6 @@
 // compared (packets and return values, instructions per call), with the
 // sizes of the generic stack and of the shipped code, chi and latencies.
 // `npm start` prints it; `bespoke bench --json FILE` records it.
-import fs from "node:fs";
 import { MemoryCache, PROFILE_PREFIX } from "../server/cache.ts";
 import type { CoreOptions } from "../server/customize.ts";
 import type { CustomizeOutcome, ImageCache } from "../server/types.ts";
@@ -74,7 +73,7 @@ export interface CallFigures {
   cold_ms: number;
   /** The pipeline of a warm edge, in CPU time of the thread that runs it (the Workers limit is on CPU time; wall time on a loaded machine is not the edge's). */
   edge_ms_p50: number;
-  /** Where edge_ms_p50 goes (means over the same requests: the clock's steps are the scheduler's, medians of sub-millisecond stages would be 0 or a step): the stages of the run that made the code, and the runs a miss ended. */
+  /** Where edge_ms_p50 goes (means over the same requests, so that they add up): the stages of the run that made the code, and the runs a miss ended. */
   edge_breakdown_ms: { specialize: number; compile: number; image: number; missed_runs: number };
   /** Round trips to the device and pipeline runs of those requests. */
   edge_chi: number;
@@ -176,27 +175,6 @@ async function latencyRun(core: CoreOptions, call: CallSetup): Promise<{ ms: num
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/**
- * CPU time of this (the main) thread in milliseconds, from Linux's
- * /proc/thread-self/schedstat: the pipeline runs synchronously on it, so
- * between two readings it is the pipeline's, whatever else the machine runs
- * (the process's CPU time would add V8's background GC and compiler
- * threads). Elsewhere, the process's CPU time.
- */
-const cpuClock: () => number = (() => {
-  try {
-    const fd = fs.openSync("/proc/thread-self/schedstat", "r");
-    const buf = Buffer.alloc(64);
-    const read = (): number => Number(buf.toString("latin1", 0, fs.readSync(fd, buf, 0, buf.length, 0)).split(" ")[0]) / 1e6;
-    if (Number.isFinite(read())) return read;
-  } catch {
-    // not Linux: below
-  }
-  return () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
-})();
 
 interface PipelineFigures {
   /** The whole pipeline (every run; median), its stages in the run that made the code and the runs a miss ended (means). */
@@ -215,7 +193,7 @@ const MEASURED = 15;
 
 /** Median server time of the pipeline (specialize + compile + image) over requests after a warm-up, none served an image by `cache` (one device boot each). */
 async function pipelineMedian(call: CallSetup, cache: ImageCache): Promise<PipelineFigures> {
-  const core = { ...(await boardCore({ cache })), clock: cpuClock };
+  const core = await boardCore({ cache }); // its clock: CPU time of this thread
   const outcomes: CustomizeOutcome[] = [];
   for (let i = 0; i < WARMUP + MEASURED; i++) await runDevice([call.open, `e2e customize 1 ${call.to(0)}`, "e2e wait 1"], inProcessServer(core, { onOutcome: (_r, o) => outcomes.push(o) }));
   const warm = outcomes.slice(WARMUP).filter((o) => o.ok).map((o) => o.stats);

@@ -96,6 +96,8 @@ export class CustomizationTable {
   private readonly indexShift: number;
   private readonly slotsBase: number;
   private slotCount = 0;
+  /** The line each slot holds, by slot (the index only answers line -> slot). */
+  private readonly slotLines: number[] = [];
   private fetches = 0;
   private fetchedBytes = 0;
 
@@ -332,10 +334,14 @@ export class CustomizationTable {
   /** Exact byte ranges of device-provided values read so far, ascending and coalesced. */
   readSet(): AddressRange[] {
     const out: AddressRange[] = [];
+    const bytes = this.bytes();
     for (const { line, slot } of this.sortedLines()) {
       const read = this.slotAddress(slot) + 2 * this.lineBytes + 2 * this.maskBytes;
-      const bytes = this.bytes();
       for (let i = 0; i < this.lineBytes; i++) {
+        if ((i & 7) === 0 && bytes[read + (i >> 3)] === 0) {
+          i += 7; // a mask byte with no byte read
+          continue;
+        }
         if (!testBit(bytes, read, i)) continue;
         const addr = line * this.lineBytes + i;
         const last = out[out.length - 1];
@@ -436,6 +442,7 @@ export class CustomizationTable {
     index[h * 4] = line >>> 0;
     index[h * 4 + 1] = Math.floor(line / 2 ** 32) >>> 0;
     index[h * 4 + 2] = slot + 1;
+    this.slotLines.push(line);
     return slot;
   }
 
@@ -444,13 +451,7 @@ export class CustomizationTable {
   }
 
   private sortedLines(): { line: number; slot: number }[] {
-    const index = new Uint32Array(this.memory.buffer, 0, this.indexCapacity * 4);
-    const out: { line: number; slot: number }[] = [];
-    for (let h = 0; h < this.indexCapacity; h++) {
-      const slotPlusOne = index[h * 4 + 2]!;
-      if (slotPlusOne) out.push({ line: index[h * 4]! + index[h * 4 + 1]! * 2 ** 32, slot: slotPlusOne - 1 });
-    }
-    return out.sort((a, b) => a.line - b.line);
+    return this.slotLines.map((line, slot) => ({ line, slot })).sort((a, b) => a.line - b.line);
   }
 }
 
