@@ -47,6 +47,10 @@ const api: CoreApi = {
     return linkBoardProgram(await compilerFor("arm"), { [SOURCE_FILE]: source, "residual.c": residual });
   },
 
+  async prepareDevice(): Promise<void> {
+    await loadCore(sources);
+  },
+
   async serveDevice(port: MessagePort, device: string, report: (r: SessionReport) => void): Promise<void> {
     await serveDevice(sources, port, device, report);
   },
@@ -55,7 +59,6 @@ const api: CoreApi = {
 };
 
 expose(api);
-// The first customization needs arm tcc-wasm and Device mode's server core: both are made while the page
-// loads (a failure is reported by the first call that needs it).
+// Either mode's first customization needs arm tcc-wasm: made while the page loads (a failure is reported by
+// the first call that needs it). Device mode's server core is made when the page shows Device mode.
 readyCompiler("arm").then(() => mark("core: tcc-arm ready"), () => {});
-loadCore(sources).catch(() => {});

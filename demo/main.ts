@@ -25,6 +25,9 @@ const workers = (window as unknown as { bespokeWorkers?: { core: Worker; device:
 const core: Remote<CoreApi> = wrap(workers.core);
 const device: Remote<DeviceApi> = wrap(workers.device);
 const status = (s: string) => ($("status").textContent = s);
+/** Device mode's server core, made ahead in the core worker (its failure is reported by the customization that needs it). */
+const prepareDevice = () => void core.prepareDevice().catch(() => {});
+if (location.hash !== "#scratch") prepareDevice(); // now, not when the page has finished loading
 
 /** Timestamps the benchmark and tests read, and Device mode's last customization. */
 const marks: Record<string, number> = {};
@@ -44,6 +47,7 @@ async function pageTimeline(): Promise<TimelineMark[]> {
 // ---- modes ----
 function showMode(mode: string): void {
   if (mode === "scratch") scratchEditors(); // made when first shown: Device mode's page does not wait for CodeMirror
+  else prepareDevice(); // and Scratch mode's does not compete with loading the firmware for the server core
   for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-mode-panel]"))) el.hidden = el.dataset.modePanel !== mode;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("nav button"))) b.classList.toggle("active", b.dataset.mode === mode);
   history.replaceState(null, "", `#${mode}`);

@@ -106,6 +106,8 @@ export interface CoreApi {
   scratch(input: ScratchInput): Promise<ScratchResult>;
   /** Link the C file with the residual code and the board libc, for the virtual device. */
   linkForDevice(source: string, residual: string): Promise<LinkOutcome>;
+  /** Make Device mode's server core (fetch and load the prepared firmware) ahead of the first customization. */
+  prepareDevice(): Promise<void>;
   /** Serve the virtual device's customization channel on `port` with the local server core; `report` gets each customization. */
   serveDevice(port: MessagePort, device: string, report: (r: import("./firmware-core.ts").SessionReport) => void): Promise<void>;
   /** This worker's marks (timeline.ts). */
