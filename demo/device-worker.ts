@@ -30,19 +30,18 @@ function firmwareImage(): Promise<Uint8Array> {
   return firmware;
 }
 
-/** A board with the firmware loaded, its console and mailbox handed to whoever runs it. */
+/** A board with the firmware loaded; whoever runs it sets where its console output and mailbox frames go. */
 interface FreshBoard {
   board: Board;
-  console: (bytes: Uint8Array) => void;
-  send: (frame: Uint8Array) => void;
+  to: { console: (bytes: Uint8Array) => void; send: (frame: Uint8Array) => void };
 }
 
 async function freshBoard(): Promise<FreshBoard> {
   const elf = await firmwareImage();
-  const fresh: FreshBoard = { board: null!, console: () => {}, send: () => {} };
-  fresh.board = new Board(elf, { console: (bytes) => fresh.console(bytes), send: (frame) => fresh.send(frame) });
+  const to: FreshBoard["to"] = { console: () => {}, send: () => {} };
+  const board = new Board(elf, { console: (bytes) => to.console(bytes), send: (frame) => to.send(frame) });
   mark("device: board ready");
-  return fresh;
+  return { board, to };
 }
 
 let nextBoard: Promise<FreshBoard> | null = null;
@@ -86,17 +85,16 @@ const api: DeviceApi = {
     port.onmessage = ({ data }: MessageEvent<Uint8Array>) => inbox.push(data);
     try {
       mark("device: boot");
-      const fresh = await takeBoard();
-      const { board } = fresh;
+      const { board, to } = await takeBoard();
       const lines: ConsoleLine[] = [];
       let framesOut = 0;
-      fresh.console = consoleLines((text) => {
+      to.console = consoleLines((text) => {
         const line = { text, cycles: board.cpu.cycles, instructions: board.cpu.instructions };
         lines.push(line);
         if (text.startsWith("state ")) mark(`device: ${text}`);
         void onLine(line);
       });
-      fresh.send = (frame) => {
+      to.send = (frame) => {
         if (framesOut++ === 0) mark("device: first frame to the server");
         const copy = frame.slice(); // the mailbox hands a view of RAM the firmware reuses
         port.postMessage(copy, [copy.buffer]);
