@@ -27,10 +27,13 @@ export async function artifactKey(recipe: string, valuesDigest: Uint8Array, call
  * Key of a scenario's read profile: the device memory its specializations
  * read on this firmware build (the same addresses for every device of the
  * build when they are its static tables), prefetched by a request that has
- * no recipe yet.
+ * no recipe yet. The page of the request's first root stands for the memory
+ * layout: devices that randomize their addresses do not share profiles.
  */
 export async function profileKey(request: CustomizeRequest, scenario: ScenarioInfo): Promise<string> {
-  const text = canonicalJson({ firmware: request.firmware, scenario: scenario.name, version: scenario.version, profile: 1 });
+  const root = request.memory[0];
+  const layout = root ? Math.floor(root.addr / 4096) : null;
+  const text = canonicalJson({ firmware: request.firmware, scenario: scenario.name, version: scenario.version, layout, profile: 1 });
   return `${PROFILE_PREFIX}${await sha256Hex(new TextEncoder().encode(text))}`;
 }
 
