@@ -94,6 +94,7 @@ interface EmscriptenFs {
   writeFile(path: string, data: string | Uint8Array, opts?: { canOwn?: boolean }): void;
   readFile(path: string): Uint8Array;
   mkdirTree(path: string): void;
+  mkdir(path: string): void;
   analyzePath(path: string): { exists: boolean };
   readdir(path: string): string[];
   stat(path: string): { mode: number };
@@ -140,6 +141,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       printErr: (s: string) => stderr.push(s),
       noExitRuntime: true,
     });
+    tcc.FS.mkdirTree(WORK_ROOT);
     return { tcc, stdout, stderr };
   }
 
@@ -153,7 +155,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     const dir = input.cwd ?? scratch;
     inst.stdout.length = 0;
     inst.stderr.length = 0;
-    tcc.FS.mkdirTree(scratch);
+    tcc.FS.mkdir(scratch); // mkdirTree would throw and catch EEXIST for WORK_ROOT (~20 us)
     if (dir !== scratch) tcc.FS.mkdirTree(dir);
     const written: string[] = [];
     let failed = false;
