@@ -36,11 +36,10 @@ export interface CoreOptions {
   /**
    * The clock of server time (milliseconds): the CPU-time limit, pipelineMs
    * and stageMs are measured with it. Wall time by default; a runtime that
-   * has a CPU clock (Node: process.cpuUsage) may pass it.
+   * has a CPU clock (Node: src/device/cpu-clock.ts) may pass it.
    */
   clock?: () => number;
 }
-
 
 /** Serve one request. `link` is the device's channel; null for one-shot requests that carry all their memory. */
 export async function customize(
