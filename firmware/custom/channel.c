@@ -81,7 +81,7 @@ int bsp_chan_deliver(const bsp_u8 *frame, bsp_u32 len) {
       r = 0;
       break;
     case CALL: /* function u16, argc u8, 0, argc x u64 */
-      if (h[2] < 4 || p[2] > 4 || h[2] != 4 + 8 * (bsp_u32)p[2]) break;
+      if ((addr = h[3] >> 16 & 0xff) > 4 || h[2] != 4 + 8 * addr) break; /* argc, 0 when the payload is short */
       r = -BSP_E_REQUEST;
       if (!v) break;
       r = -BSP_E_FUNCTION;

@@ -53,6 +53,7 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
   bsp_uptr addr[1 + BSP_IMPORTS], a;
   bsp_u8 tag[BSP_TAG], *code;
   const bsp_u8 *p, *str;
+  const char *name;
   const struct bsp_export *x, *end;
   bsp_u32 i, n;
   if (len < BSP_IMG_HEADER + BSP_TAG) return -BSP_E_TRUNCATED;
@@ -82,10 +83,11 @@ int bsp_image_load(struct bsp_version *v, const bsp_u8 *image, bsp_u32 len) {
     n = 0;
     memcpy(&n, p, 2);
     p += 2;
-    if (n >= h.nstr || !memchr(str + n, 0, h.nstr - n)) return -BSP_E_NAME;
+    name = (const char *)str + n;
+    if (n >= h.nstr || !memchr(name, 0, h.nstr - n)) return -BSP_E_NAME;
     x = bsp_exports;
     end = x + bsp_nexports;
-    while (strcmp(x->name, (const char *)str + n))
+    while (strcmp(x->name, name))
       if (++x == end) return -BSP_E_SYMBOL;
     addr[i] = (bsp_uptr)x->addr;
   }

@@ -37,8 +37,12 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   d = S.args.addr_len ? (long)s->args.addr : 0;
   if ((v = S.version)) {
     if (op == BSP_OP_CALL && v->serial == S.serial && *S.fd_gen.counter == S.fd_gen.value) {
-      for (g = v->guards, t = v->nguards; t; --t, ++g)
-        if (*g->counter != g->value) break;
+      g = v->guards;
+      t = v->nguards;
+      while (t && *g->counter == g->value) {
+        --t;
+        ++g;
+      }
       if (!t) {
         v->used = ++bsp_lru_clock;
         for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
