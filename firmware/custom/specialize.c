@@ -33,10 +33,9 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   }
   if ((unsigned long)(a - 1) >= BSP_TOKENS || !(s += a - 1)->used) return -BSP_E_TOKEN;
   if ((unsigned)(op - BSP_OP_CALL) > 1) return -BSP_E_CALLNO;
-  memcpy(&S, s, sizeof S);
-  d = S.args.addr_len ? (long)s->args.addr : 0;
-  if ((v = S.version)) {
-    if (op == BSP_OP_CALL && v->serial == S.serial && *S.fd_gen.counter == S.fd_gen.value) {
+  d = s->args.addr_len ? (long)s->args.addr : 0;
+  if ((v = s->version)) {
+    if (op == BSP_OP_CALL && v->serial == s->serial && *s->fd_gen.counter == s->fd_gen.value) {
       g = v->guards;
       t = v->nguards;
       while (t && *g->counter == g->value) {
@@ -48,18 +47,18 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
         for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
           if (!bsp_chan_poll()) bsp_port_idle();
         if (v->state != BSP_READY) goto generic;
-        return v->entry(S.args.fd, (const void *)b, (unsigned long)c, S.args.flags, (const void *)d, S.args.addr_len);
+        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
       }
       v->state = BSP_STALE; /* for every token: what it assumed has changed */
     }
     /* cancel, a version evicted or no longer valid, or the fd reused */
-    bsp_code_detach(v, S.serial);
+    bsp_code_detach(v, s->serial);
     s->version = 0;
     if (op == BSP_OP_CALL && bsp_config.rerequest) goto bind;
   }
   if (op == BSP_OP_CANCEL) return s->used = 0;
 generic:
-  return bsp_port_generic(S.call, S.args.fd, (const void *)b, (unsigned long)c, S.args.flags, (const void *)d, S.args.addr_len);
+  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
 bind:
   /* resolve the slot's context and take a reference to the version for it:
    * on customization, and again after fd reuse, a socket change or an
