@@ -78,6 +78,13 @@ export interface MemObject {
 
 /** The objects of one specialization state; cloned (copy-on-write) at dynamic branches. */
 export class MemoryStore {
+  /**
+   * Its user's key of the store's static contents (specialize.ts memoizes
+   * states on it), kept until the store changes: every write goes through
+   * `mutable`, and objects come and go through `add` and `remove`.
+   */
+  contentKey: string | undefined = undefined;
+
   constructor(
     readonly objects: Map<number, MemObject>,
     readonly device: DeviceMemory,
@@ -89,7 +96,9 @@ export class MemoryStore {
 
   fork(): MemoryStore {
     for (const o of this.objects.values()) o.shared = true;
-    return new MemoryStore(new Map(this.objects), this.device);
+    const copy = new MemoryStore(new Map(this.objects), this.device);
+    copy.contentKey = this.contentKey;
+    return copy;
   }
 
   get(id: number): MemObject {
@@ -101,6 +110,7 @@ export class MemoryStore {
   /** The object for writing: a private copy when it is shared with another state. */
   mutable(id: number): MemObject {
     const o = this.get(id);
+    this.contentKey = undefined;
     if (!o.shared) return o;
     const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
     this.objects.set(id, copy);
@@ -109,6 +119,12 @@ export class MemoryStore {
 
   add(o: MemObject): void {
     this.objects.set(o.id, o);
+    this.contentKey = undefined;
+  }
+
+  remove(id: number): void {
+    this.objects.delete(id);
+    this.contentKey = undefined;
   }
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */

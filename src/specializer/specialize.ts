@@ -420,9 +420,7 @@ class Run {
     const memKey = this.memoryKey(st);
     for (const o of seen) {
       if (o.frames.length !== st.frames.length) continue;
-      let k = seenMemoryKeys.get(o);
-      if (k === undefined) seenMemoryKeys.set(o, (k = this.memoryKey(o)));
-      if (k !== memKey) continue;
+      if (this.memoryKey(o) !== memKey) continue;
       if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
       const diff: [Frame, number][] = [];
       st.frames.forEach((f, fi) => {
@@ -521,6 +519,7 @@ class Run {
   }
 
   private memoryKey(st: State): string {
+    if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: string[] = [];
     const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
     for (const id of ids) {
@@ -528,7 +527,7 @@ class Run {
       if (o.kind === "string") continue; // constant
       parts.push(objectKey(o));
     }
-    return parts.join(";");
+    return (st.mem.contentKey = parts.join(";"));
   }
 
   private shapeKey(st: State): string {
@@ -581,7 +580,7 @@ class Run {
         }
         st.frames.pop();
         // the callee's locals end with it (pointers to them dangle, as in C)
-        for (const id of frame.objs) st.mem.objects.delete(id);
+        for (const id of frame.objs) st.mem.remove(id);
         const caller = st.frames[st.frames.length - 1]!;
         const ret = frame.ret!;
         if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
@@ -1403,8 +1402,6 @@ function sameValue(a: Value, b: Value): boolean {
 }
 
 const objectKeys = new WeakMap<MemObject, string>();
-/** Memory keys of recorded (never again mutated) states. */
-const seenMemoryKeys = new WeakMap<State, string>();
 
 /** Key of one object's static contents; cached while it is shared (shared objects are copied before any write). */
 function objectKey(o: MemObject): string {
