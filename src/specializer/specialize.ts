@@ -333,9 +333,8 @@ class Run {
     for (const f of st.frames) {
       if (f.stmt !== 0) continue;
       const live = f.live[f.block]!;
-      f.regs.forEach((_, id) => {
-        if (!live.has(id)) f.regs[id] = undefined;
-      });
+      const regs = f.regs;
+      for (let id = 0; id < regs.length; id++) if (regs[id] !== undefined && !live.has(id)) regs[id] = undefined;
     }
     const top = st.frames[st.frames.length - 1]!;
     const dynamic = this.generic && top.stmt === 0 ? this.sp.view.genericDynamic?.(top.fn.name, top.block) : undefined;
@@ -508,11 +507,12 @@ class Run {
     for (const f of st.frames) {
       parts.push(`${f.fn.name}@${f.block}.${f.stmt}#${f.inst}`);
       const live = f.stmt === 0 ? f.live[f.block]! : null;
-      f.regs.forEach((v, id) => {
-        if (live && !live.has(id)) return;
-        if (v === undefined) return;
+      const regs = f.regs;
+      for (let id = 0; id < regs.length; id++) {
+        const v = regs[id];
+        if (v === undefined || (live && !live.has(id))) continue;
         parts.push(`${id}=${v === null ? "D" : valueKey(v)}`);
-      });
+      }
     }
     parts.push(this.memoryKey(st));
     return parts.join(";");
