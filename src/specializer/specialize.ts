@@ -221,7 +221,7 @@ class Run {
   /** States memoized per program point (frame stack shape), for generalization. */
   private shapes = new Map<string, State[]>();
   /** Distinct static values per register seen at a point after a dynamic branch. */
-  private distinct = new Map<string, Map<string, Set<string>>>();
+  private distinct = new Map<string, Set<bigint | string>[][]>();
   private rvars = new Map<string, Var>();
   private forceGeneralize = false;
   /** Specialized program points so far; past STATE_BUDGET every new state is fully generalized. */
@@ -442,18 +442,19 @@ class Run {
    */
   private varyingRegisters(st: State, shape: string): [Frame, number][] {
     let perReg = this.distinct.get(shape);
-    if (!perReg) this.distinct.set(shape, (perReg = new Map()));
+    if (!perReg) this.distinct.set(shape, (perReg = []));
     const varying: [Frame, number][] = [];
     st.frames.forEach((f, fi) => {
-      f.regs.forEach((v, id) => {
-        if (v === null || v === undefined) return;
-        const k = `${fi}:${id}`;
-        let set = perReg!.get(k);
-        if (!set) perReg!.set(k, (set = new Set()));
-        set.add(valueKey(v));
+      const sets = (perReg[fi] ??= []);
+      const regs = f.regs;
+      for (let id = 0; id < regs.length; id++) {
+        const v = regs[id];
+        if (v === null || v === undefined) continue;
+        const set = (sets[id] ??= new Set());
+        set.add(v.k === "int" ? v.v : valueKey(v)); // integers by value (a bigint is never equal to a key string)
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
         if (set.size > limit) varying.push([f, id]);
-      });
+      }
     });
     return varying;
   }
