@@ -80,8 +80,9 @@ export interface MemObject {
 export class MemoryStore {
   /**
    * Its user's key of the store's static contents (specialize.ts memoizes
-   * states on it), kept until the store changes: every write goes through
-   * `mutable`, and objects come and go through `add` and `remove`.
+   * states on it; a store serves one specialization), kept until the store
+   * changes: every write goes through `mutable`, and objects come and go
+   * through `add` and `remove`.
    */
   contentKey: string | undefined = undefined;
 

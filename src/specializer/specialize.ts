@@ -205,6 +205,15 @@ export class Specializer {
     return this.residualStmts > this.view.limits.residualSize;
   }
 
+  private memoryKeys = new Map<string, string>();
+
+  /** A short stand-in for a memory key, the same for the same key throughout this specialization. */
+  internMemory(key: string): string {
+    let short = this.memoryKeys.get(key);
+    if (short === undefined) this.memoryKeys.set(key, (short = `m${this.memoryKeys.size}`));
+    return short;
+  }
+
   nextInstance(): number {
     return this.instances++;
   }
@@ -519,6 +528,7 @@ class Run {
     return parts.join(";");
   }
 
+  /** The state's static memory as a short key: the same for equal contents (interned per specialization). */
   private memoryKey(st: State): string {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: string[] = [];
@@ -528,7 +538,7 @@ class Run {
       if (o.kind === "string") continue; // constant
       parts.push(objectKey(o));
     }
-    return (st.mem.contentKey = parts.join(";"));
+    return (st.mem.contentKey = this.sp.internMemory(parts.join(";")));
   }
 
   private shapeKey(st: State): string {
