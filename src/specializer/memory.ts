@@ -86,20 +86,36 @@ export class MemoryStore {
    */
   contentKey: string | undefined = undefined;
 
-  constructor(
-    readonly objects: Map<number, MemObject>,
+  private constructor(
+    private map: Map<number, MemObject>,
     readonly device: DeviceMemory,
+    /** The map is this store's alone; else it is shared with forks, and copied before it changes. */
+    private ownsMap: boolean,
   ) {}
 
   static empty(device: DeviceMemory): MemoryStore {
-    return new MemoryStore(new Map(), device);
+    return new MemoryStore(new Map(), device, true);
+  }
+
+  /** The objects by id (change them through `add`, `remove` and `mutable`). */
+  get objects(): ReadonlyMap<number, MemObject> {
+    return this.map;
   }
 
   fork(): MemoryStore {
-    for (const o of this.objects.values()) o.shared = true;
-    const copy = new MemoryStore(new Map(this.objects), this.device);
+    for (const o of this.map.values()) o.shared = true;
+    this.ownsMap = false;
+    const copy = new MemoryStore(this.map, this.device, false);
     copy.contentKey = this.contentKey;
     return copy;
+  }
+
+  private ownMap(): Map<number, MemObject> {
+    if (!this.ownsMap) {
+      this.map = new Map(this.map);
+      this.ownsMap = true;
+    }
+    return this.map;
   }
 
   get(id: number): MemObject {
@@ -114,23 +130,23 @@ export class MemoryStore {
     this.contentKey = undefined;
     if (!o.shared) return o;
     const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
-    this.objects.set(id, copy);
+    this.ownMap().set(id, copy);
     return copy;
   }
 
   add(o: MemObject): void {
-    this.objects.set(o.id, o);
+    this.ownMap().set(o.id, o);
     this.contentKey = undefined;
   }
 
   remove(id: number): void {
-    this.objects.delete(id);
+    this.ownMap().delete(id);
     this.contentKey = undefined;
   }
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */
   deviceObject(address: number, nextId: () => number, what: string): MemObject {
-    for (const o of this.objects.values()) {
+    for (const o of this.map.values()) {
       if (o.kind === "device" && o.base! <= address && address < o.base! + o.size) return o;
     }
     const region = this.device.regionOf(address);
