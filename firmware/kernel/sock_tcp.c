@@ -263,17 +263,18 @@ tcp_sock_getname(struct socket *sock, struct sockaddr_in *addr, int peer)
   return 0;
 }
 
+/* The send timeout runs from when the call first has to wait (as Linux's
+ * sndtimeo does, and as datagram sends do): a send that finds room in the
+ * send buffer never reads the clock (a 64-bit division on this CPU). */
 long
-tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+tcp_sock_send_stream(struct socket *sock, struct msghdr *msg, size_t len)
 {
   u32_t since = 0;
+  u8_t waiting = 0;
   size_t sent = 0;
   size_t i;
   int err;
 
-  if (!(msg->msg_flags & MSG_DONTWAIT)) {
-    since = sys_now();
-  }
   for (i = 0; i < msg->msg_iovlen && sent < len; i++) {
     const u8_t *base = (const u8_t *)msg->msg_iov[i].iov_base;
     size_t n = msg->msg_iov[i].iov_len;
@@ -313,6 +314,10 @@ tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
       if (sent > 0 && (msg->msg_flags & MSG_DONTWAIT)) {
         return (long)sent;
       }
+      if (!waiting && !(msg->msg_flags & MSG_DONTWAIT)) {
+        since = sys_now();
+        waiting = 1;
+      }
       err = sock_wait(msg->msg_flags, since);
       if (err < 0) {
         return sent > 0 ? (long)sent : err;
@@ -323,6 +328,30 @@ tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
     tcp_output(sock->pcb.tcp);
   }
   return (long)sent;
+}
+
+/* The common send: one buffer that fits in the send buffer goes in with
+ * one tcp_write, then out as far as Nagle and the windows let it. Anything
+ * else (several buffers, a full send buffer, no connection) takes the
+ * general loop, apart so that code customized for a socket holds this path
+ * once and calls that one, as it is, for the rare case. When the send buffer
+ * lacks pbufs or segments (ERR_MEM), the loop tries the write again before
+ * it waits: the same outcome, lwIP's memerr statistic counts it twice. */
+long
+tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+  struct tcp_pcb *pcb = sock->pcb.tcp;
+  if (pcb != NULL && sock->state == SS_CONNECTED && msg->msg_iovlen == 1 && len > 0 && len <= msg->msg_iov[0].iov_len && len <= tcp_sndbuf(pcb)) {
+    err_t e = tcp_write(pcb, msg->msg_iov[0].iov_base, (u16_t)len, TCP_WRITE_FLAG_COPY);
+    if (e == ERR_OK) {
+      tcp_output(pcb);
+      return (long)len;
+    }
+    if (e != ERR_MEM) {
+      return sock_error(e);
+    }
+  }
+  return tcp_sock_send_stream(sock, msg, len);
 }
 
 static long

@@ -116,6 +116,8 @@ long tcp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 int udp_sock_autobind(struct socket *sock);
 /* A datagram send that ran out of packet buffers: wait and try again. */
 long udp_sock_send_wait(struct udp_pcb *pcb, const struct msghdr *msg, size_t len, const ip_addr_t *dst, u16_t port);
+/* A stream send off the common path (several buffers, a full send buffer, no connection): the general loop. */
+long tcp_sock_send_stream(struct socket *sock, struct msghdr *msg, size_t len);
 
 /* Connection state (Linux's socket_state). */
 #define SS_FREE          0

@@ -25,14 +25,14 @@ import { type ArmFirmware, buildArmFirmware } from "./firmware-build.ts";
 /** The kernel files the customizable calls run through, specialized as one program. */
 export const SOCKET_LAYER = ["sys_socket.c", "socket.c", "file.c", "task.c", "sock_udp.c", "sock_tcp.c", "inet.c"];
 
-/** lwIP's output path under the socket layer (paths under lwIP's src/), specialized with it: UDP, IPv4 routing and output, checksums, byte order, the interfaces. */
-export const LWIP_OUTPUT_PATH = ["core/udp.c", "core/ipv4/ip4.c", "core/inet_chksum.c", "core/def.c", "core/ipv4/ip4_addr.c", "core/netif.c"];
+/** lwIP's output path under the socket layer (paths under lwIP's src/), specialized with it: UDP, TCP output, IPv4 routing and output, checksums, byte order, the interfaces. */
+export const LWIP_OUTPUT_PATH = ["core/udp.c", "core/tcp_out.c", "core/ipv4/ip4.c", "core/inet_chksum.c", "core/def.c", "core/ipv4/ip4_addr.c", "core/netif.c"];
 
 /** The firmware's scenarios: the call each one customizes. */
 export const FIRMWARE_SCENARIOS: Record<string, CallName> = { "udp-sendto": "sendto", "tcp-send": "send" };
 
 /** Bump when the preparation changes what a specialization produces. */
-const PREPARE_VERSION = 8;
+const PREPARE_VERSION = 9;
 
 function scenarioDir(): string {
   return path.join(repoRoot(), "firmware", "scenarios");

@@ -202,7 +202,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     if (scenario.functions[name] === "device") fail(`scenario.functions.${name}`, "device callbacks are not supported by this specializer yet (use \"static\" or \"dynamic\")");
   }
   const residualOnly = new Set(Object.entries(scenario.functions).filter(([, m]) => m === "dynamic").map(([n]) => n));
-  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly, genericDynamic: genericDynamics(bta), ...(input.deviceFunction ? { deviceFunction: input.deviceFunction } : {}) };
+  const view = { abi, functions: ir.functions, unlowered: new Set(ir.unlowered.keys()), limits: scenario.limits, residualOnly, genericDynamic: genericDynamics(bta), ...(input.deviceFunction ? { deviceFunction: input.deviceFunction } : {}), ...(scenario.staticFields ? { staticFields: new Map(Object.entries(scenario.staticFields).map(([tag, fs]) => [tag, new Set(fs)])) } : {}) };
   const sp = new Specializer(view, objects, lookupGlobal);
 
   // binding times of globals

@@ -71,6 +71,14 @@ export interface Scenario {
    * from an exported neighbour.
    */
   firmwareObjects?: Record<string, FirmwareObject>;
+  /**
+   * Partially static structures, by struct tag: of a struct of this type in
+   * device memory, reached through a static pointer, only the listed fields
+   * are static (invariants the guards protect); every other field is per-call
+   * state the residual code reads and writes itself (lwIP's `tcp_pcb`: the
+   * addresses, ports and MSS are static, `snd_buf`, `unsent`... dynamic).
+   */
+  staticFields?: Record<string, string[]>;
 }
 
 /** Where a data object of the firmware lives, and whether the firmware's export table names it. */
@@ -197,7 +205,7 @@ const FUNCTION_MODES: FunctionMode[] = ["static", "device", "dynamic"];
 /** Validate a parsed scenario JSON value; every error names the offending field. */
 export function parseScenario(json: unknown): Scenario {
   const obj = expectRecord(json, "scenario");
-  onlyKeys(obj, ["version", "entry", "residualName", "params", "globals", "owned", "functions", "guards", "limits", "firmwareObjects"], "scenario");
+  onlyKeys(obj, ["version", "entry", "residualName", "params", "globals", "owned", "functions", "guards", "limits", "firmwareObjects", "staticFields"], "scenario");
   if (obj.version !== SCENARIO_VERSION) fail("scenario.version", `expected ${SCENARIO_VERSION}, got ${describe(obj.version)}`);
   const entry = parseIdentifier(obj.entry, "scenario.entry");
   const scenario: Scenario = {
@@ -238,6 +246,14 @@ export function parseScenario(json: unknown): Scenario {
       if (typeof at.address !== "number" || !Number.isSafeInteger(at.address) || at.address < 0) fail(`${path}.address`, `expected an address, got ${describe(at.address)}`);
       if (typeof at.exported !== "boolean") fail(`${path}.exported`, `expected a boolean, got ${describe(at.exported)}`);
       scenario.firmwareObjects[name] = { address: at.address, exported: at.exported };
+    }
+  }
+  if (obj.staticFields !== undefined) {
+    scenario.staticFields = {};
+    for (const [tag, fields] of Object.entries(expectRecord(obj.staticFields, "scenario.staticFields"))) {
+      const path = `scenario.staticFields.${tag}`;
+      parseIdentifier(tag, path);
+      scenario.staticFields[tag] = parseStringList(fields, path).map((f, i) => parseIdentifier(f, `${path}[${i}]`));
     }
   }
   return scenario;

@@ -16,7 +16,7 @@
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { wrap } from "../c/consteval.ts";
-import { type CType, type Field, type FunctionType, TypeKind, charType, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
 import { type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
@@ -61,6 +61,8 @@ export interface ProgramView {
   deviceFunction?: (address: number) => string | undefined;
   /** Registers the binding-time analysis (bta.ts) finds dynamic on entry to a join block of a function's generic version: generic code generalizes them there at once. */
   genericDynamic?: (fn: string, block: number) => readonly number[] | undefined;
+  /** Partially static structures in device memory (scenario.staticFields): struct tag -> its static fields. */
+  staticFields?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 interface Frame {
@@ -831,7 +833,11 @@ class Run {
           if (size === this.abi.info.pointerSize && (type.kind === TypeKind.Pointer || isIntegerType(type))) {
             if (type.kind === TypeKind.Pointer) return ptr;
           }
-        } else return this.decode(o.bytes, p.off, type);
+        } else {
+          const v = this.decode(o.bytes, p.off, type);
+          this.partiallyStatic(type, v, st);
+          return v;
+        }
       }
       // part dynamic: the residual copy must hold the static bytes too
       this.flushObject(st, o.id, out);
@@ -839,6 +845,38 @@ class Run {
     }
     this.materializeTarget(addr, st, out);
     return this.toDyn({ k: "load", type, addr: this.address(addr, pointerTo(type), st, out) }, type, st, out);
+  }
+
+  /**
+   * A pointer to a struct the scenario declares partially static
+   * (scenario.staticFields), at a device address: in this state's view of
+   * device memory the struct's other fields become unknown, so every access
+   * to them, through whatever pointer, is residual code.
+   */
+  private partiallyStatic(type: CType, v: Val, st: State): void {
+    const tags = this.sp.view.staticFields;
+    if (!tags || v.k !== "ptr" || v.obj >= 0 || v.off === 0 || type.kind !== TypeKind.Pointer || type.to.kind !== TypeKind.Record) return;
+    const def = type.to.def;
+    const statics = def.tag !== null ? tags.get(def.tag) : undefined;
+    if (!statics || !def.fields) return;
+    for (const name of statics) {
+      if (!findField(def, name)) throw new BespokeError("BAD_SCENARIO", `scenario.staticFields.${def.tag}: struct ${def.tag} has no field '${name}'`);
+    }
+    for (const f of def.fields) {
+      if (f.name !== null && statics.has(f.name)) continue;
+      const size = f.bitWidth !== null ? Math.ceil((f.bitOffset + f.bitWidth) / 8) : this.abi.sizeOf(f.type);
+      // the struct may span several objects of device memory (the mirror's lines): each gets its part
+      for (let at = v.off + f.offset, end = at + size; at < end; ) {
+        const dev = st.mem.deviceObject(at, () => this.sp.objects.fresh(), `struct ${def.tag}`);
+        const from = at - dev.base!;
+        const to = Math.min(dev.size, end - dev.base!);
+        at = dev.base! + to;
+        if (dev.escaped || dynamicDeviceRange(dev, from, to - from)) continue;
+        const m = st.mem.mutable(dev.id);
+        this.clearPtrs(m, from, to - from);
+        for (let i = from; i < to; i++) m.known[i] = 0;
+      }
+    }
   }
 
   /** A dynamic value: residual loads are captured in a temporary so later stores cannot change them. */
@@ -865,6 +903,11 @@ class Run {
       return;
     }
     const p = this.staticTarget(addr, size, st);
+    if (p && dynamicDeviceRange(st.mem.get(p.obj), p.off, size)) {
+      // a dynamic field of a partially static struct: the residual code's own state, nothing static to update
+      this.emit(out, { k: "store", addr: this.address(addr, pointerTo(type), st, out), type, value: this.residualExpr(value, type, st, out), pos });
+      return;
+    }
     const o = p ? this.writable(st, p.obj, out) : null;
     if (p && o && value.k !== "dyn" && !(type.kind === TypeKind.Float && type.rank === "ldouble")) {
       this.clearPtrs(o, p.off, size);
@@ -1152,6 +1195,7 @@ class Run {
         return this.bitload(this.eval(e.addr, st, out), e.field, e.type, e.addr.type, st, out);
       case "field": {
         const a = this.eval(e.addr, st, out);
+        this.partiallyStatic(e.addr.type, a, st);
         if (a.k === "ptr") return { ...a, off: a.off + e.field.offset };
         if (a.k === "dyn") return { k: "dyn", e: { ...e, addr: a.e } };
         return { k: "dyn", e: { ...e, addr: this.lift(a, e.addr.type, st, out) } };
@@ -1527,6 +1571,13 @@ function writesGlobals(fn: IrFunction, functions: ReadonlyMap<string, IrFunction
   );
   globalWriters.set(fn, writes);
   return writes;
+}
+
+/** Bytes of device memory that are dynamic fields of a partially static struct (never read statically, so written by residual code alone). */
+function dynamicDeviceRange(o: MemObject, off: number, size: number): boolean {
+  if (o.kind !== "device" || o.escaped) return false;
+  for (let i = 0; i < size; i++) if (o.known[off + i]) return false;
+  return true;
 }
 
 function rangeKnown(o: MemObject, off: number, size: number): boolean {

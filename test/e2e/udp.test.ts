@@ -94,4 +94,36 @@ describe("TCP send customized for the real firmware, on the VM", () => {
     expect(g!.packets).toBeGreaterThan(0);
     expect(c!.digest).toBe(g!.digest);
   }, 300_000);
+
+  it("200 sends of 1024 B: identical segments and return values", async () => {
+    const TCP = ["e2e tcp 7001"];
+    const generic = await runDevice([...TCP, "e2e send g 200 1024 1 -"], inProcessServer(core));
+    const custom = await runDevice([...TCP, "e2e customize 1 -", "e2e wait 1", "e2e send c 200 1024 1 -", "e2e state 1"], inProcessServer(core));
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state ready"]);
+    const [g] = sends(generic.lines);
+    const [c] = sends(custom.lines);
+    expect(g).toMatchObject({ sent: 200, ok: 200, first: 1024 });
+    expect(c!.digest).toBe(g!.digest);
+  }, 300_000);
+
+  it("after setsockopt(TCP_NODELAY) the token falls back, asks again, and the new version sends as the generic call does", async () => {
+    const TCP = ["e2e tcp 7001"];
+    const generic = await runDevice([...TCP, "e2e send g 50 64 1 -", "e2e opt 1 nodelay 1", "e2e send g 1 64 1 -", "e2e send g 49 64 1 -"], inProcessServer(core));
+    const custom = await runDevice([...TCP, "e2e customize 1 -", "e2e wait 1", "e2e send c 50 64 1 -", "e2e opt 1 nodelay 1", "e2e send c 1 64 1 -", "e2e state 1", "e2e wait 1", "e2e send c 49 64 1 -"], inProcessServer(core));
+    expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state pending", "state ready"]);
+    const g = sends(generic.lines);
+    expect(g.every((x) => x.ok === x.sent)).toBe(true);
+    expect(sends(custom.lines).map((x) => x.digest)).toEqual(g.map((x) => x.digest));
+  }, 300_000);
+
+  it("the peer closes (FIN, then RST for data it no longer takes): the connection's state moves under the residual code, which falls back as the generic call fails", async () => {
+    const TCP = ["e2e tcp 7001"]; // fd 2 is the receiving end
+    const generic = await runDevice([...TCP, "e2e send g 20 64 1 -", "e2e close 2", "e2e send g 30 64 1 -"], inProcessServer(core));
+    const custom = await runDevice([...TCP, "e2e customize 1 -", "e2e wait 1", "e2e send c 20 64 1 -", "e2e close 2", "e2e send c 30 64 1 -", "e2e state 1"], inProcessServer(core));
+    const g = sends(generic.lines);
+    // the closed peer refuses the sender at some point: later sends fail
+    expect(g[1]!.ok).toBeLessThan(30);
+    expect(custom.lines.filter((l) => l.startsWith("state ")).at(-1)).not.toBe("state ready");
+    expect(sends(custom.lines)).toEqual(g.map((x) => ({ ...x, instret: expect.any(Number) })));
+  }, 300_000);
 });
