@@ -207,9 +207,24 @@ export class Specializer {
     return this.residualStmts > this.view.limits.residualSize;
   }
 
+  private contents = new Map<string, number>();
+  /** Each shared object's `contents` number (shared objects are copied before any write). */
+  private contentsOf = new WeakMap<MemObject, number>();
+
+  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization. */
+  objectContents(o: MemObject): number {
+    const cached = o.shared ? this.contentsOf.get(o) : undefined;
+    if (cached !== undefined) return cached;
+    const key = objectKey(o);
+    let n = this.contents.get(key);
+    if (n === undefined) this.contents.set(key, (n = this.contents.size));
+    if (o.shared) this.contentsOf.set(o, n);
+    return n;
+  }
+
   private memoryKeys = new Map<string, string>();
 
-  /** A short stand-in for a memory key, the same for the same key throughout this specialization. */
+  /** A short stand-in for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
   internMemory(key: string): string {
     let short = this.memoryKeys.get(key);
     if (short === undefined) this.memoryKeys.set(key, (short = `m${this.memoryKeys.size}`));
@@ -533,14 +548,14 @@ class Run {
   /** The state's static memory as a short key: the same for equal contents (interned per specialization). */
   private memoryKey(st: State): string {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
-    const parts: string[] = [];
+    const parts: number[] = [];
     const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
     for (const id of ids) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      parts.push(objectKey(o));
+      parts.push(this.sp.objectContents(o));
     }
-    return (st.mem.contentKey = this.sp.internMemory(parts.join(";")));
+    return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
   }
 
   private shapeKey(st: State): string {
@@ -1452,24 +1467,29 @@ function valueKey(v: Value): string {
   }
 }
 
+/** Whether two values have the same `valueKey`, without making the keys. */
 function sameValue(a: Value, b: Value): boolean {
-  return valueKey(a) === valueKey(b);
+  switch (a.k) {
+    case "int":
+      return b.k === "int" && a.v === b.v;
+    case "float":
+      return b.k === "float" && Object.is(a.v, b.v);
+    case "ptr":
+      return b.k === "ptr" && a.obj === b.obj && a.off === b.off;
+    case "fn":
+      return b.k === "fn" && a.sym.name === b.sym.name;
+  }
 }
 
-const objectKeys = new WeakMap<MemObject, string>();
-
-/** Key of one object's static contents; cached while it is shared (shared objects are copied before any write). */
+/** Key of one object's static contents. */
 function objectKey(o: MemObject): string {
   if (o.escaped) return `o${o.id}E`;
-  const cached = o.shared ? objectKeys.get(o) : undefined;
-  if (cached !== undefined) return cached;
   const flags = new Uint8Array(o.size);
   for (let i = 0; i < o.size; i++) flags[i] = o.known[i] ? (o.dirty[i] ? 2 : 1) : 0;
   const bytes = new Uint8Array(o.size);
   for (let i = 0; i < o.size; i++) bytes[i] = o.known[i] ? o.bytes[i]! : 0;
   let s = `o${o.id}:${bytesKey(flags)}:${bytesKey(bytes)}`;
   for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
-  if (o.shared) objectKeys.set(o, s);
   return s;
 }
 
