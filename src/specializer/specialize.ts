@@ -195,12 +195,19 @@ export class Specializer {
     return this.staticIndexing.get(fn)?.has(id) ?? false;
   }
 
+  /** Each position object's entry in `bindingTimes` (statements keep theirs: no key string per statement run). */
+  private bindingTimeOf = new WeakMap<SourcePosition, { pos: SourcePosition; bt: "S" | "D" }>();
+
   noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
-    if (!pos.file || pos.line === 0) return;
-    const key = `${pos.file}:${pos.line}:${pos.column}`;
-    const cur = this.bindingTimes.get(key);
-    if (!cur) this.bindingTimes.set(key, { pos, bt: dynamic ? "D" : "S" });
-    else if (dynamic) cur.bt = "D";
+    let cur = this.bindingTimeOf.get(pos);
+    if (!cur) {
+      if (!pos.file || pos.line === 0) return;
+      const key = `${pos.file}:${pos.line}:${pos.column}`;
+      cur = this.bindingTimes.get(key);
+      if (!cur) this.bindingTimes.set(key, (cur = { pos, bt: dynamic ? "D" : "S" }));
+      this.bindingTimeOf.set(pos, cur);
+    }
+    if (dynamic) cur.bt = "D";
   }
 
   get overSize(): boolean {
@@ -1505,7 +1512,8 @@ function changedBytes(before: MemObject, now: MemObject, ptrSize: number): numbe
 }
 
 function cloneState(st: State): State {
-  return { frames: st.frames.map((f) => ({ ...f, regs: f.regs.slice() })), mem: st.mem.fork(), dynamicPast: st.dynamicPast };
+  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live }));
+  return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
 
 const loops = new WeakMap<IrFunction, boolean>();
