@@ -230,6 +230,7 @@ function propagateCopies(f: ResidualFunction): void {
       const reads = new Set<Var>();
       visitVars(e, (v) => reads.add(v));
       const mem = readsMemory(e);
+      const once = !trivial(e); // then a second use leaves it
       // uses of t up to its next assignment; `last`: the position of the last one (b.stmts.length: the terminator)
       let uses = 0;
       let last = -1;
@@ -244,13 +245,14 @@ function propagateCopies(f: ResidualFunction): void {
         else if (here > 0) {
           uses += here;
           last = j;
+          if (uses > 1 && once) break;
         }
         if (!n) break;
         const d = stmtDestination(n);
         if (d === t) redefined = true;
         else if ((d && reads.has(d)) || (mem && n.k !== "set")) blocked = true;
       }
-      if (cut || uses === 0 || (uses > 1 && !trivial(e))) continue;
+      if (cut || uses === 0 || (uses > 1 && once)) continue;
       // t must be dead after its last use: assigned again in this block, or not live out of it
       if (!redefined && out.get(b.id)!.has(t)) continue;
       const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
