@@ -107,7 +107,8 @@ interface EmscriptenFs {
 /** Total bytes of input files one call accepts. */
 export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
 
-const WORK_ROOT = "/work";
+/** The working directory of calls without a cwd; made once per instance and emptied after each call. */
+const SCRATCH = "/work/scratch";
 
 interface Instance {
   tcc: EmscriptenTcc;
@@ -123,7 +124,6 @@ const now = (): number => (typeof performance !== "undefined" ? performance.now(
 export async function createCompilerWith(target: Target, loader: TccLoader): Promise<Compiler> {
   const source = await loader(target);
   let instance: Instance | null = null;
-  let calls = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
   async function instantiate(): Promise<Instance> {
@@ -141,7 +141,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       printErr: (s: string) => stderr.push(s),
       noExitRuntime: true,
     });
-    tcc.FS.mkdirTree(WORK_ROOT);
+    tcc.FS.mkdirTree(SCRATCH);
     return { tcc, stdout, stderr };
   }
 
@@ -151,12 +151,10 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     instance ??= await instantiate();
     const inst = instance;
     const { tcc } = inst;
-    const scratch = `${WORK_ROOT}/${++calls}`;
-    const dir = input.cwd ?? scratch;
+    const dir = input.cwd ?? SCRATCH;
     inst.stdout.length = 0;
     inst.stderr.length = 0;
-    tcc.FS.mkdir(scratch); // mkdirTree would throw and catch EEXIST for WORK_ROOT (~20 us)
-    if (dir !== scratch) tcc.FS.mkdirTree(dir);
+    if (dir !== SCRATCH) tcc.FS.mkdirTree(dir);
     const written: string[] = [];
     let failed = false;
     try {
@@ -183,8 +181,12 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       const outputs: Record<string, Uint8Array> = {};
       for (const name of input.outputs) {
         const path = resolvePath(dir, name);
-        // readFile returns a new array, not a view of the wasm heap
-        if (tcc.FS.analyzePath(path).exists) outputs[name] = tcc.FS.readFile(path);
+        // readFile returns a new array, not a view of the wasm heap; it throws when tcc wrote no such file
+        try {
+          outputs[name] = tcc.FS.readFile(path);
+        } catch {
+          // absent output
+        }
       }
       const stderr = inst.stderr.join("\n");
       // tcc recovers from a C error by longjmp, leaving allocations and state
@@ -203,14 +205,14 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
     } finally {
       if (instance === inst) {
         tcc.FS.chdir("/");
-        // files outside the scratch dir (a given cwd, absolute paths) one by one, then the scratch dir
-        const inScratch = (path: string): boolean => path.startsWith(`${scratch}/`);
+        // files outside the scratch dir (a given cwd, absolute paths) one by one, then whatever is in the scratch dir
+        const inScratch = (path: string): boolean => path.startsWith(`${SCRATCH}/`);
         for (const path of written) if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
         for (const name of input.outputs) {
           const path = resolvePath(dir, name);
           if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
         }
-        removeTree(tcc.FS, scratch);
+        removeChildren(tcc.FS, SCRATCH);
         if (failed) instance = null;
       }
     }
@@ -280,14 +282,16 @@ function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
-function removeTree(fs: EmscriptenFs, path: string): void {
+/** Remove everything under the directory `path` (not the directory itself). */
+function removeChildren(fs: EmscriptenFs, path: string): void {
   for (const name of fs.readdir(path)) {
     if (name === "." || name === "..") continue;
     const child = `${path}/${name}`;
-    if (fs.isDir(fs.stat(child).mode)) removeTree(fs, child);
-    else fs.unlink(child);
+    if (fs.isDir(fs.stat(child).mode)) {
+      removeChildren(fs, child);
+      fs.rmdir(child);
+    } else fs.unlink(child);
   }
-  fs.rmdir(path);
 }
 
 const DIAGNOSTIC = /^(.*?):(\d+): (error|warning|note): (.*)$/;
