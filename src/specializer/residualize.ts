@@ -135,27 +135,69 @@ function useDef(b: Block): { use: Set<Var>; def: Set<Var> } {
   return { use, def };
 }
 
-/** Registers live on exit from each reachable block (backward dataflow to a fixpoint). */
+/**
+ * Registers live on exit from each reachable block: backward dataflow to a
+ * fixpoint over bit sets (one bit per register the reachable blocks name),
+ * a block visited again only when what is live into one of its successors
+ * grew.
+ */
 function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
   const blocks = reachable(f);
-  const ud = new Map(blocks.map((b) => [b.id, useDef(b)]));
-  const liveIn = new Map<number, Set<Var>>(blocks.map((b) => [b.id, new Set()]));
-  const out = new Map<number, Set<Var>>(blocks.map((b) => [b.id, new Set()]));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      const b = blocks[i]!;
-      const o = out.get(b.id)!;
-      for (const s of successors(b.term)) for (const v of liveIn.get(s)!) o.add(v);
-      const { use, def } = ud.get(b.id)!;
-      const li = liveIn.get(b.id)!;
-      const before = li.size;
-      for (const v of use) li.add(v);
-      for (const v of o) if (!def.has(v)) li.add(v);
-      if (li.size !== before) changed = true;
+  const index = new Map<Var, number>();
+  const vars: Var[] = [];
+  const ud = blocks.map((b) => useDef(b));
+  for (const { use, def } of ud) {
+    for (const v of use) if (!index.has(v)) index.set(v, vars.push(v) - 1);
+    for (const v of def) if (!index.has(v)) index.set(v, vars.push(v) - 1);
+  }
+  const words = (vars.length + 31) >>> 5;
+  const bits = (set: Set<Var>): Int32Array => {
+    const a = new Int32Array(words);
+    for (const v of set) {
+      const i = index.get(v)!;
+      a[i >>> 5]! |= 1 << (i & 31);
+    }
+    return a;
+  };
+  const use = ud.map((x) => bits(x.use));
+  const def = ud.map((x) => bits(x.def));
+  const liveIn = blocks.map(() => new Int32Array(words));
+  const out = blocks.map(() => new Int32Array(words));
+  const pos = new Map(blocks.map((b, i) => [b.id, i]));
+  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
+  const preds: number[][] = blocks.map(() => []);
+  succ.forEach((ss, i) => {
+    for (const s of ss) preds[s]!.push(i);
+  });
+  const work = blocks.map((_, i) => i);
+  const queued = new Uint8Array(blocks.length).fill(1);
+  while (work.length > 0) {
+    const i = work.pop()!;
+    queued[i] = 0;
+    const o = out[i]!;
+    for (const s of succ[i]!) {
+      const l = liveIn[s]!;
+      for (let w = 0; w < words; w++) o[w]! |= l[w]!;
+    }
+    const li = liveIn[i]!;
+    const u = use[i]!;
+    const d = def[i]!;
+    let grew = false;
+    for (let w = 0; w < words; w++) {
+      const next = li[w]! | u[w]! | (o[w]! & ~d[w]!);
+      if (next !== li[w]) {
+        li[w] = next;
+        grew = true;
+      }
+    }
+    if (!grew) continue;
+    for (const p of preds[i]!) {
+      if (queued[p]) continue;
+      queued[p] = 1;
+      work.push(p);
     }
   }
-  return out;
+  return new Map(blocks.map((b, k) => [b.id, new Set(vars.filter((_, i) => (out[k]![i >>> 5]! & (1 << (i & 31))) !== 0))]));
 }
 
 /**
