@@ -199,13 +199,14 @@ class Graph {
     const label: SNode = { k: "label", label: x };
     const loop = this.loops.get(x);
     const kids = this.children.get(x)!.filter((c) => this.placed.has(c));
-    if (!loop) return [label, ...this.sequence((inner) => this.within(x, inner), this.byRpo(kids), ctx)];
+    // (sequence, within and branch return fresh arrays: nodes go in front of them in place, not by copying every level's tail)
+    if (!loop) return withFirst(label, this.sequence((inner) => this.within(x, inner), this.byRpo(kids), ctx));
     // the loop's exits follow the loop, in reverse postorder; merge nodes inside it follow the header's code in the loop body
     const body = (outer: Context): SNode[] => {
       const inner: Context = { frames: [...outer.frames, { k: "loop", header: x, exit: outer.fall }], fall: x };
       return [{ k: "loop", body: this.sequence((c) => this.within(x, c), this.byRpo(kids.filter((c) => loop.has(c))), inner) }];
     };
-    return [label, ...this.sequence(body, this.byRpo(kids.filter((c) => !loop.has(c))), ctx)];
+    return withFirst(label, this.sequence(body, this.byRpo(kids.filter((c) => !loop.has(c))), ctx));
   }
 
   /**
@@ -227,7 +228,8 @@ class Graph {
   /** `x`'s own code and its branches. */
   private within(x: number, ctx: Context): SNode[] {
     const b = this.f.blocks[x]!;
-    return [...(b.stmts.length ? [{ k: "stmts", stmts: b.stmts } as SNode] : []), ...this.terminator(x, ctx)];
+    const rest = this.terminator(x, ctx);
+    return b.stmts.length ? withFirst({ k: "stmts", stmts: b.stmts }, rest) : rest;
   }
 
   private terminator(x: number, ctx: Context): SNode[] {
@@ -296,6 +298,12 @@ class Graph {
     this.gotoTargets.add(tgt);
     return { k: "goto", label: tgt };
   }
+}
+
+/** `nodes` with `n` in front (`nodes` is changed). */
+function withFirst(n: SNode, nodes: SNode[]): SNode[] {
+  nodes.unshift(n);
+  return nodes;
 }
 
 function endsInJump(nodes: SNode[]): boolean {
