@@ -2,8 +2,12 @@
 // expressions are side-effect free (see ir.ts). Constructs the IR cannot
 // express (inline asm, computed goto, VLAs...) make the function "unlowered":
 // it is kept as generic code and called, never specialized.
+// `__attribute__((cleanup(f)))` becomes explicit calls f(&var) on every edge
+// that leaves the variable's scope (fall-through, break, continue, goto,
+// return after its value is computed), innermost first.
 import type { Abi } from "../c/abi.ts";
 import {
+  type Attribute,
   type Declaration,
   type Expr as AstExpr,
   type FunctionDef,
@@ -50,6 +54,32 @@ interface SwitchContext {
   default: number | null;
 }
 
+/**
+ * A variable declared with `__attribute__((cleanup(fn)))`, in scope. The
+ * variables in scope at a point form a chain, innermost first: leaving a
+ * scope for a point whose chain is shorter calls fn(&var) for each variable
+ * left behind.
+ */
+interface Cleanup {
+  fn: Symbol;
+  obj: LocalObject;
+  pos: SourcePosition;
+  outer: Cleanup | null;
+}
+
+/** What a block scope restores when it ends. */
+interface ScopeMark {
+  cleanups: Cleanup | null;
+  /** How many objects were declared in the enclosing scopes. */
+  declared: number;
+}
+
+/** Where break or continue goes, and the cleanup chain in scope there. */
+interface JumpTarget {
+  block: number;
+  scope: Cleanup | null;
+}
+
 /** A global object's initializer lowered to statements over its address (run statically at specialization start). */
 export interface GlobalInit {
   sym: Symbol;
@@ -60,10 +90,15 @@ export interface GlobalInit {
 
 export function lowerProgram(program: Program, abi: Abi): IrProgram {
   const out: IrProgram = { functions: new Map(), unlowered: new Map() };
+  const fileFunctions = new Map<string, Symbol>();
+  for (const d of program.decls) {
+    if (d.kind === NodeKind.FunctionDef) fileFunctions.set(d.sym.name, d.sym);
+    else if (d.kind === NodeKind.Declaration) for (const dc of d.declarators) if (dc.sym.kind === SymbolKind.Function && !fileFunctions.has(dc.sym.name)) fileFunctions.set(dc.sym.name, dc.sym);
+  }
   for (const d of program.decls) {
     if (d.kind !== NodeKind.FunctionDef) continue;
     try {
-      out.functions.set(d.sym.name, new FunctionLowerer(abi, d).lower());
+      out.functions.set(d.sym.name, new FunctionLowerer(abi, d, fileFunctions).lower());
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
       out.unlowered.set(d.sym.name, { name: d.sym.name, sym: d.sym, def: d, reason: e.message, pos: e.pos });
@@ -74,7 +109,7 @@ export function lowerProgram(program: Program, abi: Abi): IrProgram {
 
 /** Lower the initializer of a global (or static local) object to stores at its address; a reason when it cannot be expressed. */
 export function lowerGlobalInit(abi: Abi, sym: Symbol, init: AstExpr | null, pos: SourcePosition): GlobalInit | { reason: string } {
-  const lw = new FunctionLowerer(abi, null);
+  const lw = new FunctionLowerer(abi, null, new Map());
   try {
     const addr: Expr = { k: "global", type: pointerTo(sym.type), sym };
     lw.beginGlobalInit();
@@ -96,14 +131,30 @@ class FunctionLowerer {
   private bySym = new Map<Symbol, { k: "var"; v: Var } | { k: "local"; obj: LocalObject }>();
   private inMemory = new Set<Symbol>();
   private labels = new Map<string, number>();
-  private breakTarget: number[] = [];
-  private continueTarget: number[] = [];
+  private breakTarget: JumpTarget[] = [];
+  private continueTarget: JumpTarget[] = [];
   private switches: SwitchContext[] = [];
   private nextId = 0;
+  /** The innermost cleanup variable in scope (see Cleanup). */
+  private cleanups: Cleanup | null = null;
+  /** The cleanup chain in scope at each label. */
+  private labelScopes = new Map<string, Cleanup | null>();
+  /** Objects declared in the scopes open now, in order of declaration. */
+  private declared: LocalObject[] = [];
+  /**
+   * Objects of scopes that have ended: a later declaration of the same type
+   * takes one over, as a compiler reuses stack slots (a function of many
+   * sibling blocks keeps a few objects, not one per block).
+   */
+  private freeObjects: LocalObject[] = [];
+  /** Gotos leaving cleanup scopes: a block of their own, filled once every label's chain is known. */
+  private pendingGotos: { block: Block; from: Cleanup; label: string }[] = [];
 
   constructor(
     private abi: Abi,
     private def: FunctionDef | null,
+    /** File-scope functions by name (what `cleanup(name)` refers to). */
+    private fileFunctions: ReadonlyMap<string, Symbol>,
   ) {}
 
   lower(): IrFunction {
@@ -117,6 +168,7 @@ class FunctionLowerer {
     });
     this.statement(def.body);
     this.terminate({ k: "return", value: null, pos: def.body.pos });
+    this.lowerPendingGotos();
     return {
       name: def.sym.name,
       sym: def.sym,
@@ -200,6 +252,19 @@ class FunctionLowerer {
     return slot;
   }
 
+  /** A block-scope variable: a register, or an object (one of an ended scope when one of its type is free). */
+  private declareBlockLocal(sym: Symbol): { k: "var"; v: Var } | { k: "local"; obj: LocalObject } {
+    if (isScalar(sym.type) && !this.inMemory.has(sym)) return this.declareLocal(sym);
+    const i = this.freeObjects.findIndex((o) => sameObjectType(o.type, sym.type));
+    let slot: { k: "local"; obj: LocalObject };
+    if (i >= 0) {
+      slot = { k: "local", obj: this.freeObjects.splice(i, 1)[0]! };
+      this.bySym.set(sym, slot);
+    } else slot = this.declareLocal(sym) as { k: "local"; obj: LocalObject };
+    this.declared.push(slot.obj);
+    return slot;
+  }
+
   private sizeOf(t: CType, pos: SourcePosition): number {
     if (t.kind === TypeKind.Array && t.vla) throw new Unsupported("variable-length array", pos);
     const n = this.abi.sizeOf(t);
@@ -211,9 +276,12 @@ class FunctionLowerer {
 
   statement(s: AstStmt | BlockItem): void {
     switch (s.kind) {
-      case NodeKind.Compound:
+      case NodeKind.Compound: {
+        const scope = this.enterScope();
         for (const item of s.items) this.statement(item);
+        this.leaveScope(scope);
         return;
+      }
       case NodeKind.Declaration:
         this.declaration(s);
         return;
@@ -260,6 +328,7 @@ class FunctionLowerer {
         return;
       }
       case NodeKind.For: {
+        const scope = this.enterScope();
         if (s.init) {
           if (s.init.kind === NodeKind.Declaration) this.declaration(s.init);
           else this.effect(s.init);
@@ -276,6 +345,7 @@ class FunctionLowerer {
         if (s.step) this.effect(s.step);
         this.terminate({ k: "goto", target: head.id });
         this.cur = exit;
+        this.leaveScope(scope);
         return;
       }
       case NodeKind.Switch: {
@@ -284,7 +354,7 @@ class FunctionLowerer {
         const exit = this.newBlock();
         const ctx: SwitchContext = { cases: [], default: null };
         this.switches.push(ctx);
-        this.breakTarget.push(exit.id);
+        this.breakTarget.push({ block: exit.id, scope: this.cleanups });
         this.cur = this.newBlock();
         this.statement(s.body);
         this.breakTarget.pop();
@@ -306,23 +376,32 @@ class FunctionLowerer {
       }
       case NodeKind.Label: {
         const b = this.blocks[this.labelBlock(s.name)]!;
+        this.labelScopes.set(s.name, this.cleanups);
         this.jumpTo(b);
         this.statement(s.body);
         return;
       }
-      case NodeKind.Goto:
-        this.terminate({ k: "goto", target: this.labelBlock(s.label) });
+      case NodeKind.Goto: {
+        const target = this.labelBlock(s.label);
+        if (this.cleanups) {
+          const block = this.newBlock();
+          this.pendingGotos.push({ block, from: this.cleanups, label: s.label });
+          this.terminate({ k: "goto", target: block.id });
+        } else this.terminate({ k: "goto", target });
         return;
+      }
       case NodeKind.Break: {
         const t = this.breakTarget[this.breakTarget.length - 1];
         if (t === undefined) throw new Unsupported("break outside loop or switch", s.pos);
-        this.terminate({ k: "goto", target: t });
+        this.runCleanups(this.cleanups, t.scope);
+        this.terminate({ k: "goto", target: t.block });
         return;
       }
       case NodeKind.Continue: {
         const t = this.continueTarget[this.continueTarget.length - 1];
         if (t === undefined) throw new Unsupported("continue outside loop", s.pos);
-        this.terminate({ k: "goto", target: t });
+        this.runCleanups(this.cleanups, t.scope);
+        this.terminate({ k: "goto", target: t.block });
         return;
       }
       case NodeKind.Return: {
@@ -332,6 +411,9 @@ class FunctionLowerer {
           if (def.type.ret.kind === TypeKind.Void) this.effect(s.value);
           else value = this.convert(this.rvalue(s.value), def.type.ret);
         }
+        // the value is computed before the cleanups run (they may change what it reads)
+        if (this.cleanups && value) value = this.snapshot(value, s.pos);
+        this.runCleanups(this.cleanups, null);
         this.terminate({ k: "return", value, pos: s.pos });
         return;
       }
@@ -344,8 +426,8 @@ class FunctionLowerer {
 
   private loopBody(body: AstStmt, start: Block, brk: number, cont: number): void {
     this.cur = start;
-    this.breakTarget.push(brk);
-    this.continueTarget.push(cont);
+    this.breakTarget.push({ block: brk, scope: this.cleanups });
+    this.continueTarget.push({ block: cont, scope: this.cleanups });
     this.statement(body);
     this.breakTarget.pop();
     this.continueTarget.pop();
@@ -358,20 +440,86 @@ class FunctionLowerer {
       if (sym.kind !== SymbolKind.Object) continue;
       if (sym.global || d.storage === "static") continue; // static locals are globals (initialized once)
       if (dc.type.kind === TypeKind.Array && dc.type.vla) throw new Unsupported("variable-length array", dc.pos);
-      if ([...dc.attrs, ...d.attrs].some((a) => a.name.replace(/^__|__$/g, "") === "cleanup")) throw new Unsupported("cleanup attribute", dc.pos);
-      const slot = this.declareLocal(sym);
-      if (!dc.init) continue;
-      if (slot.k === "var") {
-        const init = dc.init.kind === NodeKind.InitList ? firstScalar(dc.init) : dc.init;
-        this.emit({ k: "set", dst: slot.v, value: this.convert(this.rvalue(init), sym.type), pos: dc.pos });
-      } else {
-        const addr: Expr = { k: "local", type: pointerTo(sym.type), obj: slot.obj };
-        if (dc.init.kind === NodeKind.InitList || (dc.init.kind === NodeKind.StringLit && sym.type.kind === TypeKind.Array)) {
-          this.zeroObject(addr, sym.type, dc.pos);
+      const cleanup = this.cleanupFunction([...dc.attrs, ...d.attrs], dc.pos);
+      // the cleanup function gets the variable's address
+      if (cleanup) this.inMemory.add(sym);
+      const slot = this.declareBlockLocal(sym);
+      if (dc.init) {
+        if (slot.k === "var") {
+          const init = dc.init.kind === NodeKind.InitList ? firstScalar(dc.init) : dc.init;
+          this.emit({ k: "set", dst: slot.v, value: this.convert(this.rvalue(init), sym.type), pos: dc.pos });
+        } else {
+          const addr: Expr = { k: "local", type: pointerTo(sym.type), obj: slot.obj };
+          if (dc.init.kind === NodeKind.InitList || (dc.init.kind === NodeKind.StringLit && sym.type.kind === TypeKind.Array)) {
+            this.zeroObject(addr, sym.type, dc.pos);
+          }
+          this.initialize(addr, sym.type, dc.init, dc.pos);
         }
-        this.initialize(addr, sym.type, dc.init, dc.pos);
       }
+      if (cleanup && slot.k === "local") this.cleanups = { fn: cleanup, obj: slot.obj, pos: dc.pos, outer: this.cleanups };
     }
+  }
+
+  /** The function a `cleanup(f)` attribute names, if there is one. */
+  private cleanupFunction(attrs: readonly Attribute[], pos: SourcePosition): Symbol | null {
+    const attr = attrs.find((a) => a.name === "cleanup");
+    if (!attr) return null;
+    const arg = attr.args[0];
+    const name = typeof arg === "string" ? arg : arg?.kind === NodeKind.Ident ? arg.sym.name : null;
+    const fn = name === null ? undefined : this.fileFunctions.get(name);
+    if (!fn) throw new Unsupported(`cleanup attribute naming ${name ?? "no function"}, which is not a function declared at file scope`, pos);
+    return fn;
+  }
+
+  /** Call the cleanups of the variables in scope at `from` and not at `to` (`to` is on `from`'s chain or null), innermost first. */
+  private runCleanups(from: Cleanup | null, to: Cleanup | null): void {
+    for (let c = from; c && c !== to; c = c.outer) {
+      const fnType = c.fn.type as FunctionType;
+      const param = fnType.prototyped ? fnType.params[0] : undefined;
+      const addr: Expr = { k: "local", type: pointerTo(c.obj.type), obj: c.obj };
+      const args = [param ? this.convert(addr, decay(param.type)) : addr];
+      const ret = fnType.ret;
+      const dst = ret.kind === TypeKind.Void || ret.kind === TypeKind.Record ? null : this.temp(ret, "r");
+      const dstAddr: Expr | null = ret.kind === TypeKind.Record ? { k: "local", type: pointerTo(ret), obj: this.tempObject(ret, c.pos) } : null;
+      this.emit({ k: "call", dst, dstAddr, callee: { k: "global", type: pointerTo(c.fn.type), sym: c.fn }, args, fnType, pos: c.pos });
+    }
+  }
+
+  private enterScope(): ScopeMark {
+    return { cleanups: this.cleanups, declared: this.declared.length };
+  }
+
+  /** Fall out of a scope: the cleanups of the variables it declared run, and its objects are free for later declarations. */
+  private leaveScope(scope: ScopeMark): void {
+    this.runCleanups(this.cleanups, scope.cleanups);
+    this.cleanups = scope.cleanups;
+    this.freeObjects.push(...this.declared.splice(scope.declared));
+  }
+
+  /** Each goto that leaves cleanup scopes: the cleanups of what the label is outside of, then the jump. */
+  private lowerPendingGotos(): void {
+    for (const g of this.pendingGotos) {
+      const at = new Set<Cleanup>();
+      for (let c = this.labelScopes.get(g.label) ?? null; c; c = c.outer) at.add(c);
+      let common: Cleanup | null = g.from;
+      while (common && !at.has(common)) common = common.outer;
+      this.cur = g.block;
+      this.runCleanups(g.from, common);
+      this.terminate({ k: "goto", target: this.labelBlock(g.label) });
+    }
+  }
+
+  /** `value` held where nothing the statements after it do can change it (a register, or a temporary object for an aggregate). */
+  private snapshot(value: Expr, pos: SourcePosition): Expr {
+    if (value.type.kind === TypeKind.Record) {
+      const obj = this.tempObject(value.type, pos);
+      const addr: Expr = { k: "local", type: pointerTo(value.type), obj };
+      this.emit({ k: "copy", dst: addr, src: this.aggregateAddress(value, value.type, pos), size: this.sizeOf(value.type, pos), type: value.type, pos });
+      return { k: "load", type: value.type, addr };
+    }
+    const t = this.temp(value.type);
+    this.emit({ k: "set", dst: t, value, pos });
+    return { k: "var", type: value.type, v: t };
   }
 
   zeroObject(addr: Expr, type: CType, pos: SourcePosition): void {
@@ -661,12 +809,16 @@ class FunctionLowerer {
       case NodeKind.AlignofType:
         return this.intConst(this.abi.alignOf(e.of), e.type);
       case NodeKind.StmtExpr: {
+        const scope = this.enterScope();
         const items = e.body.items;
         const last = items[items.length - 1];
         for (const item of items.slice(0, -1)) this.statement(item);
-        if (last && last.kind === NodeKind.ExprStmt && e.type.kind !== TypeKind.Void) return this.rvalue(last.expr);
-        if (last) this.statement(last);
-        return this.intConst(0);
+        let value = this.intConst(0);
+        if (last && last.kind === NodeKind.ExprStmt && e.type.kind !== TypeKind.Void) value = this.rvalue(last.expr);
+        else if (last) this.statement(last);
+        if (this.cleanups !== scope.cleanups) value = this.snapshot(value, e.pos);
+        this.leaveScope(scope);
+        return value;
       }
       case NodeKind.Generic:
         return this.rvalue(e.assocs[e.selected]!.expr);
@@ -1045,6 +1197,13 @@ function sameType(a: CType, b: CType): boolean {
     default:
       return false;
   }
+}
+
+/** Two object types one object can hold in turn (same type, arrays of the same length of it). */
+function sameObjectType(a: CType, b: CType): boolean {
+  if (a.kind === TypeKind.Array && b.kind === TypeKind.Array) return a.length !== null && a.length === b.length && !a.vla && !b.vla && sameObjectType(a.of, b.of);
+  // the residual declares the object with the first declaration's type: qualifiers must agree too
+  return a.kind !== TypeKind.Array && a.kind !== TypeKind.Function && a.quals === b.quals && sameType(a, b);
 }
 
 /** Symbols whose address is taken (`&x`) somewhere in the body. */

@@ -11,7 +11,7 @@ import { type CType, TypeKind, findField, isScalar } from "../c/types.ts";
 import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import { BTA_VERSION, type BindingTimeAnalysis, analyzeBindingTimes, irFingerprint, scenarioKey } from "./bta.ts";
-import { type Block, type IrFunction, type UnloweredFunction, freezeFunction } from "./ir.ts";
+import { type Block, type Expr, type IrFunction, type UnloweredFunction, freezeFunction, operands, stmtOperands, termOperands } from "./ir.ts";
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
 import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
 import { CPrinter, type ResidualGlobal, type StructureReport, printUnit, simplify } from "./residualize.ts";
@@ -153,10 +153,12 @@ function genericDynamics(bta: BindingTimeAnalysis): (fn: string, block: number) 
 
 export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const t0 = now();
-  const { program, scenario } = input;
+  const { program } = input;
   const context = input.context ?? emptyContext();
   const ir = prepareProgram(program, input.target);
   const { abi, globals } = ir;
+  const around = input.scenario.entry === "main" ? runAroundMain(ir) : new Map<string, string>();
+  const scenario = around.size > 0 ? withDynamicGlobals(input.scenario, globalsReached(ir, [...around.keys()])) : input.scenario;
 
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
@@ -271,6 +273,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
 
   const residualName = scenario.residualName ?? scenario.entry;
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
+  for (const name of around.keys()) sp.genericNeeded.add(name);
   const genericDone = new Set<string>();
   const unit = { functions, globals: [] as ResidualGlobal[], fileObjects: [] as { decl: import("./ir.ts").LocalObject; init: MemObject }[], externs: [] as Symbol[] };
   const fileDone = new Set<number>();
@@ -330,6 +333,10 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       }
     }
   }
+  for (const f of functions) {
+    const attribute = around.get(f.name);
+    if (attribute && f !== functions[0]) f.attributes = [attribute];
+  }
   const printed = new Set(functions.map((f) => f.name));
   unit.externs = [...sp.functionsUsed].filter((s) => !printed.has(s.name));
   for (const f of functions) simplify(f);
@@ -368,6 +375,61 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   };
 }
 
+
+/**
+ * The functions the C runtime calls around main (constructor and destructor
+ * attributes), with the attribute their residual copy keeps.
+ */
+function runAroundMain(prepared: PreparedProgram): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of [...prepared.functions.values(), ...prepared.unlowered.values()]) {
+    const attr = [...f.def.attrs, ...f.sym.attrs].find((a) => a.name === "constructor" || a.name === "destructor");
+    if (!attr) continue;
+    const priority = attr.args[0];
+    out.set(f.name, priority !== undefined && typeof priority !== "string" && priority.kind === NodeKind.IntLit ? `${attr.name}(${priority.value})` : attr.name);
+  }
+  return out;
+}
+
+/** The globals functions may read or write (directly, or through the functions they call); null when that cannot be known (an indirect call, a function that cannot be lowered). */
+function globalsReached(prepared: PreparedProgram, roots: string[]): Set<string> | null {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const work = [...roots];
+  let unknown = false;
+  const visit = (e: Expr): void => {
+    if (e.k === "global") {
+      if (e.sym.kind === SymbolKind.Function) {
+        if (!seen.has(e.sym.name)) work.push(e.sym.name);
+      } else out.add(e.sym.name);
+    }
+    for (const o of operands(e)) visit(o);
+  };
+  while (work.length > 0 && !unknown) {
+    const name = work.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (prepared.unlowered.has(name)) unknown = true;
+    const fn = prepared.functions.get(name);
+    if (!fn) continue;
+    for (const b of fn.blocks) {
+      for (const s of b.stmts) {
+        if (s.k === "call" && s.callee.k !== "global") unknown = true;
+        stmtOperands(s).forEach(visit);
+      }
+      termOperands(b.term).forEach(visit);
+    }
+  }
+  return unknown ? null : out;
+}
+
+/** The scenario with the given globals dynamic (every global when null). */
+function withDynamicGlobals(scenario: Scenario, names: Set<string> | null): Scenario {
+  const globals: Scenario["globals"] = { ...scenario.globals };
+  if (names === null) for (const name of ["*", ...Object.keys(globals)]) globals[name] = "D";
+  else for (const name of names) globals[name] = "D";
+  return { ...scenario, globals };
+}
 
 /** The link name of a file-static firmware object: the nearest exported object plus the offset (the image builder relocates "name+offset" and "name-offset" against the export). */
 function firmwareStaticLink(objects: Record<string, FirmwareObject>, name: string): string | undefined {

@@ -263,8 +263,16 @@ const PROPAGATE_MAX = 32;
 function propagateCopies(f: ResidualFunction): void {
   const out = liveOut(f);
   for (const b of reachable(f)) {
+    // reads of each register after the statement at hand: the search for uses ends at the last one
+    const ahead = new Map<Var, number>();
+    const count = (e: Expr, by: number): void => visitVars(e, (v) => ahead.set(v, (ahead.get(v) ?? 0) + by));
+    for (const s of b.stmts) stmtOperands(s).forEach((x) => count(x, 1));
+    termOperands(b.term).forEach((x) => count(x, 1));
+    // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
+    const dropped = new Set<Stmt>();
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
+      stmtOperands(s).forEach((x) => count(x, -1));
       if (s.k !== "set" || readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
       const t = s.dst;
       // the assignment converted the value to the register's type
@@ -280,7 +288,10 @@ function propagateCopies(f: ResidualFunction): void {
       // something ran that may change e's value; a use after it cannot take e
       let blocked = false;
       let cut = false;
+      const live = out.get(b.id)!.has(t);
       for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
+        // no read of t further on: where it is assigned again only matters when it is live out
+        if (uses === ahead.get(t) && !live) break;
         const n = j < b.stmts.length ? b.stmts[j]! : null;
         const here = (n ? stmtOperands(n) : termOperands(b.term)).reduce((k, x) => k + readsOf(x, t), 0);
         if (here > 0 && blocked) cut = true;
@@ -296,15 +307,17 @@ function propagateCopies(f: ResidualFunction): void {
       }
       if (cut || uses === 0 || (uses > 1 && once)) continue;
       // t must be dead after its last use: assigned again in this block, or not live out of it
-      if (!redefined && out.get(b.id)!.has(t)) continue;
+      if (!redefined && live) continue;
+      ahead.set(t, ahead.get(t)! - uses);
+      for (let k = 0; k < uses; k++) count(e, 1);
       const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
       for (let j = i + 1; j <= last; j++) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
-      b.stmts.splice(i, 1);
-      i--;
+      dropped.add(s);
     }
+    if (dropped.size > 0) b.stmts = b.stmts.filter((x) => !dropped.has(x));
   }
 }
 
@@ -633,7 +646,8 @@ export class CPrinter {
   prototype(f: ResidualFunction): string {
     const params = f.params.map((p) => this.declare(p.type, p.name));
     if (f.variadic) params.push("...");
-    return `${f.static ? "static " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
+    const attributes = f.attributes ? `__attribute__((${f.attributes.join(", ")})) ` : "";
+    return `${attributes}${f.static ? "static " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
   }
 
   /** A function's definition, its CFG structured (see structure.ts); `gotos` counts what stayed unstructured. */

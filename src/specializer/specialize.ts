@@ -38,6 +38,8 @@ export interface ResidualFunction {
   blocks: Block[];
   entry: number;
   static: boolean;
+  /** GNU attributes the residual function keeps (constructor, destructor). */
+  attributes?: string[];
 }
 
 export interface SpecializeStats {

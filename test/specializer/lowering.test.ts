@@ -1,0 +1,108 @@
+// Constructs the lowering turns into plain IR — cleanup attributes,
+// constructor/destructor functions — through both tests2 scenarios
+// (everything dynamic; main with every global static and owned). The
+// residual, compiled by tcc-wasm and linked by gcc, must print what gcc's
+// build of the original prints, for several argument counts (argc is the
+// dynamic input).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseProgram } from "../../src/c/parser.ts";
+import type { Compiler } from "../../src/compiler/compiler.ts";
+import { createCompiler } from "../../src/compiler/node.ts";
+import { specializeProgram } from "../../src/specializer/pipeline.ts";
+import { parseContext, parseScenario } from "../../src/specializer/scenario.ts";
+
+const PRELUDE = "int printf(const char *, ...);\n";
+
+const PROGRAMS: Record<string, string> = {
+  // the cleanup runs after the return value is read, on every way out of each scope, innermost first
+  cleanup: `
+static int trace;
+static void note(int *p) { printf("cleanup %d\\n", *p); trace = trace * 10 + *p; *p = -1; }
+static int value(int n) {
+  int x __attribute__((cleanup(note))) = n;
+  return x;
+}
+static int loops(int n) {
+  int total = 0;
+  for (int i __attribute__((cleanup(note))) = 0; i < n; i++) {
+    int j __attribute__((cleanup(note))) = i + 5;
+    if (i == 1) continue;
+    if (i == 3) break;
+    total += j;
+  }
+  return total;
+}
+static void jumps(int n) {
+  int k = 0;
+again:
+  {
+    int a __attribute__((cleanup(note))) = 7;
+    {
+      int b __attribute__((cleanup(note))) = 8;
+      if (++k < n) goto again;
+      if (k == n) goto out;
+    }
+  }
+out:
+  printf("k %d\\n", k);
+}
+int main(int argc, char **argv) {
+  (void)argv;
+  printf("value %d\\n", value(argc + 2));
+  printf("loops %d\\n", loops(argc + 1));
+  jumps(argc);
+  int s = ({ int t __attribute__((cleanup(note))) = argc; t * 2; });
+  printf("s %d trace %d\\n", s, trace);
+  return 0;
+}`,
+  // a constructor that changes a global main reads: main must not take the global's initializer as its value
+  constructor: `
+static int level = 1;
+static int calls;
+static void __attribute__((constructor)) setup(void) { level = 40; calls++; printf("setup\\n"); }
+static void __attribute__((destructor)) teardown(void) { printf("teardown %d %d\\n", level, calls); }
+int main(int argc, char **argv) {
+  (void)argv;
+  printf("main %d\\n", level + argc);
+  return 0;
+}`,
+};
+
+let cc: Compiler;
+let work: string;
+
+beforeAll(async () => {
+  cc = await createCompiler({ target: "x86_64" });
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "spec-lowering-"));
+});
+
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function runAll(exe: string): string {
+  return ["", "a", "a b", "a b c"].map((args) => execFileSync(exe, args ? args.split(" ") : [], { encoding: "utf8" })).join("--\n");
+}
+
+describe.each(Object.keys(PROGRAMS))("lowering %s", (name) => {
+  it.each(["dynamic", "static"] as const)("the %s residual prints what gcc's build of the original prints", async (kind) => {
+    const source = PRELUDE + PROGRAMS[name]!;
+    const original = path.join(work, `${name}.c`);
+    fs.writeFileSync(original, source);
+    execFileSync("gcc", ["-w", "-o", `${original}.gcc`, original]);
+    const parsed = parseProgram(source, { target: "x86_64", file: `${name}.c` });
+    expect(parsed.program, JSON.stringify(parsed.diagnostics)).toBeTruthy();
+    const scenario = parseScenario(kind === "dynamic" ? { version: 1, entry: "main" } : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"] });
+    const { code } = specializeProgram({ program: parsed.program!, target: "x86_64", scenario, context: parseContext({}) });
+    const r = await cc.compile({ files: { "residual.c": code }, entry: "residual.c" });
+    expect(r.ok, `${JSON.stringify(r.diagnostics)}\n${code}`).toBe(true);
+    const obj = path.join(work, `${name}.${kind}.o`);
+    fs.writeFileSync(obj, r.object);
+    execFileSync("gcc", ["-o", `${obj}.exe`, obj], { stdio: "pipe" });
+    expect(runAll(`${obj}.exe`), code).toBe(runAll(`${original}.gcc`));
+  });
+});
