@@ -31,9 +31,9 @@ import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { type CType, TypeKind, findField } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import type { Expr, IrFunction, Stmt } from "./ir.ts";
+import { type Expr, type IrFunction, type Stmt, operands, stmtOperands, termOperands } from "./ir.ts";
 import type { BindingSpec, Scenario } from "./scenario.ts";
-import { unfoldsForGlobals } from "./specialize.ts";
+import { successors, unfoldsForGlobals } from "./specialize.ts";
 
 export const BTA_VERSION = 1;
 
@@ -493,7 +493,7 @@ class Analysis {
     const taken = new Set<string>();
     const walk = (e: Expr): void => {
       if (e.k === "global" && e.sym.type.kind === TypeKind.Function) taken.add(e.sym.name);
-      for (const o of operandsOf(e)) walk(o);
+      for (const o of operands(e)) walk(o);
     };
     const fns = [...this.program.functions.values()];
     if (!(this.program.init instanceof BespokeError)) fns.push(this.program.init);
@@ -506,9 +506,9 @@ class Analysis {
             else walk(s.callee);
             s.args.forEach(walk);
             if (s.dstAddr) walk(s.dstAddr);
-          } else for (const e of stmtExprs(s)) walk(e);
+          } else for (const e of stmtOperands(s)) walk(e);
         }
-        for (const e of termExprs(b.term)) walk(e);
+        for (const e of termOperands(b.term)) walk(e);
       }
       this.reach.set(fn.name, calls);
     }
@@ -600,7 +600,7 @@ class Analysis {
     let s = this.joins.get(fn);
     if (s) return s;
     const preds = new Array<number>(fn.blocks.length).fill(0);
-    for (const b of fn.blocks) for (const t of successorsOf(b.term)) preds[t]!++;
+    for (const b of fn.blocks) for (const t of successors(b.term)) preds[t]!++;
     s = new Set(preds.flatMap((n, i) => (n > 1 ? [i] : [])));
     this.joins.set(fn, s);
     return s;
@@ -1160,61 +1160,6 @@ function staticOffset(e: Expr): number | null {
   }
 }
 
-function operandsOf(e: Expr): Expr[] {
-  switch (e.k) {
-    case "load":
-    case "bitload":
-    case "field":
-      return [e.addr];
-    case "ptradd":
-      return [e.ptr, e.index];
-    case "ptrdiff":
-    case "binary":
-      return [e.left, e.right];
-    case "unary":
-    case "cast":
-      return [e.arg];
-    default:
-      return [];
-  }
-}
-
-function stmtExprs(s: Stmt): Expr[] {
-  switch (s.k) {
-    case "set":
-      return [s.value];
-    case "store":
-    case "bitstore":
-      return [s.addr, s.value];
-    case "copy":
-      return [s.dst, s.src];
-    case "zero":
-      return [s.addr];
-    case "call":
-      return [s.callee, ...s.args];
-  }
-}
-
-function termExprs(t: IrFunction["blocks"][number]["term"]): Expr[] {
-  if (t.k === "if") return [t.cond];
-  if (t.k === "switch") return [t.value];
-  if (t.k === "return" && t.value) return [t.value];
-  return [];
-}
-
-function successorsOf(t: IrFunction["blocks"][number]["term"]): number[] {
-  switch (t.k) {
-    case "goto":
-      return [t.target];
-    case "if":
-      return [t.then, t.else];
-    case "switch":
-      return [...t.cases.map((c) => c.target), t.default];
-    case "return":
-      return [];
-  }
-}
-
 /** Blocks in reverse postorder (the fixpoint visits them in this order). */
 function rpo(fn: IrFunction): number[] {
   const seen = new Set<number>();
@@ -1223,7 +1168,7 @@ function rpo(fn: IrFunction): number[] {
   seen.add(fn.entry);
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
-    const succ = successorsOf(fn.blocks[top[0]]!.term);
+    const succ = successors(fn.blocks[top[0]]!.term);
     if (top[1] < succ.length) {
       const n = succ[top[1]++]!;
       if (!seen.has(n)) {
