@@ -1,10 +1,15 @@
 // AST -> core IR: each function body becomes a CFG of basic blocks whose
 // expressions are side-effect free (see ir.ts). Constructs the IR cannot
-// express (inline asm, computed goto, VLAs...) make the function "unlowered":
-// it is kept as generic code and called, never specialized.
+// express (inline asm, computed goto, multidimensional VLAs...) make the
+// function "unlowered": it is kept as generic code and called, never
+// specialized.
 // `__attribute__((cleanup(f)))` becomes explicit calls f(&var) on every edge
 // that leaves the variable's scope (fall-through, break, continue, goto,
-// return after its value is computed), innermost first.
+// return after its value is computed), innermost first. A variable-length
+// array is storage allocated when its declaration runs (malloc of the size
+// computed there, kept in a register for sizeof) and released on every exit
+// of its scope the same way (free): the residual allocates it equivalently,
+// and a later one in the same place gets the released storage back.
 import type { Abi } from "../c/abi.ts";
 import {
   type Attribute,
@@ -19,7 +24,7 @@ import {
   SymbolKind,
   type BlockItem,
 } from "../c/ast.ts";
-import { type CType, type Field, type FunctionType, TypeKind, decay, doubleType, intType, isScalar, pointerTo } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, TypeKind, decay, doubleType, intType, isScalar, pointerTo, voidType } from "../c/types.ts";
 import type { SourcePosition } from "../errors.ts";
 import type { Block, Expr, IrFunction, IrProgram, LocalObject, Stmt, SwitchCase, Terminator, Var } from "./ir.ts";
 
@@ -62,10 +67,14 @@ interface SwitchContext {
  */
 interface Cleanup {
   fn: Symbol;
-  obj: LocalObject;
+  /** What fn is called with: the variable's address (cleanup attribute), or a variable-length array's storage. */
+  arg: Expr;
   pos: SourcePosition;
   outer: Cleanup | null;
 }
+
+/** How a local is held: a register, an object, or (variable-length array) a register pointing to its storage and one holding its size in bytes. */
+type LocalSlot = { k: "var"; v: Var } | { k: "local"; obj: LocalObject } | { k: "vla"; storage: Var; size: Var };
 
 /** What a block scope restores when it ends. */
 interface ScopeMark {
@@ -128,7 +137,7 @@ class FunctionLowerer {
   private cur!: Block;
   private vars: Var[] = [];
   private locals: LocalObject[] = [];
-  private bySym = new Map<Symbol, { k: "var"; v: Var } | { k: "local"; obj: LocalObject }>();
+  private bySym = new Map<Symbol, LocalSlot>();
   private inMemory = new Set<Symbol>();
   private labels = new Map<string, number>();
   private breakTarget: JumpTarget[] = [];
@@ -153,8 +162,8 @@ class FunctionLowerer {
   constructor(
     private abi: Abi,
     private def: FunctionDef | null,
-    /** File-scope functions by name (what `cleanup(name)` refers to). */
-    private fileFunctions: ReadonlyMap<string, Symbol>,
+    /** File-scope functions by name (what `cleanup(name)` refers to; the C library functions the lowering calls join them). */
+    private fileFunctions: Map<string, Symbol>,
   ) {}
 
   lower(): IrFunction {
@@ -439,7 +448,10 @@ class FunctionLowerer {
       const sym = dc.sym;
       if (sym.kind !== SymbolKind.Object) continue;
       if (sym.global || d.storage === "static") continue; // static locals are globals (initialized once)
-      if (dc.type.kind === TypeKind.Array && dc.type.vla) throw new Unsupported("variable-length array", dc.pos);
+      if (dc.type.kind === TypeKind.Array && dc.type.vla) {
+        this.declareVla(sym, dc.type, dc.pos);
+        continue;
+      }
       const cleanup = this.cleanupFunction([...dc.attrs, ...d.attrs], dc.pos);
       // the cleanup function gets the variable's address
       if (cleanup) this.inMemory.add(sym);
@@ -456,8 +468,42 @@ class FunctionLowerer {
           this.initialize(addr, sym.type, dc.init, dc.pos);
         }
       }
-      if (cleanup && slot.k === "local") this.cleanups = { fn: cleanup, obj: slot.obj, pos: dc.pos, outer: this.cleanups };
+      if (cleanup && slot.k === "local") this.cleanups = { fn: cleanup, arg: { k: "local", type: pointerTo(slot.obj.type), obj: slot.obj }, pos: dc.pos, outer: this.cleanups };
     }
+  }
+
+  /** `T a[n]`: the size computed now, storage allocated for it, released when the scope is left. */
+  private declareVla(sym: Symbol, type: CType & { kind: TypeKind.Array }, pos: SourcePosition): void {
+    const sizeT = this.abi.sizeType();
+    const size = this.temp(sizeT, `${sym.name}_size`);
+    this.emit({ k: "set", dst: size, value: this.vlaSize(type, pos), pos });
+    const voidPtr = pointerTo(voidType);
+    const malloc = this.runtimeFunction("malloc", { kind: TypeKind.Function, ret: voidPtr, params: [{ name: null, type: sizeT }], variadic: false, prototyped: true, quals: 0 });
+    const free = this.runtimeFunction("free", { kind: TypeKind.Function, ret: voidType, params: [{ name: null, type: voidPtr }], variadic: false, prototyped: true, quals: 0 });
+    const raw = this.temp(voidPtr, "r");
+    const sizeRef: Expr = { k: "var", type: sizeT, v: size };
+    this.emit({ k: "call", dst: raw, dstAddr: null, callee: { k: "global", type: pointerTo(malloc.type), sym: malloc }, args: [sizeRef], fnType: malloc.type as FunctionType, pos });
+    const storage = this.temp(pointerTo(type.of), sym.name);
+    this.emit({ k: "set", dst: storage, value: { k: "cast", type: storage.type, arg: { k: "var", type: voidPtr, v: raw } }, pos });
+    this.bySym.set(sym, { k: "vla", storage, size });
+    this.cleanups = { fn: free, arg: { k: "var", type: storage.type, v: storage }, pos, outer: this.cleanups };
+  }
+
+  /** The size in bytes of an array type whose length is computed at run time (its length expressions evaluated here). */
+  private vlaSize(t: CType, pos: SourcePosition): Expr {
+    const sizeT = this.abi.sizeType();
+    if (t.kind !== TypeKind.Array || !t.vla) return this.intConst(this.sizeOf(t, pos), sizeT);
+    const n = this.convert(this.rvalue(t.vla), sizeT);
+    return { k: "binary", type: sizeT, op: "*", opType: sizeT, left: n, right: this.vlaSize(t.of, pos) };
+  }
+
+  /** A C library function the lowering calls: the program's declaration, or one made for it. */
+  private runtimeFunction(name: string, type: FunctionType): Symbol {
+    const declared = this.fileFunctions.get(name);
+    if (declared) return declared;
+    const sym: Symbol = { id: -1, kind: SymbolKind.Function, name, type, storage: "extern", global: true, defined: false, attrs: [], inline: false, threadLocal: false, builtin: false, pos: this.def!.pos };
+    this.fileFunctions.set(name, sym);
+    return sym;
   }
 
   /** The function a `cleanup(f)` attribute names, if there is one. */
@@ -476,8 +522,7 @@ class FunctionLowerer {
     for (let c = from; c && c !== to; c = c.outer) {
       const fnType = c.fn.type as FunctionType;
       const param = fnType.prototyped ? fnType.params[0] : undefined;
-      const addr: Expr = { k: "local", type: pointerTo(c.obj.type), obj: c.obj };
-      const args = [param ? this.convert(addr, decay(param.type)) : addr];
+      const args = [param ? this.convert(c.arg, decay(param.type)) : c.arg];
       const ret = fnType.ret;
       const dst = ret.kind === TypeKind.Void || ret.kind === TypeKind.Record ? null : this.temp(ret, "r");
       const dstAddr: Expr | null = ret.kind === TypeKind.Record ? { k: "local", type: pointerTo(ret), obj: this.tempObject(ret, c.pos) } : null;
@@ -800,10 +845,16 @@ class FunctionLowerer {
         }
         return this.convert(this.rvalue(e.operand), e.type);
       }
-      case NodeKind.SizeofExpr:
-        return this.intConst(this.sizeOf(e.operand.type, e.pos), e.type);
+      case NodeKind.SizeofExpr: {
+        const t = e.operand.type;
+        if (t.kind !== TypeKind.Array || !t.vla) return this.intConst(this.sizeOf(t, e.pos), e.type);
+        const slot = e.operand.kind === NodeKind.Ident ? this.bySym.get(e.operand.sym) : undefined;
+        if (slot?.k === "vla") return this.convert({ k: "var", type: slot.size.type, v: slot.size }, e.type);
+        return this.convert(this.vlaSize(t, e.pos), e.type);
+      }
       case NodeKind.SizeofType:
-        return this.intConst(this.sizeOf(e.of, e.pos), e.type);
+        if (e.of.kind !== TypeKind.Array || !e.of.vla) return this.intConst(this.sizeOf(e.of, e.pos), e.type);
+        return this.convert(this.vlaSize(e.of, e.pos), e.type);
       case NodeKind.AlignofExpr:
         return this.intConst(this.abi.alignOf(e.operand.type), e.type);
       case NodeKind.AlignofType:
@@ -878,6 +929,7 @@ class FunctionLowerer {
         const slot = this.bySym.get(sym);
         if (slot?.k === "var") return { k: "var", v: slot.v };
         if (slot?.k === "local") return { k: "mem", addr: { k: "local", type: pointerTo(sym.type), obj: slot.obj }, type: sym.type };
+        if (slot?.k === "vla") return { k: "mem", addr: { k: "var", type: pointerTo(sym.type), v: slot.storage }, type: sym.type };
         if (!sym.global && sym.storage !== "static" && sym.storage !== "extern") throw new Unsupported(`unknown local ${sym.name}`, e.pos);
         return { k: "mem", addr: { k: "global", type: pointerTo(sym.type), sym }, type: sym.type };
       }

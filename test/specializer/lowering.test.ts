@@ -1,5 +1,5 @@
 // Constructs the lowering turns into plain IR — cleanup attributes,
-// constructor/destructor functions — through both tests2 scenarios
+// variable-length arrays, constructor/destructor functions — through both tests2 scenarios
 // (everything dynamic; main with every global static and owned). The
 // residual, compiled by tcc-wasm and linked by gcc, must print what gcc's
 // build of the original prints, for several argument counts (argc is the
@@ -57,6 +57,37 @@ int main(int argc, char **argv) {
   jumps(argc);
   int s = ({ int t __attribute__((cleanup(note))) = argc; t * 2; });
   printf("s %d trace %d\\n", s, trace);
+  return 0;
+}`,
+  // variable-length arrays: sized when the declaration runs, sizeof at run time, released on every way out of their scope
+  vla: `
+static int sum(int n) {
+  int a[n + 1];
+  int total = 0;
+  for (int i = 0; i <= n; i++) a[i] = i * i;
+  for (int i = 0; i <= n; i++) {
+    char tmp[i + 1];
+    if (i == 2) continue;
+    if (i == 5) break;
+    tmp[i] = (char)i;
+    total += a[i] + tmp[i] + (int)sizeof tmp;
+  }
+  return total + (int)sizeof a + (int)sizeof(short[n]);
+}
+static int label(int n) {
+  int seen = 0;
+  {
+    long v[n];
+  again:
+    v[0] = seen;
+    if (seen++ < n) goto again;
+    if (sizeof v != n * sizeof(long)) return -1;
+  }
+  return seen;
+}
+int main(int argc, char **argv) {
+  (void)argv;
+  printf("sum %d label %d\\n", sum(argc + 3), label(argc));
   return 0;
 }`,
   // a constructor that changes a global main reads: main must not take the global's initializer as its value
