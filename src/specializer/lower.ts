@@ -785,6 +785,11 @@ class FunctionLowerer {
         return;
       }
       default:
+        // `*pv` of a void pointer reads nothing: only the pointer is evaluated
+        if (e.kind === NodeKind.Unary && e.op === "*" && e.type.kind === TypeKind.Void) {
+          this.effect(e.operand);
+          return;
+        }
         if (e.type.kind === TypeKind.Void && e.kind !== NodeKind.StmtExpr && e.kind !== NodeKind.Builtin) throw new Unsupported("void expression", e.pos);
         this.rvalue(e);
     }

@@ -610,19 +610,24 @@ class Run {
         if (st.frames.length === 1) {
           let rv: Expr | null = null;
           const ret = frame.fn.type.ret;
-          if (aggAddr) rv = { k: "load", type: ret, addr: this.address(aggAddr, pointerTo(ret), st, out) };
+          if (aggAddr) {
+            // the residual returns the object's contents: its static bytes are written to it first
+            this.materializeTarget(aggAddr, st, out);
+            rv = { k: "load", type: ret, addr: this.address(aggAddr, pointerTo(ret), st, out) };
+          }
           else if (value && ret.kind !== TypeKind.Void) rv = this.residualExpr(value, ret, st, out);
           out.term = { k: "return", value: rv, pos: t.pos };
           return "done";
         }
         st.frames.pop();
-        // the callee's locals end with it (pointers to them dangle, as in C)
-        for (const id of frame.objs) st.mem.remove(id);
         const caller = st.frames[st.frames.length - 1]!;
         const ret = frame.ret!;
         if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
         else if (ret.dst) this.setReg(caller, ret.dst, { k: "int", v: 0n }, st, out);
+        // an aggregate result may be one of the callee's locals: copied out before they go
         if (ret.dstAddr && aggAddr) this.copy(ret.dstAddr, aggAddr, this.abi.sizeOf(frame.fn.type.ret), frame.fn.type.ret, st, out);
+        // the callee's locals end with it (pointers to them dangle, as in C)
+        for (const id of frame.objs) st.mem.remove(id);
         return "resume";
       }
     }

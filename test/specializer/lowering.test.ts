@@ -90,6 +90,18 @@ int main(int argc, char **argv) {
   printf("sum %d label %d\\n", sum(argc + 3), label(argc));
   return 0;
 }`,
+  // a struct returned from the callee's own local, partly dynamic: copied out before the callee's locals end
+  aggregate: `
+struct pair { int a, b; char pad[64]; };
+static struct pair make(int n) { struct pair p; p.a = n; p.b = 7; p.pad[3] = (char)n; return p; }
+static struct pair pass(struct pair q) { q.b++; return q; }
+int main(int argc, char **argv) {
+  (void)argv;
+  struct pair r = pass(make(argc));
+  struct pair s = make(5);
+  printf("%d %d %d %d %d\\n", r.a, r.b, r.pad[3], s.a, s.b);
+  return 0;
+}`,
   // a constructor that changes a global main reads: main must not take the global's initializer as its value
   constructor: `
 static int level = 1;
