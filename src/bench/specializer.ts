@@ -6,7 +6,7 @@
 // linked natively by gcc and run against the .expect files. A program is
 // "not run" only when tcc's own Makefile runs it in a way a residual of one
 // translation unit cannot stand for (another architecture, tcc's -b/-bt
-// runtime, compile-error snippets, several translation units).
+// runtime or DLLs, compile-error snippets).
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,12 +40,16 @@ const SKIPPED: Record<string, string> = {
   "73_arm64": "arm64 only",
   "98_al_ax_extend": "i386 only",
   "99_fastcall": "i386 only",
-  "104_inline": "two translation units",
   "112_backtrace": "tcc -b runtime",
   "113_btdll": "tcc dll support",
   "114_bound_signal": "tcc bounds checker",
   "115_bound_setjmp": "tcc bounds checker",
   "116_bound_setjmp2": "tcc bounds checker",
+};
+
+/** Other translation units tcc's Makefile compiles with a program: compiled as they are and linked with its residual. */
+const OTHER_UNITS: Record<string, string[]> = {
+  "104_inline": ["104+_inline.c"],
 };
 
 /** Linker flags a program needs (as tcc's Makefile gives them). */
@@ -103,7 +107,14 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
   const obj = path.join(runDir, "residual.o");
   const exe = path.join(runDir, "a.out");
   fs.writeFileSync(obj, r.object);
-  const link = spawnSync("gcc", ["-o", exe, obj, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
+  const others: string[] = [];
+  for (const unit of OTHER_UNITS[name] ?? []) {
+    const u = await cc.compile({ files: { [unit]: (await pp.preprocess(path.join(dir, unit))).text }, entry: unit });
+    if (!u.ok) return stage(`compile ${unit}`, u.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; "));
+    others.push(path.join(runDir, `${unit}.o`));
+    fs.writeFileSync(others[others.length - 1]!, u.object);
+  }
+  const link = spawnSync("gcc", ["-o", exe, obj, ...others, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
   if (link.status !== 0) return stage("link", link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr);
   const run = spawnSync(exe, (ARGS[name] ?? (() => []))(dir), { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
   // tcc's Makefile filters the source directory out of the output

@@ -275,7 +275,9 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
   for (const name of around.keys()) sp.genericNeeded.add(name);
   const genericDone = new Set<string>();
-  const unit = { functions, globals: [] as ResidualGlobal[], fileObjects: [] as { decl: import("./ir.ts").LocalObject; init: MemObject }[], externs: [] as Symbol[] };
+  // the firmware's own top-level asm is on the device already
+  const asm = input.deviceGlobals ? [] : program.decls.flatMap((d) => (d.kind === NodeKind.TopAsm ? [d.template] : []));
+  const unit = { functions, globals: [] as ResidualGlobal[], fileObjects: [] as { decl: import("./ir.ts").LocalObject; init: MemObject }[], externs: [] as Symbol[], asm };
   const fileDone = new Set<number>();
   const globalDone = new Set<Symbol>();
   for (let changed = true; changed; ) {

@@ -5,7 +5,7 @@
 // and its types written by the front end's printer.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
-import { declarationPrinter } from "../c/printer.ts";
+import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind } from "../c/types.ts";
 import { BespokeError } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
@@ -31,6 +31,8 @@ export interface ResidualUnit {
   fileObjects: { decl: LocalObject; init: MemObject }[];
   /** Functions only declared (external, or defined elsewhere). */
   externs: Symbol[];
+  /** The program's top-level asm, kept as written (it may define what the residual calls). */
+  asm: string[];
 }
 
 // ---------------------------------------------------------------- simplification
@@ -874,6 +876,7 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
   const helpers = pr.helpers();
   if (records) parts.push(records);
   parts.push(...fnProtos, ...protos);
+  parts.push(...unit.asm.map((text) => `__asm__(${stringLiteral(text, "")});`));
   parts.push(...fileObjs, ...globals);
   if (helpers) parts.push(helpers);
   parts.push(...bodies);
