@@ -8,8 +8,8 @@
 // return after its value is computed), innermost first. A variable-length
 // array is storage allocated when its declaration runs (malloc of the size
 // computed there, kept in a register for sizeof) and released on every exit
-// of its scope the same way (free): the residual allocates it equivalently,
-// and a later one in the same place gets the released storage back.
+// of its scope the same way (free): the residual allocates it equivalently
+// (its lifetime is the scope's; the storage is the heap's, not the stack's).
 import type { Abi } from "../c/abi.ts";
 import {
   type Attribute,
