@@ -114,7 +114,9 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
     others.push(path.join(runDir, `${unit}.o`));
     fs.writeFileSync(others[others.length - 1]!, u.object);
   }
-  const link = spawnSync("gcc", ["-o", exe, obj, ...others, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
+  // tcc links its runtime library (libtcc1) into what it compiles; of it, gcc's libraries lack alloca
+  const alloca = path.join(tccDir(), "lib", "alloca86_64.S");
+  const link = spawnSync("gcc", ["-o", exe, obj, ...others, alloca, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
   if (link.status !== 0) return stage("link", link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr);
   const run = spawnSync(exe, (ARGS[name] ?? (() => []))(dir), { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
   // tcc's Makefile filters the source directory out of the output

@@ -146,13 +146,18 @@ export class MemoryStore {
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */
   deviceObject(address: number, nextId: () => number, what: string): MemObject {
+    const o = this.deviceObjectAt(address, nextId);
+    if (!o) throw new BespokeError("POINTER_OUTSIDE_MEMORY", `${what}: static pointer 0x${address.toString(16)} is outside the device memory provided by the context`);
+    return o;
+  }
+
+  /** The device object covering an absolute address (created on first use); null when the device memory provided has nothing there. */
+  deviceObjectAt(address: number, nextId: () => number): MemObject | null {
     for (const o of this.map.values()) {
       if (o.kind === "device" && o.base! <= address && address < o.base! + o.size) return o;
     }
     const region = this.device.regionOf(address);
-    if (!region) {
-      throw new BespokeError("POINTER_OUTSIDE_MEMORY", `${what}: static pointer 0x${address.toString(16)} is outside the device memory provided by the context`);
-    }
+    if (!region) return null;
     const bytes = this.device.read(region.base, region.size)!;
     const o: MemObject = {
       id: nextId(),

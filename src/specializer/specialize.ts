@@ -846,8 +846,9 @@ class Run {
 
   private load(addr: Val, type: CType, st: State, out: Block): Val {
     const size = this.abi.sizeOf(type);
-    if (addr.k === "ptr" && addr.obj < 0 && addr.off !== 0) {
-      const dev = st.mem.deviceObject(addr.off, () => this.sp.objects.fresh(), "load");
+    // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    if (dev && addr.k === "ptr") {
       return this.load({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, st, out);
     }
     const p = this.staticTarget(addr, size, st);
@@ -926,8 +927,9 @@ class Run {
 
   private store(addr: Val, type: CType, value: Val, st: State, out: Block, pos: SourcePosition): void {
     const size = this.abi.sizeOf(type);
-    if (addr.k === "ptr" && addr.obj < 0 && addr.off !== 0) {
-      const dev = st.mem.deviceObject(addr.off, () => this.sp.objects.fresh(), "store");
+    // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    if (dev && addr.k === "ptr") {
       this.store({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, value, st, out, pos);
       return;
     }

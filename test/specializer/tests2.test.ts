@@ -12,7 +12,7 @@ import type { Compiler } from "../../src/compiler/compiler.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 
 // Measured on this machine (see the session report); a drop is a regression.
-const MIN_PASSED = { dynamic: 94, static: 94 };
+const MIN_PASSED = { dynamic: 95, static: 95 };
 
 let pp: SystemPreprocessor;
 let cc: Compiler;
