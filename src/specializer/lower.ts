@@ -534,11 +534,12 @@ class FunctionLowerer {
     return { cleanups: this.cleanups, declared: this.declared.length };
   }
 
-  /** Fall out of a scope: the cleanups of the variables it declared run, and its objects are free for later declarations. */
-  private leaveScope(scope: ScopeMark): void {
+  /** Fall out of a scope: the cleanups of the variables it declared run, and (`release`) its objects are free for later declarations. */
+  private leaveScope(scope: ScopeMark, release = true): void {
     this.runCleanups(this.cleanups, scope.cleanups);
     this.cleanups = scope.cleanups;
-    this.freeObjects.push(...this.declared.splice(scope.declared));
+    const ended = this.declared.splice(scope.declared);
+    if (release) this.freeObjects.push(...ended);
   }
 
   /** Each goto that leaves cleanup scopes: the cleanups of what the label is outside of, then the jump. */
@@ -873,7 +874,8 @@ class FunctionLowerer {
         if (last && last.kind === NodeKind.ExprStmt && e.type.kind !== TypeKind.Void) value = this.rvalue(last.expr);
         else if (last) this.statement(last);
         if (this.cleanups !== scope.cleanups) value = this.snapshot(value, e.pos);
-        this.leaveScope(scope);
+        // the value may read an object of the statement expression after it ends: its objects are not given to later declarations
+        this.leaveScope(scope, false);
         return value;
       }
       case NodeKind.Generic:

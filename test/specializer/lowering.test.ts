@@ -102,6 +102,19 @@ int main(int argc, char **argv) {
   printf("%d %d %d %d %d\\n", r.a, r.b, r.pad[3], s.a, s.b);
   return 0;
 }`,
+  // statement expressions whose values are objects they declare: one argument's object is not another's
+  scopes: `
+struct big { int v[8]; };
+static int first(struct big a, struct big b) { return a.v[0] * 100 + b.v[0]; }
+int main(int argc, char **argv) {
+  (void)argv;
+  int r = first(({ struct big s = { { argc } }; s; }), ({ struct big t = { { argc + 5 } }; t; }));
+  int total = 0;
+  for (int i = 0; i < 3; i++) { struct big u = { { i } }; total += u.v[0]; }
+  { struct big w = { { argc } }; total += w.v[0]; }
+  printf("%d %d\\n", r, total);
+  return 0;
+}`,
   // a constructor that changes a global main reads: main must not take the global's initializer as its value
   constructor: `
 static int level = 1;
