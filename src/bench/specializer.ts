@@ -37,7 +37,6 @@ export interface Tests2Result {
 const SKIPPED: Record<string, string> = {
   "60_errors_and_warnings": "compile-error snippets run with -dt",
   "96_nodata_wanted": "compile-error snippets run with -dt",
-  "73_arm64": "arm64 only",
   "98_al_ax_extend": "i386 only",
   "99_fastcall": "i386 only",
   "112_backtrace": "tcc -b runtime",
