@@ -40,6 +40,8 @@ export interface ResidualFunction {
   static: boolean;
   /** GNU attributes the residual function keeps (constructor, destructor). */
   attributes?: string[];
+  /** A C99 inline definition, as in the program (the translation unit provides no external definition of it). */
+  inline?: boolean;
 }
 
 export interface SpecializeStats {
@@ -76,7 +78,8 @@ interface Frame {
   stmt: number;
   /** Where the result goes in the caller. */
   ret: { dst: Var | null; dstAddr: Val | null } | null;
-  live: Set<number>[];
+  /** Registers live at entry of each block: 1 at a live register's id. */
+  live: Uint8Array[];
 }
 
 interface State {
@@ -369,7 +372,7 @@ class Run {
       if (f.stmt !== 0) continue;
       const live = f.live[f.block]!;
       const regs = f.regs;
-      for (let id = 0; id < regs.length; id++) if (regs[id] !== undefined && !live.has(id)) regs[id] = undefined;
+      for (let id = 0; id < regs.length; id++) if (regs[id] !== undefined && live[id] === 0) regs[id] = undefined;
     }
     const top = st.frames[st.frames.length - 1]!;
     const dynamic = this.generic && top.stmt === 0 ? this.sp.view.genericDynamic?.(top.fn.name, top.block) : undefined;
@@ -497,21 +500,24 @@ class Run {
   /** Make static registers that changed since `first` (or all, when `all`) dynamic, and let changed objects escape. */
   private generalize(st: State, against: State[], out: Block, all: boolean): void {
     const names: string[] = [];
-    st.frames.forEach((f, fi) => {
-      f.regs.forEach((v, id) => {
-        if (v === null || v === undefined) return;
-        const stable = against.every((a) => {
+    const keepStable = !all && against.length > 0;
+    for (let fi = 0; fi < st.frames.length; fi++) {
+      const f = st.frames[fi]!;
+      const regs = f.regs;
+      for (let id = 0; id < regs.length; id++) {
+        const v = regs[id];
+        if (v === null || v === undefined) continue;
+        if (keepStable && against.every((a) => {
           const before = a.frames[fi]?.regs[id];
           return before !== undefined && before !== null && sameValue(before, v);
-        });
-        if (!all && against.length > 0 && stable) return;
+        })) continue;
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
-        f.regs[id] = null;
+        regs[id] = null;
         names.push(reg.name);
-      });
-    });
+      }
+    }
     for (const o of [...st.mem.objects.values()]) {
       if (o.escaped || o.kind === "string") continue;
       const befores = against.map((a) => a.mem.objects.get(o.id));
@@ -520,7 +526,8 @@ class Run {
         names.push(o.name);
         continue;
       }
-      const changed = [...new Set(befores.flatMap((b) => changedBytes(b!, o, this.abi.info.pointerSize)))];
+      // an earlier state holding this very object has its contents (objects change only through copies: MemoryStore.mutable)
+      const changed = [...new Set(befores.flatMap((b) => (b === o ? [] : changedBytes(b!, o, this.abi.info.pointerSize))))];
       if (changed.length === 0) continue;
       // only the bytes that keep changing become dynamic
       this.flushObject(st, o.id, out);
@@ -546,7 +553,7 @@ class Run {
       const regs = f.regs;
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
-        if (v === undefined || (live && !live.has(id))) continue;
+        if (v === undefined || (live && live[id] === 0)) continue;
         parts.push(`${id}=${v === null ? "D" : valueKey(v)}`);
       }
     }
@@ -1739,10 +1746,10 @@ function controlRelevant(fn: IrFunction): Set<number> {
   return out;
 }
 
-const liveCache = new WeakMap<IrFunction, Set<number>[]>();
+const liveCache = new WeakMap<IrFunction, Uint8Array[]>();
 
-/** Registers live at entry of each block (so memo keys ignore dead values). */
-function liveness(fn: IrFunction): Set<number>[] {
+/** Registers live at entry of each block, 1 at a live register's id (so memo keys ignore dead values). */
+function liveness(fn: IrFunction): Uint8Array[] {
   const cached = liveCache.get(fn);
   if (cached) return cached;
   const n = fn.blocks.length;
@@ -1779,8 +1786,13 @@ function liveness(fn: IrFunction): Set<number>[] {
       }
     }
   }
-  liveCache.set(fn, liveIn);
-  return liveIn;
+  const flags = liveIn.map((set) => {
+    const f = new Uint8Array(fn.vars.length);
+    for (const id of set) f[id] = 1;
+    return f;
+  });
+  liveCache.set(fn, flags);
+  return flags;
 }
 
 
