@@ -77,11 +77,6 @@ enum {
 #define BSP_REL_ABS64 2
 #define BSP_SYM_BASE 0xffff /* relocation/guard symbol: the image itself / an absolute address */
 
-/* The signature of every customizable call, generic or customized: the full
- * argument list, so a version with fewer static parameters reads the others. */
-typedef long (*bsp_entry)(int fd, const void *buf, unsigned long len, int flags, const void *addr,
-                          unsigned addr_len);
-
 /* Static arguments of one customization request, as the application gave
  * them. The CUSTOMIZE values fd, flags and addr are the words at 0 and 4 and
  * the bytes at 8 (context.c). */
@@ -91,6 +86,13 @@ struct bsp_args {
   bsp_u8 addr[BSP_ADDR_MAX];
   unsigned addr_len;
 };
+
+/* The entry of a customized version: the call's descriptor and dynamic
+ * arguments, and the token's static arguments in place (their layout is
+ * the one above on every target), so a version with fewer static
+ * parameters reads the others; an address is there when addr_len is not 0.
+ * Four arguments: all in registers on arm and x86_64. */
+typedef long (*bsp_entry)(int fd, const void *buf, unsigned long len, const struct bsp_args *args);
 
 struct bsp_guard {
   const volatile bsp_u32 *counter;

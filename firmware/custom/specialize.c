@@ -12,10 +12,22 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   int task = bsp_port_task(), t = 1, drop;
   struct bsp_slot *s, S;
   struct bsp_version *v;
-  struct bsp_guard *g;
+  struct bsp_guard *g, *end;
   struct bsp_context ctx;
   (void)f;
   if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
+  /* The fast path: a call on a token bound to a loaded version whose serial,
+   * fd slot and guards still hold (a bound slot is in use: cancel unbinds
+   * before it frees). Anything else takes the full path below. */
+  if (op == BSP_OP_CALL && (unsigned long)(a - 1) < BSP_TOKENS && (v = (s = bsp_slots[task] + (a - 1))->version) &&
+      v->state == BSP_READY && v->serial == s->serial && *s->fd_gen.counter == s->fd_gen.value) {
+    for (g = v->guards, end = g + v->nguards; g != end && *g->counter == g->value;) ++g;
+    if (g == end) {
+      v->used = ++bsp_lru_clock;
+    enter:
+      return v->entry(s->args.fd, (const void *)b, (unsigned long)c, &s->args);
+    }
+  }
   s = bsp_slots[task];
   if (op == BSP_OP_CUSTOMIZE) {
     if ((unsigned long)e > BSP_ADDR_MAX || (e && !d)) return -BSP_E_LIMIT;
@@ -47,7 +59,7 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
         for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
           if (!bsp_chan_poll()) bsp_port_idle();
         if (v->state != BSP_READY) goto generic;
-        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
+        goto enter;
       }
       v->state = BSP_STALE; /* for every token: what it assumed has changed */
     }

@@ -55,8 +55,11 @@ export interface PreparedFirmwareData {
   scenarios: Record<string, FirmwareScenario>;
 }
 
-/** Parameters of the entries, in the order of the generic call (custom.h bsp_entry: fd, buf, len, flags, addr, addr_len). */
-const ENTRY_ARGS: Record<string, string> = { fd: "fd", buff: "(void *)buf", len: "len", flags: "(unsigned)flags", addr: "addr", addr_len: "(int)addr_len" };
+/** The generic call's parameters as the entry reads them (custom.h bsp_entry: fd, buf, len in registers; flags, addr, addr_len in the token's arguments). */
+const ENTRY_ARGS: Record<string, string> = { fd: "fd", buff: "(void *)buf", len: "len", flags: "(unsigned)args->flags", addr: "(args->addr_len ? (void *)args->addr : 0)", addr_len: "(int)args->addr_len" };
+
+/** The device's entry ABI (bsp_entry, firmware/custom/custom.h): the descriptor, the dynamic arguments and the token's static arguments in place. */
+const ENTRY_ARGS_STRUCT = "struct bsp_entry_args { int fd; int flags; unsigned char addr[16]; unsigned addr_len; };";
 
 function bytesOf(job: PipelineJob, name: string): Uint8Array | undefined {
   const v = job.values[name];
@@ -134,7 +137,7 @@ export function prepareFirmware(fw: FirmwareProgram): PreparedFirmware {
         });
         return {
           entry: "bsp_customized_entry",
-          source: `long bsp_customized_entry(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len)\n{\n    return ${residual}(${args.join(", ")});\n}\n`,
+          source: `${ENTRY_ARGS_STRUCT}\nlong bsp_customized_entry(int fd, const void *buf, unsigned long len, const struct bsp_entry_args *args)\n{\n    return ${residual}(${args.join(", ")});\n}\n`,
         };
       },
     });

@@ -177,7 +177,7 @@ export function residualC(request: CustomizeMessage, extra = ""): string {
   return `extern long net_output(const void *, unsigned long, const void *, unsigned long);
 static const unsigned char hdr[] = {${hdr.join(", ")}};
 static long calls;
-long customized(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len) {
+long customized(int fd, const void *buf, unsigned long len, const void *args) {
   calls++;
   return net_output(hdr, sizeof hdr, buf, len);
 }

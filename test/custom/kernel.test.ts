@@ -30,7 +30,7 @@ struct proto_ops { int family; int type; void *create, *release, *bind, *connect
 extern const struct proto_ops ${ops};
 extern void test_mark(void);
 ${addr ? `static const unsigned char address[${addr.length}] = {${[...addr].join(", ")}};` : ""}
-long customized(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len) {
+long customized(int fd, const void *buf, unsigned long len, const void *args) {
   struct iovec iov;
   struct msghdr msg;
   test_mark();
