@@ -70,7 +70,8 @@ export function tests2Programs(): string[] {
     .sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
 }
 
-function scenarioFor(kind: Tests2Scenario): Scenario {
+/** The scenario a tests2 program goes through: (a) everything dynamic, (b) main with every global static and owned. */
+export function scenarioFor(kind: Tests2Scenario): Scenario {
   return parseScenario(
     kind === "dynamic"
       ? { version: 1, entry: "main" }

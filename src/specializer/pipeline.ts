@@ -6,7 +6,8 @@
 // by every run: a server specializes the same firmware for every request,
 // several times per request (once more after each device-memory miss).
 import { Abi } from "../c/abi.ts";
-import { type Declaration, NodeKind, type Program, type Symbol, SymbolKind } from "../c/ast.ts";
+import { type Expr as AstExpr, type Declaration, NodeKind, type Program, type Symbol, SymbolKind } from "../c/ast.ts";
+import { printExpr } from "../c/printer.ts";
 import { type CType, TypeKind, findField, isScalar } from "../c/types.ts";
 import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
@@ -69,6 +70,13 @@ export interface PreparedProgram {
   globals: ReadonlyMap<string, GlobalInfo>;
   /** Every defined global's initializer as one function, run statically at the start of each specialization; or the error of the first that cannot be. */
   init: IrFunction | BespokeError;
+  /**
+   * Globals whose initializer the specializer cannot evaluate (a long double
+   * constant: it computes in doubles), with that initializer: they are
+   * dynamic in every scenario and the residual defines them with the
+   * initializer as written.
+   */
+  opaque: ReadonlyMap<string, AstExpr>;
 }
 
 const preparedPrograms = new WeakMap<Program, Map<Target, PreparedProgram>>();
@@ -82,10 +90,19 @@ export function prepareProgram(program: Program, target: Target): PreparedProgra
     const abi = new Abi(target);
     const ir = lowerProgram(program, abi);
     const globals = collectGlobals(program);
-    const init = globalInitializer(abi, globals);
+    let init = globalInitializer(abi, globals, new Set());
+    let opaque = new Map<string, AstExpr>();
+    if (!(init instanceof BespokeError)) {
+      const found = opaqueGlobals(abi, globals, init);
+      if (found instanceof BespokeError) init = found;
+      else if (found.size > 0) {
+        opaque = found;
+        init = globalInitializer(abi, globals, new Set(found.keys()));
+      }
+    }
     for (const fn of ir.functions.values()) freezeFunction(fn);
     if (!(init instanceof BespokeError)) freezeFunction(init);
-    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init };
+    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque };
     byTarget.set(target, prepared);
   }
   return prepared;
@@ -158,7 +175,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const ir = prepareProgram(program, input.target);
   const { abi, globals } = ir;
   const around = input.scenario.entry === "main" ? runAroundMain(ir) : new Map<string, string>();
-  const scenario = around.size > 0 ? withDynamicGlobals(input.scenario, globalsReached(ir, [...around.keys()])) : input.scenario;
+  const aroundScenario = around.size > 0 ? withDynamicGlobals(input.scenario, globalsReached(ir, [...around.keys()])) : input.scenario;
+  const scenario = ir.opaque.size > 0 ? withDynamicGlobals(aroundScenario, new Set([...ir.opaque.keys()].map((key) => globals.get(key)!.sym.name))) : aroundScenario;
 
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
@@ -274,6 +292,11 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const residualName = scenario.residualName ?? scenario.entry;
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
   for (const name of around.keys()) sp.genericNeeded.add(name);
+  // the residual of main replaces the program's translation unit, which other units may be linked with: it keeps every external function the unit defines
+  const inlineOnly = inlineDefinitions(program);
+  if (scenario.entry === "main" && residualName === "main" && !input.deviceGlobals) {
+    for (const fn of ir.functions.values()) if (fn.name !== "main" && fn.sym.storage !== "static" && !inlineOnly.has(fn.name)) sp.genericNeeded.add(fn.name);
+  }
   const genericDone = new Set<string>();
   // the firmware's own top-level asm is on the device already
   const asm = input.deviceGlobals ? [] : program.decls.flatMap((d) => (d.kind === NodeKind.TopAsm ? [d.template] : []));
@@ -309,7 +332,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       const gsym = g?.[1].sym ?? sym;
       const isStatic = gsym.storage === "static" || (g !== undefined && g[0] !== g[1].sym.name);
       const linkName = !init && isStatic && scenario.firmwareObjects ? firmwareStaticLink(scenario.firmwareObjects, gsym.name) : undefined;
-      unit.globals.push({ sym: gsym, name: g?.[0] ?? sym.name, type: gsym.type, init, static: isStatic, ...(linkName ? { linkName } : {}) });
+      const source = init && g ? ir.opaque.get(g[0]) : undefined;
+      unit.globals.push({ sym: gsym, name: g?.[0] ?? sym.name, type: gsym.type, init, static: isStatic, ...(linkName ? { linkName } : {}), ...(source ? { source: printExpr(source) } : {}) });
     }
     for (const id of objects.fileScope) {
       if (fileDone.has(id)) continue;
@@ -336,8 +360,10 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
     }
   }
   for (const f of functions) {
+    if (f === functions[0]) continue;
     const attribute = around.get(f.name);
-    if (attribute && f !== functions[0]) f.attributes = [attribute];
+    if (attribute) f.attributes = [attribute];
+    if (inlineOnly.has(f.name)) f.inline = true;
   }
   const printed = new Set(functions.map((f) => f.name));
   unit.externs = [...sp.functionsUsed].filter((s) => !printed.has(s.name));
@@ -391,6 +417,26 @@ function runAroundMain(prepared: PreparedProgram): Map<string, string> {
     out.set(f.name, priority !== undefined && typeof priority !== "string" && priority.kind === NodeKind.IntLit ? `${attr.name}(${priority.value})` : attr.name);
   }
   return out;
+}
+
+/**
+ * The functions the program defines by C99 inline definitions only: not
+ * static, and every file-scope declaration says `inline` and none `extern`
+ * (the unit provides no external definition of them).
+ */
+function inlineDefinitions(program: Program): Set<string> {
+  const external = new Set<string>();
+  const inline = new Set<string>();
+  const note = (name: string, isInline: boolean, storage: Declaration["storage"]): void => {
+    if (isInline && storage === null) inline.add(name);
+    else external.add(name);
+  };
+  for (const d of program.decls) {
+    if (d.kind === NodeKind.FunctionDef) note(d.sym.name, d.inline, d.storage);
+    else if (d.kind === NodeKind.Declaration) for (const dc of d.declarators) if (dc.sym.kind === SymbolKind.Function) note(dc.sym.name, d.inline, d.storage);
+  }
+  for (const name of external) inline.delete(name);
+  return inline;
 }
 
 /** The globals functions may read or write (directly, or through the functions they call); null when that cannot be known (an indirect call, a function that cannot be lowered). */
@@ -487,12 +533,12 @@ function collectGlobals(program: Program): Map<string, GlobalInfo> {
   return out;
 }
 
-/** The initializers of the defined globals lowered into one function (statements over the globals' addresses); the error of the first that cannot be. */
-function globalInitializer(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>): IrFunction | BespokeError {
+/** The initializers of the defined globals (but those left out) lowered into one function (statements over the globals' addresses); the error of the first that cannot be. */
+function globalInitializer(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>, leftOut: ReadonlySet<string>): IrFunction | BespokeError {
   const stmts: IrFunction["blocks"][number]["stmts"] = [];
   const locals: IrFunction["locals"] = [];
-  for (const g of globals.values()) {
-    if (!g.defined) continue;
+  for (const [key, g] of globals) {
+    if (!g.defined || leftOut.has(key)) continue;
     if (abi.sizeOf(g.sym.type) < 0) return new BespokeError("UNSUPPORTED", `global ${g.sym.name} has an incomplete type`, g.pos);
     const init = lowerGlobalInit(abi, g.sym, g.init, g.pos);
     if ("reason" in init) return new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated: ${init.reason}`, g.pos);
@@ -507,19 +553,79 @@ function globalInitializer(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>): 
   return { name: "__init", sym: { name: "__init", storage: null } as unknown as Symbol, type: { kind: TypeKind.Function, ret: { kind: TypeKind.Void, quals: 0 }, params: [], variadic: false, prototyped: true, quals: 0 }, params: [], vars: [], locals, blocks: [block], entry: 0, def: null as never } as IrFunction;
 }
 
-/** Run every global initializer statically, in one store where every global is a static object. */
-function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
-  const { abi } = prepared;
+/**
+ * The globals whose initializer leaves residual code when run statically
+ * (their bytes are not all known afterwards), with their initializers. Each
+ * must be a constant expression the residual can keep as written: literals,
+ * operators and arithmetic casts (an initializer naming another object could
+ * need what the residual does not define); otherwise the error of the first that is not.
+ */
+function opaqueGlobals(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>, init: IrFunction): Map<string, AstExpr> | BespokeError {
+  const objects = new ObjectTable();
+  const ids = new Map<Symbol, number>();
+  for (const g of globals.values()) ids.set(g.sym, objects.fresh());
+  const lookup = (sym: Symbol): number | undefined => {
+    const id = ids.get(sym);
+    if (id !== undefined || !sym.global) return id;
+    const g = globals.get(sym.name);
+    return g ? ids.get(g.sym) : undefined;
+  };
+  const store = globalStore(abi, globals, ids, new ImageMemory([]));
+  const out = new Map<string, AstExpr>();
+  if (!runInitializer(abi, init, objects, lookup, store)) return out;
+  for (const [key, g] of globals) {
+    const o = store.objects.get(ids.get(g.sym)!)!;
+    if (!g.defined || o.known.every((k) => k === 1)) continue;
+    if (!g.init || !constantExpression(g.init)) return new BespokeError("UNSUPPORTED", `the initializer of ${g.sym.name} cannot be evaluated by the specializer, nor kept as written (it is not made of literals, operators and arithmetic casts only)`, g.pos);
+    out.set(key, g.init);
+  }
+  return out;
+}
+
+/** A store holding every global as a static object, zero bytes. */
+function globalStore(abi: Abi, globals: ReadonlyMap<string, GlobalInfo>, ids: Map<Symbol, number>, device: DeviceMemory): MemoryStore {
   const store = MemoryStore.empty(device);
-  for (const g of prepared.globals.values()) {
+  for (const g of globals.values()) {
     const o = newObject(ids.get(g.sym)!, "global", g.sym.name, Math.max(0, abi.sizeOf(g.sym.type)) + flexibleExtent(abi, g.sym.type, g.init), true);
     o.sym = g.sym;
     store.add(o);
   }
-  if (prepared.init instanceof BespokeError) throw prepared.init;
+  return store;
+}
+
+/** Run the globals' initializers statically in `store`; whether some of them left residual code (what they stored is then unknown). */
+function runInitializer(abi: Abi, init: IrFunction, objects: ObjectTable, lookup: (sym: Symbol) => number | undefined, store: MemoryStore): boolean {
   const sp = new Specializer({ abi, functions: new Map(), unlowered: new Set(), limits: { inlineDepth: 0, unroll: 1 << 30, residualSize: 1 << 30, statesPerBlock: 1 }, residualOnly: new Set() }, objects, lookup);
-  const rf = sp.specializeFunction(prepared.init, "__init", [], store, false);
-  if (rf.blocks.some((b) => b.stmts.length > 0)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
+  const rf = sp.specializeFunction(init, "__init", [], store, false);
+  return rf.blocks.some((b) => b.stmts.length > 0);
+}
+
+/** Whether an initializer is made of literals, operators and casts to arithmetic types only (it names nothing the residual must define). */
+function constantExpression(e: AstExpr): boolean {
+  switch (e.kind) {
+    case NodeKind.IntLit:
+    case NodeKind.FloatLit:
+      return true;
+    case NodeKind.Unary:
+      return e.op !== "&" && e.op !== "*" && constantExpression(e.operand);
+    case NodeKind.Binary:
+      return constantExpression(e.left) && constantExpression(e.right);
+    case NodeKind.Conditional:
+      return constantExpression(e.cond) && (e.then === null || constantExpression(e.then)) && constantExpression(e.else);
+    case NodeKind.Cast:
+      return (e.type.kind === TypeKind.Int || e.type.kind === TypeKind.Float || e.type.kind === TypeKind.Bool) && constantExpression(e.operand);
+    case NodeKind.InitList:
+      return e.items.every((it) => it.designators.every((d) => d.kind === "field" || (constantExpression(d.index) && (!d.end || constantExpression(d.end)))) && constantExpression(it.value));
+    default:
+      return false;
+  }
+}
+
+/** Run every global initializer statically, in one store where every global is a static object. */
+function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
+  const store = globalStore(prepared.abi, prepared.globals, ids, device);
+  if (prepared.init instanceof BespokeError) throw prepared.init;
+  if (runInitializer(prepared.abi, prepared.init, objects, lookup, store)) throw new BespokeError("UNSUPPORTED", "a global initializer is not a constant the specializer can evaluate");
   const out = new Map<number, MemObject>();
   for (const o of store.objects.values()) {
     o.dirty.fill(0);

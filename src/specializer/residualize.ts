@@ -22,6 +22,8 @@ export interface ResidualGlobal {
   static: boolean;
   /** The symbol an extern declaration links to instead of its name (`__asm__` label), e.g. "export+offset" for firmware statics. */
   linkName?: string;
+  /** The initializer as the program writes it, printed instead of `init` (a constant the specializer cannot evaluate). */
+  source?: string;
 }
 
 export interface ResidualUnit {
@@ -649,7 +651,7 @@ export class CPrinter {
     const params = f.params.map((p) => this.declare(p.type, p.name));
     if (f.variadic) params.push("...");
     const attributes = f.attributes ? `__attribute__((${f.attributes.join(", ")})) ` : "";
-    return `${attributes}${f.static ? "static " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
+    return `${attributes}${f.static ? "static " : ""}${f.inline ? "inline " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
   }
 
   /** A function's definition, its CFG structured (see structure.ts); `gotos` counts what stayed unstructured. */
@@ -867,7 +869,7 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
   const globals = unit.globals.map((g) => {
     const decl = pr.declare(g.type, g.name);
     if (!g.init) return `extern ${decl}${g.linkName ? ` __asm__("${g.linkName}")` : ""};`;
-    return `${g.static ? "static " : ""}${decl} = ${pr.initializer(g.type, g.init, 0, ptrInit)};`;
+    return `${g.static ? "static " : ""}${decl} = ${g.source ?? pr.initializer(g.type, g.init, 0, ptrInit)};`;
   });
   const fileObjs = unit.fileObjects.map((f) => `static ${pr.declare(f.decl.type, f.decl.name)} = ${pr.initializer(f.decl.type, f.init, 0, ptrInit)};`);
   const printed = unit.functions.map((f) => pr.function(f));
