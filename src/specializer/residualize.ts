@@ -201,7 +201,17 @@ function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
       work.push(p);
     }
   }
-  return new Map(blocks.map((b, k) => [b.id, new Set(vars.filter((_, i) => (out[k]![i >>> 5]! & (1 << (i & 31))) !== 0))]));
+  // each block's set in variable order, from its set bits only (not a test of every variable per block)
+  return new Map(
+    blocks.map((b, k) => {
+      const set = new Set<Var>();
+      const o = out[k]!;
+      for (let w = 0; w < words; w++) {
+        for (let x = o[w]!; x !== 0; x &= x - 1) set.add(vars[(w << 5) + 31 - Math.clz32(x & -x)]!);
+      }
+      return [b.id, set];
+    }),
+  );
 }
 
 /**
