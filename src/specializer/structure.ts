@@ -150,29 +150,33 @@ class Graph {
 
   /** Cooper, Harvey & Kennedy, "A simple, fast dominance algorithm". */
   private dominators(): void {
-    const idom = new Map<number, number>([[this.f.entry, this.f.entry]]);
+    // over positions in reverse postorder (the entry is 0): arrays, not maps, in the fixpoint's inner loops
+    const n = this.order.length;
+    const preds = this.order.map((id) => Array.from(this.preds.get(id)!, (p) => this.rpo.get(p)!));
+    const idom = new Int32Array(n).fill(-1);
+    idom[0] = 0;
     const intersect = (a: number, b: number): number => {
       while (a !== b) {
-        while (this.rpo.get(a)! > this.rpo.get(b)!) a = idom.get(a)!;
-        while (this.rpo.get(b)! > this.rpo.get(a)!) b = idom.get(b)!;
+        while (a > b) a = idom[a]!;
+        while (b > a) b = idom[b]!;
       }
       return a;
     };
     for (let changed = true; changed; ) {
       changed = false;
-      for (const id of this.order) {
-        if (id === this.f.entry) continue;
-        let d: number | undefined;
-        for (const p of this.preds.get(id)!) if (idom.has(p)) d = d === undefined ? p : intersect(p, d);
-        if (d !== undefined && idom.get(id) !== d) {
-          idom.set(id, d);
+      for (let i = 1; i < n; i++) {
+        let d = -1;
+        for (const p of preds[i]!) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+        if (d !== -1 && idom[i] !== d) {
+          idom[i] = d;
           changed = true;
         }
       }
     }
-    this.idom = idom;
+    this.idom = new Map();
     this.children = new Map(this.order.map((id) => [id, []]));
-    for (const id of this.order) if (id !== this.f.entry) this.children.get(idom.get(id)!)!.push(id);
+    for (let i = 0; i < n; i++) if (idom[i] !== -1) this.idom.set(this.order[i]!, this.order[idom[i]!]!);
+    for (let i = 1; i < n; i++) this.children.get(this.order[idom[i]!]!)!.push(this.order[i]!);
   }
 
   private dominates(a: number, b: number): boolean {
