@@ -16,17 +16,28 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   struct bsp_context ctx;
   (void)f;
   if ((unsigned)task >= BSP_TASKS) return -BSP_E_TOKEN; /* a task the tables were not sized for */
-  /* The fast path: a call on a token bound to a loaded version whose serial,
-   * fd slot and guards still hold (a bound slot is in use: cancel unbinds
-   * before it frees). Anything else takes the full path below. */
-  if (op == BSP_OP_CALL && (unsigned long)(a - 1) < BSP_TOKENS && (v = (s = bsp_slots[task] + (a - 1))->version) &&
-      v->state == BSP_READY && v->serial == s->serial && *s->fd_gen.counter == s->fd_gen.value) {
-    for (g = v->guards, end = g + v->nguards; g != end && *g->counter == g->value;) ++g;
-    if (g == end) {
-      v->used = ++bsp_lru_clock;
-    enter:
-      return v->entry(s->args.fd, (const void *)b, (unsigned long)c, &s->args);
+  /* A call on a bound token (a bound slot is in use: cancel unbinds before
+   * it frees): the customized code while its serial, fd slot and guards
+   * hold and it is loaded, with the fewest steps in between */
+  if (op == BSP_OP_CALL && (unsigned long)(a - 1) < BSP_TOKENS && (v = (s = bsp_slots[task] + (a - 1))->version)) {
+    if (v->serial == s->serial && *s->fd_gen.counter == s->fd_gen.value) {
+      for (g = v->guards, end = g + v->nguards; g != end && *g->counter == g->value;) ++g;
+      if (g == end) {
+        v->used = ++bsp_lru_clock;
+        if (v->state != BSP_READY) {
+          for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
+            if (!bsp_chan_poll()) bsp_port_idle();
+          if (v->state != BSP_READY) goto generic;
+        }
+        return v->entry(s->args.fd, (const void *)b, (unsigned long)c, &s->args);
+      }
+      v->state = BSP_STALE; /* for every token: what it assumed has changed */
     }
+    /* a version evicted or no longer valid, or the fd reused */
+    bsp_code_detach(v, s->serial);
+    s->version = 0;
+    if (bsp_config.rerequest) goto bind;
+    goto generic;
   }
   s = bsp_slots[task];
   if (op == BSP_OP_CUSTOMIZE) {
@@ -45,32 +56,15 @@ long sys_specialize(int op, long a, long b, long c, long d, long e, long f) {
   }
   if ((unsigned long)(a - 1) >= BSP_TOKENS || !(s += a - 1)->used) return -BSP_E_TOKEN;
   if ((unsigned)(op - BSP_OP_CALL) > 1) return -BSP_E_CALLNO;
-  d = s->args.addr_len ? (long)s->args.addr : 0;
-  if ((v = s->version)) {
-    if (op == BSP_OP_CALL && v->serial == s->serial && *s->fd_gen.counter == s->fd_gen.value) {
-      g = v->guards;
-      t = v->nguards;
-      while (t && *g->counter == g->value) {
-        --t;
-        ++g;
-      }
-      if (!t) {
-        v->used = ++bsp_lru_clock;
-        for (t = bsp_config.wait; v->state == BSP_PENDING && t; --t)
-          if (!bsp_chan_poll()) bsp_port_idle();
-        if (v->state != BSP_READY) goto generic;
-        goto enter;
-      }
-      v->state = BSP_STALE; /* for every token: what it assumed has changed */
-    }
-    /* cancel, a version evicted or no longer valid, or the fd reused */
-    bsp_code_detach(v, s->serial);
+  /* cancel, or a call on an unbound token */
+  if (op == BSP_OP_CANCEL) {
+    if (s->version) bsp_code_detach(s->version, s->serial);
     s->version = 0;
-    if (op == BSP_OP_CALL && bsp_config.rerequest) goto bind;
+    return s->used = 0;
   }
-  if (op == BSP_OP_CANCEL) return s->used = 0;
 generic:
-  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, (const void *)d, s->args.addr_len);
+  return bsp_port_generic(s->call, s->args.fd, (const void *)b, (unsigned long)c, s->args.flags, s->args.addr_len ? s->args.addr : 0,
+                          s->args.addr_len);
 bind:
   /* resolve the slot's context and take a reference to the version for it:
    * on customization, and again after fd reuse, a socket change or an
