@@ -85,6 +85,10 @@ export class MemoryStore {
    * through `add` and `remove`.
    */
   contentKey: string | undefined = undefined;
+  /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
+  private ids: number[] | undefined = undefined;
+  /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
+  private devices: { id: number; base: number; end: number }[] | undefined = undefined;
 
   private constructor(
     private map: Map<number, MemObject>,
@@ -107,7 +111,14 @@ export class MemoryStore {
     this.ownsMap = false;
     const copy = new MemoryStore(this.map, this.device, false);
     copy.contentKey = this.contentKey;
+    copy.ids = this.ids;
+    copy.devices = this.devices;
     return copy;
+  }
+
+  /** The objects' ids in ascending order. */
+  sortedIds(): readonly number[] {
+    return (this.ids ??= [...this.map.keys()].sort((a, b) => a - b));
   }
 
   private ownMap(): Map<number, MemObject> {
@@ -137,11 +148,15 @@ export class MemoryStore {
   add(o: MemObject): void {
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
+    this.ids = undefined;
+    this.devices = undefined;
   }
 
   remove(id: number): void {
     this.ownMap().delete(id);
     this.contentKey = undefined;
+    this.ids = undefined;
+    this.devices = undefined;
   }
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */
@@ -153,9 +168,8 @@ export class MemoryStore {
 
   /** The device object covering an absolute address (created on first use); null when the device memory provided has nothing there. */
   deviceObjectAt(address: number, nextId: () => number): MemObject | null {
-    for (const o of this.map.values()) {
-      if (o.kind === "device" && o.base! <= address && address < o.base! + o.size) return o;
-    }
+    this.devices ??= [...this.map.values()].filter((o) => o.kind === "device").map((o) => ({ id: o.id, base: o.base!, end: o.base! + o.size }));
+    for (const d of this.devices) if (d.base <= address && address < d.end) return this.map.get(d.id)!;
     const region = this.device.regionOf(address);
     if (!region) return null;
     const bytes = this.device.read(region.base, region.size)!;

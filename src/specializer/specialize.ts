@@ -565,8 +565,7 @@ class Run {
   private memoryKey(st: State): string {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: number[] = [];
-    const ids = [...st.mem.objects.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
+    for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
       parts.push(this.sp.objectContents(o));
