@@ -71,11 +71,12 @@ export function tests2Programs(): string[] {
 }
 
 /** The scenario a tests2 program goes through: (a) everything dynamic, (b) main with every global static and owned. */
-export function scenarioFor(kind: Tests2Scenario): Scenario {
+export function scenarioFor(kind: Tests2Scenario, linked = false): Scenario {
+  const unit = linked ? { keepExternal: true } : {};
   return parseScenario(
     kind === "dynamic"
-      ? { version: 1, entry: "main" }
-      : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"] },
+      ? { version: 1, entry: "main", ...unit }
+      : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"], ...unit },
   );
 }
 
@@ -96,7 +97,7 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
   if (!parsed.program) return stage("parse", parsed.diagnostics.find((d) => d.severity === "error")?.message ?? "front end refused it");
   let code: string;
   try {
-    code = specializeProgram({ program: parsed.program, target: "x86_64", scenario: scenarioFor(kind), context: parseContext({}) }).code;
+    code = specializeProgram({ program: parsed.program, target: "x86_64", scenario: scenarioFor(kind, name in OTHER_UNITS), context: parseContext({}) }).code;
   } catch (e) {
     return stage("specialize", e);
   }

@@ -292,9 +292,9 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const residualName = scenario.residualName ?? scenario.entry;
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
   for (const name of around.keys()) sp.genericNeeded.add(name);
-  // the residual of main replaces the program's translation unit, which other units may be linked with: it keeps every external function the unit defines
+  // a residual that replaces the program's translation unit in a link with other units keeps every external function the unit defines
   const inlineOnly = inlineDefinitions(program);
-  if (scenario.entry === "main" && residualName === "main" && !input.deviceGlobals) {
+  if (scenario.keepExternal && !input.deviceGlobals) {
     for (const fn of ir.functions.values()) if (fn.name !== "main" && fn.sym.storage !== "static" && !inlineOnly.has(fn.name)) sp.genericNeeded.add(fn.name);
   }
   const genericDone = new Set<string>();

@@ -53,6 +53,14 @@ export interface Scenario {
   entry: string;
   /** Name of the residual function; the entry's name when absent. */
   residualName?: string;
+  /**
+   * The residual replaces the program's translation unit in a link with other
+   * units: it keeps every function with external linkage the unit defines
+   * (generic where the entry does not specialize it; C99 inline-only
+   * definitions excepted, as they define nothing external). Otherwise the
+   * residual is the entry and only what it can reach.
+   */
+  keepExternal?: boolean;
   /** Binding time per parameter name; unlisted parameters are dynamic. */
   params: Record<string, BindingSpec>;
   /** Binding time per global; `"*"` applies to every global not listed. Unlisted globals are dynamic. */
@@ -205,7 +213,7 @@ const FUNCTION_MODES: FunctionMode[] = ["static", "device", "dynamic"];
 /** Validate a parsed scenario JSON value; every error names the offending field. */
 export function parseScenario(json: unknown): Scenario {
   const obj = expectRecord(json, "scenario");
-  onlyKeys(obj, ["version", "entry", "residualName", "params", "globals", "owned", "functions", "guards", "limits", "firmwareObjects", "staticFields"], "scenario");
+  onlyKeys(obj, ["version", "entry", "residualName", "keepExternal", "params", "globals", "owned", "functions", "guards", "limits", "firmwareObjects", "staticFields"], "scenario");
   if (obj.version !== SCENARIO_VERSION) fail("scenario.version", `expected ${SCENARIO_VERSION}, got ${describe(obj.version)}`);
   const entry = parseIdentifier(obj.entry, "scenario.entry");
   const scenario: Scenario = {
@@ -219,6 +227,10 @@ export function parseScenario(json: unknown): Scenario {
     limits: parseLimits(obj.limits, "scenario.limits"),
   };
   if (obj.residualName !== undefined) scenario.residualName = parseIdentifier(obj.residualName, "scenario.residualName");
+  if (obj.keepExternal !== undefined) {
+    if (typeof obj.keepExternal !== "boolean") fail("scenario.keepExternal", `expected true or false, got ${describe(obj.keepExternal)}`);
+    scenario.keepExternal = obj.keepExternal;
+  }
   if (obj.functions !== undefined) {
     for (const [name, mode] of Object.entries(expectRecord(obj.functions, "scenario.functions"))) {
       if (!FUNCTION_MODES.includes(mode as FunctionMode)) {

@@ -75,6 +75,16 @@ describe("specialization through the pipeline", () => {
     expect(code).not.toContain("unused");
   });
 
+  it("a residual of main is pruned unless it replaces the unit in a link (keepExternal)", () => {
+    const r = parseProgram(`${SOURCE}\nstatic int quiet(int x) { return x; }\nint main(void) { return helper(2); }\n`, { target: "x86_64", file: "m.c" });
+    const unit = (keepExternal: boolean) => specializeProgram({ program: r.program!, target: "x86_64", scenario: parseScenario({ version: 1, entry: "main", keepExternal }) }).code;
+    expect(unit(false)).not.toMatch(/unused|scale|quiet/);
+    expect(unit(true)).toMatch(/int unused\(int \w+\)\n\{/);
+    expect(unit(true)).toMatch(/int scale\(/);
+    expect(unit(true)).not.toContain("quiet");
+    expect(() => parseScenario({ version: 1, entry: "main", keepExternal: "yes" })).toThrow(/scenario\.keepExternal: expected true or false/);
+  });
+
   it("a function the scenario marks dynamic stays a residual call", () => {
     const { code } = specializeProgram({
       program: program(),
