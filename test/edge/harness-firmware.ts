@@ -88,7 +88,7 @@ export const HARNESS_FIRMWARE: PreparedFirmware = {
       contextOf,
       entryOf: (residual) => ({
         entry: "customized",
-        source: `long customized(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned addr_len)\n{\n    return ${residual}(buf, len);\n}\n`,
+        source: `long customized(int fd, const void *buf, unsigned long len, const void *args)\n{\n    return ${residual}(buf, len);\n}\n`,
       }),
     }),
   },
