@@ -540,7 +540,7 @@ class Run {
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
-    for (const o of [...st.mem.objects.values()]) if (!o.escaped && o.kind !== "string" && o.dirty.some((b) => b)) this.flushObject(st, o.id, out);
+    for (const o of [...st.mem.objects.values()]) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
@@ -1083,7 +1083,7 @@ class Run {
   private flushObject(st: State, id: number, out: Block): void {
     const o = st.mem.get(id);
     this.ensureResidual(st, id, out);
-    if (o.escaped || !o.dirty.some((b) => b)) return;
+    if (o.escaped || !o.dirty.includes(1)) return;
     this.flushRange(st, st.mem.mutable(id), 0, o.size, out);
   }
 
