@@ -24,7 +24,7 @@ import type { PipelineJob } from "../server/types.ts";
 import { parseOneShot } from "../server/request.ts";
 import { MirrorDeviceMemory } from "../runtime/mirror.ts";
 import { bindingTimePage, bindingTimeSpans } from "../specializer/btaview.ts";
-import { specializeProgram } from "../specializer/pipeline.ts";
+import { type SpecializeReport, specializeProgram } from "../specializer/pipeline.ts";
 import type { CommandContext } from "./main.ts";
 
 const USAGE = "usage: bespoke customize --scenario NAME --context ctx.json --target arm -o DIR";
@@ -55,14 +55,14 @@ export async function customize(args: string[], ctx: CommandContext): Promise<nu
   const prepared = prepareFirmware(fw);
   const stage = prepared.specialize[o.scenario!];
   if (!stage) throw new BespokeError("UNKNOWN_SCENARIO", `customize: the firmware has no scenario '${o.scenario}' (it has: ${Object.keys(prepared.specialize).join(", ")})`);
-  let last: { source: string; job: PipelineJob } | undefined;
+  let last: { source: string; job: PipelineJob; report: SpecializeReport | undefined } | undefined;
   const watched = {
     ...prepared,
     specialize: {
       ...prepared.specialize,
       [o.scenario!]: async (job: PipelineJob) => {
         const residual = await stage(job);
-        last = { source: residual.source, job };
+        last = { source: residual.source, job, report: residual.report };
         return residual;
       },
     },
@@ -74,9 +74,9 @@ export async function customize(args: string[], ctx: CommandContext): Promise<nu
     ctx.stderr(`customize: ${outcome.error.code}: ${outcome.error.message}\n`);
     return 1;
   }
-  if (!last) throw new BespokeError("INTERNAL", "customize: the pipeline produced an image without running the specializer");
+  if (!last?.report) throw new BespokeError("INTERNAL", "customize: the pipeline produced an image without a specializer report");
 
-  // the binding-time view: the same specialization, with its trace
+  // the binding-time view (the scenario's, the same for every context) from a run with its trace
   const inputs = specializationInputs(fw, o.scenario!, last.job);
   const traced = specializeProgram({ program: fw.program, target: fw.target, scenario: inputs.scenario, context: inputs.context, device: new MirrorDeviceMemory(last.job.memory), deviceGlobals: true });
   const files = new Set(traced.bindingTimes.map((b) => b.pos.file).filter((f) => fs.existsSync(f)));
@@ -94,7 +94,7 @@ export async function customize(args: string[], ctx: CommandContext): Promise<nu
     codeBytes: imageMemoryBytes(outcome.image),
     residualCBytes: last.source.length,
     stats: outcome.stats,
-    specializer: traced.report,
+    specializer: last.report,
   };
   fs.writeFileSync(path.join(o.out!, "report.json"), JSON.stringify(report, null, 2) + "\n");
   ctx.stdout(`customize: ${o.scenario} for firmware ${fw.buildId}: ${report.codeBytes} bytes of code (image ${report.imageBytes} bytes) in ${o.out}\n`);

@@ -9,6 +9,7 @@ import type { Target } from "../compiler/targets.ts";
 import { BespokeError } from "../errors.ts";
 import { type GuardRequest, buildImage, encodeBody } from "../runtime/image.ts";
 import { CONTEXT_HASH_BYTES, IMAGE_TARGETS, type ImageTarget } from "../runtime/protocol.ts";
+import type { SpecializeReport } from "../specializer/pipeline.ts";
 import type { FirmwareInfo, Pipeline, PipelineJob } from "./types.ts";
 
 export interface ResidualCode {
@@ -18,6 +19,8 @@ export interface ResidualCode {
   entry: string;
   /** Generation counters the code depends on. */
   guards: GuardRequest[];
+  /** The specializer's report of the run that made this code (what it unfolded, generalized, its sizes and timings). */
+  report?: SpecializeReport;
 }
 
 /** The specializer's part. Reads device memory and calls through the job, so it may throw MirrorMiss or CallMiss. */

@@ -52,6 +52,7 @@ export function specializerStage(prepared: PreparedScenario): SpecializeStage {
       source: wrapper ? `${code}\n${wrapper.source}` : code,
       entry: wrapper?.entry ?? report.residualName,
       guards: prepared.guardsOf?.(job, report) ?? [],
+      report,
     };
   };
 }
