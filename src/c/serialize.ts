@@ -25,6 +25,9 @@ import type { Program } from "./ast.ts";
 
 const MAGIC = [0x42, 0x53, 0x50, 0x4b, 0x41, 0x53, 0x54]; // "BSPKAST"
 const VERSION = 3;
+
+/** The serialized format this build writes and reads (version and AST schema): caches of serialized programs can key on it. */
+export const SERIALIZED_FORMAT = `${VERSION}-${SCHEMA_ID}`;
 const utf8 = new TextDecoder();
 
 class Writer {

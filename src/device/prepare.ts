@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Program } from "../c/ast.ts";
 import { parseProgram } from "../c/parser.ts";
 import { readElf, symbols } from "../compiler/elf.ts";
-import { deserializeProgram, serializeProgram } from "../c/serialize.ts";
+import { SERIALIZED_FORMAT, deserializeProgram, serializeProgram } from "../c/serialize.ts";
 import type { SourceFiles } from "../compiler/compiler.ts";
 import { createCompiler } from "../compiler/node.ts";
 import { BespokeError } from "../errors.ts";
@@ -112,8 +112,9 @@ export function prepareBoardFirmware(): Promise<FirmwareProgram> {
 async function prepareBuild(fw: ArmFirmware): Promise<FirmwareProgram> {
   const objects = firmwareObjects(fw.elf, fw.exports);
   const scenarios = Object.fromEntries(Object.entries(loadFirmwareScenarios()).map(([name, s]) => [name, { ...s, scenario: { ...s.scenario, firmwareObjects: objects } }]));
-  // the units in the program are part of the key: the build ID covers their contents, not which are specialized
-  const units = crypto.createHash("sha256").update(JSON.stringify([SOCKET_LAYER, LWIP_OUTPUT_PATH])).digest("hex").slice(0, 8);
+  // the units in the program are part of the key (the build ID covers their contents, not which are specialized), and
+  // so is the serialized format: checkouts at other commits sharing the cache folder do not overwrite each other's files
+  const units = crypto.createHash("sha256").update(JSON.stringify([SOCKET_LAYER, LWIP_OUTPUT_PATH, SERIALIZED_FORMAT])).digest("hex").slice(0, 8);
   const file = path.join(buildManifest().cache, "prepared", `${fw.buildId}-${PREPARE_VERSION}-${units}.bin`);
   let program = fs.existsSync(file) ? cachedProgram(new Uint8Array(fs.readFileSync(file))) : null;
   if (!program) {
