@@ -22,9 +22,8 @@ import { prepareFirmware, specializationInputs } from "../server/firmware.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
 import type { PipelineJob } from "../server/types.ts";
 import { parseOneShot } from "../server/request.ts";
-import { MirrorDeviceMemory } from "../runtime/mirror.ts";
 import { bindingTimePage, bindingTimeSpans } from "../specializer/btaview.ts";
-import { type SpecializeReport, specializeProgram } from "../specializer/pipeline.ts";
+import { type SpecializeReport, bindingTimesOf } from "../specializer/pipeline.ts";
 import type { CommandContext } from "./main.ts";
 
 const USAGE = "usage: bespoke customize --scenario NAME --context ctx.json --target arm -o DIR";
@@ -76,16 +75,16 @@ export async function customize(args: string[], ctx: CommandContext): Promise<nu
   }
   if (!last?.report) throw new BespokeError("INTERNAL", "customize: the pipeline produced an image without a specializer report");
 
-  // the binding-time view (the scenario's, the same for every context) from a run with its trace
+  // the binding-time view: the scenario's analysis, the same for every context (no second specialization)
   const inputs = specializationInputs(fw, o.scenario!, last.job);
-  const traced = specializeProgram({ program: fw.program, target: fw.target, scenario: inputs.scenario, context: inputs.context, device: new MirrorDeviceMemory(last.job.memory), deviceGlobals: true });
-  const files = new Set(traced.bindingTimes.map((b) => b.pos.file).filter((f) => fs.existsSync(f)));
+  const bindingTimes = bindingTimesOf(fw.program, fw.target, inputs.scenario);
+  const files = new Set(bindingTimes.map((b) => b.pos.file).filter((f) => fs.existsSync(f)));
   const sources = new Map([...files].map((f) => [f, fs.readFileSync(f, "utf8")]));
 
   fs.mkdirSync(o.out!, { recursive: true });
   fs.writeFileSync(path.join(o.out!, "residual.c"), last.source);
   fs.writeFileSync(path.join(o.out!, "image.bin"), outcome.image);
-  fs.writeFileSync(path.join(o.out!, "bta.html"), bindingTimePage(`Binding times: ${inputs.scenario.entry} (${o.scenario})`, bindingTimeSpans(traced.bindingTimes, sources), sources));
+  fs.writeFileSync(path.join(o.out!, "bta.html"), bindingTimePage(`Binding times: ${inputs.scenario.entry} (${o.scenario})`, bindingTimeSpans(bindingTimes, sources), sources));
   const report = {
     firmware: fw.buildId,
     scenario: o.scenario,

@@ -44,16 +44,8 @@ export interface FirmwareProgram {
   scenarios: Record<string, FirmwareScenario>;
 }
 
-/** A FirmwareProgram as data a bundle carries (src/device/prepare.ts writes it, edge-worker/prepared.ts reads it). */
-export interface PreparedFirmwareData {
-  buildId: string;
-  target: Target;
-  exports: { name: string; address: number }[];
-  functions?: { name: string; address: number }[];
-  /** The serialized program (src/c/serialize.ts), base64. */
-  program: string;
-  scenarios: Record<string, FirmwareScenario>;
-}
+/** A FirmwareProgram as data a bundle carries (src/device/prepare.ts writes it, edge-worker/prepared.ts reads it): the program serialized (src/c/serialize.ts), base64. */
+export type PreparedFirmwareData = Omit<FirmwareProgram, "program"> & { program: string };
 
 /** The generic call's parameters as the entry reads them (custom.h bsp_entry: fd, buf, len in registers; flags, addr, addr_len in the token's arguments). */
 const ENTRY_ARGS: Record<string, string> = { fd: "fd", buff: "(void *)buf", len: "len", flags: "(unsigned)args->flags", addr: "(args->addr_len ? (void *)args->addr : 0)", addr_len: "(int)args->addr_len" };

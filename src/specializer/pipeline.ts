@@ -145,6 +145,11 @@ export function provideBindingTimes(program: Program, target: Target, given: Bin
 
 const views = new WeakMap<BindingTimeAnalysis, SpecializeResult["bindingTimes"]>();
 
+/** The binding-time view of a (program, scenario): what every specialization under it reports as `bindingTimes`, without running one. */
+export function bindingTimesOf(program: Program, target: Target, scenario: Scenario): SpecializeResult["bindingTimes"] {
+  return bindingTimeView(bindingTimeAnalysis(program, target, scenario));
+}
+
 /** The binding-time view of an analysis (one array per analysis: runs do not copy it). */
 function bindingTimeView(bta: BindingTimeAnalysis): SpecializeResult["bindingTimes"] {
   let view = views.get(bta);

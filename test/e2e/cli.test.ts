@@ -1,21 +1,8 @@
 // The CLI around the scenario, as a user runs it: `bespoke start --once`
 // (npm start without a terminal) and `bespoke device --server URL --rtt MS`.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalEdge, startLocalEdge } from "../../src/cli/serve.ts";
-import { repoRoot } from "../../src/node/paths.ts";
-
-function bespoke(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { bespoke } from "../support/cli.ts";
 
 let edge: LocalEdge;
 

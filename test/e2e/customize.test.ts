@@ -2,30 +2,18 @@
 // values and roots, and the memory it served over FETCH) replayed as a
 // one-shot request gives the same code as the device got online, with the
 // residual C, a report and the binding-time page.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ServerLink, inProcessServer, runDevice } from "../../src/device/host.ts";
 import { imageMemoryBytes } from "../../src/device/paper.ts";
-import { repoRoot } from "../../src/node/paths.ts";
 import { decodeFrame } from "../../src/runtime/protocol.ts";
 import type { CustomizeOutcome } from "../../src/server/types.ts";
 import { boardCore } from "./support.ts";
+import { bespoke } from "../support/cli.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-
-function bespoke(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot(), "bin", "bespoke.mjs"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("bespoke customize (offline one-shot)", () => {
   it("replays a device's context: residual.c, the same code as online, report.json and the binding-time page", async () => {
