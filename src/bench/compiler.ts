@@ -87,7 +87,6 @@ async function measureTarget(target: Target, source: string, file: string, work:
     if (!r.ok) throw new BespokeError("BENCH_COMPILE", `tcc-wasm ${target} failed on the benchmark file: ${JSON.stringify(r.diagnostics)}`);
     objectBytes = r.object.length;
   }
-  runNativeLoop(native, WARMUP, nativeArgs, work);
 
   const rounds: { wasm: Timing; native: Timing }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
