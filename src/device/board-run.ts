@@ -3,7 +3,11 @@
 // the playground's device worker (demo/device-worker.ts) share. The board
 // runs in slices; frames from the server are delivered between slices; an
 // idle firmware (asleep, nothing queued) waits in real time for a frame, at
-// most what it asked to sleep, and then skips that virtual time.
+// most what it asked to sleep, and then skips that virtual time — except
+// while the server owes it an answer: then it waits for the frame with its
+// clock stopped, so that how long the server takes never moves the
+// firmware's timers (TCP's, which decide segment boundaries and ACKs) and
+// runs from the same state stay comparable whatever the server's speed.
 // Runtime-independent: no Node or DOM APIs (the host says how to yield).
 import { BespokeError } from "../errors.ts";
 import type { Board } from "../vm/board.ts";
@@ -14,6 +18,8 @@ const SLICE = 2_000_000;
 const BUDGET = 20_000_000_000;
 /** Longest real-time wait of an idle firmware before its virtual sleep is skipped (ms). */
 const MAX_IDLE_MS = 50;
+/** Longest real-time wait, clock stopped, for a server that owes an answer; then virtual time moves again (a server that never answers must not hang the device). */
+const MAX_SERVER_WAIT_MS = 60_000;
 
 /** Frames from the server, queued for the board's next slice; a frame wakes an idle board at once. */
 export class FrameInbox {
@@ -61,6 +67,11 @@ export function consoleLines(onLine: (line: string) => void): (bytes: Uint8Array
   };
 }
 
+export interface RunOptions {
+  /** Whether the server owes the firmware an answer (a request of its has no final reply yet); absent: never. */
+  awaitingServer?: () => boolean;
+}
+
 export interface BoardRun {
   exitCode: number;
   /** Instructions the run executed. */
@@ -75,7 +86,7 @@ export interface BoardRun {
  * after a slice that did not sleep: Node's setImmediate, a worker's message
  * to itself.
  */
-export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () => Promise<void>): Promise<BoardRun> {
+export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () => Promise<void>, options: RunOptions = {}): Promise<BoardRun> {
   const start = board.cpu.instructions;
   let framesIn = 0;
   for (;;) {
@@ -89,7 +100,7 @@ export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () 
     if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
     if (stop.kind !== "sleep") await yieldToHost();
     else if (!inbox.length) {
-      await inbox.wait(Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
+      await inbox.wait(options.awaitingServer?.() ? MAX_SERVER_WAIT_MS : Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
       if (!inbox.length) board.advance(stop.microseconds);
     }
   }

@@ -4,7 +4,10 @@
 // (EdgeChannel). An optional simulated link delays every frame by half the
 // round-trip time plus its transmission time, in each direction, keeping
 // order. The firmware is driven by console commands (firmware/apps/e2e.c);
-// it exits when they run out, so a run is one script.
+// it exits when they run out, so a run is one script. While a CUSTOMIZE has
+// no IMAGE or ERROR back yet, the board's clock stops when it idles
+// (board-run.ts): server and link latency take no virtual time, so two
+// boots from the same state meet their timers at the same points.
 import { BespokeError } from "../errors.ts";
 import type { CoreOptions } from "../server/customize.ts";
 import { DeviceSession } from "../server/session.ts";
@@ -44,7 +47,10 @@ export interface DeviceRun {
   serverErrors: string[];
 }
 
+const FRAME_CUSTOMIZE = 1;
+const FRAME_IMAGE = 6;
 const FRAME_ERROR = 7;
+const FRAME_CANCEL = 8;
 
 /** The text of a server ERROR frame (header, code u16, message). */
 function errorText(frame: Uint8Array): string {
@@ -130,8 +136,11 @@ export async function runDevice(script: string[], server: ServerLink, options: {
   const fw = await buildArmFirmware("board");
   const inbox = new FrameInbox();
   const serverErrors: string[] = [];
+  /** Requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or ERROR delivered, no CANCEL or ERROR sent). */
+  const owed = new Set<number>();
   const toDevice = delayed(options.link, (frame) => {
     if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
+    if (frame[3] === FRAME_IMAGE || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
     inbox.push(frame);
   });
   server.onFrame(toDevice);
@@ -151,11 +160,13 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     }),
     send: (frame) => {
       framesOut++;
-      if (customizeAt < 0 && frame[3] === 1) customizeAt = performance.now();
+      if (frame[3] === FRAME_CUSTOMIZE) owed.add(protocolCodec.requestOf(frame));
+      else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
+      if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) customizeAt = performance.now();
       toServer(frame.slice()); // the mailbox hands a view of RAM the firmware reuses
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
-  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)));
+  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), { awaitingServer: () => owed.size > 0 });
   return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, serverErrors };
 }

@@ -106,6 +106,18 @@ describe("TCP send customized for the real firmware, on the VM", () => {
     expect(c!.digest).toBe(g!.digest);
   }, 300_000);
 
+  it("the server's latency does not move the device's timers: the 1024 B segments stay identical when the version comes over slow links", async () => {
+    // The board's clock stops while it waits for the server (board-run.ts); were it to run, these waits (~180 and
+    // ~300 ms) would put TCP's 250 ms timer at other points of the sends, and the delayed ACKs and segments with it.
+    const TCP = ["e2e tcp 7001"];
+    const [g] = sends((await runDevice([...TCP, "e2e send g 200 1024 1 -"], inProcessServer(core))).lines);
+    for (const rttMs of [80, 140]) {
+      const custom = await runDevice([...TCP, "e2e customize 1 -", "e2e wait 1", "e2e send c 200 1024 1 -", "e2e state 1"], inProcessServer(core), { link: { rttMs } });
+      expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state ready"]);
+      expect(sends(custom.lines)[0]!.digest).toBe(g!.digest);
+    }
+  }, 300_000);
+
   it("after setsockopt(TCP_NODELAY) the token falls back, asks again, and the new version sends as the generic call does", async () => {
     const TCP = ["e2e tcp 7001"];
     const generic = await runDevice([...TCP, "e2e send g 50 64 1 -", "e2e opt 1 nodelay 1", "e2e send g 1 64 1 -", "e2e send g 49 64 1 -"], inProcessServer(core));
