@@ -2,11 +2,12 @@
 // time, residual vs original size and instructions; and TinyCC's tests2
 // through two scenarios — (a) everything dynamic (the dependency-pruned
 // program) and (b) main with every global static and owned (all computation
-// static, only I/O residual) — residuals compiled by tcc-wasm for x86_64,
-// linked natively by gcc and run against the .expect files. A program is
-// "not run" only when tcc's own Makefile runs it in a way a residual of one
-// translation unit cannot stand for (another architecture, tcc's -b/-bt
-// runtime or DLLs, compile-error snippets).
+// static, only I/O residual) — residuals compiled by tcc-wasm for the
+// program's target (x86_64; i386 or arm64 for the programs written for
+// them), linked by that target's gcc and run (natively, or by qemu) against
+// the .expect files. A program is "not applicable" when its .expect is tcc's
+// own output (compile-time diagnostics of tcc -dt, tcc's -b/-bt runtime
+// reports) or it is not C (tcc refuses it too).
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -24,26 +25,60 @@ import { type Scenario, parseContext, parseScenario } from "../specializer/scena
 
 export type Tests2Scenario = "dynamic" | "static";
 
+/** The targets tests2 programs run on. */
+export type Tests2Target = "x86_64" | "i386" | "arm64";
+
 export interface Tests2Result {
   name: string;
   scenario: Tests2Scenario;
-  passed: boolean;
-  /** Why it failed (stage and message). */
+  target: Tests2Target;
+  outcome: "passed" | "failed" | "not applicable";
+  /** Why it failed (stage and message), or why it does not apply. */
   reason?: string;
   residualBytes?: number;
 }
 
-/** Programs tcc's own Makefile runs differently (extra files, -dt/-b flags, other architectures), with the reason. */
-const SKIPPED: Record<string, string> = {
-  "60_errors_and_warnings": "compile-error snippets run with -dt",
-  "96_nodata_wanted": "compile-error snippets run with -dt",
-  "98_al_ax_extend": "i386 only",
-  "99_fastcall": "i386 only",
-  "112_backtrace": "tcc -b runtime",
-  "113_btdll": "tcc dll support",
-  "114_bound_signal": "tcc bounds checker",
-  "115_bound_setjmp": "tcc bounds checker",
-  "116_bound_setjmp2": "tcc bounds checker",
+/**
+ * Programs whose .expect a residual cannot reproduce, whatever the
+ * specializer does, with the precise reason (tcc's Makefile runs them with
+ * flags that make the expected output tcc's own).
+ */
+const NOT_APPLICABLE: Record<string, string> = {
+  "60_errors_and_warnings":
+    "tcc -dt: 50 snippets compiled one by one; 40 of the expected sections are tcc's own compile-time error messages, the others its warnings and '[returns N]' of tcc -run",
+  "96_nodata_wanted":
+    "tcc -dt: 7 snippets compiled one by one; 3 expected sections are tcc's compile-time errors, 2 print the sizes of the data and text tcc generates for dead code (tcc's code generator, not the program's semantics)",
+  "112_backtrace":
+    "tcc -dt -b: each snippet's expected output is tcc's bounds-checking or backtrace runtime report (BCHECK messages, 'RUNTIME ERROR' with file:line of the original source from tcc's debug info, tcc_backtrace)",
+  "113_btdll": "tcc -bt -shared: two DLLs and an executable printing tcc_backtrace reports (tcc's backtrace runtime, file:line of the original source)",
+};
+
+/**
+ * Programs written for one architecture (tcc's Makefile runs them only
+ * there): their residuals are compiled for it by tcc-wasm, linked by its
+ * cross gcc and run by qemu. Every other program runs on x86_64, natively.
+ */
+const TARGET_OF: Record<string, Tests2Target> = {
+  // tcc's Makefile skips it on x86_64: tcc's x86_64 va_arg of structs of floating-point members differs from gcc's (the original fails there too)
+  "73_arm64": "arm64",
+  "98_al_ax_extend": "i386",
+  "99_fastcall": "i386",
+};
+
+interface Platform {
+  /** The gcc that links (and, for tcc's runtime sources, compiles) for the target. */
+  gcc: string;
+  /** How to run an executable of the target on this machine. */
+  run: (exe: string) => string[];
+  /** What tcc's runtime library (libtcc1) gives programs and the target's gcc libraries lack: tcc's sources of it (lib/). */
+  runtime: string[];
+}
+
+const PLATFORMS: Record<Tests2Target, Platform> = {
+  x86_64: { gcc: "gcc", run: (exe) => [exe], runtime: ["alloca86_64.S", "va_list.c"] },
+  // qemu finds the target's C library (the dynamic linker) under the cross toolchain's root; a static link would leave tcc's calls of glibc's IFUNC functions (sin, strcpy) unresolved
+  i386: { gcc: "i686-linux-gnu-gcc", run: (exe) => ["qemu-i386", "-L", "/usr/i686-linux-gnu", exe], runtime: ["alloca86.S"] },
+  arm64: { gcc: "aarch64-linux-gnu-gcc", run: (exe) => ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", exe], runtime: [] },
 };
 
 /** Other translation units tcc's Makefile compiles with a program: compiled as they are and linked with its residual. */
@@ -54,6 +89,8 @@ const OTHER_UNITS: Record<string, string[]> = {
 /** Linker flags a program needs (as tcc's Makefile gives them). */
 const LINK_FLAGS: Record<string, string[]> = {
   "106_pthread": ["-pthread"],
+  "114_bound_signal": ["-pthread"],
+  "116_bound_setjmp2": ["-pthread"],
 };
 
 const ARGS: Record<string, (dir: string) => string[]> = {
@@ -70,6 +107,25 @@ export function tests2Programs(): string[] {
     .sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
 }
 
+/** The target a tests2 program runs on. */
+export function tests2Target(name: string): Tests2Target {
+  return TARGET_OF[name] ?? "x86_64";
+}
+
+/** Preprocessor and compiler per target, each made once. */
+export class Tests2Toolchains {
+  private made = new Map<Tests2Target, Promise<{ pp: SystemPreprocessor; cc: Compiler }>>();
+
+  get(target: Tests2Target): Promise<{ pp: SystemPreprocessor; cc: Compiler }> {
+    let t = this.made.get(target);
+    if (!t) {
+      t = Promise.all([SystemPreprocessor.create(target), createCompiler({ target })]).then(([pp, cc]) => ({ pp, cc }));
+      this.made.set(target, t);
+    }
+    return t;
+  }
+}
+
 /** The scenario a tests2 program goes through: (a) everything dynamic, (b) main with every global static and owned. */
 export function scenarioFor(kind: Tests2Scenario, linked = false): Scenario {
   const unit = linked ? { keepExternal: true } : {};
@@ -80,24 +136,33 @@ export function scenarioFor(kind: Tests2Scenario, linked = false): Scenario {
   );
 }
 
-/** Run one tests2 program through one scenario (the residual is left in `work` as NAME.SCENARIO.c). */
-export async function runTests2Program(name: string, kind: Tests2Scenario, pp: SystemPreprocessor, cc: Compiler, work: string): Promise<Tests2Result> {
+/** Run one tests2 program through one scenario on its target (the residual is left in `work` as NAME.SCENARIO.c). */
+export async function runTests2Program(name: string, kind: Tests2Scenario, toolchains: Tests2Toolchains, work: string): Promise<Tests2Result> {
   const dir = path.join(tccDir(), "tests", "tests2");
-  const skipped = SKIPPED[name];
-  if (skipped) return { name, scenario: kind, passed: false, reason: `not run: ${skipped}` };
+  const target = tests2Target(name);
+  const notApplicable = NOT_APPLICABLE[name];
+  if (notApplicable) return { name, scenario: kind, target, outcome: "not applicable", reason: notApplicable };
+  const { pp, cc } = await toolchains.get(target);
+  const platform = PLATFORMS[target];
   const file = path.join(dir, `${name}.c`);
-  const stage = (s: string, e: unknown): Tests2Result => ({ name, scenario: kind, passed: false, reason: `${s}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
+  const stage = (s: string, e: unknown): Tests2Result => ({ name, scenario: kind, target, outcome: "failed", reason: `${s}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
   let text: string;
   try {
     text = (await pp.preprocess(file)).text;
   } catch (e) {
     return stage("preprocess", e);
   }
-  const parsed = parseProgram(text, { target: "x86_64", file });
-  if (!parsed.program) return stage("parse", parsed.diagnostics.find((d) => d.severity === "error")?.message ?? "front end refused it");
+  const parsed = parseProgram(text, { target, file });
+  if (!parsed.program) {
+    const message = parsed.diagnostics.find((d) => d.severity === "error")?.message ?? "front end refused it";
+    // invalid C that tcc refuses too (its Makefile skips the program): the refusal is the right answer
+    const original = await cc.compile({ files: { "original.c": text }, entry: "original.c" });
+    if (!original.ok) return { name, scenario: kind, target, outcome: "not applicable", reason: `not C: tcc refuses it too (${original.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; ")}), as the front end does (${message})` };
+    return stage("parse", message);
+  }
   let code: string;
   try {
-    code = specializeProgram({ program: parsed.program, target: "x86_64", scenario: scenarioFor(kind, name in OTHER_UNITS), context: parseContext({}) }).code;
+    code = specializeProgram({ program: parsed.program, target, scenario: scenarioFor(kind, name in OTHER_UNITS), context: parseContext({}) }).code;
   } catch (e) {
     return stage("specialize", e);
   }
@@ -115,11 +180,12 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
     others.push(path.join(runDir, `${unit}.o`));
     fs.writeFileSync(others[others.length - 1]!, u.object);
   }
-  // tcc links its runtime library (libtcc1) into what it compiles; of it, gcc's libraries lack alloca
-  const alloca = path.join(tccDir(), "lib", "alloca86_64.S");
-  const link = spawnSync("gcc", ["-o", exe, obj, ...others, alloca, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
+  // tcc links its runtime library (libtcc1) into what it compiles
+  const runtime = platform.runtime.map((f) => path.join(tccDir(), "lib", f));
+  const link = spawnSync(platform.gcc, ["-o", exe, obj, ...others, ...runtime, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
   if (link.status !== 0) return stage("link", link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr);
-  const run = spawnSync(exe, (ARGS[name] ?? (() => []))(dir), { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
+  const [cmd, ...cmdArgs] = platform.run(exe);
+  const run = spawnSync(cmd!, [...cmdArgs, ...(ARGS[name] ?? (() => []))(dir)], { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
   // tcc's Makefile filters the source directory out of the output
   const output = ((await compilerWarnings(text, cc)) + (run.stdout ?? "") + (run.stderr ?? "")).split(`${dir}/`).join("");
   const expected = fs.readFileSync(path.join(dir, `${name}.expect`), "utf8");
@@ -127,9 +193,9 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, pp: S
     const got = normalize(output).split("\n");
     const want = normalize(expected).split("\n");
     const i = want.findIndex((l, k) => got[k] !== l);
-    return { name, scenario: kind, passed: false, reason: `output differs at line ${i + 1}: expected ${JSON.stringify(want[i])}, got ${JSON.stringify(got[i])}` };
+    return { name, scenario: kind, target, outcome: "failed", reason: `output differs at line ${i + 1}: expected ${JSON.stringify(want[i])}, got ${JSON.stringify(got[i])}` };
   }
-  return { name, scenario: kind, passed: true, residualBytes: code.length };
+  return { name, scenario: kind, target, outcome: "passed", residualBytes: code.length };
 }
 
 /**
@@ -156,12 +222,11 @@ function normalize(s: string): string {
 }
 
 export async function runTests2(kinds: Tests2Scenario[] = ["dynamic", "static"]): Promise<Tests2Result[]> {
-  const pp = await SystemPreprocessor.create("x86_64");
-  const cc = await createCompiler({ target: "x86_64" });
+  const toolchains = new Tests2Toolchains();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bespoke-tests2-"));
   const out: Tests2Result[] = [];
   try {
-    for (const name of tests2Programs()) for (const kind of kinds) out.push(await runTests2Program(name, kind, pp, cc, work));
+    for (const name of tests2Programs()) for (const kind of kinds) out.push(await runTests2Program(name, kind, toolchains, work));
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -239,14 +304,17 @@ export async function benchSpecializer(ctx: CommandContext): Promise<Record<stri
     fs.rmSync(work, { recursive: true, force: true });
   }
   const results = await runTests2();
-  const count = (kind: Tests2Scenario) => ({
-    passed: results.filter((r) => r.scenario === kind && r.passed).length,
-    total: results.filter((r) => r.scenario === kind).length,
-  });
+  const count = (kind: Tests2Scenario) => {
+    const of = results.filter((r) => r.scenario === kind);
+    return { passed: of.filter((r) => r.outcome === "passed").length, total: of.length, notApplicable: of.filter((r) => r.outcome === "not applicable").length };
+  };
+  const listed = (outcome: Tests2Result["outcome"]) => results.filter((r) => r.outcome === outcome).map((r) => ({ name: r.name, scenario: r.scenario, target: r.target, reason: r.reason }));
   return {
     target: "x86_64",
     cases,
     tests2: { dynamic: count("dynamic"), static: count("static") },
-    tests2Failures: results.filter((r) => !r.passed).map((r) => ({ name: r.name, scenario: r.scenario, reason: r.reason })),
+    tests2Targets: Object.fromEntries(tests2Programs().filter((n) => tests2Target(n) !== "x86_64").map((n) => [n, tests2Target(n)])),
+    tests2Failures: listed("failed"),
+    tests2NotApplicable: listed("not applicable"),
   };
 }

@@ -28,6 +28,10 @@ import { type CType, type Field, type FunctionType, TypeKind, decay, doubleType,
 import type { SourcePosition } from "../errors.ts";
 import type { Block, Expr, IrFunction, IrProgram, LocalObject, Stmt, SwitchCase, Terminator, Var } from "./ir.ts";
 
+/** The builtins of <stdarg.h>, lowered to calls of themselves (see FunctionLowerer.vaOperation). */
+export type VaBuiltin = "__builtin_va_start" | "__builtin_va_arg" | "__builtin_va_end" | "__builtin_va_copy";
+export const VA_BUILTINS: ReadonlySet<string> = new Set<VaBuiltin>(["__builtin_va_start", "__builtin_va_arg", "__builtin_va_end", "__builtin_va_copy"]);
+
 /** Thrown inside the lowering of one function; that function stays generic. */
 class Unsupported extends Error {
   constructor(
@@ -896,9 +900,48 @@ class FunctionLowerer {
       case "__builtin_constant_p":
         this.effect(e.args[0]!);
         return this.intConst(0, e.type);
+      case "__builtin_va_start":
+      case "__builtin_va_arg":
+      case "__builtin_va_end":
+      case "__builtin_va_copy":
+        return this.vaOperation(e.name, e);
       default:
         throw new Unsupported(`builtin ${e.name}`, e.pos);
     }
+  }
+
+  /**
+   * `va_start`, `va_arg`, `va_end`, `va_copy`: a call of the builtin with
+   * the address of each va_list operand (an object in memory, see
+   * collectAddressTaken). The va_list is the target's calling-convention
+   * state, which the specializer does not model: the call is residual code
+   * that may read and write the va_list, and residualize.ts prints the
+   * builtin back (va_start with the residual function's last parameter,
+   * va_arg with its type from the call's return type).
+   */
+  private vaOperation(name: VaBuiltin, e: AstExpr & { kind: NodeKind.Builtin }): Expr {
+    const operands = name === "__builtin_va_copy" ? e.args : e.args.slice(0, 1);
+    const args = operands.map((a) => {
+      const lv = this.lvalue(a);
+      if (lv.k !== "mem") throw new Unsupported(`${name} of a va_list that is not an object in memory`, a.pos);
+      return lv.addr;
+    });
+    const ret = name === "__builtin_va_arg" ? e.typeArgs[0]! : voidType;
+    const fnType: FunctionType = { kind: TypeKind.Function, ret, params: args.map((a) => ({ name: null, type: a.type })), variadic: false, prototyped: true, quals: 0 };
+    const sym: Symbol = { id: -1, kind: SymbolKind.Function, name, type: fnType, storage: "extern", global: true, defined: false, attrs: [], inline: false, threadLocal: false, builtin: true, pos: e.pos };
+    const callee: Expr = { k: "global", type: pointerTo(fnType), sym };
+    if (ret.kind === TypeKind.Void) {
+      this.emit({ k: "call", dst: null, dstAddr: null, callee, args, fnType, pos: e.pos });
+      return this.intConst(0);
+    }
+    if (ret.kind === TypeKind.Record) {
+      const addr: Expr = { k: "local", type: pointerTo(ret), obj: this.tempObject(ret, e.pos) };
+      this.emit({ k: "call", dst: null, dstAddr: addr, callee, args, fnType, pos: e.pos });
+      return { k: "load", type: ret, addr };
+    }
+    const dst = this.temp(ret, "r");
+    this.emit({ k: "call", dst, dstAddr: null, callee, args, fnType, pos: e.pos });
+    return { k: "var", type: ret, v: dst };
   }
 
   private readLValue(lv: LValue): Expr {
@@ -937,6 +980,11 @@ class FunctionLowerer {
         if (slot?.k === "var") return { k: "var", v: slot.v };
         if (slot?.k === "local") return { k: "mem", addr: { k: "local", type: pointerTo(sym.type), obj: slot.obj }, type: sym.type };
         if (slot?.k === "vla") return { k: "mem", addr: { k: "var", type: pointerTo(sym.type), v: slot.storage }, type: sym.type };
+        // `__func__` (the front end's predefined identifier): the function's name, a string literal of the original's
+        if (sym.builtin && sym.name === "__func__" && this.def) {
+          const elem = (sym.type as CType & { kind: TypeKind.Array }).of;
+          return { k: "mem", addr: { k: "string", type: pointerTo(elem), bytes: stringBytes([...new TextEncoder().encode(this.def.sym.name)], 1), elem }, type: sym.type };
+        }
         if (!sym.global && sym.storage !== "static" && sym.storage !== "extern") throw new Unsupported(`unknown local ${sym.name}`, e.pos);
         return { k: "mem", addr: { k: "global", type: pointerTo(sym.type), sym }, type: sym.type };
       }
@@ -988,6 +1036,7 @@ class FunctionLowerer {
       case NodeKind.Conditional:
       case NodeKind.Comma:
       case NodeKind.StmtExpr:
+      case NodeKind.Builtin:
         if (e.type.kind === TypeKind.Record) {
           const v = this.rvalue(e);
           return { k: "mem", addr: this.aggregateAddress(v, e.type, e.pos), type: e.type };
@@ -1265,16 +1314,16 @@ function sameObjectType(a: CType, b: CType): boolean {
   return a.kind !== TypeKind.Array && a.kind !== TypeKind.Function && a.quals === b.quals && sameType(a, b);
 }
 
-/** Symbols whose address is taken (`&x`) somewhere in the body. */
+/** Symbols whose address is taken somewhere in the body: by `&x`, or as a va_list operand of a <stdarg.h> builtin (lowered to a call with its address). */
 function collectAddressTaken(node: unknown, out: Set<Symbol>): void {
   if (!node || typeof node !== "object") return;
   if (Array.isArray(node)) {
     for (const n of node) collectAddressTaken(n, out);
     return;
   }
-  const n = node as { kind?: NodeKind; op?: string; operand?: AstExpr };
-  if (n.kind === NodeKind.Unary && n.op === "&") {
-    let target = n.operand!;
+  const n = node as AstExpr;
+  const addressed = n.kind === NodeKind.Unary && n.op === "&" ? [n.operand] : n.kind === NodeKind.Builtin && VA_BUILTINS.has(n.name) ? n.args.slice(0, n.name === "__builtin_va_copy" ? 2 : 1) : [];
+  for (let target of addressed) {
     while (target.kind === NodeKind.Member && !target.arrow) target = target.base;
     while (target.kind === NodeKind.Index && decay(target.base.type).kind !== TypeKind.Pointer) target = target.base;
     if (target.kind === NodeKind.Ident) out.add(target.sym);

@@ -181,7 +181,11 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const { abi, globals } = ir;
   const around = input.scenario.entry === "main" ? runAroundMain(ir) : new Map<string, string>();
   const aroundScenario = around.size > 0 ? withDynamicGlobals(input.scenario, globalsReached(ir, [...around.keys()])) : input.scenario;
-  const scenario = ir.opaque.size > 0 ? withDynamicGlobals(aroundScenario, new Set([...ir.opaque.keys()].map((key) => globals.get(key)!.sym.name))) : aroundScenario;
+  const opaqueScenario = ir.opaque.size > 0 ? withDynamicGlobals(aroundScenario, new Set([...ir.opaque.keys()].map((key) => globals.get(key)!.sym.name))) : aroundScenario;
+  // what the program's top-level asm names (the firmware's is on the device already): the assembler reads and writes those globals behind the C code
+  const asmNamed = input.deviceGlobals ? new Set<string>() : namedByAsm(program);
+  const asmGlobals = new Set([...asmNamed].filter((name) => globals.has(name)));
+  const scenario = asmGlobals.size > 0 ? withDynamicGlobals(opaqueScenario, asmGlobals) : opaqueScenario;
 
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
@@ -305,6 +309,9 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const genericDone = new Set<string>();
   // the firmware's own top-level asm is on the device already
   const asm = input.deviceGlobals ? [] : program.decls.flatMap((d) => (d.kind === NodeKind.TopAsm ? [d.template] : []));
+  // the residual keeps what the asm names, as the asm refers to it by name
+  for (const name of asmGlobals) sp.globalsUsed.add(globals.get(name)!.sym);
+  for (const name of asmNamed) if (ir.functions.has(name) || ir.unlowered.has(name)) sp.genericNeeded.add(name);
   const unit = { functions, globals: [] as ResidualGlobal[], fileObjects: [] as { decl: import("./ir.ts").LocalObject; init: MemObject }[], externs: [] as Symbol[], asm };
   const fileDone = new Set<number>();
   const globalDone = new Set<Symbol>();
@@ -477,6 +484,13 @@ function globalsReached(prepared: PreparedProgram, roots: string[]): Set<string>
 }
 
 /** The scenario with the given globals dynamic (every global when null). */
+/** The identifiers the program's top-level asm statements name. */
+function namedByAsm(program: Program): Set<string> {
+  const out = new Set<string>();
+  for (const d of program.decls) if (d.kind === NodeKind.TopAsm) for (const m of d.template.matchAll(/[A-Za-z_][\w$]*/g)) out.add(m[0]);
+  return out;
+}
+
 function withDynamicGlobals(scenario: Scenario, names: Set<string> | null): Scenario {
   const globals: Scenario["globals"] = { ...scenario.globals };
   if (names === null) for (const name of ["*", ...Object.keys(globals)]) globals[name] = "D";

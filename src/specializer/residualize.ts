@@ -10,6 +10,7 @@ import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, 
 import { BespokeError } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
+import { VA_BUILTINS } from "./lower.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
 import { type SNode, exprSize, structure } from "./structure.ts";
 
@@ -496,6 +497,8 @@ export class CPrinter {
   private recordOrder: RecordDef[] = [];
   private needCopy = false;
   private needZero = false;
+  /** The function being printed. */
+  private current: ResidualFunction | null = null;
 
   constructor(
     private abi: Abi,
@@ -511,6 +514,8 @@ export class CPrinter {
   readonly declare = declarationPrinter({ structural: true, recordName: (def) => this.recordName(def) });
 
   private recordName(def: RecordDef): string {
+    // the target's va_list record is the compiler's own (tcc predefines it): named through its typedef, never defined here
+    if (def.pos.file === BUILTIN_FILE) return this.abi.target === "x86_64" ? "__typeof__(**(__builtin_va_list *)0)" : "__builtin_va_list";
     let name = this.records.get(def);
     if (!name) {
       name = `${def.union ? "union" : "struct"} ${def.tag ? `${def.tag}_${def.id}` : `anon_${def.id}`}`;
@@ -649,12 +654,29 @@ export class CPrinter {
         return `__bespoke_zero(${this.expr(s.addr)}, ${s.size});`;
       case "call": {
         const callee = s.callee.k === "global" && s.callee.sym.type.kind === TypeKind.Function ? s.callee.sym.name : `(${this.expr(s.callee)})`;
-        const call = `${callee}(${s.args.map((a) => this.expr(a)).join(", ")})`;
+        const call = isVaBuiltin(s.callee) ? this.vaBuiltin(s) : `${callee}(${s.args.map((a) => this.expr(a)).join(", ")})`;
         if (s.dst) return `${s.dst.name} = ${call};`;
         if (s.dstAddr) return `*(${this.declare(s.fnType.ret, "*")})(${this.expr(s.dstAddr)}) = ${call};`;
         return `${call};`;
       }
     }
+  }
+
+  /**
+   * A <stdarg.h> builtin as lower.ts calls it (the addresses of its va_list
+   * operands): written back as the builtin, va_start naming the residual
+   * function's last parameter, va_arg its type (the call's return type).
+   */
+  private vaBuiltin(s: Stmt & { k: "call" }): string {
+    const name = (s.callee as Expr & { k: "global" }).sym.name;
+    const args = s.args.map((a) => this.expr({ k: "load", type: (a.type as CType & { kind: TypeKind.Pointer }).to, addr: a }));
+    if (name === "__builtin_va_arg") args.push(this.declare(s.fnType.ret, ""));
+    if (name === "__builtin_va_start") {
+      const last = this.current?.params[this.current.params.length - 1];
+      if (!last) throw new BespokeError("UNSUPPORTED", `${this.current?.name ?? "a residual function"} calls va_start but has no named parameter left (they were all static): keep its parameters dynamic`, s.pos);
+      args.push(last.name);
+    }
+    return `${name}(${args.join(", ")})`;
   }
 
   prototype(f: ResidualFunction): string {
@@ -666,6 +688,7 @@ export class CPrinter {
 
   /** A function's definition, its CFG structured (see structure.ts); `gotos` counts what stayed unstructured. */
   function(f: ResidualFunction): { text: string; gotos: number; irreducibleEdges: number } {
+    this.current = f;
     const lines: string[] = [`${this.prototype(f)}`, "{"];
     for (const v of f.vars) lines.push(`    ${this.declare(v.type, v.name)};`);
     for (const o of f.locals) lines.push(`    ${this.declare(o.type, o.name)};`);
@@ -816,6 +839,13 @@ export class CPrinter {
   }
 }
 
+/** Where the front end's prelude comes from (tcc's predefined declarations, parser.ts). */
+const BUILTIN_FILE = "<builtin>";
+
+function isVaBuiltin(callee: Expr): boolean {
+  return callee.k === "global" && callee.sym.builtin && VA_BUILTINS.has(callee.sym.name);
+}
+
 function isJump(n: SNode): boolean {
   return n.k === "break" || n.k === "continue" || n.k === "goto" || n.k === "return";
 }
@@ -874,7 +904,7 @@ export interface StructureReport {
 export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<CPrinter["initializer"]>[3] extends (p: infer P, t: CType) => string ? P : never, t: CType) => string, names: Map<Symbol, string>): { code: string; structure: StructureReport } {
   const pr = new CPrinter(abi, names);
   const parts: string[] = [];
-  const fnProtos = unit.externs.map((s) => `${s.storage === "static" ? "static " : ""}${pr.declare(s.type as FunctionType, s.name)};`);
+  const fnProtos = unit.externs.filter((s) => !(s.builtin && VA_BUILTINS.has(s.name))).map((s) => `${s.storage === "static" ? "static " : ""}${pr.declare(s.type as FunctionType, s.name)};`);
   const protos = unit.functions.map((f) => `${pr.prototype(f)};`);
   const globals = unit.globals.map((g) => {
     const decl = pr.declare(g.type, g.name);
@@ -888,8 +918,9 @@ export function printUnit(unit: ResidualUnit, abi: Abi, ptrInit: (p: Parameters<
   const helpers = pr.helpers();
   if (records) parts.push(records);
   parts.push(...fnProtos, ...protos);
-  parts.push(...unit.asm.map((text) => `__asm__(${stringLiteral(text, "")});`));
   parts.push(...fileObjs, ...globals);
+  // after the globals: an assembler reference to a symbol before its C definition makes it an assembler symbol, which tcc then refuses as an lvalue
+  parts.push(...unit.asm.map((text) => `__asm__(${stringLiteral(text, "")});`));
   if (helpers) parts.push(helpers);
   parts.push(...bodies);
   const structure = { gotos: printed.reduce((n, p) => n + p.gotos, 0), irreducibleEdges: printed.reduce((n, p) => n + p.irreducibleEdges, 0) };

@@ -1,5 +1,6 @@
 // Constructs the lowering turns into plain IR — cleanup attributes,
-// variable-length arrays, constructor/destructor functions — through both tests2 scenarios
+// variable-length arrays, constructor/destructor functions, variadic
+// functions (on each target tcc-wasm builds for) — through both tests2 scenarios
 // (everything dynamic; main with every global static and owned). The
 // residual, compiled by tcc-wasm and linked by gcc, must print what gcc's
 // build of the original prints, for several argument counts (argc is the
@@ -9,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tccDir } from "../../src/c/corpus.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import type { Compiler } from "../../src/compiler/compiler.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
@@ -161,4 +163,90 @@ describe.each(Object.keys(PROGRAMS))("lowering %s", (name) => {
     execFileSync("gcc", ["-o", `${obj}.exe`, obj], { stdio: "pipe" });
     expect(runAll(`${obj}.exe`), code).toBe(runAll(`${original}.gcc`));
   });
+});
+
+// <stdarg.h> as tcc's expands it: va_start, va_arg (scalars, doubles, structs), va_copy, va_end, a va_list passed on to vprintf and to a function of the program
+const VARIADIC = `
+int printf(const char *, ...);
+int vprintf(const char *, __builtin_va_list);
+struct pt { int x, y; double w; };
+static int sum(int n, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, n);
+  int s = 0;
+  for (int i = 0; i < n; i++) s += __builtin_va_arg(ap, int);
+  __builtin_va_end(ap);
+  return s;
+}
+static double walk(__builtin_va_list ap, const char *kinds) {
+  double t = 0;
+  for (const char *k = kinds; *k; k++) {
+    if (*k == 'i') t += __builtin_va_arg(ap, int);
+    else if (*k == 'd') t += __builtin_va_arg(ap, double);
+    else if (*k == 'l') t += (double)__builtin_va_arg(ap, long long);
+    else if (*k == 'p') { struct pt p = __builtin_va_arg(ap, struct pt); t += p.x * 100 + p.y + p.w; }
+    else t += __builtin_va_arg(ap, char *)[0];
+  }
+  return t;
+}
+static double mixed(const char *kinds, ...) {
+  __builtin_va_list ap, again;
+  __builtin_va_start(ap, kinds);
+  __builtin_va_copy(again, ap);
+  double first = walk(ap, kinds);
+  double second = walk(again, kinds);
+  __builtin_va_end(again);
+  __builtin_va_end(ap);
+  return first * 1000 + second;
+}
+static void say(int level, const char *fmt, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  if (level > 0) vprintf(fmt, ap);
+  __builtin_va_end(ap);
+}
+int main(int argc, char **argv) {
+  (void)argv;
+  struct pt p = { argc, 7, 0.5 };
+  printf("%d %d\\n", sum(3, 1, 2, argc), sum(0));
+  printf("%.2f\\n", mixed("idpsl", argc, 2.25, p, "A", 1LL << 40));
+  say(argc, "%s %d %.1f %c\\n", "said", argc * 3, 1.5, 'z');
+  say(0, "never\\n");
+  return 0;
+}`;
+
+/** Where a target's executables are linked and run (qemu with the cross toolchain's C library). */
+const RUNNERS: Record<"x86_64" | "i386" | "arm" | "arm64", { gcc: string; run: string[] }> = {
+  x86_64: { gcc: "gcc", run: [] },
+  i386: { gcc: "i686-linux-gnu-gcc", run: ["qemu-i386", "-L", "/usr/i686-linux-gnu"] },
+  arm: { gcc: "arm-linux-gnueabi-gcc", run: ["qemu-arm", "-L", "/usr/arm-linux-gnueabi"] },
+  arm64: { gcc: "aarch64-linux-gnu-gcc", run: ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"] },
+};
+
+describe.each(Object.keys(RUNNERS) as (keyof typeof RUNNERS)[])("variadic functions on %s", (target) => {
+  const { gcc, run } = RUNNERS[target];
+  const runAllOn = (exe: string): string => ["", "a", "a b"].map((args) => execFileSync(run[0] ?? exe, [...run.slice(1), ...(run.length ? [exe] : []), ...(args ? args.split(" ") : [])], { encoding: "utf8" })).join("--\n");
+
+  it.each(["dynamic", "static"] as const)("the %s residual keeps them, with va_start naming the last parameter, and prints what gcc's build prints", async (kind) => {
+    const original = path.join(work, `variadic-${target}.c`);
+    fs.writeFileSync(original, VARIADIC);
+    execFileSync(gcc, ["-w", "-o", `${original}.gcc`, original]);
+    const parsed = parseProgram(VARIADIC, { target, file: "variadic.c" });
+    expect(parsed.program, JSON.stringify(parsed.diagnostics)).toBeTruthy();
+    const scenario = parseScenario(kind === "dynamic" ? { version: 1, entry: "main" } : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"] });
+    const { code } = specializeProgram({ program: parsed.program!, target, scenario, context: parseContext({}) });
+    expect(code).toMatch(/__builtin_va_start\([^;]*, n\);/);
+    expect(code).toMatch(/__builtin_va_start\([^;]*, kinds\);/);
+    expect(code).toMatch(/__builtin_va_copy\(/);
+    expect(code).toMatch(/= __builtin_va_arg\([^;]*, struct pt_\d+\);/);
+    const compiler = await createCompiler({ target });
+    const r = await compiler.compile({ files: { "residual.c": code }, entry: "residual.c" });
+    expect(r.ok, `${JSON.stringify(r.diagnostics)}\n${code}`).toBe(true);
+    const obj = path.join(work, `variadic-${target}.${kind}.o`);
+    fs.writeFileSync(obj, r.object);
+    // tcc's x86_64 va_arg calls its runtime library's __va_arg (lib/va_list.c)
+    const runtime = target === "x86_64" ? [path.join(tccDir(), "lib", "va_list.c")] : [];
+    execFileSync(gcc, ["-o", `${obj}.exe`, obj, ...runtime], { stdio: "pipe" });
+    expect(runAllOn(`${obj}.exe`), code).toBe(runAllOn(`${original}.gcc`));
+  }, 60_000);
 });
