@@ -15,6 +15,7 @@ import type { CustomizeOutcome } from "../server/types.ts";
 import { protocolCodec } from "../server/wire.ts";
 import { Board } from "../vm/board.ts";
 import { FrameInbox, consoleLines, runBoard } from "./board-run.ts";
+import { threadCpuClock } from "./cpu-clock.ts";
 import { buildArmFirmware } from "./firmware-build.ts";
 
 /** Frames to and from a customization server. */
@@ -41,8 +42,10 @@ export interface DeviceRun {
   /** Frames each way over the channel. */
   framesOut: number;
   framesIn: number;
-  /** Wall-clock milliseconds from each `e2e customize` command to the end of its `e2e wait`. */
+  /** Wall-clock milliseconds from each CUSTOMIZE the firmware sends to the end of its `e2e wait`. */
   waits: number[];
+  /** The same, less the time this thread waited for a CPU (cpu-clock.ts): without what other processes' load adds. */
+  waitsUnqueued: number[];
   /** ERROR messages the server sent the device ("CODE: message"). */
   serverErrors: string[];
 }
@@ -147,13 +150,16 @@ export async function runDevice(script: string[], server: ServerLink, options: {
   const toServer = delayed(options.link, (frame) => server.send(frame));
   const lines: string[] = [];
   const waits: number[] = [];
+  const waitsUnqueued: number[] = [];
   let framesOut = 0;
   let customizeAt = -1;
+  let customizeUnqueuedAt = 0;
   const board = new Board(fw.elf, {
     console: consoleLines((line) => {
       lines.push(line);
       if (line.startsWith("state ") && customizeAt >= 0) {
         waits.push(performance.now() - customizeAt);
+        waitsUnqueued.push(threadCpuClock() - customizeUnqueuedAt);
         customizeAt = -1;
       }
       options.onLine?.(line);
@@ -162,11 +168,14 @@ export async function runDevice(script: string[], server: ServerLink, options: {
       framesOut++;
       if (frame[3] === FRAME_CUSTOMIZE) owed.add(protocolCodec.requestOf(frame));
       else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
-      if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) customizeAt = performance.now();
+      if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) {
+        customizeAt = performance.now();
+        customizeUnqueuedAt = threadCpuClock();
+      }
       toServer(frame.slice()); // the mailbox hands a view of RAM the firmware reuses
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
   const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), { awaitingServer: () => owed.size > 0 });
-  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, serverErrors };
+  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsUnqueued, serverErrors };
 }
