@@ -379,7 +379,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   }
   const printed = new Set(functions.map((f) => f.name));
   unit.externs = [...sp.functionsUsed].filter((s) => !printed.has(s.name));
-  for (const f of functions) simplify(f);
+  for (const f of functions) simplify(f, abi);
   const t2 = now();
 
   const ptrInit = (p: PointerValue, t: CType): string => {

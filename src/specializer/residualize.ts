@@ -1,13 +1,15 @@
 // Residual program -> C: simplification of the residual CFGs (jump
-// threading, block merging, copy propagation, dead stores by liveness, unused
-// locals), then one self-contained translation unit with only the types and
-// declarations it uses, each function's control structured (structure.ts)
-// and its types written by the front end's printer.
+// threading, block merging, constant propagation and folding, copy
+// propagation, dead stores to registers and to locals, unused locals), then
+// one self-contained translation unit with only the types and declarations
+// it uses, each function's control structured (structure.ts) and its types
+// written by the front end's printer.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { declarationPrinter, stringLiteral } from "../c/printer.ts";
-import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind } from "../c/types.ts";
-import { BespokeError } from "../errors.ts";
+import { wrap } from "../c/consteval.ts";
+import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, isInteger } from "../c/types.ts";
+import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
@@ -40,14 +42,31 @@ export interface ResidualUnit {
 
 // ---------------------------------------------------------------- simplification
 
-/** Thread jumps, merge straight-line blocks, propagate copies, remove dead stores, drop unused variables. */
-export function simplify(f: ResidualFunction): void {
+/**
+ * Thread jumps, merge straight-line blocks, propagate and fold constants,
+ * propagate copies, remove dead stores (to registers and to locals), drop
+ * unused variables.
+ */
+export function simplify(f: ResidualFunction, abi: Abi): void {
   threadJumps(f);
   mergeBlocks(f);
-  propagateSingleCopies(f);
+  for (let round = 0; ; round++) {
+    propagateSingleCopies(f);
+    const forwarded = forwardLocalStores(f, abi);
+    const folded = foldConstants(f, abi);
+    const threaded = threadKnownBranches(f, abi);
+    if (folded || threaded) {
+      threadJumps(f);
+      mergeBlocks(f);
+    }
+    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(f, abi) && !threaded && !forwarded)) break;
+  }
   propagateCopies(f);
   coalesceCopies(f);
   removeDeadStores(f);
+  const sunk = sinkLocalStores(f);
+  if (removeDeadLocalStores(f) || sunk) removeDeadStores(f);
+  dropAssignmentCasts(f);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
   const visit = (e: Expr): void => {
@@ -65,6 +84,26 @@ export function simplify(f: ResidualFunction): void {
   f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
   f.locals = f.locals.filter((o) => objs.has(o));
 }
+
+/**
+ * `x = (T)e` and `*p = (T)e` with `x` and `*p` of integer type T and `e` an
+ * integer: the assignment converts to T by itself, as the cast would (C11
+ * 6.5.16.1), and TinyCC truncates with the store alone where the written
+ * cast costs two shifts more. Last, as the other passes expect assignments
+ * of values of the destination's type.
+ */
+function dropAssignmentCasts(f: ResidualFunction): void {
+  const bare = (value: Expr, type: CType): Expr => (value.k === "cast" && type.kind === TypeKind.Int && sameC(value.type, type) && isInteger(value.arg.type) ? value.arg : value);
+  for (const b of reachable(f)) {
+    for (const s of b.stmts) {
+      if (s.k === "set") s.value = bare(s.value, s.dst.type);
+      else if (s.k === "store") s.value = bare(s.value, s.type);
+    }
+  }
+}
+
+/** Rounds of constant propagation, folding and threading: a folded or threaded branch can leave a register with one constant value. */
+const CONSTANT_ROUNDS = 4;
 
 function reachable(f: ResidualFunction): Block[] {
   const seen = new Set<number>();
@@ -489,6 +528,914 @@ function removeDeadStores(f: ResidualFunction): void {
     if (!removed) return;
   }
 }
+
+// ---------------------------------------------------------------- constants
+
+/** An expression of constants only: literals and addresses, no register and no memory read. */
+function constant(e: Expr): boolean {
+  switch (e.k) {
+    case "int":
+    case "float":
+    case "global":
+    case "local":
+      return true;
+    case "var":
+    case "load":
+    case "bitload":
+    case "string":
+      return false;
+    default:
+      return operands(e).every(constant);
+  }
+}
+
+/** The same expression: same operations, types, registers, objects and literals. */
+function sameExpr(a: Expr, b: Expr): boolean {
+  if (a === b) return true;
+  if (a.k !== b.k || !sameC(a.type, b.type)) return false;
+  switch (a.k) {
+    case "int":
+      return a.value === (b as typeof a).value;
+    case "float":
+      return Object.is(a.value, (b as typeof a).value);
+    case "var":
+      return a.v === (b as typeof a).v;
+    case "global":
+      return a.sym === (b as typeof a).sym;
+    case "local":
+      return a.obj === (b as typeof a).obj;
+    case "string":
+      return false;
+    case "field":
+    case "bitload":
+      if (a.field !== (b as typeof a).field) return false;
+      break;
+    case "ptradd":
+    case "ptrdiff":
+      if (a.scale !== (b as typeof a).scale) return false;
+      break;
+    case "unary":
+      if (a.op !== (b as typeof a).op) return false;
+      break;
+    case "binary":
+      if (a.op !== (b as typeof a).op || !sameC(a.opType, (b as typeof a).opType)) return false;
+      break;
+  }
+  const x = operands(a);
+  const y = operands(b);
+  return x.length === y.length && x.every((o, i) => sameExpr(o, y[i]!));
+}
+
+/** The value of an integer (or integer-valued pointer) constant, in its type's range; null when `e` is not one. */
+function intValue(e: Expr, abi: Abi): bigint | null {
+  if (e.k === "int") return isInteger(e.type) || e.type.kind === TypeKind.Pointer ? wrap(e.value, e.type, abi) : null;
+  if (e.k === "cast" && (isInteger(e.type) || e.type.kind === TypeKind.Pointer) && (isInteger(e.arg.type) || e.arg.type.kind === TypeKind.Pointer)) {
+    const v = intValue(e.arg, abi);
+    return v === null ? null : wrap(v, e.type, abi);
+  }
+  return null;
+}
+
+/** Constants a target loads as cheaply as a register from the stack: small integers (an immediate operand) and the addresses of locals (frame pointer + offset). */
+function cheapConstant(e: Expr, abi: Abi): boolean {
+  const v = intValue(e, abi);
+  if (v !== null) return v >= -CHEAP_INT && v <= CHEAP_INT;
+  return e.k === "local" || (e.k === "cast" && cheapConstant(e.arg, abi));
+}
+
+/** The largest magnitude of an integer constant that is an immediate operand on every target (ARM's 8-bit immediates). */
+const CHEAP_INT = 255n;
+
+/** Reads of a register (that cost more with a constant) beyond which a uniform constant is hoisted rather than copied into every use. */
+const SUBSTITUTE_USES = 2;
+
+/**
+ * Registers to which every assignment gives the same constant (the
+ * specializer assigns a static value at each point where it generalizes a
+ * register it had known): whatever a read of one sees is that constant, so
+ * its assignments go. Reads take the constant itself when it is cheap (a
+ * small integer, a local's address: then tests of it fold) or when the
+ * reads that would cost more with it are few, or no more than the
+ * assignments that go (a large address costs a literal-pool load on ARM, a
+ * register a reload from the frame; as the base of a member at a nonzero
+ * offset, either also takes an add); otherwise the register keeps it from
+ * one assignment at the entry. Returns whether anything changed.
+ */
+function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
+  const blocks = reachable(f);
+  const params = new Set<Var | LocalObject>(f.params);
+  // null: assigned something else (or by a call) somewhere
+  const value = new Map<Var, { e: Expr; defs: number; pos: SourcePosition } | null>();
+  // reads that cost more with a constant in place of the register: all but the base of a member or index step at a nonzero offset, which takes the offset either way
+  const uses = new Map<Var, number>();
+  const use = (e: Expr): void => {
+    const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
+    const inner = base?.k === "cast" ? base.arg : base;
+    if (inner?.k === "var") return;
+    if (e.k === "var") uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
+    operands(e).forEach(use);
+  };
+  for (const b of blocks) {
+    for (const s of b.stmts) {
+      stmtOperands(s).forEach(use);
+      const d = stmtDestination(s);
+      if (!d) continue;
+      const prev = value.get(d);
+      if (prev === null) continue;
+      if (s.k !== "set" || !constant(s.value) || (d.type.quals & Q_VOLATILE) !== 0 || params.has(d) || (prev && !sameExpr(prev.e, s.value))) value.set(d, null);
+      else if (prev) prev.defs++;
+      else value.set(d, { e: s.value, defs: 1, pos: s.pos });
+    }
+    termOperands(b.term).forEach(use);
+  }
+  const substitute = new Map<Var, Expr>();
+  const hoist: Stmt[] = [];
+  for (const [v, u] of value) {
+    if (!u) continue;
+    const e: Expr = sameC(u.e.type, v.type) ? u.e : { k: "cast", type: v.type, arg: u.e };
+    if (cheapConstant(e, abi) || (uses.get(v) ?? 0) <= Math.max(SUBSTITUTE_USES, u.defs)) substitute.set(v, e);
+    else if (u.defs > 1) hoist.push({ k: "set", dst: v, value: u.e, pos: u.pos });
+  }
+  if (substitute.size === 0 && hoist.length === 0) return false;
+  const hoisted = new Set(hoist.map((s) => stmtDestination(s)!));
+  const sub = (v: Var): Expr | undefined => substitute.get(v);
+  for (const b of blocks) {
+    b.stmts = b.stmts.filter((s) => !(s.k === "set" && (substitute.has(s.dst) || hoisted.has(s.dst))));
+    if (substitute.size > 0) {
+      for (const s of b.stmts) substituteStmt(s, sub);
+      substituteTerm(b, sub);
+    }
+  }
+  const entry = f.blocks[f.entry]!;
+  entry.stmts = [...hoist, ...entry.stmts];
+  return true;
+}
+
+/**
+ * Fold operations on integer constants (with the target's widths and C's
+ * conversions) and comparisons of an expression with itself; a branch or
+ * switch on a constant becomes a jump. Returns whether a branch became one.
+ */
+function foldConstants(f: ResidualFunction, abi: Abi): boolean {
+  let jumps = false;
+  const fold = (e: Expr): Expr => foldExpr(e, abi);
+  for (const b of reachable(f)) {
+    for (const s of b.stmts) {
+      switch (s.k) {
+        case "set":
+          s.value = fold(s.value);
+          break;
+        case "store":
+        case "bitstore":
+          s.addr = fold(s.addr);
+          s.value = fold(s.value);
+          break;
+        case "copy":
+          s.dst = fold(s.dst);
+          s.src = fold(s.src);
+          break;
+        case "zero":
+          s.addr = fold(s.addr);
+          break;
+        case "call":
+          s.callee = fold(s.callee);
+          s.args = s.args.map(fold);
+          if (s.dstAddr) s.dstAddr = fold(s.dstAddr);
+          break;
+      }
+    }
+    const t = b.term;
+    if (t.k === "return" && t.value) t.value = fold(t.value);
+    else if (t.k === "if") {
+      t.cond = fold(t.cond);
+      const c = intValue(t.cond, abi);
+      if (c !== null) {
+        b.term = { k: "goto", target: c !== 0n ? t.then : t.else };
+        jumps = true;
+      }
+    } else if (t.k === "switch") {
+      t.value = fold(t.value);
+      const v = intValue(t.value, abi);
+      if (v !== null) {
+        b.term = { k: "goto", target: t.cases.find((c) => c.low <= v && v <= c.high)?.target ?? t.default };
+        jumps = true;
+      }
+    }
+  }
+  return jumps;
+}
+
+/** Statements of a join that jump threading copies into a predecessor. */
+const THREAD_MAX = 4;
+
+/**
+ * Jump threading over constants: a block that jumps to a small join (not a
+ * loop header) whose test, given the constants the block assigned last, is
+ * decided, takes a copy of the join's statements and jumps where the test
+ * goes. The specializer leaves such joins where it merged states, e.g. an
+ * error code set to 0 on one path and to -1 on another, tested right after.
+ * Returns whether a jump was threaded.
+ */
+function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
+  const blocks = reachable(f);
+  const rpo = reversePostorder(f);
+  const headers = new Set<number>();
+  for (const b of blocks) for (const s of successors(b.term)) if (rpo.get(s)! <= rpo.get(b.id)!) headers.add(s);
+  let threaded = false;
+  for (const b of blocks) {
+    if (b.term.k !== "goto") continue;
+    const t = f.blocks[b.term.target]!;
+    if (t === b || headers.has(t.id) || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX) continue;
+    const known = new Map<Var, Expr>();
+    const note = (d: Var | null, value: Expr | null): void => {
+      if (!d) return;
+      if (value && constant(value)) known.set(d, sameC(value.type, d.type) ? value : { k: "cast", type: d.type, arg: value });
+      else known.delete(d);
+    };
+    const sub = (v: Var): Expr | undefined => known.get(v);
+    for (const s of b.stmts) note(stmtDestination(s), s.k === "set" ? s.value : null);
+    if (known.size === 0) continue;
+    for (const s of t.stmts) note(stmtDestination(s), s.k === "set" ? foldExpr(replaceIn(s.value, sub), abi) : null);
+    const decided = intValue(foldExpr(replaceIn(t.term.k === "if" ? t.term.cond : t.term.value, sub), abi), abi);
+    if (decided === null) continue;
+    const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
+    b.stmts.push(...t.stmts.map((s) => ({ ...s })));
+    b.term = { k: "goto", target };
+    threaded = true;
+  }
+  return threaded;
+}
+
+/** Each reachable block's position in a reverse postorder of the CFG. */
+function reversePostorder(f: ResidualFunction): Map<number, number> {
+  const post: number[] = [];
+  const seen = new Set<number>([f.entry]);
+  const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.succ.length) {
+      const s = top.succ[top.next++]!;
+      if (!seen.has(s)) {
+        seen.add(s);
+        stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
+      }
+    } else {
+      post.push(top.id);
+      stack.pop();
+    }
+  }
+  return new Map(post.reverse().map((id, i) => [id, i]));
+}
+
+const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
+
+/** `e` with its constant operations folded (the same object when nothing folds). */
+function foldExpr(e: Expr, abi: Abi): Expr {
+  switch (e.k) {
+    case "load":
+    case "field":
+    case "bitload": {
+      const addr = foldExpr(e.addr, abi);
+      return addr === e.addr ? e : ({ ...e, addr } as Expr);
+    }
+    case "ptradd": {
+      const ptr = foldExpr(e.ptr, abi);
+      const index = foldExpr(e.index, abi);
+      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
+    }
+    case "ptrdiff": {
+      const left = foldExpr(e.left, abi);
+      const right = foldExpr(e.right, abi);
+      return left === e.left && right === e.right ? e : { ...e, left, right };
+    }
+    case "unary": {
+      const arg = foldExpr(e.arg, abi);
+      const x = isInteger(e.type) ? intValue(arg, abi) : null;
+      if (x !== null) return { k: "int", type: e.type, value: wrap(e.op === "-" ? -x : e.op === "~" ? ~x : x === 0n ? 1n : 0n, e.type, abi) };
+      return arg === e.arg ? e : { ...e, arg };
+    }
+    case "cast": {
+      const arg = foldExpr(e.arg, abi);
+      const x = isInteger(e.type) ? intValue(arg, abi) : null;
+      if (x !== null) return { k: "int", type: e.type, value: wrap(x, e.type, abi) };
+      return arg === e.arg ? e : { ...e, arg };
+    }
+    case "binary": {
+      const left = foldExpr(e.left, abi);
+      const right = foldExpr(e.right, abi);
+      const v = foldBinary(e, left, right, abi);
+      if (v !== null) return { k: "int", type: e.type, value: wrap(v, e.type, abi) };
+      return left === e.left && right === e.right ? e : { ...e, left, right };
+    }
+    default:
+      return e;
+  }
+}
+
+/** The value of a binary operation on folded operands, or null when it is not a constant (or C leaves it undefined). */
+function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi): bigint | null {
+  const t = e.opType;
+  if (!isInteger(t) && t.kind !== TypeKind.Pointer) return null;
+  const compare = COMPARISONS.has(e.op);
+  if (t.kind === TypeKind.Pointer && !compare) return null;
+  // an expression compared with itself (no side effects, a volatile read aside)
+  if (compare && sameExpr(left, right) && !readsVolatile(left)) return e.op === "==" || e.op === "<=" || e.op === ">=" ? 1n : 0n;
+  const l = intValue(left, abi);
+  const r = intValue(right, abi);
+  if (l === null || r === null) return null;
+  const shift = e.op === "<<" || e.op === ">>";
+  // operands convert to the operation's type; a shift's count keeps its own
+  const x = wrap(l, t, abi);
+  const y = shift ? r : wrap(r, t, abi);
+  const bits = BigInt(abi.sizeOf(t) * 8);
+  const signed = wrap(-1n, t, abi) < 0n;
+  switch (e.op) {
+    case "+":
+      return x + y;
+    case "-":
+      return x - y;
+    case "*":
+      return x * y;
+    case "/":
+    case "%":
+      if (y === 0n || (signed && y === -1n && x === wrap(1n << (bits - 1n), t, abi))) return null;
+      return e.op === "/" ? x / y : x % y;
+    case "&":
+      return x & y;
+    case "|":
+      return x | y;
+    case "^":
+      return x ^ y;
+    case "<<":
+      if (y < 0n || y >= bits || (signed && (x < 0n || wrap(x << y, t, abi) !== x << y))) return null;
+      return x << y;
+    case ">>":
+      return y < 0n || y >= bits ? null : x >> y;
+    case "==":
+      return x === y ? 1n : 0n;
+    case "!=":
+      return x !== y ? 1n : 0n;
+    case "<":
+      return x < y ? 1n : 0n;
+    case ">":
+      return x > y ? 1n : 0n;
+    case "<=":
+      return x <= y ? 1n : 0n;
+    case ">=":
+      return x >= y ? 1n : 0n;
+  }
+}
+
+// ---------------------------------------------------------------- stores to locals
+
+/** Where an address points: into a local object, somewhere no local can be (a global, a string, a constant address), or anywhere. */
+type Root = { k: "local"; obj: LocalObject } | { k: "elsewhere" } | { k: "unknown" };
+
+const ELSEWHERE: Root = { k: "elsewhere" };
+const UNKNOWN: Root = { k: "unknown" };
+
+/**
+ * The root of an address through casts, member and index steps. A constant
+ * address is a device address from before the call, which the frame of the
+ * call cannot be.
+ */
+function rootOf(e: Expr): Root {
+  switch (e.k) {
+    case "local":
+      return { k: "local", obj: e.obj };
+    case "global":
+    case "string":
+    case "int":
+      return ELSEWHERE;
+    case "cast":
+      return rootOf(e.arg);
+    case "field":
+      return rootOf(e.addr);
+    case "ptradd":
+      return rootOf(e.ptr);
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** Locals whose address `e` lets out: every mention that is not the root of an address `e` reads through (`direct`: `e` is such an address). */
+function escapesIn(e: Expr, direct: boolean, out: Set<LocalObject>): void {
+  switch (e.k) {
+    case "local":
+      if (!direct) out.add(e.obj);
+      return;
+    case "load":
+    case "bitload":
+      escapesIn(e.addr, true, out);
+      return;
+    case "cast":
+      escapesIn(e.arg, direct, out);
+      return;
+    case "field":
+      escapesIn(e.addr, direct, out);
+      return;
+    case "ptradd":
+      escapesIn(e.ptr, direct, out);
+      escapesIn(e.index, false, out);
+      return;
+    default:
+      for (const o of operands(e)) escapesIn(o, false, out);
+  }
+}
+
+/** Locals whose address a statement lets out (into a register, memory or a call). */
+function stmtEscapes(s: Stmt): Set<LocalObject> {
+  const out = new Set<LocalObject>();
+  switch (s.k) {
+    case "set":
+      escapesIn(s.value, false, out);
+      break;
+    case "store":
+    case "bitstore":
+      escapesIn(s.addr, true, out);
+      escapesIn(s.value, false, out);
+      break;
+    case "copy":
+      escapesIn(s.dst, true, out);
+      escapesIn(s.src, true, out);
+      break;
+    case "zero":
+      escapesIn(s.addr, true, out);
+      break;
+    case "call":
+      escapesIn(s.callee, false, out);
+      for (const a of s.args) escapesIn(a, false, out);
+      if (s.dstAddr) escapesIn(s.dstAddr, true, out);
+      break;
+  }
+  return out;
+}
+
+/** What an evaluation may read of the locals: the ones it reads directly, and whether it reads through an address that may point into any whose address is out. */
+interface LocalReads {
+  direct: Set<LocalObject>;
+  any: boolean;
+}
+
+function readsIn(e: Expr, r: LocalReads): void {
+  if (e.k === "load" || e.k === "bitload") {
+    const root = rootOf(e.addr);
+    if (root.k === "local") r.direct.add(root.obj);
+    else if (root.k === "unknown") r.any = true;
+  }
+  for (const o of operands(e)) readsIn(o, r);
+}
+
+function stmtReads(s: Stmt): LocalReads {
+  const r: LocalReads = { direct: new Set(), any: s.k === "call" };
+  stmtOperands(s).forEach((e) => readsIn(e, r));
+  if (s.k === "copy") readsIn({ k: "load", type: s.type, addr: s.src }, r);
+  return r;
+}
+
+/** The local a statement writes without side effects (a store, bit-field store, zeroing or copy into it), if any. */
+function storedLocal(s: Stmt): LocalObject | null {
+  if (s.k !== "store" && s.k !== "bitstore" && s.k !== "zero" && s.k !== "copy") return null;
+  const addr = s.k === "copy" ? s.dst : s.addr;
+  const type = s.k === "bitstore" ? s.field.type : s.type;
+  if ((type.quals & Q_VOLATILE) !== 0) return null;
+  const root = rootOf(addr);
+  return root.k === "local" && (root.obj.type.quals & Q_VOLATILE) === 0 ? root.obj : null;
+}
+
+/** Which locals each statement and terminator may read, and which may be read after each block's start. */
+interface LocalLiveness {
+  blocks: Block[];
+  succ: number[][];
+  /** Per block: per statement, then for the terminator, the locals it may read. */
+  reads: { stmts: Set<LocalObject>[]; term: Set<LocalObject> }[];
+  liveIn: Set<LocalObject>[];
+}
+
+/**
+ * Whether an address is out is followed forward along the control flow (a
+ * load through an unknown address, or a call, may read only the locals whose
+ * address is out by then); which locals a later statement may read, backward.
+ * Stores do not end a local's liveness (they may write part of it). A
+ * function's locals die when it returns.
+ */
+function localLiveness(f: ResidualFunction): LocalLiveness {
+  const blocks = reachable(f);
+  const info = blocks.map((b) => b.stmts.map((s) => ({ escapes: stmtEscapes(s), reads: stmtReads(s) })));
+  const termInfo = blocks.map((b) => {
+    const r: LocalReads = { direct: new Set(), any: false };
+    termOperands(b.term).forEach((e) => readsIn(e, r));
+    const esc = new Set<LocalObject>();
+    termOperands(b.term).forEach((e) => escapesIn(e, false, esc));
+    return { reads: r, escapes: esc };
+  });
+  const pos = new Map(blocks.map((b, i) => [b.id, i]));
+  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
+  const escIn = blocks.map(() => new Set<LocalObject>());
+  for (let changed = true; changed; ) {
+    changed = false;
+    blocks.forEach((_, i) => {
+      const out = new Set(escIn[i]!);
+      for (const x of info[i]!) for (const o of x.escapes) out.add(o);
+      for (const o of termInfo[i]!.escapes) out.add(o);
+      for (const s of succ[i]!) {
+        const inn = escIn[s]!;
+        const n = inn.size;
+        for (const o of out) inn.add(o);
+        if (inn.size !== n) changed = true;
+      }
+    });
+  }
+  const reads = blocks.map((_, i) => {
+    const out = new Set(escIn[i]!);
+    const stmts = info[i]!.map((x) => {
+      for (const o of x.escapes) out.add(o);
+      return x.reads.any ? new Set([...x.reads.direct, ...out]) : x.reads.direct;
+    });
+    const t = termInfo[i]!;
+    for (const o of t.escapes) out.add(o);
+    return { stmts, term: t.reads.any ? new Set([...t.reads.direct, ...out]) : t.reads.direct };
+  });
+  const liveIn = blocks.map(() => new Set<LocalObject>());
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const live = liveIn[i]!;
+      const n = live.size;
+      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
+      for (const o of reads[i]!.term) live.add(o);
+      for (const r of reads[i]!.stmts) for (const o of r) live.add(o);
+      if (live.size !== n) changed = true;
+    }
+  }
+  return { blocks, succ, reads, liveIn };
+}
+
+/**
+ * Stores into local objects that nothing reads afterwards: no later load
+ * from the object and, once its address is out (in a register, in memory,
+ * passed to a call), no later call or load through an address that may
+ * point into it. Returns whether a store went.
+ */
+function removeDeadLocalStores(f: ResidualFunction): boolean {
+  let removedAny = false;
+  for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
+    const { blocks, succ, reads, liveIn } = localLiveness(f);
+    let removed = false;
+    blocks.forEach((b, i) => {
+      const live = new Set<LocalObject>(reads[i]!.term);
+      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
+      const keep: Stmt[] = [];
+      for (let k = b.stmts.length - 1; k >= 0; k--) {
+        const s = b.stmts[k]!;
+        const target = storedLocal(s);
+        if (target && !live.has(target)) {
+          removed = true;
+          continue;
+        }
+        for (const o of reads[i]!.stmts[k]!) live.add(o);
+        keep.push(s);
+      }
+      if (keep.length !== b.stmts.length) b.stmts = keep.reverse();
+    });
+    if (!removed) break;
+    removedAny = true;
+  }
+  return removedAny;
+}
+
+/**
+ * Stores of constants (and parameters) into a local at the end of a block
+ * that branches, with no read of the local after them in the block, move to
+ * the branch targets
+ * where the local may still be read, and go from those where it cannot be
+ * (partial dead stores: the specializer materializes a `struct msghdr` that
+ * only a fallback call reads at each exit of the code that builds it). A
+ * target with other predecessors gets them on a block of its own on that
+ * edge. Returns whether a store moved.
+ */
+function sinkLocalStores(f: ResidualFunction): boolean {
+  let movedAny = false;
+  const fixed = fixedRegisters(f);
+  for (let round = 0; round < SINK_ROUNDS; round++) {
+    const merged = mergeTrailingStores(f, fixed);
+    const { blocks, succ, reads, liveIn } = localLiveness(f);
+    const preds = new Map<number, number>();
+    for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
+    let moved = false;
+    // blocks whose statements moved this round (their read sets no longer line up)
+    const touched = new Set<number>();
+    blocks.forEach((b, i) => {
+      const targets = [...new Set(succ[i]!)];
+      if (targets.length < 2 || touched.has(b.id)) return;
+      // per local: its constant stores after the last statement that may read it, and after any store through an address that may point anywhere
+      const sinking = new Map<LocalObject, Stmt[]>();
+      const stopped = new Set<LocalObject>(reads[i]!.term);
+      for (let k = b.stmts.length - 1; k >= 0; k--) {
+        const s = b.stmts[k]!;
+        if (writesAnywhere(s)) break;
+        const target = storedLocal(s);
+        if (target && !stopped.has(target) && sinkable(s, fixed)) {
+          let group = sinking.get(target);
+          if (!group) sinking.set(target, (group = []));
+          group.unshift(s);
+        } else if (target) stopped.add(target);
+        for (const o of reads[i]!.stmts[k]!) stopped.add(o);
+      }
+      for (const [o, group] of sinking) {
+        // only where some target does not read the local: otherwise moving them copies them
+        if (targets.every((t) => liveIn[t]!.has(o))) continue;
+        const gone = new Set(group);
+        b.stmts = b.stmts.filter((s) => !gone.has(s));
+        for (const t of targets) {
+          if (!liveIn[t]!.has(o)) continue;
+          const tb = blocks[t]!;
+          const copies = group.map((s) => ({ ...s }));
+          if (preds.get(tb.id) === 1) {
+            tb.stmts.unshift(...copies);
+            touched.add(tb.id);
+          } else retarget(b, tb.id, newBlock(f, copies, tb.id));
+        }
+        moved = true;
+      }
+    });
+    if (!moved && !merged) break;
+    movedAny = true;
+  }
+  return movedAny;
+}
+
+/** A store into a local of constants and registers no statement assigns (parameters): nothing it reads changes where it moves. */
+function sinkable(s: Stmt, fixed: Set<Var>): boolean {
+  if (storedLocal(s) === null) return false;
+  const unchanging = (e: Expr): boolean => (e.k === "var" ? fixed.has(e.v) : e.k !== "load" && e.k !== "bitload" && e.k !== "string" && operands(e).every(unchanging));
+  return stmtOperands(s).every(unchanging);
+}
+
+/** Parameters no statement assigns. */
+function fixedRegisters(f: ResidualFunction): Set<Var> {
+  const fixed = new Set<Var>();
+  for (const p of f.params) if (!("size" in p)) fixed.add(p);
+  for (const b of reachable(f)) for (const s of b.stmts) {
+    const d = stmtDestination(s);
+    if (d) fixed.delete(d);
+  }
+  return fixed;
+}
+
+/** The same store, copy or zeroing. */
+function sameStore(a: Stmt, b: Stmt): boolean {
+  switch (a.k) {
+    case "store":
+      return b.k === a.k && sameC(a.type, b.type) && sameExpr(a.addr, b.addr) && sameExpr(a.value, b.value);
+    case "bitstore":
+      return b.k === a.k && a.field === b.field && sameExpr(a.addr, b.addr) && sameExpr(a.value, b.value);
+    case "zero":
+      return b.k === a.k && a.size === b.size && sameC(a.type, b.type) && sameExpr(a.addr, b.addr);
+    case "copy":
+      return b.k === a.k && a.size === b.size && sameC(a.type, b.type) && sameExpr(a.dst, b.dst) && sameExpr(a.src, b.src);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Constant stores into locals that end every predecessor of a join alike
+ * (each jumping only there) move into the join, once; from there, if it
+ * branches, sinking takes them on. Returns whether any moved.
+ */
+function mergeTrailingStores(f: ResidualFunction, fixed: Set<Var>): boolean {
+  const blocks = reachable(f);
+  const preds = new Map<number, Block[]>();
+  for (const b of blocks) {
+    for (const s of new Set(successors(b.term))) {
+      const ps = preds.get(s);
+      if (ps) ps.push(b);
+      else preds.set(s, [b]);
+    }
+  }
+  let moved = false;
+  for (const j of blocks) {
+    const ps = preds.get(j.id);
+    if (j.id === f.entry || !ps || ps.length < 2 || ps.some((p) => p.term.k !== "goto" || p === j)) continue;
+    const first = ps[0]!;
+    let n = 0;
+    for (;;) {
+      const s = first.stmts[first.stmts.length - 1 - n];
+      if (!s || !sinkable(s, fixed) || ps.some((p) => p.stmts.length - 1 - n < 0 || !sameStore(p.stmts[p.stmts.length - 1 - n]!, s))) break;
+      n++;
+    }
+    if (n === 0) continue;
+    const group = first.stmts.slice(-n);
+    for (const p of ps) p.stmts = p.stmts.slice(0, -n);
+    j.stmts = [...group, ...j.stmts];
+    moved = true;
+  }
+  return moved;
+}
+
+/** A store (or copy, or zeroing) through an address that may point into a local, or a call: either may write any local whose address is out. */
+function writesAnywhere(s: Stmt): boolean {
+  if (s.k === "call") return true;
+  if (s.k === "set") return false;
+  return rootOf(s.k === "copy" ? s.dst : s.addr).k === "unknown";
+}
+
+/** Rounds of store sinking: each moves stores one branch further. */
+const SINK_ROUNDS = 8;
+
+/** A new block of `stmts` that jumps to `target`; its id. */
+function newBlock(f: ResidualFunction, stmts: Stmt[], target: number): number {
+  const id = f.blocks.length;
+  f.blocks.push({ id, stmts, term: { k: "goto", target } });
+  return id;
+}
+
+/** `b`'s edges to `from` go to `to` instead. */
+function retarget(b: Block, from: number, to: number): void {
+  const t = b.term;
+  if (t.k === "goto") {
+    if (t.target === from) t.target = to;
+  } else if (t.k === "if") {
+    if (t.then === from) t.then = to;
+    if (t.else === from) t.else = to;
+  } else if (t.k === "switch") {
+    if (t.default === from) t.default = to;
+    for (const c of t.cases) if (c.target === from) c.target = to;
+  }
+}
+
+/** A place in a local object: the object and a constant byte offset. */
+function localPlace(e: Expr): { obj: LocalObject; off: number } | null {
+  switch (e.k) {
+    case "local":
+      return { obj: e.obj, off: 0 };
+    case "cast":
+      return localPlace(e.arg);
+    case "field": {
+      const p = localPlace(e.addr);
+      return p && { obj: p.obj, off: p.off + e.field.offset };
+    }
+    case "ptradd": {
+      const p = localPlace(e.ptr);
+      return p && e.index.k === "int" ? { obj: p.obj, off: p.off + Number(e.index.value) * e.scale } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** A value stored into a local, to be read back from it: the store's type, its offset, and the value converted to that type. */
+interface StoredValue {
+  off: number;
+  type: CType;
+  value: Expr;
+}
+
+/**
+ * Store-to-load forwarding for locals along chains of blocks with one
+ * predecessor each: a load of what a store into a local wrote (same place,
+ * same type) reads the stored value instead when that is a constant or a
+ * parameter no statement assigns (a temporary would only trade the load for
+ * a reload, and keep a single-use temporary from folding into its use) and
+ * nothing in between may have changed the object: another store into it
+ * and, for an object whose address is out anywhere in the function, a call
+ * or a store through an address that may point into it. (Lowered
+ * `iov.iov_len = len; ... if (len <= iov.iov_len)`: then the test folds.)
+ * Returns whether a load went.
+ */
+function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
+  const fixed = fixedRegisters(f);
+  const escaped = new Set<LocalObject>();
+  const blocks = reachable(f);
+  for (const b of blocks) {
+    for (const s of b.stmts) for (const o of stmtEscapes(s)) escaped.add(o);
+    termOperands(b.term).forEach((e) => escapesIn(e, false, escaped));
+  }
+  // each block's predecessor, -1 when it has several
+  const onlyPred = new Map<number, number>();
+  for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
+  const atEnd = new Map<number, Map<LocalObject, StoredValue[]>>();
+  let forwarded = false;
+  for (const id of reversePostorder(f).keys()) {
+    const b = f.blocks[id]!;
+    const facts = new Map<LocalObject, StoredValue[]>();
+    const pred = onlyPred.get(id) ?? -1;
+    if (id !== f.entry && pred >= 0) for (const [o, vs] of atEnd.get(pred) ?? []) facts.set(o, [...vs]);
+    const read = (e: Expr): Expr => {
+      const out = replaceLoads(e, (load) => {
+        const place = localPlace(load.addr);
+        const v = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, load.type));
+        return v ? v.value : undefined;
+      });
+      if (out !== e) forwarded = true;
+      return out;
+    };
+    const forget = (pred: (o: LocalObject) => boolean): void => {
+      for (const o of [...facts.keys()]) if (pred(o)) facts.delete(o);
+    };
+    for (const s of b.stmts) {
+      mapOperands(s, read);
+      if (writesAnywhere(s)) forget((o) => escaped.has(o));
+      const written = writtenAddress(s);
+      const target = written && rootOf(written);
+      if (target?.k !== "local") continue;
+      const place = localPlace(written!);
+      const size = s.k === "store" ? abi.sizeOf(s.type) : 0;
+      // what the write may overlap goes (all of the object unless it is a plain store at a known place)
+      const kept = place && s.k === "store" ? (facts.get(target.obj) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
+      if (place && s.k === "store" && storedLocal(s) && (constant(s.value) || (s.value.k === "var" && fixed.has(s.value.v)))) {
+        kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
+      }
+      facts.set(target.obj, kept);
+    }
+    const t = b.term;
+    if (t.k === "if") t.cond = read(t.cond);
+    else if (t.k === "switch") t.value = read(t.value);
+    else if (t.k === "return" && t.value) t.value = read(t.value);
+    atEnd.set(id, facts);
+  }
+  return forwarded;
+}
+
+/** The address a statement writes memory at (a call: where its aggregate result goes), if any. */
+function writtenAddress(s: Stmt): Expr | null {
+  switch (s.k) {
+    case "store":
+    case "bitstore":
+    case "zero":
+      return s.addr;
+    case "copy":
+      return s.dst;
+    case "call":
+      return s.dstAddr;
+    default:
+      return null;
+  }
+}
+
+/** `e` with the loads `sub` maps replaced (the same object when none is). */
+function replaceLoads(e: Expr, sub: (load: Expr & { k: "load" }) => Expr | undefined): Expr {
+  if (e.k === "load") {
+    const v = sub(e);
+    if (v) return v;
+  }
+  switch (e.k) {
+    case "load":
+    case "field":
+    case "bitload": {
+      const addr = replaceLoads(e.addr, sub);
+      return addr === e.addr ? e : ({ ...e, addr } as Expr);
+    }
+    case "ptradd": {
+      const ptr = replaceLoads(e.ptr, sub);
+      const index = replaceLoads(e.index, sub);
+      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
+    }
+    case "ptrdiff":
+    case "binary": {
+      const left = replaceLoads(e.left, sub);
+      const right = replaceLoads(e.right, sub);
+      return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
+    }
+    case "unary":
+    case "cast": {
+      const arg = replaceLoads(e.arg, sub);
+      return arg === e.arg ? e : ({ ...e, arg } as Expr);
+    }
+    default:
+      return e;
+  }
+}
+
+/** Replace each expression a statement evaluates by `map`'s result. */
+function mapOperands(s: Stmt, map: (e: Expr) => Expr): void {
+  switch (s.k) {
+    case "set":
+      s.value = map(s.value);
+      break;
+    case "store":
+    case "bitstore":
+      s.addr = map(s.addr);
+      s.value = map(s.value);
+      break;
+    case "copy":
+      s.dst = map(s.dst);
+      s.src = map(s.src);
+      break;
+    case "zero":
+      s.addr = map(s.addr);
+      break;
+    case "call":
+      s.callee = map(s.callee);
+      s.args = s.args.map(map);
+      if (s.dstAddr) s.dstAddr = map(s.dstAddr);
+      break;
+  }
+}
+
+/** Rounds of dead local stores: removing stores can keep an address from leaving, which frees more. */
+const LOCAL_STORE_ROUNDS = 4;
 
 // ---------------------------------------------------------------- printing
 
