@@ -80,6 +80,14 @@ interface Frame {
   ret: { dst: Var | null; dstAddr: Val | null } | null;
   /** Registers live at entry of each block: 1 at a live register's id. */
   live: Uint8Array[];
+  /** The registers' part of memo keys (`Specializer.registersId`), kept until a register changes (every write goes through `setRegister`). */
+  regsId: number | undefined;
+}
+
+/** Change one register of a frame. */
+function setRegister(f: Frame, id: number, v: Value | null | undefined): void {
+  f.regs[id] = v;
+  f.regsId = undefined;
 }
 
 interface State {
@@ -154,9 +162,9 @@ export class Specializer {
     fn.params.forEach((p, i) => {
       const value = paramValues[i];
       if (p.k === "var") {
-        if (value) frame.regs[p.v.id] = value;
+        if (value) setRegister(frame, p.v.id, value);
         else {
-          frame.regs[p.v.id] = null;
+          setRegister(frame, p.v.id, null);
           rf.params.push(run.rvar(frame, p.v));
         }
       } else {
@@ -234,6 +242,16 @@ export class Specializer {
     return n;
   }
 
+  private registerSets = new Map<string, number>();
+
+  /** A number for a frame's static and dynamic registers, the same for the same registers throughout this specialization. */
+  registersId(regs: Frame["regs"]): number {
+    const key = registersKey(regs);
+    let n = this.registerSets.get(key);
+    if (n === undefined) this.registerSets.set(key, (n = this.registerSets.size));
+    return n;
+  }
+
   private memoryKeys = new Map<string, string>();
 
   /** A short stand-in for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
@@ -292,6 +310,7 @@ class Run {
       stmt: 0,
       ret,
       live: liveness(fn),
+      regsId: undefined,
     };
     for (const l of fn.locals) {
       const id = this.sp.objects.fresh();
@@ -372,7 +391,7 @@ class Run {
       if (f.stmt !== 0) continue;
       const live = f.live[f.block]!;
       const regs = f.regs;
-      for (let id = 0; id < regs.length; id++) if (regs[id] !== undefined && live[id] === 0) regs[id] = undefined;
+      for (let id = 0; id < regs.length; id++) if (regs[id] !== undefined && live[id] === 0) setRegister(f, id, undefined);
     }
     const top = st.frames[st.frames.length - 1]!;
     const dynamic = this.generic && top.stmt === 0 ? this.sp.view.genericDynamic?.(top.fn.name, top.block) : undefined;
@@ -384,15 +403,15 @@ class Run {
         if (!v) continue;
         const reg = top.fn.vars[id]!;
         this.emit(pre, { k: "set", dst: this.rvar(top, reg), value: this.lift(v, reg.type, st, pre), pos: NOPOS });
-        top.regs[id] = null;
+        setRegister(top, id, null);
       }
       const shape = this.shapeKey(st);
       return this.continueAfter(pre, st, shape, this.shapes.get(shape) ?? []);
     }
-    const key = this.stateKey(st);
+    const shape = this.shapeKey(st);
+    const key = this.stateKey(st, shape);
     const existing = this.memo.get(key);
     if (existing !== undefined) return { block: this.rf.blocks[existing]!, fresh: false };
-    const shape = this.shapeKey(st);
     const seen = this.shapes.get(shape) ?? [];
     if (this.exhausted) this.forceGeneralize = true;
     if (st.dynamicPast && !this.forceGeneralize) {
@@ -403,7 +422,7 @@ class Run {
         for (const [f, id] of varying) {
           const reg = f.fn.vars[id]!;
           this.emit(pre, { k: "set", dst: this.rvar(f, reg), value: this.lift(f.regs[id]!, reg.type, st, pre), pos: NOPOS });
-          f.regs[id] = null;
+          setRegister(f, id, null);
           this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: [reg.name], reason: "varies under dynamic control" });
         }
         return this.continueAfter(pre, st, shape, seen);
@@ -432,7 +451,7 @@ class Run {
 
   /** After generalizing `st` into `pre`: jump on to its memoized block, or a new one the worklist fills. */
   private continueAfter(pre: Block, st: State, shape: string, seen: State[]): { block: Block; fresh: boolean } {
-    const key = this.stateKey(st);
+    const key = this.stateKey(st, shape);
     const hit = this.memo.get(key);
     if (hit !== undefined) {
       pre.term = { k: "goto", target: hit };
@@ -514,7 +533,7 @@ class Run {
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
-        regs[id] = null;
+        setRegister(f, id, null);
         names.push(reg.name);
       }
     }
@@ -545,20 +564,11 @@ class Run {
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
 
-  private stateKey(st: State): string {
-    const parts: string[] = [];
-    for (const f of st.frames) {
-      parts.push(`${f.fn.name}@${f.block}.${f.stmt}#${f.inst}`);
-      const live = f.stmt === 0 ? f.live[f.block]! : null;
-      const regs = f.regs;
-      for (let id = 0; id < regs.length; id++) {
-        const v = regs[id];
-        if (v === undefined || (live && live[id] === 0)) continue;
-        parts.push(`${id}=${v === null ? "D" : valueKey(v)}`);
-      }
-    }
-    parts.push(this.memoryKey(st));
-    return parts.join(";");
+  /** The memo key of a state at the point `shape` (`shapeKey`): its frames' instances and registers (dead ones are cleared at memo points: `memoBlock`), and its memory. */
+  private stateKey(st: State, shape: string): string {
+    let key = shape;
+    for (const f of st.frames) key += `|${f.inst}:${(f.regsId ??= this.sp.registersId(f.regs))}`;
+    return `${key}|${this.memoryKey(st)}`;
   }
 
   /** The state's static memory as a short key: the same for equal contents (interned per specialization). */
@@ -574,7 +584,9 @@ class Run {
   }
 
   private shapeKey(st: State): string {
-    return st.frames.map((f) => `${f.fn.name}@${f.block}.${f.stmt}`).join("/");
+    let key = "";
+    for (const f of st.frames) key += `${f.fn.name}@${f.block}.${f.stmt}/`;
+    return key;
   }
 
   // ------------------------------------------------------------ terminators
@@ -714,11 +726,11 @@ class Run {
 
   private setReg(frame: Frame, v: Var, value: Val, _st: State, out: Block): void {
     if (value.k !== "dyn") {
-      frame.regs[v.id] = value;
+      setRegister(frame, v.id, value);
       return;
     }
     const r = this.rvar(frame, v);
-    frame.regs[v.id] = null;
+    setRegister(frame, v.id, null);
     if (value.e.k === "var" && value.e.v === r) return;
     this.emit(out, { k: "set", dst: r, value: value.e, pos: NOPOS });
   }
@@ -736,7 +748,7 @@ class Run {
     const recursive = fn !== undefined && st.frames.some((f) => f.fn === fn);
     const worthIt = recursive
       ? args.every((a) => a.k !== "dyn")
-      : args.some((a) => a.k !== "dyn") || (fn !== undefined && unfoldsForGlobals(fn, this.sp.view.functions) && [...st.mem.objects.values()].some((o) => o.kind === "global" && !o.escaped));
+      : args.some((a) => a.k !== "dyn") || (fn !== undefined && unfoldsForGlobals(fn, this.sp.view.functions) && hasStaticGlobal(st.mem));
     if (fn && !this.generic && worthIt && !this.sp.view.residualOnly.has(fn.name) && !fn.type.variadic && depth < this.sp.view.limits.inlineDepth && !this.sp.overSize) {
       const dstAddr = s.dstAddr ? this.eval(s.dstAddr, st, out) : null;
       const callee = this.newFrame(fn, st.mem, { dst: s.dst, dstAddr });
@@ -767,7 +779,7 @@ class Run {
     let dst: Var | null = null;
     if (s.dst) {
       dst = this.rvar(frame, s.dst);
-      frame.regs[s.dst.id] = null;
+      setRegister(frame, s.dst.id, null);
     }
     let dstAddr: Expr | null = null;
     if (s.dstAddr) {
@@ -847,7 +859,8 @@ class Run {
 
   private clearPtrs(o: MemObject, off: number, size: number): void {
     const ps = this.abi.info.pointerSize;
-    for (const k of [...o.ptrs.keys()]) if (k < off + size && k + ps > off) o.ptrs.delete(k);
+    if (o.ptrs.size === 0) return;
+    for (const k of o.ptrs.keys()) if (k < off + size && k + ps > off) o.ptrs.delete(k);
   }
 
   private load(addr: Val, type: CType, st: State, out: Block): Val {
@@ -863,7 +876,7 @@ class Run {
       let known = true;
       for (let i = 0; i < size; i++) if (!o.known[p.off + i]) known = false;
       const ptr = o.ptrs.get(p.off);
-      const overlapsPtr = [...o.ptrs.keys()].some((k) => k !== p.off && k < p.off + size && k + this.abi.info.pointerSize > p.off);
+      const overlapsPtr = o.ptrs.size > 0 && pointerOverlaps(o, p.off, size, this.abi.info.pointerSize, p.off);
       if (known && !overlapsPtr) {
         if (ptr) {
           if (size === this.abi.info.pointerSize && (type.kind === TypeKind.Pointer || isIntegerType(type))) {
@@ -1008,7 +1021,7 @@ class Run {
     const p = addr.k === "ptr" ? this.staticTarget({ ...addr, off: addr.off + f.offset }, span, st) : null;
     if (p) {
       const o = st.mem.get(p.obj);
-      if (rangeKnown(o, p.off, span) && ![...o.ptrs.keys()].some((k) => k < p.off + span && k + this.abi.info.pointerSize > p.off)) {
+      if (rangeKnown(o, p.off, span) && !pointerOverlaps(o, p.off, span, this.abi.info.pointerSize, -1)) {
         const word = readInt(o.bytes, p.off, span) >> BigInt(f.bitOffset);
         const bits = BigInt.asUintN(f.bitWidth!, word);
         const signed = isSignedType(f.type, this.abi);
@@ -1476,6 +1489,16 @@ function truthy(v: Value): boolean {
   return true;
 }
 
+/** The static and dynamic registers of a frame as a key: `;id=value` for each, `D` for dynamic. */
+function registersKey(regs: Frame["regs"]): string {
+  let key = "";
+  for (let id = 0; id < regs.length; id++) {
+    const v = regs[id];
+    if (v !== undefined) key += `;${id}=${v === null ? "D" : valueKey(v)}`;
+  }
+  return key;
+}
+
 function valueKey(v: Value): string {
   switch (v.k) {
     case "int":
@@ -1527,7 +1550,7 @@ function changedBytes(before: MemObject, now: MemObject, ptrSize: number): numbe
 }
 
 function cloneState(st: State): State {
-  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live }));
+  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId }));
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
 
@@ -1621,6 +1644,18 @@ function dynamicDeviceRange(o: MemObject, off: number, size: number): boolean {
   if (o.kind !== "device" || o.escaped) return false;
   for (let i = 0; i < size; i++) if (o.known[off + i]) return false;
   return true;
+}
+
+/** Whether a pointer stored in `o` (but one at `except`) overlaps the `size` bytes at `off`. */
+function pointerOverlaps(o: MemObject, off: number, size: number, ptrSize: number, except: number): boolean {
+  for (const k of o.ptrs.keys()) if (k !== except && k < off + size && k + ptrSize > off) return true;
+  return false;
+}
+
+/** Whether some global of the program is static (not escaped) in `mem`. */
+function hasStaticGlobal(mem: MemoryStore): boolean {
+  for (const o of mem.objects.values()) if (o.kind === "global" && !o.escaped) return true;
+  return false;
 }
 
 function rangeKnown(o: MemObject, off: number, size: number): boolean {
