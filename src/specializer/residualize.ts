@@ -673,13 +673,21 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
 
 /**
  * Fold operations on integer constants (with the target's widths and C's
- * conversions) and comparisons of an expression with itself; a branch or
- * switch on a constant becomes a jump. Returns whether a branch became one.
+ * conversions) and comparisons of an expression with itself; a register a
+ * block has just given a constant reads as that constant further in the
+ * block (a large one only in a test it decides); a branch or switch on a
+ * constant becomes a jump. Returns whether a branch became one.
  */
 function foldConstants(f: ResidualFunction, abi: Abi): boolean {
   let jumps = false;
-  const fold = (e: Expr): Expr => foldExpr(e, abi);
   for (const b of reachable(f)) {
+    // registers the block has given a constant so far: cheap ones read as the constant, any when that decides the block's branch
+    const known = new Map<Var, Expr>();
+    const cheap = (v: Var): Expr | undefined => {
+      const e = known.get(v);
+      return e && cheapConstant(e, abi) ? e : undefined;
+    };
+    const fold = (e: Expr): Expr => foldExpr(replaceIn(e, cheap), abi);
     for (const s of b.stmts) {
       switch (s.k) {
         case "set":
@@ -703,18 +711,26 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
           if (s.dstAddr) s.dstAddr = fold(s.dstAddr);
           break;
       }
+      const d = stmtDestination(s);
+      if (!d) continue;
+      if (s.k === "set" && constant(s.value)) known.set(d, sameC(s.value.type, d.type) ? s.value : { k: "cast", type: d.type, arg: s.value });
+      else known.delete(d);
     }
     const t = b.term;
+    const decide = (e: Expr): Expr => {
+      const all = foldExpr(replaceIn(e, (v) => known.get(v)), abi);
+      return intValue(all, abi) !== null ? all : fold(e);
+    };
     if (t.k === "return" && t.value) t.value = fold(t.value);
     else if (t.k === "if") {
-      t.cond = fold(t.cond);
+      t.cond = decide(t.cond);
       const c = intValue(t.cond, abi);
       if (c !== null) {
         b.term = { k: "goto", target: c !== 0n ? t.then : t.else };
         jumps = true;
       }
     } else if (t.k === "switch") {
-      t.value = fold(t.value);
+      t.value = decide(t.value);
       const v = intValue(t.value, abi);
       if (v !== null) {
         b.term = { k: "goto", target: t.cases.find((c) => c.low <= v && v <= c.high)?.target ?? t.default };
