@@ -15,7 +15,7 @@ export async function e2eBench(ctx: CommandContext): Promise<Record<string, unkn
     const { generic_bytes, ...rest } = f;
     const reachable = (await scenarioClosure(SCENARIO[call] ?? call)).bytes;
     out[call] = { generic_bytes, reachable_bytes: reachable, ...rest };
-    ctx.stderr(`bench e2e ${call}: size ${generic_bytes} (reachable ${reachable})/${f.customized_bytes} = ${f.size_ratio}x, instructions 64 B ${f.generic_instructions_64} -> ${f.customized_instructions_64}, packets identical ${f.packets_identical}, chi ${f.chi}, edge p50 ${f.edge_ms_p50} ms (specialize ${f.edge_breakdown_ms.specialize}, compile ${f.edge_breakdown_ms.compile}, image ${f.edge_breakdown_ms.image}, runs a miss ended ${f.edge_breakdown_ms.missed_runs}; chi ${f.edge_chi}, ${f.edge_runs} runs; first contact ${f.edge_ms_p50_first_contact} ms), e2e ${f.e2e_ms_rtt20} ms (wall ${f.e2e_wall_ms_rtt20} ms) vs model ${f.model_ms_rtt20} ms\n`);
+    ctx.stderr(`bench e2e ${call}: size ${generic_bytes} (reachable ${reachable})/${f.customized_bytes} = ${f.size_ratio}x, instructions 64 B ${f.generic_instructions_64} -> ${f.customized_instructions_64}, packets identical ${f.packets_identical}, chi ${f.chi}, edge p50 ${f.edge_ms_p50} ms (specialize ${f.edge_breakdown_ms.specialize}, compile ${f.edge_breakdown_ms.compile}, image ${f.edge_breakdown_ms.image}, runs a miss ended ${f.edge_breakdown_ms.missed_runs}; chi ${f.edge_chi}, ${f.edge_runs} runs; first contact ${f.edge_ms_p50_first_contact} ms), e2e ${f.e2e_ms_rtt20} ms (wall ${f.e2e_wall_ms_rtt20} ms; the device loads the image in ${f.e2e_load_instructions} instructions) vs model ${f.model_ms_rtt20} ms\n`);
   }
   return out;
 }

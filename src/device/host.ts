@@ -46,6 +46,8 @@ export interface DeviceRun {
   waits: number[];
   /** The same, less the time this thread waited for a CPU (cpu-clock.ts): without what other processes' load adds. */
   waitsUnqueued: number[];
+  /** VM instructions from each IMAGE frame's arrival to the end of the `e2e wait` it ends: the device verifying, copying, relocating and installing the image. */
+  loads: number[];
   /** ERROR messages the server sent the device ("CODE: message"). */
   serverErrors: string[];
 }
@@ -141,8 +143,11 @@ export async function runDevice(script: string[], server: ServerLink, options: {
   const serverErrors: string[] = [];
   /** Requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or ERROR delivered, no CANCEL or ERROR sent). */
   const owed = new Set<number>();
+  const loads: number[] = [];
+  let imageAt = -1; // the board's instruction count when an IMAGE arrived
   const toDevice = delayed(options.link, (frame) => {
     if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
+    if (frame[3] === FRAME_IMAGE && imageAt < 0) imageAt = board.cpu.instructions;
     if (frame[3] === FRAME_IMAGE || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
     inbox.push(frame);
   });
@@ -162,6 +167,10 @@ export async function runDevice(script: string[], server: ServerLink, options: {
         waitsUnqueued.push(threadCpuClock() - customizeUnqueuedAt);
         customizeAt = -1;
       }
+      if (line.startsWith("state ") && imageAt >= 0) {
+        loads.push(board.cpu.instructions - imageAt);
+        imageAt = -1;
+      }
       options.onLine?.(line);
     }),
     send: (frame) => {
@@ -177,5 +186,5 @@ export async function runDevice(script: string[], server: ServerLink, options: {
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
   const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), { awaitingServer: () => owed.size > 0 });
-  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsUnqueued, serverErrors };
+  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsUnqueued, loads, serverErrors };
 }

@@ -90,6 +90,8 @@ export interface CallFigures {
   e2e_ms_rtt20: number;
   /** The same median in plain wall time. */
   e2e_wall_ms_rtt20: number;
+  /** VM instructions the device runs from the IMAGE's arrival to the version loaded (verify the tag, copy, relocate, install), in those requests. */
+  e2e_load_instructions: number;
   model_ms_rtt20: number;
 }
 
@@ -167,6 +169,7 @@ export async function paperFigures(options: PaperOptions = {}): Promise<Record<s
       edge_ms_p50_first_contact: round1(firstContact.ms),
       e2e_ms_rtt20: round1(warm.ms),
       e2e_wall_ms_rtt20: round1(warm.wallMs),
+      e2e_load_instructions: warm.loadInstructions,
       model_ms_rtt20: 20 * (warm.chi + 1),
     };
   }
@@ -179,21 +182,23 @@ const RTT20: LinkModel = { rttMs: 20 };
 const LATENCY_RUNS = 5;
 
 /** Median time from CUSTOMIZE sent to the version loaded, of warm requests over a 20 ms link (less the thread's waits for a CPU, and in wall time), and their chi. */
-async function latencyRun(core: CoreOptions, call: CallSetup): Promise<{ ms: number; wallMs: number; chi: number }> {
+async function latencyRun(core: CoreOptions, call: CallSetup): Promise<{ ms: number; wallMs: number; loadInstructions: number; chi: number }> {
   const ms: number[] = [];
   const wallMs: number[] = [];
+  const loads: number[] = [];
   const chis = new Set<number>();
   for (let i = 0; i < LATENCY_RUNS; i++) {
     const outcomes: CustomizeOutcome[] = [];
     const run: DeviceRun = await runDevice([call.open, `e2e customize 1 ${call.to(0)}`, "e2e wait 1"], inProcessServer(core, { onOutcome: (_r, o) => outcomes.push(o) }), { link: RTT20 });
     const o = outcomes[0];
-    if (!o?.ok || run.waits.length !== 1) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: the warm request failed`);
+    if (!o?.ok || run.waits.length !== 1 || run.loads.length !== 1) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: the warm request failed`);
     ms.push(run.waitsUnqueued[0]!);
     wallMs.push(run.waits[0]!);
+    loads.push(run.loads[0]!);
     chis.add(o.stats.chi);
   }
   if (chis.size !== 1) throw new BespokeError("CUSTOMIZE_FAILED", `${call.name}: warm requests made different numbers of round trips (${[...chis].join(", ")})`);
-  return { ms: median(ms), wallMs: median(wallMs), chi: [...chis][0]! };
+  return { ms: median(ms), wallMs: median(wallMs), loadInstructions: median(loads), chi: [...chis][0]! };
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
