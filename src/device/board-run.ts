@@ -5,7 +5,7 @@
 // idle firmware (asleep, nothing queued) waits in real time for a frame, at
 // most what it asked to sleep, and then skips that virtual time — except
 // while the server owes it an answer: then it waits for the frame with its
-// clock stopped, so that how long the server takes never moves the
+// clock stopped (as long as the host allows), so that how long the server takes never moves the
 // firmware's timers (TCP's, which decide segment boundaries and ACKs) and
 // runs from the same state stay comparable whatever the server's speed.
 // Runtime-independent: no Node or DOM APIs (the host says how to yield).
@@ -18,8 +18,6 @@ const SLICE = 2_000_000;
 const BUDGET = 20_000_000_000;
 /** Longest real-time wait of an idle firmware before its virtual sleep is skipped (ms). */
 const MAX_IDLE_MS = 50;
-/** Longest real-time wait, clock stopped, for a server that owes an answer; then virtual time moves again (a server that never answers must not hang the device). */
-const MAX_SERVER_WAIT_MS = 60_000;
 
 /** Frames from the server, queued for the board's next slice; a frame wakes an idle board at once. */
 export class FrameInbox {
@@ -68,8 +66,13 @@ export function consoleLines(onLine: (line: string) => void): (bytes: Uint8Array
 }
 
 export interface RunOptions {
-  /** Whether the server owes the firmware an answer (a request of its has no final reply yet); absent: never. */
-  awaitingServer?: () => boolean;
+  /**
+   * How long (real milliseconds) an idle firmware still waits, its clock
+   * stopped, for a server that owes it an answer (a request of its has no
+   * final reply yet); 0 when the server owes none, or has taken too long
+   * (a server that never answers must not hang the device). Absent: 0.
+   */
+  serverWaitMs?: () => number;
 }
 
 export interface BoardRun {
@@ -100,7 +103,8 @@ export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () 
     if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
     if (stop.kind !== "sleep") await yieldToHost();
     else if (!inbox.length) {
-      await inbox.wait(options.awaitingServer?.() ? MAX_SERVER_WAIT_MS : Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
+      const owed = options.serverWaitMs?.() ?? 0;
+      await inbox.wait(owed > 0 ? owed : Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
       if (!inbox.length) board.advance(stop.microseconds);
     }
   }

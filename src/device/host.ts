@@ -52,6 +52,9 @@ export interface DeviceRun {
   serverErrors: string[];
 }
 
+/** Real time a request's answer may take before the board's clock runs again while it waits (board-run.ts), by default. */
+const SERVER_ANSWER_MS = 60_000;
+
 const FRAME_CUSTOMIZE = 1;
 const FRAME_IMAGE = 6;
 const FRAME_ERROR = 7;
@@ -137,12 +140,20 @@ function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => v
 }
 
 /** Boot the board firmware, run `script` (console commands), bridging the channel to `server`; resolves when the firmware exits. */
-export async function runDevice(script: string[], server: ServerLink, options: { link?: LinkModel; onLine?: (line: string) => void } = {}): Promise<DeviceRun> {
+export interface RunDeviceOptions {
+  link?: LinkModel;
+  onLine?: (line: string) => void;
+  /** Real time (ms) the board waits for a request's answer with its clock stopped; SERVER_ANSWER_MS by default. */
+  serverAnswerMs?: number;
+}
+
+export async function runDevice(script: string[], server: ServerLink, options: RunDeviceOptions = {}): Promise<DeviceRun> {
+  const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
   const fw = await buildArmFirmware("board");
   const inbox = new FrameInbox();
   const serverErrors: string[] = [];
-  /** Requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or ERROR delivered, no CANCEL or ERROR sent). */
-  const owed = new Set<number>();
+  /** Requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or ERROR delivered, no CANCEL or ERROR sent), with when they were sent. */
+  const owed = new Map<number, number>();
   const loads: number[] = [];
   let imageAt = -1; // the board's instruction count when an IMAGE arrived
   const toDevice = delayed(options.link, (frame) => {
@@ -175,7 +186,7 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     }),
     send: (frame) => {
       framesOut++;
-      if (frame[3] === FRAME_CUSTOMIZE) owed.add(protocolCodec.requestOf(frame));
+      if (frame[3] === FRAME_CUSTOMIZE) owed.set(protocolCodec.requestOf(frame), performance.now());
       else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
       if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) {
         customizeAt = performance.now();
@@ -185,6 +196,8 @@ export async function runDevice(script: string[], server: ServerLink, options: {
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
-  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), { awaitingServer: () => owed.size > 0 });
+  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), {
+    serverWaitMs: () => Math.max(0, ...[...owed.values()].map((sentAt) => sentAt + answerMs - performance.now())),
+  });
   return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsUnqueued, loads, serverErrors };
 }

@@ -75,4 +75,11 @@ describe("bad input ends with a clear error; the device keeps sending on the gen
     expect(run.lines).toContain("state failed");
     expect(sends(run.lines)[0]).toMatchObject({ ok: 100, digest: genericDigest });
   }, 300_000);
+
+  it("a server that never answers: the device waits for it with its clock stopped only so long, then its wait runs out and it sends generic", async () => {
+    const silent: ServerLink = { send: () => {}, onFrame: () => {}, close: () => {} };
+    const run = await runDevice(["e2e udp 7000", "e2e customize 1 7000", "e2e wait 1 50", "e2e send c 100 64 1 7000"], silent, { serverAnswerMs: 200 });
+    expect(run.lines).toContain("state pending");
+    expect(sends(run.lines)[0]).toMatchObject({ ok: 100, digest: genericDigest });
+  }, 300_000);
 });
