@@ -5,9 +5,10 @@
 // idle firmware (asleep, nothing queued) waits in real time for a frame, at
 // most what it asked to sleep, and then skips that virtual time — except
 // while the server owes it an answer: then it waits for the frame with its
-// clock stopped (as long as the host allows), so that how long the server takes never moves the
-// firmware's timers (TCP's, which decide segment boundaries and ACKs) and
-// runs from the same state stay comparable whatever the server's speed.
+// clock stopped (as long as the host allows), so that how long the server
+// takes never moves the firmware's timers (TCP's, which decide segment
+// boundaries and ACKs) and runs from the same state stay comparable
+// whatever the server's speed.
 // Runtime-independent: no Node or DOM APIs (the host says how to yield).
 import { BespokeError } from "../errors.ts";
 import type { Board } from "../vm/board.ts";
