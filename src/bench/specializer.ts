@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { NodeKind, type Program } from "../c/ast.ts";
 import { SystemPreprocessor, tccDir } from "../c/corpus.ts";
 import { parseProgram } from "../c/parser.ts";
 import type { CommandContext } from "../cli/main.ts";
@@ -33,7 +34,7 @@ export interface Tests2Result {
   scenario: Tests2Scenario;
   target: Tests2Target;
   outcome: "passed" | "failed" | "not applicable";
-  /** Why it failed (stage and message), or why it does not apply. */
+  /** Why it failed (stage and message), why it does not apply, or (tcc -dt programs) which of its snippets ran. */
   reason?: string;
   residualBytes?: number;
 }
@@ -44,12 +45,8 @@ export interface Tests2Result {
  * flags that make the expected output tcc's own).
  */
 const NOT_APPLICABLE: Record<string, string> = {
-  "60_errors_and_warnings":
-    "tcc -dt: 50 snippets compiled one by one; 40 of the expected sections are tcc's own compile-time error messages, the others its warnings and '[returns N]' of tcc -run",
-  "96_nodata_wanted":
-    "tcc -dt: 7 snippets compiled one by one; 3 expected sections are tcc's compile-time errors, 2 print the sizes of the data and text tcc generates for dead code (tcc's code generator, not the program's semantics)",
   "112_backtrace":
-    "tcc -dt -b: each snippet's expected output is tcc's bounds-checking or backtrace runtime report (BCHECK messages, 'RUNTIME ERROR' with file:line of the original source from tcc's debug info, tcc_backtrace)",
+    "tcc -dt -b: 31 of its 32 snippets expect tcc's bounds-checking or backtrace runtime report (BCHECK messages, 'RUNTIME ERROR' with file:line of the original source from tcc's debug info, tcc_backtrace, exit redirected into '[returns 34]'); the other (test_tcc_backtrace_3) only prints '* main' and returns 1",
   "113_btdll": "tcc -bt -shared: two DLLs and an executable printing tcc_backtrace reports (tcc's backtrace runtime, file:line of the original source)",
 };
 
@@ -138,19 +135,19 @@ export function scenarioFor(kind: Tests2Scenario, linked = false): Scenario {
 
 /** Run one tests2 program through one scenario on its target (the residual is left in `work` as NAME.SCENARIO.c). */
 export async function runTests2Program(name: string, kind: Tests2Scenario, toolchains: Tests2Toolchains, work: string): Promise<Tests2Result> {
-  const dir = path.join(tccDir(), "tests", "tests2");
   const target = tests2Target(name);
   const notApplicable = NOT_APPLICABLE[name];
   if (notApplicable) return { name, scenario: kind, target, outcome: "not applicable", reason: notApplicable };
+  if (name in SNIPPETS) return runSnippets(name, kind, toolchains, work);
+  const dir = path.join(tccDir(), "tests", "tests2");
   const { pp, cc } = await toolchains.get(target);
-  const platform = PLATFORMS[target];
   const file = path.join(dir, `${name}.c`);
-  const stage = (s: string, e: unknown): Tests2Result => ({ name, scenario: kind, target, outcome: "failed", reason: `${s}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
+  const failed = (reason: string): Tests2Result => ({ name, scenario: kind, target, outcome: "failed", reason });
   let text: string;
   try {
     text = (await pp.preprocess(file)).text;
   } catch (e) {
-    return stage("preprocess", e);
+    return failed(`preprocess: ${firstLine(e)}`);
   }
   const parsed = parseProgram(text, { target, file });
   if (!parsed.program) {
@@ -158,44 +155,132 @@ export async function runTests2Program(name: string, kind: Tests2Scenario, toolc
     // invalid C that tcc refuses too (its Makefile skips the program): the refusal is the right answer
     const original = await cc.compile({ files: { "original.c": text }, entry: "original.c" });
     if (!original.ok) return { name, scenario: kind, target, outcome: "not applicable", reason: `not C: tcc refuses it too (${original.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; ")}), as the front end does (${message})` };
-    return stage("parse", message);
+    return failed(`parse: ${message}`);
   }
+  const run = await specializeAndRun(name, kind, target, parsed.program, `${name}.${kind}`, toolchains, work);
+  if (!run.ok) return failed(run.reason);
+  const output = (await compilerWarnings(text, cc)) + run.stdout + run.stderr;
+  const differs = difference(output, fs.readFileSync(path.join(dir, `${name}.expect`), "utf8"));
+  return differs ? failed(differs) : { name, scenario: kind, target, outcome: "passed", residualBytes: run.residualBytes };
+}
+
+type Run = { ok: true; stdout: string; stderr: string; status: number | null; residualBytes: number } | { ok: false; reason: string };
+
+/** Specialize a program, compile the residual for the target by tcc-wasm, link it with the target's gcc and run it (the residual is left in `work` as TAG.c). */
+async function specializeAndRun(name: string, kind: Tests2Scenario, target: Tests2Target, program: Program, tag: string, toolchains: Tests2Toolchains, work: string): Promise<Run> {
+  const dir = path.join(tccDir(), "tests", "tests2");
+  const { pp, cc } = await toolchains.get(target);
+  const platform = PLATFORMS[target];
   let code: string;
   try {
-    code = specializeProgram({ program: parsed.program, target, scenario: scenarioFor(kind, name in OTHER_UNITS), context: parseContext({}) }).code;
+    code = specializeProgram({ program, target, scenario: scenarioFor(kind, name in OTHER_UNITS), context: parseContext({}) }).code;
   } catch (e) {
-    return stage("specialize", e);
+    return { ok: false, reason: `specialize: ${firstLine(e)}` };
   }
-  fs.writeFileSync(path.join(work, `${name}.${kind}.c`), code);
+  fs.writeFileSync(path.join(work, `${tag}.c`), code);
   const r = await cc.compile({ files: { "residual.c": code }, entry: "residual.c" });
-  if (!r.ok) return stage("compile residual", r.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; "));
-  const runDir = fs.mkdtempSync(path.join(work, `${name}-${kind}-`));
+  if (!r.ok) return { ok: false, reason: `compile residual: ${r.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; ")}` };
+  const runDir = fs.mkdtempSync(path.join(work, `${tag}-`));
   const obj = path.join(runDir, "residual.o");
   const exe = path.join(runDir, "a.out");
   fs.writeFileSync(obj, r.object);
   const others: string[] = [];
   for (const unit of OTHER_UNITS[name] ?? []) {
     const u = await cc.compile({ files: { [unit]: (await pp.preprocess(path.join(dir, unit))).text }, entry: unit });
-    if (!u.ok) return stage(`compile ${unit}`, u.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; "));
+    if (!u.ok) return { ok: false, reason: `compile ${unit}: ${u.diagnostics.map((d) => `${d.line}: ${d.message}`).join("; ")}` };
     others.push(path.join(runDir, `${unit}.o`));
     fs.writeFileSync(others[others.length - 1]!, u.object);
   }
   // tcc links its runtime library (libtcc1) into what it compiles
   const runtime = platform.runtime.map((f) => path.join(tccDir(), "lib", f));
   const link = spawnSync(platform.gcc, ["-o", exe, obj, ...others, ...runtime, "-lm", ...(LINK_FLAGS[name] ?? [])], { encoding: "utf8" });
-  if (link.status !== 0) return stage("link", link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr);
+  if (link.status !== 0) return { ok: false, reason: `link: ${link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr}` };
   const [cmd, ...cmdArgs] = platform.run(exe);
   const run = spawnSync(cmd!, [...cmdArgs, ...(ARGS[name] ?? (() => []))(dir)], { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
-  // tcc's Makefile filters the source directory out of the output
-  const output = ((await compilerWarnings(text, cc)) + (run.stdout ?? "") + (run.stderr ?? "")).split(`${dir}/`).join("");
-  const expected = fs.readFileSync(path.join(dir, `${name}.expect`), "utf8");
-  if (normalize(output) !== normalize(expected)) {
-    const got = normalize(output).split("\n");
-    const want = normalize(expected).split("\n");
-    const i = want.findIndex((l, k) => got[k] !== l);
-    return { name, scenario: kind, target, outcome: "failed", reason: `output differs at line ${i + 1}: expected ${JSON.stringify(want[i])}, got ${JSON.stringify(got[i])}` };
+  return { ok: true, stdout: run.stdout ?? "", stderr: run.stderr ?? "", status: run.status, residualBytes: code.length };
+}
+
+/**
+ * Programs tcc's Makefile runs with -dt: each `#if defined test_NAME`
+ * snippet is compiled on its own (tcc defines test_NAME), and run when it
+ * defines main; the .expect has a `[test_NAME]` section per snippet: tcc's
+ * diagnostics, then the program's output and `[returns N]` when main returns
+ * N != 0. A section with an error is tcc's refusal (not applicable); so are
+ * the snippets listed here, with the reason.
+ */
+const SNIPPETS: Record<string, Record<string, string>> = {
+  "60_errors_and_warnings": {},
+  "96_nodata_wanted": {
+    test_data_suppression_off: "prints whether tcc generated code and data for dead code (differences of label addresses and of static variables' addresses)",
+    test_data_suppression_on: "prints whether tcc generated code and data for dead code (differences of label addresses and of static variables' addresses)",
+  },
+};
+
+/** A -dt program (SNIPPETS): its snippets tcc compiles, each specialized, compiled and run on its own against its section of the .expect. */
+async function runSnippets(name: string, kind: Tests2Scenario, toolchains: Tests2Toolchains, work: string): Promise<Tests2Result> {
+  const dir = path.join(tccDir(), "tests", "tests2");
+  const target = tests2Target(name);
+  const { pp, cc } = await toolchains.get(target);
+  const file = path.join(dir, `${name}.c`);
+  const sections = [...fs.readFileSync(path.join(dir, `${name}.expect`), "utf8").matchAll(/^\[(test_\w+)\]\n([^]*?)(?=^\[test_|(?![^]))/gm)].map((m) => ({ snippet: m[1]!, expected: m[2]! }));
+  let compiled = 0;
+  let ran = 0;
+  let refused = 0;
+  let other = 0;
+  for (const { snippet, expected } of sections) {
+    if (/: error: /.test(expected)) {
+      refused++;
+      continue;
+    }
+    if (SNIPPETS[name]![snippet]) {
+      other++;
+      continue;
+    }
+    const failed = (reason: string): Tests2Result => ({ name, scenario: kind, target, outcome: "failed", reason: `${snippet}: ${reason}` });
+    let text: string;
+    try {
+      text = (await pp.preprocess(file, { [snippet]: true })).text;
+    } catch (e) {
+      return failed(`preprocess: ${firstLine(e)}`);
+    }
+    const parsed = parseProgram(text, { target, file });
+    if (!parsed.program) return failed(`parse: ${parsed.diagnostics.find((d) => d.severity === "error")?.message ?? "front end refused it"} (tcc compiles it)`);
+    let output = await compilerWarnings(text, cc);
+    // tcc -dt runs a snippet only when it defines main
+    if (parsed.program.decls.some((d) => d.kind === NodeKind.FunctionDef && d.sym.name === "main")) {
+      const r = await specializeAndRun(name, kind, target, parsed.program, `${name}.${snippet}.${kind}`, toolchains, work);
+      if (!r.ok) return failed(r.reason);
+      output += r.stdout + r.stderr + (r.status ? `[returns ${r.status}]\n` : "");
+      ran++;
+    }
+    const differs = difference(output, expected);
+    if (differs) return failed(differs);
+    compiled++;
   }
-  return { name, scenario: kind, target, outcome: "passed", residualBytes: code.length };
+  const reasons = [...new Set(Object.values(SNIPPETS[name]!))];
+  const notApplicable = [`${refused} tcc refuses (its compile-time errors)`, ...(other ? [`${other}: ${reasons.join("; ")}`] : [])];
+  return {
+    name,
+    scenario: kind,
+    target,
+    outcome: "passed",
+    reason: `tcc -dt, ${sections.length} snippets: the ${compiled} tcc compiles reproduced their sections (${ran} define main: specialized, compiled and run); not applicable: ${notApplicable.join(", ")}`,
+  };
+}
+
+function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
+}
+
+/** Where the output differs from the expected (compared as tcc's Makefile does, ignoring white space, with the source directory filtered out), or null. */
+function difference(output: string, expected: string): string | null {
+  const dir = path.join(tccDir(), "tests", "tests2");
+  const got = normalize(output.split(`${dir}/`).join("")).split("\n");
+  const want = normalize(expected).split("\n");
+  if (got.join("\n") === want.join("\n")) return null;
+  let i = 0;
+  while (got[i] === want[i]) i++;
+  return `output differs at line ${i + 1}: expected ${JSON.stringify(want[i] ?? "")}, got ${JSON.stringify(got[i] ?? "")}`;
 }
 
 /**

@@ -220,6 +220,8 @@ class Parser {
   private packAt: Int32Array;
   private i = 0;
   private scopes: Scope[] = [{ names: new Map(), tags: new Map() }];
+  /** Objects and functions first declared `extern` in a block (no file-scope declaration yet), by name: later declarations with linkage name the same entity. */
+  private blockExterns = new Map<string, Symbol>();
   private records: RecordDef[] = [];
   private enums: EnumDef[] = [];
   private nextId = 1;
@@ -406,14 +408,27 @@ class Parser {
   /** Declare (or merge with a compatible earlier declaration of) an ordinary identifier in the current scope. */
   private declare(kind: SymbolKind, name: string, type: CType, pos: SourcePosition, storage: StorageClass): Symbol {
     const scope = this.scopes[this.scopes.length - 1]!;
-    const prev = scope.names.get(name) ?? (storage === "extern" || (kind === SymbolKind.Function && this.scopes.length > 1) ? this.scopes[0]!.names.get(name) : undefined);
-    if (prev && (kind === SymbolKind.Function || kind === SymbolKind.Object) && prev.kind === kind && (prev.global || storage === "extern")) {
+    const fileScope = this.scopes.length === 1;
+    const linked = storage === "extern" || (kind === SymbolKind.Function && !fileScope);
+    let prev = scope.names.get(name) ?? (linked ? this.scopes[0]!.names.get(name) : undefined);
+    const blockExtern = !prev && (fileScope || linked) && storage !== "static" ? this.blockExterns.get(name) : undefined;
+    if (blockExtern && blockExtern.kind === kind) {
+      prev = blockExtern;
+      // declared at file scope now: the file's object
+      if (fileScope) {
+        blockExtern.global = true;
+        this.blockExterns.delete(name);
+      }
+    }
+    if (prev && (kind === SymbolKind.Function || kind === SymbolKind.Object) && prev.kind === kind && (prev.global || storage === "extern" || prev === blockExtern)) {
       if (!compatible(prev.type, type, true) && !(prev.builtin && kind === SymbolKind.Function)) {
         throw this.error(`conflicting types for '${name}'`, pos);
       }
       if (betterType(type, prev.type)) prev.type = type;
       if (prev.builtin) prev.builtin = this.inPrelude;
       if (storage === "static") prev.storage = "static";
+      // a block-scope extern declaration of a file-scope object names it in this block, hiding an outer local of the same name
+      scope.names.set(name, prev);
       return prev;
     }
     if (prev && scope.names.get(name) === prev) {
@@ -422,6 +437,7 @@ class Parser {
     }
     const sym = this.newSymbol(kind, name, type, pos, storage);
     scope.names.set(name, sym);
+    if (!fileScope && linked && (kind === SymbolKind.Function || kind === SymbolKind.Object)) this.blockExterns.set(name, sym);
     return sym;
   }
 

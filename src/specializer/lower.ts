@@ -180,7 +180,9 @@ class FunctionLowerer {
       return this.declareLocal(sym);
     });
     this.statement(def.body);
-    this.terminate({ k: "return", value: null, pos: def.body.pos });
+    // reaching the } that ends main returns 0 (C99 5.1.2.2.3), as tcc compiles it
+    const fallOff = def.sym.name === "main" && def.type.ret.kind === TypeKind.Int ? this.intConst(0, def.type.ret) : null;
+    this.terminate({ k: "return", value: fallOff, pos: def.body.pos });
     this.lowerPendingGotos();
     return {
       name: def.sym.name,
