@@ -20,9 +20,12 @@ function runQueueClock(): (() => number) | null {
   }
 }
 
+/** Wall-clock milliseconds less the time the calling (main) thread waited for a CPU; null where the system does not tell. */
+export const unqueuedClock: (() => number) | null = runQueueClock();
+
 /** Milliseconds of CPU time of the calling (main) thread, or of the process where the system does not tell. */
 export const threadCpuClock: () => number =
-  runQueueClock() ??
+  unqueuedClock ??
   (() => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;

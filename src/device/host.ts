@@ -15,7 +15,7 @@ import type { CustomizeOutcome } from "../server/types.ts";
 import { protocolCodec } from "../server/wire.ts";
 import { Board } from "../vm/board.ts";
 import { FrameInbox, consoleLines, runBoard } from "./board-run.ts";
-import { threadCpuClock } from "./cpu-clock.ts";
+import { unqueuedClock } from "./cpu-clock.ts";
 import { buildArmFirmware } from "./firmware-build.ts";
 
 /** Frames to and from a customization server. */
@@ -44,7 +44,7 @@ export interface DeviceRun {
   framesIn: number;
   /** Wall-clock milliseconds from each CUSTOMIZE the firmware sends to the end of its `e2e wait`. */
   waits: number[];
-  /** The same, less the time this thread waited for a CPU (cpu-clock.ts): without what other processes' load adds. */
+  /** The same, less the time this thread waited for a CPU (cpu-clock.ts): without what other processes' load adds (wall time where the system does not tell). */
   waitsUnqueued: number[];
   /** VM instructions from each IMAGE frame's arrival to the end of the `e2e wait` it ends: the device verifying, copying, relocating and installing the image. */
   loads: number[];
@@ -149,6 +149,7 @@ export interface RunDeviceOptions {
 
 export async function runDevice(script: string[], server: ServerLink, options: RunDeviceOptions = {}): Promise<DeviceRun> {
   const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
+  const unqueued = unqueuedClock ?? (() => performance.now());
   const fw = await buildArmFirmware("board");
   const inbox = new FrameInbox();
   const serverErrors: string[] = [];
@@ -175,7 +176,7 @@ export async function runDevice(script: string[], server: ServerLink, options: R
       lines.push(line);
       if (line.startsWith("state ") && customizeAt >= 0) {
         waits.push(performance.now() - customizeAt);
-        waitsUnqueued.push(threadCpuClock() - customizeUnqueuedAt);
+        waitsUnqueued.push(unqueued() - customizeUnqueuedAt);
         customizeAt = -1;
       }
       if (line.startsWith("state ") && imageAt >= 0) {
@@ -190,7 +191,7 @@ export async function runDevice(script: string[], server: ServerLink, options: R
       else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
       if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) {
         customizeAt = performance.now();
-        customizeUnqueuedAt = threadCpuClock();
+        customizeUnqueuedAt = unqueued();
       }
       toServer(frame.slice()); // the mailbox hands a view of RAM the firmware reuses
     },
