@@ -250,3 +250,28 @@ describe.each(Object.keys(RUNNERS) as (keyof typeof RUNNERS)[])("variadic functi
     expect(runAllOn(`${obj}.exe`), code).toBe(runAllOn(`${original}.gcc`));
   }, 60_000);
 });
+
+describe("a variadic entry", () => {
+  const source = `int sum(int k, int n, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, n);
+  int s = k;
+  for (int i = 0; i < n; i++) s += __builtin_va_arg(ap, int);
+  __builtin_va_end(ap);
+  return s;
+}`;
+  const program = () => parseProgram(source, { target: "x86_64", file: "sum.c" }).program!;
+
+  it("with a static count: the loop over the arguments unrolled, va_start naming the residual's last parameter", () => {
+    const { code } = specializeProgram({ program: program(), target: "x86_64", scenario: parseScenario({ version: 1, entry: "sum", params: { n: "S" } }), context: parseContext({ params: { n: 3 } }) });
+    expect(code).toMatch(/int sum\(int k, \.\.\.\)/);
+    expect(code).toMatch(/__builtin_va_start\([^;]*, k\);/);
+    expect(code.match(/__builtin_va_arg\(/g)).toHaveLength(3);
+    expect(code).not.toMatch(/while|for|goto/);
+  });
+
+  it("is refused when all its named parameters are static (va_start needs one)", () => {
+    const run = () => specializeProgram({ program: program(), target: "x86_64", scenario: parseScenario({ version: 1, entry: "sum", params: { k: "S", n: "S" } }), context: parseContext({ params: { k: 1, n: 2 } }) });
+    expect(run).toThrow(/sum calls va_start but has no named parameter left/);
+  });
+});
