@@ -341,6 +341,99 @@ static int tcc_compile(TCCState *s1, int filetype, const char *str, int fd)
 }
 `,
   },
+  {
+    name: "wasm-svalue-exchange",
+    why: "vswap (inlined into every binary operation) copied a SValue through a temporary that clang keeps in linear memory on the shadow stack; in wasm it now exchanges the two values 8 bytes at a time through locals (gcc's code for the native build is unchanged)",
+    file: "tccgen.c",
+    find: `ST_FUNC void vswap(void)
+{
+    SValue tmp;
+
+    vcheck_cmp();
+    tmp = vtop[0];
+    vtop[0] = vtop[-1];
+    vtop[-1] = tmp;
+}
+`,
+    replace: `ST_FUNC void vswap(void)
+{
+#ifdef __EMSCRIPTEN__
+    /* bespoke: exchange through locals, not a temporary in linear memory */
+    unsigned char *p, *q;
+    unsigned i;
+
+    vcheck_cmp();
+    p = (unsigned char *)vtop;
+    q = (unsigned char *)(vtop - 1);
+    for (i = 0; i < sizeof(SValue); i += 8) {
+        uint64_t x, y;
+        memcpy(&x, p + i, 8);
+        memcpy(&y, q + i, 8);
+        memcpy(p + i, &y, 8);
+        memcpy(q + i, &x, 8);
+    }
+#else
+    SValue tmp;
+
+    vcheck_cmp();
+    tmp = vtop[0];
+    vtop[0] = vtop[-1];
+    vtop[-1] = tmp;
+#endif
+}
+`,
+  },
+  {
+    name: "wasm-little-endian-access",
+    why: "the code generators write every instruction with write32le, byte by byte; clang does not merge the bytes into one wasm store as gcc does natively. wasm is little-endian, so in wasm 16- and 32-bit accesses are one load or store (memcpy)",
+    file: "tcc.h",
+    find: `static inline uint16_t read16le(unsigned char *p) {
+    return p[0] | (uint16_t)p[1] << 8;
+}
+static inline void write16le(unsigned char *p, uint16_t x) {
+    p[0] = x & 255;  p[1] = x >> 8 & 255;
+}
+static inline uint32_t read32le(unsigned char *p) {
+  return read16le(p) | (uint32_t)read16le(p + 2) << 16;
+}
+static inline void write32le(unsigned char *p, uint32_t x) {
+    write16le(p, x);  write16le(p + 2, x >> 16);
+}
+`,
+    replace: `#ifdef __EMSCRIPTEN__
+/* bespoke: wasm is little-endian; one unaligned load or store each */
+static inline uint16_t read16le(unsigned char *p) {
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+}
+static inline void write16le(unsigned char *p, uint16_t x) {
+    memcpy(p, &x, 2);
+}
+static inline uint32_t read32le(unsigned char *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+static inline void write32le(unsigned char *p, uint32_t x) {
+    memcpy(p, &x, 4);
+}
+#else
+static inline uint16_t read16le(unsigned char *p) {
+    return p[0] | (uint16_t)p[1] << 8;
+}
+static inline void write16le(unsigned char *p, uint16_t x) {
+    p[0] = x & 255;  p[1] = x >> 8 & 255;
+}
+static inline uint32_t read32le(unsigned char *p) {
+  return read16le(p) | (uint32_t)read16le(p + 2) << 16;
+}
+static inline void write32le(unsigned char *p, uint32_t x) {
+    write16le(p, x);  write16le(p + 2, x >> 16);
+}
+#endif
+`,
+  },
 ];
 
 /**

@@ -5,9 +5,12 @@
 // Both compilers run tcc's own main repeatedly in one warm process: tcc-wasm
 // through the Compiler API (one instance, as the edge uses it), the native
 // tcc through a harness that calls main in a loop and times each run (so
-// process start-up is not counted against native). The ratio is taken on CPU
-// time, which other load on the machine does not inflate; wall time is
-// reported beside it.
+// process start-up is not counted against native). Both sides time the same
+// work: compile() puts the source into the instance's file system, runs
+// main, reads the object back and removes both files; the native harness
+// writes the source file from memory, runs main, reads the object file back
+// and removes both. The ratio is taken on CPU time, which other load on the
+// machine does not inflate; wall time is reported beside it.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -65,7 +68,7 @@ export const compilerBench: Benchmark = async (ctx) => {
   return {
     benchmark: "compiler",
     input: { lines, bytes: source.length },
-    method: `${ROUNDS} rounds alternating wasm/native, each keeping the fastest of ${REPS} warm compiles per compiler (${WARMUP} warm-ups per instance, and per native process); figures are medians over rounds, ratio the median of per-round ratios; CPU time (wasm: process.cpuUsage, native: CLOCK_PROCESS_CPUTIME_ID), wall time beside it`,
+    method: `${ROUNDS} rounds alternating wasm/native, each keeping the fastest of ${REPS} warm compiles per compiler (${WARMUP} warm-ups per instance, and per native process); both sides time source in, tcc's main, object out and removal of both files; figures are medians over rounds, ratio the median of per-round ratios; CPU time (wasm: process.cpuUsage, native: CLOCK_PROCESS_CPUTIME_ID), wall time beside it`,
     goals: GOALS,
     allGoalsMet: all.every((t) => t.goalsMet.ratio && t.goalsMet.wasmRaw && t.goalsMet.wasmGzip),
     targets,
@@ -79,7 +82,7 @@ async function measureTarget(target: Target, source: string, file: string, work:
   const compiler = await createCompiler({ target });
   const input = { files: { "bench.c": source }, entry: "bench.c" };
   const native = nativeTcc(target, "loop");
-  const nativeArgs = ["-c", file, "-o", path.join(work, `native-${target}.o`)];
+  const nativeObject = path.join(work, `native-${target}.o`);
 
   let objectBytes = 0;
   for (let i = 0; i < WARMUP; i++) {
@@ -99,7 +102,7 @@ async function measureTarget(target: Target, source: string, file: string, work:
     }
     // the native side warms up in its own process as the wasm instance did
     // (a fresh process's first compiles fault in its heap and caches)
-    const nativeRuns = runNativeLoop(native, WARMUP + REPS, nativeArgs, work).slice(WARMUP);
+    const nativeRuns = runNativeLoop(native, WARMUP + REPS, file, nativeObject, work).slice(WARMUP);
     rounds.push({ wasm: fastest(wasmRuns), native: fastest(nativeRuns) });
   }
   const per1000 = (side: "wasm" | "native", key: keyof Timing): number => (median(rounds.map((r) => r[side][key])) * 1000) / lines;
@@ -129,10 +132,14 @@ interface Timing {
   cpuMs: number;
 }
 
-/** Run the native harness: `reps` compiles in one process; returns each one's times. */
-function runNativeLoop(exe: string, reps: number, tccArgs: string[], work: string): Timing[] {
+/**
+ * Run the native harness: `reps` compiles of `source` in one process, each
+ * with the file transfers of compile() (source in, object out); returns each
+ * one's times.
+ */
+function runNativeLoop(exe: string, reps: number, source: string, object: string, work: string): Timing[] {
   const times = path.join(work, "times.tsv");
-  const r = spawnSync(exe, [String(reps), times, ...tccArgs], { cwd: work, encoding: "utf8" });
+  const r = spawnSync(exe, [String(reps), times, source, object, "-c", source, "-o", object], { cwd: work, encoding: "utf8" });
   if (r.status !== 0) throw new BespokeError("BENCH_NATIVE", `native tcc harness failed (exit ${r.status ?? r.signal}): ${r.stderr}`);
   return fs
     .readFileSync(times, "utf8")

@@ -92,16 +92,22 @@ export interface EmscriptenTcc {
 
 interface EmscriptenFs {
   writeFile(path: string, data: string | Uint8Array, opts?: { canOwn?: boolean }): void;
-  readFile(path: string): Uint8Array;
   mkdirTree(path: string): void;
   mkdir(path: string): void;
   analyzePath(path: string): { exists: boolean };
+  lookupPath(path: string): { node: MemfsNode };
   readdir(path: string): string[];
   stat(path: string): { mode: number };
   isDir(mode: number): boolean;
   unlink(path: string): void;
   rmdir(path: string): void;
   chdir(path: string): void;
+}
+
+/** A file of emscripten's in-memory file system: its bytes are contents[0, usedBytes). */
+interface MemfsNode {
+  contents: Uint8Array | null;
+  usedBytes: number;
 }
 
 /** Total bytes of input files one call accepts. */
@@ -181,9 +187,9 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       const outputs: Record<string, Uint8Array> = {};
       for (const name of input.outputs) {
         const path = resolvePath(dir, name);
-        // readFile returns a new array, not a view of the wasm heap; it throws when tcc wrote no such file
+        // lookupPath throws when tcc wrote no such file
         try {
-          outputs[name] = tcc.FS.readFile(path);
+          outputs[name] = takeFile(tcc.FS, path);
         } catch {
           // absent output
         }
@@ -280,6 +286,17 @@ function resolvePath(dir: string, name: string): string {
 
 function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/**
+ * The bytes of a file tcc wrote, without a copy (FS.readFile copies): MEMFS
+ * keeps a file in an array of its own, never a view of the wasm heap, and
+ * every file of a call is removed after it, so nothing writes to the array
+ * again.
+ */
+function takeFile(fs: EmscriptenFs, path: string): Uint8Array {
+  const { node } = fs.lookupPath(path);
+  return node.contents ? node.contents.subarray(0, node.usedBytes) : new Uint8Array(0);
 }
 
 /** Remove everything under the directory `path` (not the directory itself). */

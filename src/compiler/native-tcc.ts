@@ -17,34 +17,70 @@ import type { Target } from "./targets.ts";
 export type NativeFlavor = "tcc" | "loop";
 
 /*
- * `tcc-loop REPS OUT.tsv TCC-ARGS...`: runs tcc's own main REPS times in one
- * process, exactly as tcc-wasm's callMain runs in one instance, and writes
- * each run's wall time (monotonic clock) and CPU time of the process, in ns,
- * to OUT.tsv, one "wall cpu" line per run.
+ * `tcc-loop REPS OUT.tsv SOURCE OBJECT TCC-ARGS...`: runs tcc's own main REPS
+ * times in one process, as tcc-wasm's compile() runs it in one instance, with
+ * the same file transfers around each run as compile(): the source (read
+ * into memory once, before the first run) is written to SOURCE, tcc runs,
+ * the object is read back from OBJECT into memory, and both files are
+ * removed (compile() writes its input into the in-memory file system, reads
+ * the object back and empties its scratch directory). After the last run
+ * SOURCE is written back as it was found. Writes each run's wall time (monotonic clock) and CPU time of
+ * the process, in ns, to OUT.tsv, one "wall cpu" line per run.
  */
 const LOOP_HARNESS = `#undef main /* -Dmain=tcc_main renames tcc's main, not this one */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 int tcc_main(int argc, char **argv);
+static char *slurp(const char *path, long *size) {
+    FILE *f = fopen(path, "rb");
+    char *data;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    rewind(f);
+    data = malloc(*size + 1);
+    if (data && fread(data, 1, *size, f) != (size_t)*size) { free(data); data = NULL; }
+    fclose(f);
+    return data;
+}
+static int spill(const char *path, const char *data, long size) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    if (fwrite(data, 1, size, f) != (size_t)size) { fclose(f); return -1; }
+    return fclose(f);
+}
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: tcc-loop REPS OUT.tsv TCC-ARGS...\\n"); return 2; }
+    if (argc < 6) { fprintf(stderr, "usage: tcc-loop REPS OUT.tsv SOURCE OBJECT TCC-ARGS...\\n"); return 2; }
     int reps = atoi(argv[1]);
+    const char *source = argv[3], *object = argv[4];
+    long size, objectSize;
+    char *text = slurp(source, &size);
+    if (!text) { perror(source); return 2; }
     FILE *out = fopen(argv[2], "w");
     if (!out) { perror(argv[2]); return 2; }
-    argv[2] = "tcc";
+    argv[4] = "tcc";
     for (int i = 0; i < reps; i++) {
         struct timespec wa, wb, ca, cb;
         clock_gettime(CLOCK_MONOTONIC, &wa);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
-        int rc = tcc_main(argc - 2, argv + 2);
+        if (spill(source, text, size) != 0) { perror(source); return 2; }
+        int rc = tcc_main(argc - 4, argv + 4);
+        char *obj = slurp(object, &objectSize);
+        int gotObject = obj != NULL;
+        free(obj);
+        unlink(source);
+        unlink(object);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
         clock_gettime(CLOCK_MONOTONIC, &wb);
         if (rc != 0) { fprintf(stderr, "tcc-loop: run %d exited %d\\n", i, rc); return rc; }
+        if (!gotObject) { fprintf(stderr, "tcc-loop: run %d wrote no %s\\n", i, object); return 2; }
         fprintf(out, "%lld %lld\\n", (long long)(wb.tv_sec - wa.tv_sec) * 1000000000LL + (wb.tv_nsec - wa.tv_nsec),
                 (long long)(cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec));
     }
     fclose(out);
+    if (spill(source, text, size) != 0) { perror(source); return 2; }
     return 0;
 }
 `;
