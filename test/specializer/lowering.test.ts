@@ -275,3 +275,13 @@ describe("a variadic entry", () => {
     expect(run).toThrow(/sum calls va_start but has no named parameter left/);
   });
 });
+
+describe("i386 calling conventions", () => {
+  it("a fastcall function is refused clearly, not made cdecl (the front end's function types do not carry the convention)", () => {
+    const source = "__attribute__((fastcall)) int add(int a, int b) { return a + b; }\nint main(int argc, char **argv) { (void)argv; return add(argc, 2); }";
+    const run = (target: "i386" | "x86_64") => specializeProgram({ program: parseProgram(source, { target, file: "fast.c" }).program!, target, scenario: parseScenario({ version: 1, entry: "main" }), context: parseContext({}) });
+    expect(() => run("i386")).toThrow(/calls add, which cannot be lowered \(i386 calling convention fastcall/);
+    // elsewhere tcc ignores the attribute
+    expect(() => run("x86_64")).not.toThrow();
+  });
+});
