@@ -17,7 +17,8 @@
 // class c, followed by its fields. r = 1 registers the array or object under
 // the next id (it is referenced again later); classes with optional fields
 // start with a varint bit mask of the optional fields present, then come the
-// required fields, then the optional ones present.
+// required fields, then the optional ones present. Empty arrays load as one
+// shared frozen array.
 import crypto from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -191,8 +192,13 @@ function discriminator(u) {
 
 const PLACEHOLDER = { str: '""', num: "0", bool: "false", big: "0n", val: "null" };
 
-/** A varint read inline (calls only for the rare long ones): fewer calls matter most before the JIT has warmed up. */
-const VARINT = "((t = B[P++]!) < 128 ? t : u1(t))";
+/**
+ * A varint read inline, up to two bytes (string indices, ids and line numbers
+ * up to 16,383; a call only for the rare longer ones): fewer calls matter most
+ * before the JIT has warmed up, and a continuation function called for most
+ * string indices and ids was inlined at every field by the optimizing compiler.
+ */
+const VARINT = "((t = B[P++]!) < 128 ? t : (w = B[P++]!) < 128 ? (t & 127) + w * 128 : u2(t, w))";
 
 function readExpr(f) {
   switch (f.coding) {
@@ -247,7 +253,7 @@ function decodersOf(c) {
       }
     }
     const text = body.join("\n");
-    return [`/** ${c.name}${reg ? ", registered" : ""} */`, `function ${reg ? "r" : "d"}${c.id}(): any {`, ...(text.includes("(t = ") ? ["  let t = 0;"] : []), text, "}"].join("\n");
+    return [`/** ${c.name}${reg ? ", registered" : ""} */`, `function ${reg ? "r" : "d"}${c.id}(): any {`, ...(text.includes("(t = ") ? ["  let t = 0;"] : []), ...(text.includes("(w = ") ? ["  let w = 0;"] : []), text, "}"].join("\n");
   };
   return `${decoder(false)}\n\n${decoder(true)}`;
 }
@@ -327,6 +333,20 @@ function u(): number {
   return t < 128 ? t : u1(t);
 }
 
+/** The rest of a varint whose first two bytes (the second >= 0x80, or undefined past the end) were read. */
+function u2(first: number, second: number): number {
+  if (first === undefined || second === undefined) corrupt(B0 + P - 1);
+  let result = (first & 0x7f) + (second & 0x7f) * 128;
+  let mul = 16384;
+  for (;;) {
+    const b = B[P++];
+    if (b === undefined || mul > 2 ** 49) return corrupt(B0 + P - 1);
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) return result;
+    mul *= 128;
+  }
+}
+
 /** The rest of a varint whose first byte (>= 0x80, or undefined past the end) was read. */
 function u1(first: number): number {
   if (first === undefined) corrupt(B0 + P - 1);
@@ -376,11 +396,13 @@ function big(): bigint {
   return h.startsWith("-") ? -BigInt("0x" + h.slice(1)) : BigInt("0x" + h);
 }
 
-function ref(): unknown {
-  const id = u();
-  const x = T[id];
-  return x === undefined ? corrupt(B0 + P) : x;
-}
+/**
+ * Every empty array of a loaded program: most arrays of the AST are empty
+ * (attributes, definitions in specifiers), and one object per empty array was
+ * a seventh of the objects a load made. Frozen: a stage that adds to an array
+ * of a loaded program fails at once instead of changing every empty array.
+ */
+const NONE: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 /**
  * A tagged value. Arrays are decoded here rather than in a function of their
@@ -390,7 +412,8 @@ function ref(): unknown {
  * multiplied the compile work of a cold start (a cold load took ~40% longer).
  */
 function v(): any {
-  const t = B[P++]!;
+  let t = B[P++]!;
+  let w = 0;
   const h = t < 128 ? t : u1(t);
   if (h >= 16) {
     // one call through a table rather than a switch over every class: the optimizing
@@ -400,7 +423,10 @@ function v(): any {
   }
   switch (h) {
     case 0: return null;
-    case 1: return ref();
+    case 1: {
+      const x = T[${VARINT}];
+      return x === undefined ? corrupt(B0 + P) : x;
+    }
     case 2: return undefined;
     case 3: return s();
     case 4: return false;
@@ -411,12 +437,12 @@ function v(): any {
   if (h > 13) return corrupt(B0 + P);
   const coding = (h - 8) >> 1;
   const reg = (h & 1) === 1;
-  const len = u();
+  const len = ${VARINT};
   if (len > B.length - P) corrupt(B0 + P);
+  if (len === 0 && !reg) return NONE;
   // small arrays as literals: packed, and no spare capacity (a push onto [] reserves 16 slots)
   if (!reg && coding === ${ARRAY_TAGGED}) {
     switch (len) {
-      case 0: return [];
       case 1: return [v()];
       case 2: return [v(), v()];
       case 3: return [v(), v(), v()];

@@ -13,7 +13,9 @@
 // The whole program is decoded at once: decoding is a few milliseconds per
 // lwIP unit, and per-object lazy accessors on function bodies cost more in
 // garbage collection than they saved (a getter closure per function keeps
-// the half-loaded graph reachable from old space).
+// the half-loaded graph reachable from old space). Every empty array of a
+// loaded program is one shared frozen array (most arrays of the AST are
+// empty): adding to an array of a loaded program throws.
 //
 // Layout: magic "BSPKAST", format version byte, the codec's schema id (16
 // ASCII hex digits: data written for other AST declarations is refused);
@@ -253,16 +255,29 @@ export function deserializeProgram(bytes: Uint8Array): Program {
   if (schema !== SCHEMA_ID) {
     throw new BespokeError("BAD_SERIALIZED_AST", `serialized program written for other AST declarations (schema ${schema}, this build reads ${SCHEMA_ID}): re-serialize it`);
   }
+  const lengths = readLengths(reader);
+  const strings = cutStrings(utf8.decode(reader.slice(reader.varint())), lengths, reader.p);
+  return decodeStream(bytes, reader.p, bytes.length, strings) as Program;
+}
+
+// The loops over the string table are functions of their own: a loop in
+// deserializeProgram made the optimizing compiler compile all of it (with the
+// inlined TextDecoder), which cost more than the loop, once per process.
+
+function readLengths(reader: Reader): number[] {
   const lengths: number[] = new Array(reader.count());
   for (let i = 0; i < lengths.length; i++) lengths[i] = reader.varint();
-  // one decode of all string data, then cut at the UTF-16 lengths
-  const text = utf8.decode(reader.slice(reader.varint()));
+  return lengths;
+}
+
+/** The strings of the table: one decode of all string data, then cut at the UTF-16 lengths. */
+function cutStrings(text: string, lengths: number[], end: number): string[] {
   const strings: string[] = new Array(lengths.length);
   let at = 0;
   for (let i = 0; i < lengths.length; i++) {
     strings[i] = text.slice(at, at + lengths[i]!);
     at += lengths[i]!;
   }
-  if (at !== text.length) corrupt(reader.p);
-  return decodeStream(bytes, reader.p, bytes.length, strings) as Program;
+  if (at !== text.length) corrupt(end);
+  return strings;
 }

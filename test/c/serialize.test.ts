@@ -72,6 +72,17 @@ describe("serialized programs", () => {
     expect(printProgram(loaded)).toBe(printProgram(r.program!));
   });
 
+  it("loads every empty array as one frozen array: adding to one throws instead of changing them all", () => {
+    const loaded = deserializeProgram(serializeProgram(parse("int x;\nstatic int y(void) { return 1; }\n")));
+    const [x, y] = loaded.decls;
+    if (x?.kind !== NodeKind.Declaration || y?.kind !== NodeKind.FunctionDef) throw new Error("expected a declaration and a function");
+    expect(x.attrs).toEqual([]);
+    expect(y.params).toEqual([]);
+    expect(x.attrs).toBe(y.params);
+    expect(() => x.attrs.push({ name: "unused", args: [] })).toThrow(TypeError);
+    expect(y.params).toEqual([]);
+  });
+
   it("every truncation and byte corruption either loads or is refused with BAD_SERIALIZED_AST", () => {
     const bytes = serializeProgram(
       parse("struct s { int a : 3; struct s *next; };\ntypedef struct s S;\nstatic const char *name = \"x\\n\";\nint f(S *p, long long v) { return p->a + (int)v + 0x10u + sizeof(S) + 1.5; }\n"),
