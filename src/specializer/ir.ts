@@ -164,16 +164,58 @@ export function termOperands(t: Terminator): Expr[] {
   return [];
 }
 
-/** Call `f` on every register an expression reads. */
+/** Call `f` on every register an expression reads, in the order of `operands` (without building their arrays: the passes call it on every expression). */
 export function visitVars(e: Expr, f: (v: Var) => void): void {
-  if (e.k === "var") f(e.v);
-  for (const o of operands(e)) visitVars(o, f);
+  switch (e.k) {
+    case "var":
+      f(e.v);
+      return;
+    case "load":
+    case "bitload":
+    case "field":
+      visitVars(e.addr, f);
+      return;
+    case "ptradd":
+      visitVars(e.ptr, f);
+      visitVars(e.index, f);
+      return;
+    case "ptrdiff":
+    case "binary":
+      visitVars(e.left, f);
+      visitVars(e.right, f);
+      return;
+    case "unary":
+    case "cast":
+      visitVars(e.arg, f);
+      return;
+  }
 }
 
-/** Call `f` on every local object an expression names. */
+/** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`). */
 export function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
-  if (e.k === "local") f(e.obj);
-  for (const o of operands(e)) visitLocals(o, f);
+  switch (e.k) {
+    case "local":
+      f(e.obj);
+      return;
+    case "load":
+    case "bitload":
+    case "field":
+      visitLocals(e.addr, f);
+      return;
+    case "ptradd":
+      visitLocals(e.ptr, f);
+      visitLocals(e.index, f);
+      return;
+    case "ptrdiff":
+    case "binary":
+      visitLocals(e.left, f);
+      visitLocals(e.right, f);
+      return;
+    case "unary":
+    case "cast":
+      visitLocals(e.arg, f);
+      return;
+  }
 }
 
 /** What IR nodes refer to that is not theirs (the AST's types, symbols, fields, positions and source; a string literal's bytes, which cannot be frozen and are only copied). */

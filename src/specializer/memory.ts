@@ -72,9 +72,19 @@ export interface MemObject {
   owned: boolean;
   /** Dynamic code may reach it: it is fully dynamic for good. */
   escaped: boolean;
-  /** Copy-on-write: shared between states until written. */
-  shared: boolean;
+  /**
+   * Copy-on-write: the token of the store that may change it in place; any
+   * other store holding it copies it before a write (`MemoryStore.mutable`).
+   * NO_OWNER until added to a store; FROZEN when no store may change it.
+   */
+  owner: number;
 }
+
+/** The owner of an object in no store yet: the first store it is added to owns it. */
+export const NO_OWNER = 0;
+/** The owner of an object no store changes in place. */
+export const FROZEN = -1;
+let nextToken = 1;
 
 /** The objects of one specialization state; cloned (copy-on-write) at dynamic branches. */
 export class MemoryStore {
@@ -89,6 +99,8 @@ export class MemoryStore {
   private ids: number[] | undefined = undefined;
   /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
   private devices: { id: number; base: number; end: number }[] | undefined = undefined;
+  /** Objects carrying this token are this store's alone; a fork gives both stores new tokens, so everything they held before is shared (frozen). */
+  private token = nextToken++;
 
   private constructor(
     private map: Map<number, MemObject>,
@@ -107,7 +119,7 @@ export class MemoryStore {
   }
 
   fork(): MemoryStore {
-    for (const o of this.map.values()) o.shared = true;
+    this.token = nextToken++;
     this.ownsMap = false;
     const copy = new MemoryStore(this.map, this.device, false);
     copy.contentKey = this.contentKey;
@@ -135,17 +147,23 @@ export class MemoryStore {
     return o;
   }
 
+  /** Whether the store may change `o` in place; else `o` never changes again (its contents can be cached). */
+  owns(o: MemObject): boolean {
+    return o.owner === this.token;
+  }
+
   /** The object for writing: a private copy when it is shared with another state. */
   mutable(id: number): MemObject {
     const o = this.get(id);
     this.contentKey = undefined;
-    if (!o.shared) return o;
-    const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
+    if (o.owner === this.token) return o;
+    const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), owner: this.token };
     this.ownMap().set(id, copy);
     return copy;
   }
 
   add(o: MemObject): void {
+    if (o.owner === NO_OWNER) o.owner = this.token;
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
     this.ids = undefined;
@@ -185,7 +203,7 @@ export class MemoryStore {
       base: region.base,
       owned: false,
       escaped: false,
-      shared: false,
+      owner: NO_OWNER,
     };
     this.add(o);
     return o;
@@ -205,7 +223,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     ptrs: new Map(),
     owned,
     escaped: false,
-    shared: false,
+    owner: NO_OWNER,
   };
 }
 

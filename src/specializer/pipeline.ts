@@ -14,7 +14,7 @@ import { BespokeError } from "../errors.ts";
 import { BTA_VERSION, type BindingTimeAnalysis, analyzeBindingTimes, irFingerprint, scenarioKey } from "./bta.ts";
 import { type Block, type Expr, type IrFunction, type UnloweredFunction, freezeFunction, operands, stmtOperands, termOperands } from "./ir.ts";
 import { lowerGlobalInit, lowerProgram } from "./lower.ts";
-import { type DeviceMemory, ImageMemory, type MemObject, MemoryStore, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
+import { type DeviceMemory, FROZEN, ImageMemory, type MemObject, MemoryStore, NO_OWNER, type PointerValue, newObject, writeFloat, writeInt } from "./memory.ts";
 import { CPrinter, type ResidualGlobal, type StructureReport, printUnit, simplify } from "./residualize.ts";
 import { type BindingSpec, type Context, type FirmwareObject, type Scenario, type StaticValue, emptyContext } from "./scenario.ts";
 import { ObjectTable, type ResidualFunction, Specializer, type SpecializeStats, type Value } from "./specialize.ts";
@@ -648,7 +648,7 @@ function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, look
   const out = new Map<number, MemObject>();
   for (const o of store.objects.values()) {
     o.dirty.fill(0);
-    o.shared = true;
+    o.owner = FROZEN;
     out.set(o.id, o);
   }
   return out;
@@ -691,7 +691,7 @@ function dynamicStore(initial: Map<number, MemObject>, device: DeviceMemory): Me
 }
 
 function cloneObject(o: MemObject): MemObject {
-  return { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), shared: false };
+  return { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), owner: NO_OWNER };
 }
 
 /** Mark dynamic the fields a `{ fields }` spec declares dynamic. */

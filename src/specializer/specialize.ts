@@ -19,7 +19,7 @@ import { wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
-import { type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
+import { FROZEN, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
 import type { Limits } from "./scenario.ts";
 
 export type Value = { k: "int"; v: bigint } | { k: "float"; v: number } | PtrValue | FnValue;
@@ -82,6 +82,10 @@ interface Frame {
   live: Uint8Array[];
   /** The registers' part of memo keys (`Specializer.registersId`), kept until a register changes (every write goes through `setRegister`). */
   regsId: number | undefined;
+  /** The point of this frame and those below it as a number (`Run.pointOf`), with what it was made from: kept while they are the same. */
+  pointKey: { below: number; block: number; stmt: number; id: number } | undefined;
+  /** This frame's and those below it's part of memo keys (`Run.stateKey`), with what it was made from: kept while they are the same. */
+  stackKey: { below: number; point: number; regsId: number; id: number } | undefined;
 }
 
 /** Change one register of a frame. */
@@ -228,17 +232,17 @@ export class Specializer {
   }
 
   private contents = new Map<string, number>();
-  /** Each shared object's `contents` number (shared objects are copied before any write). */
+  /** Each frozen object's `contents` number (objects a store does not own are copied before any write: MemoryStore.owns). */
   private contentsOf = new WeakMap<MemObject, number>();
 
-  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization. */
-  objectContents(o: MemObject): number {
-    const cached = o.shared ? this.contentsOf.get(o) : undefined;
+  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization; `frozen`: the object never changes again. */
+  objectContents(o: MemObject, frozen: boolean): number {
+    const cached = frozen ? this.contentsOf.get(o) : undefined;
     if (cached !== undefined) return cached;
     const key = objectKey(o);
     let n = this.contents.get(key);
     if (n === undefined) this.contents.set(key, (n = this.contents.size));
-    if (o.shared) this.contentsOf.set(o, n);
+    if (frozen) this.contentsOf.set(o, n);
     return n;
   }
 
@@ -249,6 +253,26 @@ export class Specializer {
     const key = registersKey(regs);
     let n = this.registerSets.get(key);
     if (n === undefined) this.registerSets.set(key, (n = this.registerSets.size));
+    return n;
+  }
+
+  private points = new Map<string, number>();
+
+  /** A number for a program point (a function's block and statement) above the frames numbered `below`, the same throughout this specialization. */
+  pointId(below: number, fn: string, block: number, stmt: number): number {
+    const key = `${below}/${fn}@${block}.${stmt}`;
+    let n = this.points.get(key);
+    if (n === undefined) this.points.set(key, (n = this.points.size));
+    return n;
+  }
+
+  private stacks = new Map<string, number>();
+
+  /** A number for a frame (its point `pointId`, instance and registers `registersId`) above the frames numbered `below`, the same throughout this specialization. */
+  stackId(below: number, point: number, inst: number, regsId: number): number {
+    const key = `${below}/${point}#${inst}:${regsId}`;
+    let n = this.stacks.get(key);
+    if (n === undefined) this.stacks.set(key, (n = this.stacks.size));
     return n;
   }
 
@@ -275,10 +299,12 @@ class Run {
   private pending: Pending[] = [];
   private memo = new Map<string, number>();
   /** States memoized per program point (frame stack shape), for generalization. */
-  private shapes = new Map<string, State[]>();
-  /** Distinct static values per register seen at a point after a dynamic branch. */
-  private distinct = new Map<string, Set<bigint | string>[][]>();
+  private shapes = new Map<number, State[]>();
+  /** Distinct static values per register seen at a point after a dynamic branch, per frame: with the frame's registers the last time (`registersId`) and the most values of one. */
+  private distinct = new Map<number, { sets: Set<bigint | string>[]; regsId: number; widest: number }[]>();
   private rvars = new Map<string, Var>();
+  /** Scratch flags of `generalize`: the bytes of one object that changed. */
+  private changed = new Uint8Array(0);
   private forceGeneralize = false;
   /** Specialized program points so far; past STATE_BUDGET every new state is fully generalized. */
   private statesCreated = 0;
@@ -311,6 +337,8 @@ class Run {
       ret,
       live: liveness(fn),
       regsId: undefined,
+      pointKey: undefined,
+      stackKey: undefined,
     };
     for (const l of fn.locals) {
       const id = this.sp.objects.fresh();
@@ -409,7 +437,7 @@ class Run {
       return this.continueAfter(pre, st, shape, this.shapes.get(shape) ?? []);
     }
     const shape = this.shapeKey(st);
-    const key = this.stateKey(st, shape);
+    const key = this.stateKey(st);
     const existing = this.memo.get(key);
     if (existing !== undefined) return { block: this.rf.blocks[existing]!, fresh: false };
     const seen = this.shapes.get(shape) ?? [];
@@ -428,7 +456,7 @@ class Run {
         return this.continueAfter(pre, st, shape, seen);
       }
     }
-    const sameControl = this.forceGeneralize ? [] : seen.filter((o) => sameRegisters(o, st));
+    const sameControl = this.forceGeneralize ? [] : seen.filter((o) => this.sameRegisters(o, st));
     const limit = this.sp.view.limits.statesPerBlock;
     if (this.forceGeneralize || sameControl.length >= SAME_CONTROL_STATES || seen.length >= limit) {
       // generalize against the most similar earlier state: with the same static
@@ -450,8 +478,8 @@ class Run {
   }
 
   /** After generalizing `st` into `pre`: jump on to its memoized block, or a new one the worklist fills. */
-  private continueAfter(pre: Block, st: State, shape: string, seen: State[]): { block: Block; fresh: boolean } {
-    const key = this.stateKey(st, shape);
+  private continueAfter(pre: Block, st: State, shape: number, seen: State[]): { block: Block; fresh: boolean } {
+    const key = this.stateKey(st);
     const hit = this.memo.get(key);
     if (hit !== undefined) {
       pre.term = { k: "goto", target: hit };
@@ -493,22 +521,40 @@ class Run {
     return [];
   }
 
+  /** A frame's `registersId`. */
+  private registers(f: Frame): number {
+    return (f.regsId ??= this.sp.registersId(f.regs));
+  }
+
+  /** Whether two states at the same point (`shapeKey`: the same functions in their frames) have the same static and dynamic registers. */
+  private sameRegisters(a: State, b: State): boolean {
+    if (a.frames.length !== b.frames.length) return false;
+    for (let i = 0; i < a.frames.length; i++) if (this.registers(a.frames[i]!) !== this.registers(b.frames[i]!)) return false;
+    return true;
+  }
+
   /**
    * Registers that took more than `limits.unroll` distinct values at this
    * point under dynamic control: counters of loops only a dynamic test ends.
    */
-  private varyingRegisters(st: State, shape: string): [Frame, number][] {
-    let perReg = this.distinct.get(shape);
-    if (!perReg) this.distinct.set(shape, (perReg = []));
+  private varyingRegisters(st: State, shape: number): [Frame, number][] {
+    let perFrame = this.distinct.get(shape);
+    if (!perFrame) this.distinct.set(shape, (perFrame = []));
     const varying: [Frame, number][] = [];
+    const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
     st.frames.forEach((f, fi) => {
-      const sets = (perReg[fi] ??= []);
+      const d = (perFrame[fi] ??= { sets: [], regsId: -1, widest: 0 });
+      const regsId = this.registers(f);
+      // the registers this frame had the last time here: no new values, and none took more than any limit allows
+      if (regsId === d.regsId && d.widest <= lowest) return;
+      d.regsId = regsId;
       const regs = f.regs;
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
-        const set = (sets[id] ??= new Set());
+        const set = (d.sets[id] ??= new Set());
         set.add(v.k === "int" ? v.v : valueKey(v)); // integers by value (a bigint is never equal to a key string)
+        if (set.size > d.widest) d.widest = set.size;
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
         if (set.size > limit) varying.push([f, id]);
       }
@@ -526,10 +572,7 @@ class Run {
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
-        if (keepStable && against.every((a) => {
-          const before = a.frames[fi]?.regs[id];
-          return before !== undefined && before !== null && sameValue(before, v);
-        })) continue;
+        if (keepStable && stableRegister(against, fi, id, v)) continue;
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
@@ -537,25 +580,33 @@ class Run {
         names.push(reg.name);
       }
     }
+    const ps = this.abi.info.pointerSize;
     for (const o of [...st.mem.objects.values()]) {
       if (o.escaped || o.kind === "string") continue;
-      const befores = against.map((a) => a.mem.objects.get(o.id));
-      if (all || against.length === 0 || befores.some((b) => !b || b.escaped)) {
+      if (all || against.length === 0 || against.some((a) => !a.mem.objects.get(o.id) || a.mem.objects.get(o.id)!.escaped)) {
         this.escape(st, o.id, out);
         names.push(o.name);
         continue;
       }
       // an earlier state holding this very object has its contents (objects change only through copies: MemoryStore.mutable)
-      const changed = [...new Set(befores.flatMap((b) => (b === o ? [] : changedBytes(b!, o, this.abi.info.pointerSize))))];
-      if (changed.length === 0) continue;
+      if (this.changed.length < o.size + ps) this.changed = new Uint8Array(2 * (o.size + ps));
+      const changed = this.changed;
+      changed.fill(0, 0, o.size + ps);
+      let any = false;
+      for (const a of against) {
+        const b = a.mem.objects.get(o.id)!;
+        if (b !== o && markChangedBytes(b, o, ps, changed)) any = true;
+      }
+      if (!any) continue;
       // only the bytes that keep changing become dynamic
       this.flushObject(st, o.id, out);
       const m = st.mem.mutable(o.id);
-      for (const i of changed) {
+      for (let i = 0; i < m.size; i++) {
+        if (changed[i] === 0) continue;
         m.known[i] = 0;
         m.dirty[i] = 0;
       }
-      for (const k of [...m.ptrs.keys()]) if (changed.includes(k)) m.ptrs.delete(k);
+      for (const k of m.ptrs.keys()) if (changed[k] === 1) m.ptrs.delete(k);
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
@@ -564,11 +615,32 @@ class Run {
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
 
-  /** The memo key of a state at the point `shape` (`shapeKey`): its frames' instances and registers (dead ones are cleared at memo points: `memoBlock`), and its memory. */
-  private stateKey(st: State, shape: string): string {
-    let key = shape;
-    for (const f of st.frames) key += `|${f.inst}:${(f.regsId ??= this.sp.registersId(f.regs))}`;
-    return `${key}|${this.memoryKey(st)}`;
+  /** The memo key of a state: its frames' points, instances and registers (dead ones are cleared at memo points: `memoBlock`), and its memory. Frames keep their part while it is the same (callers' frames, while a callee runs). */
+  private stateKey(st: State): string {
+    let point = -1;
+    let stack = -1;
+    for (const f of st.frames) {
+      point = this.pointOf(f, point);
+      const regsId = this.registers(f);
+      const c = f.stackKey;
+      if (c && c.below === stack && c.point === point && c.regsId === regsId) {
+        stack = c.id;
+        continue;
+      }
+      const id = this.sp.stackId(stack, point, f.inst, regsId);
+      f.stackKey = { below: stack, point, regsId, id };
+      stack = id;
+    }
+    return `${stack}|${this.memoryKey(st)}`;
+  }
+
+  /** The number of a frame's point above the frames whose points are numbered `below` (`Specializer.pointId`). */
+  private pointOf(f: Frame, below: number): number {
+    const c = f.pointKey;
+    if (c && c.below === below && c.block === f.block && c.stmt === f.stmt) return c.id;
+    const id = this.sp.pointId(below, f.fn.name, f.block, f.stmt);
+    f.pointKey = { below, block: f.block, stmt: f.stmt, id };
+    return id;
   }
 
   /** The state's static memory as a short key: the same for equal contents (interned per specialization). */
@@ -578,15 +650,16 @@ class Run {
     for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      parts.push(this.sp.objectContents(o));
+      parts.push(this.sp.objectContents(o, !st.mem.owns(o)));
     }
     return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
   }
 
-  private shapeKey(st: State): string {
-    let key = "";
-    for (const f of st.frames) key += `${f.fn.name}@${f.block}.${f.stmt}/`;
-    return key;
+  /** The program point of a state: the points of its frames, as a number. */
+  private shapeKey(st: State): number {
+    let point = -1;
+    for (const f of st.frames) point = this.pointOf(f, point);
+    return point;
   }
 
   // ------------------------------------------------------------ terminators
@@ -1317,7 +1390,7 @@ class Run {
       const o = newObject(id, "string", "str", bytes.length, false);
       o.bytes.set(bytes);
       st.mem.add(o);
-      if (!this.sp.objects.initials.has(id)) this.sp.objects.initials.set(id, { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map() });
+      if (!this.sp.objects.initials.has(id)) this.sp.objects.initials.set(id, { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(), owner: FROZEN });
     }
     return id;
   }
@@ -1447,20 +1520,6 @@ const STATIC_RUN_STEPS = 5_000_000;
 /** Distinct states with the same static registers at one point before their changing memory is generalized. */
 const SAME_CONTROL_STATES = 4;
 
-function sameRegisters(a: State, b: State): boolean {
-  if (a.frames.length !== b.frames.length) return false;
-  return a.frames.every((f, i) => {
-    const g = b.frames[i]!;
-    if (f.regs.length !== g.regs.length) return false;
-    return f.regs.every((v, id) => {
-      const w = g.regs[id];
-      if (v === undefined || w === undefined) return v === w;
-      if (v === null || w === null) return v === w;
-      return sameValue(v, w);
-    });
-  });
-}
-
 /** The earlier state differing from `st` in the fewest registers. */
 function mostSimilar(states: State[], st: State): State | null {
   let best: State | null = null;
@@ -1538,19 +1597,35 @@ function objectKey(o: MemObject): string {
   return s;
 }
 
-/** Static bytes of `now` that differ from `before` (whole pointers when a pointer differs). */
-function changedBytes(before: MemObject, now: MemObject, ptrSize: number): number[] {
-  const out = new Set<number>();
-  for (let i = 0; i < now.size; i++) if (now.known[i] && (!before.known[i] || before.bytes[i] !== now.bytes[i])) out.add(i);
+/** Mark in `changed` the static bytes of `now` that differ from `before` (whole pointers when a pointer differs); whether there are any. */
+function markChangedBytes(before: MemObject, now: MemObject, ptrSize: number, changed: Uint8Array): boolean {
+  let any = false;
+  for (let i = 0; i < now.size; i++) {
+    if (now.known[i] && (!before.known[i] || before.bytes[i] !== now.bytes[i])) {
+      changed[i] = 1;
+      any = true;
+    }
+  }
   for (const [k, p] of now.ptrs) {
     const q = before.ptrs.get(k);
-    if (!q || !sameValue(p, q)) for (let j = 0; j < ptrSize; j++) out.add(k + j);
+    if (q && sameValue(p, q)) continue;
+    for (let j = 0; j < ptrSize; j++) changed[k + j] = 1;
+    any = true;
   }
-  return [...out].sort((a, b) => a - b);
+  return any;
+}
+
+/** Whether register `id` of frame `fi` has the value `v` in every state of `against`. */
+function stableRegister(against: State[], fi: number, id: number, v: Value): boolean {
+  for (const a of against) {
+    const before = a.frames[fi]?.regs[id];
+    if (before === undefined || before === null || !sameValue(before, v)) return false;
+  }
+  return true;
 }
 
 function cloneState(st: State): State {
-  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId }));
+  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId, pointKey: f.pointKey, stackKey: f.stackKey }));
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
 
