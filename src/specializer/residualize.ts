@@ -64,8 +64,7 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
   propagateCopies(f);
   coalesceCopies(f);
   removeDeadStores(f);
-  const sunk = sinkLocalStores(f);
-  if (removeDeadLocalStores(f) || sunk) removeDeadStores(f);
+  if (simplifyLocalStores(f)) removeDeadStores(f);
   dropAssignmentCasts(f);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
@@ -501,32 +500,103 @@ function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
 /**
  * Dead stores to registers: an assignment whose register is not read before
  * being assigned again or leaving the function goes (its expression has no
- * side effects); a call whose result nobody reads keeps only the call.
+ * side effects); a call whose result nobody reads keeps only the call. One
+ * analysis finds them all, chains across blocks included: a register is
+ * live where an assignment that stays, a call, a store or a terminator may
+ * read it (strong liveness: what only dead assignments read is dead too).
  */
 function removeDeadStores(f: ResidualFunction): void {
-  for (;;) {
-    const out = liveOut(f);
-    let removed = false;
-    for (const b of reachable(f)) {
-      const live = new Set(out.get(b.id));
-      termOperands(b.term).forEach((e) => visitVars(e, (v) => live.add(v)));
-      for (let i = b.stmts.length - 1; i >= 0; i--) {
-        const s = b.stmts[i]!;
-        const d = stmtDestination(s);
-        if (d && !live.has(d) && s.k === "set" && !readsVolatile(s.value)) {
-          b.stmts.splice(i, 1);
-          removed = true;
-          continue;
-        }
-        if (d && !live.has(d) && s.k === "call") {
-          b.stmts[i] = { ...s, dst: null };
-          removed = true;
-        } else if (d) live.delete(d);
-        stmtOperands(b.stmts[i]!).forEach((e) => visitVars(e, (v) => live.add(v)));
+  const blocks = reachable(f);
+  const index = new Map<Var, number>();
+  const id = (v: Var): number => {
+    let i = index.get(v);
+    if (i === undefined) index.set(v, (i = index.size));
+    return i;
+  };
+  const usesOf = (es: Expr[]): number[] => {
+    const u: number[] = [];
+    for (const e of es) visitVars(e, (v) => u.push(id(v)));
+    return u;
+  };
+  // per statement: the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads
+  const info = blocks.map((b) =>
+    b.stmts.map((s) => {
+      const d = stmtDestination(s);
+      return { dst: d ? id(d) : -1, stays: s.k !== "set" || readsVolatile(s.value), uses: usesOf(stmtOperands(s)) };
+    }),
+  );
+  const termUses = blocks.map((b) => usesOf(termOperands(b.term)));
+  const words = (index.size + 31) >>> 5;
+  const pos = new Map(blocks.map((b, i) => [b.id, i]));
+  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
+  const preds: number[][] = blocks.map(() => []);
+  succ.forEach((ss, i) => {
+    for (const x of ss) preds[x]!.push(i);
+  });
+  const has = (a: Int32Array, i: number): boolean => (a[i >>> 5]! & (1 << (i & 31))) !== 0;
+  const set = (a: Int32Array, i: number): void => {
+    a[i >>> 5]! |= 1 << (i & 31);
+  };
+  const clear = (a: Int32Array, i: number): void => {
+    a[i >>> 5]! &= ~(1 << (i & 31));
+  };
+  const liveOutOf = (i: number): Int32Array => {
+    const out = new Int32Array(words);
+    for (const x of succ[i]!) {
+      const l = liveIn[x]!;
+      for (let w = 0; w < words; w++) out[w]! |= l[w]!;
+    }
+    return out;
+  };
+  /** Backward through block `i` from `live` (changed in place); `visit` sees each statement with whether its register is live after it. */
+  const through = (i: number, live: Int32Array, visit?: (k: number, needed: boolean) => void): void => {
+    for (const u of termUses[i]!) set(live, u);
+    const st = info[i]!;
+    for (let k = st.length - 1; k >= 0; k--) {
+      const x = st[k]!;
+      const needed = x.dst >= 0 && has(live, x.dst);
+      visit?.(k, needed);
+      if (x.dst >= 0) clear(live, x.dst);
+      if (x.stays || needed) for (const u of x.uses) set(live, u);
+    }
+  };
+  const liveIn = blocks.map(() => new Int32Array(words));
+  const work = blocks.map((_, i) => i);
+  const queued = new Uint8Array(blocks.length).fill(1);
+  while (work.length > 0) {
+    const i = work.pop()!;
+    queued[i] = 0;
+    const live = liveOutOf(i);
+    through(i, live);
+    const li = liveIn[i]!;
+    let grew = false;
+    for (let w = 0; w < words; w++) {
+      if ((live[w]! | li[w]!) !== li[w]) {
+        li[w]! |= live[w]!;
+        grew = true;
       }
     }
-    if (!removed) return;
+    if (!grew) continue;
+    for (const p of preds[i]!) {
+      if (queued[p]) continue;
+      queued[p] = 1;
+      work.push(p);
+    }
   }
+  blocks.forEach((b, i) => {
+    const dead = new Set<number>();
+    through(i, liveOutOf(i), (k, needed) => {
+      if (info[i]![k]!.dst >= 0 && !needed) dead.add(k);
+    });
+    if (dead.size === 0) return;
+    const kept: Stmt[] = [];
+    b.stmts.forEach((s, k) => {
+      if (!dead.has(k)) kept.push(s);
+      else if (s.k === "call") kept.push({ ...s, dst: null });
+      else if (s.k === "set" && readsVolatile(s.value)) kept.push(s);
+    });
+    b.stmts = kept;
+  });
 }
 
 // ---------------------------------------------------------------- constants
@@ -935,10 +1005,10 @@ function rootOf(e: Expr): Root {
 }
 
 /** Locals whose address `e` lets out: every mention that is not the root of an address `e` reads through (`direct`: `e` is such an address). */
-function escapesIn(e: Expr, direct: boolean, out: Set<LocalObject>): void {
+function escapesIn(e: Expr, direct: boolean, out: LocalObject[]): void {
   switch (e.k) {
     case "local":
-      if (!direct) out.add(e.obj);
+      if (!direct) out.push(e.obj);
       return;
     case "load":
     case "bitload":
@@ -960,8 +1030,8 @@ function escapesIn(e: Expr, direct: boolean, out: Set<LocalObject>): void {
 }
 
 /** Locals whose address a statement lets out (into a register, memory or a call). */
-function stmtEscapes(s: Stmt): Set<LocalObject> {
-  const out = new Set<LocalObject>();
+function stmtEscapes(s: Stmt): LocalObject[] {
+  const out: LocalObject[] = [];
   switch (s.k) {
     case "set":
       escapesIn(s.value, false, out);
@@ -989,21 +1059,21 @@ function stmtEscapes(s: Stmt): Set<LocalObject> {
 
 /** What an evaluation may read of the locals: the ones it reads directly, and whether it reads through an address that may point into any whose address is out. */
 interface LocalReads {
-  direct: Set<LocalObject>;
+  direct: LocalObject[];
   any: boolean;
 }
 
 function readsIn(e: Expr, r: LocalReads): void {
   if (e.k === "load" || e.k === "bitload") {
     const root = rootOf(e.addr);
-    if (root.k === "local") r.direct.add(root.obj);
+    if (root.k === "local") r.direct.push(root.obj);
     else if (root.k === "unknown") r.any = true;
   }
   for (const o of operands(e)) readsIn(o, r);
 }
 
 function stmtReads(s: Stmt): LocalReads {
-  const r: LocalReads = { direct: new Set(), any: s.k === "call" };
+  const r: LocalReads = { direct: [], any: s.k === "call" };
   stmtOperands(s).forEach((e) => readsIn(e, r));
   if (s.k === "copy") readsIn({ k: "load", type: s.type, addr: s.src }, r);
   return r;
@@ -1023,9 +1093,20 @@ function storedLocal(s: Stmt): LocalObject | null {
 interface LocalLiveness {
   blocks: Block[];
   succ: number[][];
-  /** Per block: per statement, then for the terminator, the locals it may read. */
-  reads: { stmts: Set<LocalObject>[]; term: Set<LocalObject> }[];
+  /** Per block: per statement, then for the terminator, what it may read. */
+  reads: { stmts: LocalReadsAt[]; term: LocalReadsAt }[];
   liveIn: Set<LocalObject>[];
+}
+
+/** What a statement may read of the locals: those it reads directly and, when it calls or reads through an address that may point anywhere, every local whose address is out before it (`out`, shared between statements). */
+interface LocalReadsAt {
+  direct: readonly LocalObject[];
+  out: ReadonlySet<LocalObject> | null;
+}
+
+function addReads(to: Set<LocalObject>, r: LocalReadsAt): void {
+  for (const o of r.direct) to.add(o);
+  if (r.out) for (const o of r.out) to.add(o);
 }
 
 /**
@@ -1039,48 +1120,71 @@ function localLiveness(f: ResidualFunction): LocalLiveness {
   const blocks = reachable(f);
   const info = blocks.map((b) => b.stmts.map((s) => ({ escapes: stmtEscapes(s), reads: stmtReads(s) })));
   const termInfo = blocks.map((b) => {
-    const r: LocalReads = { direct: new Set(), any: false };
+    const r: LocalReads = { direct: [], any: false };
     termOperands(b.term).forEach((e) => readsIn(e, r));
-    const esc = new Set<LocalObject>();
+    const esc: LocalObject[] = [];
     termOperands(b.term).forEach((e) => escapesIn(e, false, esc));
     return { reads: r, escapes: esc };
   });
   const pos = new Map(blocks.map((b, i) => [b.id, i]));
   const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
+  // what a block lets out itself, then the fixpoint of what is out on entry
+  const gen = blocks.map((_, i) => {
+    const g = new Set<LocalObject>();
+    for (const x of info[i]!) for (const o of x.escapes) g.add(o);
+    for (const o of termInfo[i]!.escapes) g.add(o);
+    return g;
+  });
   const escIn = blocks.map(() => new Set<LocalObject>());
   for (let changed = true; changed; ) {
     changed = false;
     blocks.forEach((_, i) => {
-      const out = new Set(escIn[i]!);
-      for (const x of info[i]!) for (const o of x.escapes) out.add(o);
-      for (const o of termInfo[i]!.escapes) out.add(o);
       for (const s of succ[i]!) {
         const inn = escIn[s]!;
         const n = inn.size;
-        for (const o of out) inn.add(o);
+        for (const o of escIn[i]!) inn.add(o);
+        for (const o of gen[i]!) inn.add(o);
         if (inn.size !== n) changed = true;
       }
     });
   }
+  // what is out, shared by the statements that read it; copied when a statement lets more out after one took it
   const reads = blocks.map((_, i) => {
-    const out = new Set(escIn[i]!);
-    const stmts = info[i]!.map((x) => {
-      for (const o of x.escapes) out.add(o);
-      return x.reads.any ? new Set([...x.reads.direct, ...out]) : x.reads.direct;
+    let out: Set<LocalObject> = escIn[i]!;
+    let shared = true;
+    const grow = (escapes: LocalObject[]): void => {
+      for (const o of escapes) {
+        if (out.has(o)) continue;
+        if (shared) (out = new Set(out)), (shared = false);
+        out.add(o);
+      }
+    };
+    const take = (r: LocalReads): LocalReadsAt => {
+      if (!r.any) return { direct: r.direct, out: null };
+      shared = true;
+      return { direct: r.direct, out };
+    };
+    const stmts = info[i]!.map((x): LocalReadsAt => {
+      grow(x.escapes);
+      return take(x.reads);
     });
     const t = termInfo[i]!;
-    for (const o of t.escapes) out.add(o);
-    return { stmts, term: t.reads.any ? new Set([...t.reads.direct, ...out]) : t.reads.direct };
+    grow(t.escapes);
+    return { stmts, term: take(t.reads) };
   });
-  const liveIn = blocks.map(() => new Set<LocalObject>());
+  const used = reads.map((r) => {
+    const u = new Set<LocalObject>();
+    addReads(u, r.term);
+    for (const x of r.stmts) addReads(u, x);
+    return u;
+  });
+  const liveIn = used.map((u) => new Set(u));
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = blocks.length - 1; i >= 0; i--) {
       const live = liveIn[i]!;
       const n = live.size;
       for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
-      for (const o of reads[i]!.term) live.add(o);
-      for (const r of reads[i]!.stmts) for (const o of r) live.add(o);
       if (live.size !== n) changed = true;
     }
   }
@@ -1088,81 +1192,65 @@ function localLiveness(f: ResidualFunction): LocalLiveness {
 }
 
 /**
- * Stores into local objects that nothing reads afterwards: no later load
- * from the object and, once its address is out (in a register, in memory,
- * passed to a call), no later call or load through an address that may
- * point into it. Returns whether a store went.
+ * Stores into locals, in rounds over one analysis each:
+ * - a store into a local that nothing reads afterwards goes: no later load
+ *   from the object and, once its address is out (in a register, in memory,
+ *   passed to a call), no later call or load through an address that may
+ *   point into it;
+ * - stores of constants (and parameters) into a local at the end of a block
+ *   that branches, with no read of the local after them in the block, move
+ *   to the branch targets where the local may still be read, and go from
+ *   those where it cannot be (partial dead stores: the specializer
+ *   materializes a `struct msghdr` that only a fallback call reads at each
+ *   exit of the code that builds it); a target with other predecessors gets
+ *   them on a block of its own on that edge;
+ * - the same such stores ending every predecessor of a join move into it.
+ * Returns whether a store went or moved.
  */
-function removeDeadLocalStores(f: ResidualFunction): boolean {
-  let removedAny = false;
-  for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
-    const { blocks, succ, reads, liveIn } = localLiveness(f);
-    let removed = false;
-    blocks.forEach((b, i) => {
-      const live = new Set<LocalObject>(reads[i]!.term);
-      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
-      const keep: Stmt[] = [];
-      for (let k = b.stmts.length - 1; k >= 0; k--) {
-        const s = b.stmts[k]!;
-        const target = storedLocal(s);
-        if (target && !live.has(target)) {
-          removed = true;
-          continue;
-        }
-        for (const o of reads[i]!.stmts[k]!) live.add(o);
-        keep.push(s);
-      }
-      if (keep.length !== b.stmts.length) b.stmts = keep.reverse();
-    });
-    if (!removed) break;
-    removedAny = true;
-  }
-  return removedAny;
-}
-
-/**
- * Stores of constants (and parameters) into a local at the end of a block
- * that branches, with no read of the local after them in the block, move to
- * the branch targets
- * where the local may still be read, and go from those where it cannot be
- * (partial dead stores: the specializer materializes a `struct msghdr` that
- * only a fallback call reads at each exit of the code that builds it). A
- * target with other predecessors gets them on a block of its own on that
- * edge. Returns whether a store moved.
- */
-function sinkLocalStores(f: ResidualFunction): boolean {
-  let movedAny = false;
+function simplifyLocalStores(f: ResidualFunction): boolean {
+  if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
+  let changedAny = false;
   const fixed = fixedRegisters(f);
-  for (let round = 0; round < SINK_ROUNDS; round++) {
+  for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
     const merged = mergeTrailingStores(f, fixed);
     const { blocks, succ, reads, liveIn } = localLiveness(f);
     const preds = new Map<number, number>();
     for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
-    let moved = false;
-    // blocks whose statements moved this round (their read sets no longer line up)
+    let changed = false;
+    // blocks given statements this round (their read sets no longer line up)
     const touched = new Set<number>();
     blocks.forEach((b, i) => {
+      if (touched.has(b.id)) return;
       const targets = [...new Set(succ[i]!)];
-      if (targets.length < 2 || touched.has(b.id)) return;
-      // per local: its constant stores after the last statement that may read it, and after any store through an address that may point anywhere
+      const live = new Set<LocalObject>();
+      addReads(live, reads[i]!.term);
+      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
+      // per local: its constant stores after the last statement that may read it, and after any write through an address that may point anywhere
       const sinking = new Map<LocalObject, Stmt[]>();
-      const stopped = new Set<LocalObject>(reads[i]!.term);
+      const stopped = new Set<LocalObject>();
+      addReads(stopped, reads[i]!.term);
+      let barrier = targets.length < 2;
+      const gone = new Set<Stmt>();
       for (let k = b.stmts.length - 1; k >= 0; k--) {
         const s = b.stmts[k]!;
-        if (writesAnywhere(s)) break;
         const target = storedLocal(s);
-        if (target && !stopped.has(target) && sinkable(s, fixed)) {
+        if (target && !live.has(target)) {
+          gone.add(s);
+          continue;
+        }
+        if (writesAnywhere(s)) barrier = true;
+        if (!barrier && target && !stopped.has(target) && sinkable(s, fixed)) {
           let group = sinking.get(target);
           if (!group) sinking.set(target, (group = []));
           group.unshift(s);
         } else if (target) stopped.add(target);
-        for (const o of reads[i]!.stmts[k]!) stopped.add(o);
+        addReads(live, reads[i]!.stmts[k]!);
+        addReads(stopped, reads[i]!.stmts[k]!);
       }
       for (const [o, group] of sinking) {
         // only where some target does not read the local: otherwise moving them copies them
         if (targets.every((t) => liveIn[t]!.has(o))) continue;
-        const gone = new Set(group);
-        b.stmts = b.stmts.filter((s) => !gone.has(s));
+        for (const s of group) gone.add(s);
         for (const t of targets) {
           if (!liveIn[t]!.has(o)) continue;
           const tb = blocks[t]!;
@@ -1172,13 +1260,16 @@ function sinkLocalStores(f: ResidualFunction): boolean {
             touched.add(tb.id);
           } else retarget(b, tb.id, newBlock(f, copies, tb.id));
         }
-        moved = true;
+      }
+      if (gone.size > 0) {
+        b.stmts = b.stmts.filter((s) => !gone.has(s));
+        changed = true;
       }
     });
-    if (!moved && !merged) break;
-    movedAny = true;
+    if (!changed && !merged) break;
+    changedAny = true;
   }
-  return movedAny;
+  return changedAny;
 }
 
 /** A store into a local of constants and registers no statement assigns (parameters): nothing it reads changes where it moves. */
@@ -1257,8 +1348,6 @@ function writesAnywhere(s: Stmt): boolean {
   return rootOf(s.k === "copy" ? s.dst : s.addr).k === "unknown";
 }
 
-/** Rounds of store sinking: each moves stores one branch further. */
-const SINK_ROUNDS = 8;
 
 /** A new block of `stmts` that jumps to `target`; its id. */
 function newBlock(f: ResidualFunction, stmts: Stmt[], target: number): number {
@@ -1321,13 +1410,15 @@ interface StoredValue {
  * Returns whether a load went.
  */
 function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
+  if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   const fixed = fixedRegisters(f);
-  const escaped = new Set<LocalObject>();
+  const out: LocalObject[] = [];
   const blocks = reachable(f);
   for (const b of blocks) {
-    for (const s of b.stmts) for (const o of stmtEscapes(s)) escaped.add(o);
-    termOperands(b.term).forEach((e) => escapesIn(e, false, escaped));
+    for (const s of b.stmts) out.push(...stmtEscapes(s));
+    termOperands(b.term).forEach((e) => escapesIn(e, false, out));
   }
+  const escaped = new Set(out);
   // each block's predecessor, -1 when it has several
   const onlyPred = new Map<number, number>();
   for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
@@ -1450,8 +1541,8 @@ function mapOperands(s: Stmt, map: (e: Expr) => Expr): void {
   }
 }
 
-/** Rounds of dead local stores: removing stores can keep an address from leaving, which frees more. */
-const LOCAL_STORE_ROUNDS = 4;
+/** Rounds over stores into locals: each moves stores one branch further; removing some can keep an address from leaving, which frees more. */
+const LOCAL_STORE_ROUNDS = 8;
 
 // ---------------------------------------------------------------- printing
 
@@ -1473,8 +1564,18 @@ export class CPrinter {
     return this.names.get(sym) ?? sym.name;
   }
 
+  private readonly declarator = declarationPrinter({ structural: true, recordName: (def) => this.recordName(def) });
+  /** Type names and pointer-to-type names already printed (casts and loads repeat a few types thousands of times). */
+  private readonly typeNames = new Map<CType, { name?: string; pointer?: string }>();
+
   /** `type` declaring `name` (C declarator syntax); records by their residual names, typedefs and enums spelled out. */
-  readonly declare = declarationPrinter({ structural: true, recordName: (def) => this.recordName(def) });
+  readonly declare = (type: CType, name: string): string => {
+    if (name !== "" && name !== "*") return this.declarator(type, name);
+    let known = this.typeNames.get(type);
+    if (!known) this.typeNames.set(type, (known = {}));
+    if (name === "") return (known.name ??= this.declarator(type, name));
+    return (known.pointer ??= this.declarator(type, name));
+  };
 
   private recordName(def: RecordDef): string {
     // the target's va_list record is the compiler's own (tcc predefines it): named through its typedef, never defined here
