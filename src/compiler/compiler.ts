@@ -93,8 +93,6 @@ export interface EmscriptenTcc {
 interface EmscriptenFs {
   writeFile(path: string, data: string | Uint8Array, opts?: { canOwn?: boolean }): void;
   mkdirTree(path: string): void;
-  mkdir(path: string): void;
-  analyzePath(path: string): { exists: boolean };
   lookupPath(path: string): { node: MemfsNode };
   readdir(path: string): string[];
   stat(path: string): { mode: number };
@@ -102,6 +100,7 @@ interface EmscriptenFs {
   unlink(path: string): void;
   rmdir(path: string): void;
   chdir(path: string): void;
+  cwd(): string;
 }
 
 /** A file of emscripten's in-memory file system: its bytes are contents[0, usedBytes). */
@@ -173,7 +172,7 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
         else tcc.FS.writeFile(path, data);
         written.push(path);
       }
-      tcc.FS.chdir(dir);
+      if (tcc.FS.cwd() !== dir) tcc.FS.chdir(dir);
       const sp = tcc.stackSave();
       let exitCode: number;
       try {
@@ -210,14 +209,9 @@ export async function createCompilerWith(target: Target, loader: TccLoader): Pro
       };
     } finally {
       if (instance === inst) {
-        tcc.FS.chdir("/");
-        // files outside the scratch dir (a given cwd, absolute paths) one by one, then whatever is in the scratch dir
-        const inScratch = (path: string): boolean => path.startsWith(`${SCRATCH}/`);
-        for (const path of written) if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
-        for (const name of input.outputs) {
-          const path = resolvePath(dir, name);
-          if (!inScratch(path) && tcc.FS.analyzePath(path).exists) tcc.FS.unlink(path);
-        }
+        // the call's files by name (in or outside the scratch dir), then whatever else is left in the scratch dir
+        for (const path of written) removeFile(tcc.FS, path);
+        for (const name of input.outputs) removeFile(tcc.FS, resolvePath(dir, name));
         removeChildren(tcc.FS, SCRATCH);
         if (failed) instance = null;
       }
@@ -297,6 +291,15 @@ function parentOf(path: string): string {
 function takeFile(fs: EmscriptenFs, path: string): Uint8Array {
   const { node } = fs.lookupPath(path);
   return node.contents ? node.contents.subarray(0, node.usedBytes) : new Uint8Array(0);
+}
+
+/** Remove the file `path` when there is one (an output tcc did not write is absent). */
+function removeFile(fs: EmscriptenFs, path: string): void {
+  try {
+    fs.unlink(path);
+  } catch {
+    // no such file
+  }
 }
 
 /** Remove everything under the directory `path` (not the directory itself). */
