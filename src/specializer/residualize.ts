@@ -257,7 +257,8 @@ function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
  * Copies between registers assigned once: `t = u`, with `t` assigned nowhere
  * else and `u` assigned once (or a parameter never assigned), has every use
  * of `t` read `u` instead — whenever a use reads the copy, `u` has been
- * assigned and can no longer change.
+ * assigned and can no longer change. Their types may differ in qualifiers
+ * (`const void *arg = buff`).
  */
 function propagateSingleCopies(f: ResidualFunction): void {
   const blocks = reachable(f);
@@ -271,7 +272,7 @@ function propagateSingleCopies(f: ResidualFunction): void {
   const by = new Map<Var, Var>();
   for (const b of blocks) for (const s of b.stmts) {
     if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || params.has(s.dst) || defs.get(s.dst) !== 1) continue;
-    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type)) by.set(s.dst, s.value.v);
+    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) by.set(s.dst, s.value.v);
   }
   // chains: t = u, u = w: t reads w; copies in a cycle (never given a value) stay
   const final = new Map<Var, Expr>();
@@ -1553,6 +1554,8 @@ export class CPrinter {
   private needZero = false;
   /** The function being printed. */
   private current: ResidualFunction | null = null;
+  /** A <stdarg.h> builtin was printed. */
+  private needVaList = false;
 
   constructor(
     private abi: Abi,
@@ -1733,6 +1736,7 @@ export class CPrinter {
    */
   private vaBuiltin(s: Stmt & { k: "call" }): string {
     const name = (s.callee as Expr & { k: "global" }).sym.name;
+    this.needVaList = true;
     const args = s.args.map((a) => this.expr({ k: "load", type: (a.type as CType & { kind: TypeKind.Pointer }).to, addr: a }));
     if (name === "__builtin_va_arg") args.push(this.declare(s.fnType.ret, ""));
     if (name === "__builtin_va_start") {
@@ -1899,6 +1903,8 @@ export class CPrinter {
     const out: string[] = [];
     if (this.needCopy) out.push("static void __bespoke_copy(void *d, const void *s, unsigned long n)\n{\n    char *a = d;\n    const char *b = s;\n    while (n--)\n        *a++ = *b++;\n}");
     if (this.needZero) out.push("static void __bespoke_zero(void *d, unsigned long n)\n{\n    char *a = d;\n    while (n--)\n        *a++ = 0;\n}");
+    // <stdarg.h>'s typedef, which tcc's va_arg macro for riscv64 names
+    if (this.needVaList) out.push("typedef __builtin_va_list va_list;");
     return out.join("\n");
   }
 }
@@ -1914,10 +1920,10 @@ function isJump(n: SNode): boolean {
   return n.k === "break" || n.k === "continue" || n.k === "goto" || n.k === "return";
 }
 
-/** The same C type (as printed): pointers compare their pointees. */
-function sameC(a: CType, b: CType): boolean {
+/** The same C type (as printed): pointers compare their pointees; `quals` false: up to qualifiers at every level (the same values, read alike). */
+function sameC(a: CType, b: CType, quals = true): boolean {
   if (a === b) return true;
-  if (a.kind !== b.kind || a.quals !== b.quals) return false;
+  if (a.kind !== b.kind || (quals && a.quals !== b.quals)) return false;
   switch (a.kind) {
     case TypeKind.Int: {
       const y = b as typeof a;
@@ -1926,7 +1932,7 @@ function sameC(a: CType, b: CType): boolean {
     case TypeKind.Float:
       return a.rank === (b as typeof a).rank;
     case TypeKind.Pointer:
-      return sameC(a.to, (b as typeof a).to);
+      return sameC(a.to, (b as typeof a).to, quals);
     case TypeKind.Record:
       return a.def === (b as typeof a).def;
     case TypeKind.Enum:

@@ -228,6 +228,25 @@ int main(void) { for (int i = 0; i < 50; i++) printf("%d\\n", drop(i % 7, i % 5)
     await sameOutputs("stores", STORES, code, STORES_DRIVER, 50);
   });
 
+  const CONST_COPY = `
+unsigned int sum(unsigned char *buf, unsigned int n)
+{
+    const unsigned char *p = buf;
+    unsigned int s = 0;
+    for (unsigned int i = 0; i < n; i++) s = s * 31 + p[i];
+    return s + p[0];
+}`;
+  const CONST_COPY_DRIVER = `#include <stdio.h>
+unsigned int sum(unsigned char *buf, unsigned int n);
+int main(void) { unsigned char b[40]; for (int i = 0; i < 40; i++) b[i] = (unsigned char)(i * 37 + 5); for (unsigned int n = 1; n <= 40; n++) printf("%u\\n", sum(b, n)); return 0; }
+`;
+
+  it("reads an unassigned parameter instead of a copy of it that differs only in qualifiers", async () => {
+    const code = simplified(CONST_COPY, "sum");
+    expect(body(code, "sum")).not.toMatch(/\bp\b/);
+    await sameOutputs("constcopy", CONST_COPY, code, CONST_COPY_DRIVER, 40);
+  });
+
   const NARROW = `
 struct hdr { unsigned short len; unsigned short tot; };
 unsigned int narrow(struct hdr *h, int x)
