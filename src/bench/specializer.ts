@@ -279,7 +279,7 @@ function difference(output: string, expected: string): string | null {
   const want = normalize(expected).split("\n");
   if (got.join("\n") === want.join("\n")) return null;
   let i = 0;
-  while (got[i] === want[i]) i++;
+  while (i < want.length && got[i] === want[i]) i++;
   return `output differs at line ${i + 1}: expected ${JSON.stringify(want[i] ?? "")}, got ${JSON.stringify(got[i] ?? "")}`;
 }
 

@@ -216,11 +216,12 @@ int main(int argc, char **argv) {
 }`;
 
 /** Where a target's executables are linked and run (qemu with the cross toolchain's C library). */
-const RUNNERS: Record<"x86_64" | "i386" | "arm" | "arm64", { gcc: string; run: string[] }> = {
+const RUNNERS: Record<"x86_64" | "i386" | "arm" | "arm64" | "riscv64", { gcc: string; run: string[] }> = {
   x86_64: { gcc: "gcc", run: [] },
   i386: { gcc: "i686-linux-gnu-gcc", run: ["qemu-i386", "-L", "/usr/i686-linux-gnu"] },
   arm: { gcc: "arm-linux-gnueabi-gcc", run: ["qemu-arm", "-L", "/usr/arm-linux-gnueabi"] },
   arm64: { gcc: "aarch64-linux-gnu-gcc", run: ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"] },
+  riscv64: { gcc: "riscv64-linux-gnu-gcc", run: ["qemu-riscv64", "-L", "/usr/riscv64-linux-gnu"] },
 };
 
 describe.each(Object.keys(RUNNERS) as (keyof typeof RUNNERS)[])("variadic functions on %s", (target) => {
