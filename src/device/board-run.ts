@@ -8,10 +8,14 @@
 // clock stopped (as long as the host allows), so that how long the server
 // takes never moves the firmware's timers (TCP's, which decide segment
 // boundaries and ACKs) and runs from the same state stay comparable
-// whatever the server's speed.
+// whatever the server's speed. With a simulated link in virtual time
+// (link-timeline.ts), frames whose arrival has come are delivered between
+// slices, and an idle board lets the timeline move on to the next arrival
+// (its own clock stopped all the same).
 // Runtime-independent: no Node or DOM APIs (the host says how to yield).
 import { BespokeError } from "../errors.ts";
 import type { Board } from "../vm/board.ts";
+import type { LinkTimeline } from "./link-timeline.ts";
 
 /** Instructions per slice between looks at the channel. */
 const SLICE = 2_000_000;
@@ -27,6 +31,11 @@ export class FrameInbox {
 
   push(frame: Uint8Array): void {
     this.frames.push(frame);
+    this.wake?.();
+  }
+
+  /** End a wait without a frame (a frame was sent on a virtual link: the board's loop delivers it). */
+  nudge(): void {
     this.wake?.();
   }
 
@@ -74,6 +83,8 @@ export interface RunOptions {
    * (a server that never answers must not hang the device). Absent: 0.
    */
   serverWaitMs?: () => number;
+  /** The simulated link in virtual time the frames cross, if any; its frames for the board end in `inbox`. */
+  timeline?: LinkTimeline;
 }
 
 export interface BoardRun {
@@ -93,7 +104,9 @@ export interface BoardRun {
 export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () => Promise<void>, options: RunOptions = {}): Promise<BoardRun> {
   const start = board.cpu.instructions;
   let framesIn = 0;
+  const timeline = options.timeline;
   for (;;) {
+    timeline?.deliver(false);
     for (let frame = inbox.take(); frame; frame = inbox.take()) {
       framesIn++;
       board.deliver(frame);
@@ -103,10 +116,10 @@ export async function runBoard(board: Board, inbox: FrameInbox, yieldToHost: () 
     if (stop.kind === "exit") return { exitCode: stop.code, instructions: board.cpu.instructions - start, framesIn };
     if (stop.kind === "fault") throw new BespokeError("DEVICE_FAULT", `the device faulted: ${stop.fault.message}`);
     if (stop.kind !== "sleep") await yieldToHost();
-    else if (!inbox.length) {
+    else if (!inbox.length && !timeline?.deliver(true)) {
       const owed = options.serverWaitMs?.() ?? 0;
       await inbox.wait(owed > 0 ? owed : Math.max(1, Math.min(stop.microseconds / 1000, MAX_IDLE_MS)));
-      if (!inbox.length) board.advance(stop.microseconds);
+      if (!inbox.length && !timeline?.inFlight) board.advance(stop.microseconds);
     }
   }
 }

@@ -3,7 +3,9 @@
 // message — to a server: the in-process core, or an edge over a WebSocket
 // (EdgeChannel). An optional simulated link delays every frame by half the
 // round-trip time plus its transmission time, in each direction, keeping
-// order. The firmware is driven by console commands (firmware/apps/e2e.c);
+// order: with real timers, or in virtual time (link-timeline.ts: no real
+// wait; the time a request takes there is the link's delays on its critical
+// path plus the processing of each hop). The firmware is driven by console commands (firmware/apps/e2e.c);
 // it exits when they run out, so a run is one script. While a CUSTOMIZE has
 // no IMAGE or ERROR back yet, the board's clock stops when it idles
 // (board-run.ts): server and link latency take no virtual time, so two
@@ -17,6 +19,7 @@ import { Board } from "../vm/board.ts";
 import { FrameInbox, consoleLines, runBoard } from "./board-run.ts";
 import { unqueuedClock } from "./cpu-clock.ts";
 import { buildArmFirmware } from "./firmware-build.ts";
+import { LinkTimeline } from "./link-timeline.ts";
 
 /** Frames to and from a customization server. */
 export interface ServerLink {
@@ -32,6 +35,8 @@ export interface LinkModel {
   rttMs: number;
   /** Bytes per second each way; unlimited when absent. */
   bytesPerSecond?: number;
+  /** Frames cross in virtual time (link-timeline.ts) instead of after real timers. */
+  virtual?: boolean;
 }
 
 export interface DeviceRun {
@@ -44,8 +49,8 @@ export interface DeviceRun {
   framesIn: number;
   /** Wall-clock milliseconds from each CUSTOMIZE the firmware sends to the end of its `e2e wait`. */
   waits: number[];
-  /** The same, less the time this thread waited for a CPU (cpu-clock.ts): without what other processes' load adds (wall time where the system does not tell). */
-  waitsUnqueued: number[];
+  /** Over a virtual link: the same spans on its timeline (link delays on the critical path + processing of server and device, link-timeline.ts); empty otherwise. */
+  waitsOnTimeline: number[];
   /** VM instructions from each IMAGE frame's arrival to the end of the `e2e wait` it ends: the device verifying, copying, relocating and installing the image. */
   loads: number[];
   /** ERROR messages the server sent the device ("CODE: message"). */
@@ -126,7 +131,7 @@ export async function edgeServer(url: URL, device = "vm-device"): Promise<Server
   };
 }
 
-/** Delay frames in one direction as the link model says, in order. */
+/** Delay frames in one direction as the link model says, in order, with real timers. */
 function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => void): (frame: Uint8Array) => void {
   if (!model || (model.rttMs <= 0 && !model.bytesPerSecond)) return deliver;
   let free = 0; // when the link is next free to transmit (ms, performance.now clock)
@@ -145,11 +150,12 @@ export interface RunDeviceOptions {
   onLine?: (line: string) => void;
   /** Real time (ms) the board waits for a request's answer with its clock stopped; SERVER_ANSWER_MS by default. */
   serverAnswerMs?: number;
+  /** The clock of a virtual link's timeline: by default wall time less this thread's waits for a CPU (cpu-clock.ts; wall time where the system does not tell). */
+  timelineClock?: () => number;
 }
 
 export async function runDevice(script: string[], server: ServerLink, options: RunDeviceOptions = {}): Promise<DeviceRun> {
   const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
-  const unqueued = unqueuedClock ?? (() => performance.now());
   const fw = await buildArmFirmware("board");
   const inbox = new FrameInbox();
   const serverErrors: string[] = [];
@@ -157,26 +163,29 @@ export async function runDevice(script: string[], server: ServerLink, options: R
   const owed = new Map<number, number>();
   const loads: number[] = [];
   let imageAt = -1; // the board's instruction count when an IMAGE arrived
-  const toDevice = delayed(options.link, (frame) => {
+  const timeline = options.link?.virtual ? new LinkTimeline(options.link, options.timelineClock ?? unqueuedClock ?? (() => performance.now())) : undefined;
+  if (timeline) timeline.onSend = () => inbox.nudge();
+  const link = (way: 0 | 1, deliver: (frame: Uint8Array) => void) => (timeline ? timeline.direction(way, deliver) : delayed(options.link, deliver));
+  const toDevice = link(1, (frame) => {
     if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
     if (frame[3] === FRAME_IMAGE && imageAt < 0) imageAt = board.cpu.instructions;
     if (frame[3] === FRAME_IMAGE || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
     inbox.push(frame);
   });
   server.onFrame(toDevice);
-  const toServer = delayed(options.link, (frame) => server.send(frame));
+  const toServer = link(0, (frame) => server.send(frame));
   const lines: string[] = [];
   const waits: number[] = [];
-  const waitsUnqueued: number[] = [];
+  const waitsOnTimeline: number[] = [];
   let framesOut = 0;
   let customizeAt = -1;
-  let customizeUnqueuedAt = 0;
+  let customizeOnTimeline = 0;
   const board = new Board(fw.elf, {
     console: consoleLines((line) => {
       lines.push(line);
       if (line.startsWith("state ") && customizeAt >= 0) {
         waits.push(performance.now() - customizeAt);
-        waitsUnqueued.push(unqueued() - customizeUnqueuedAt);
+        if (timeline) waitsOnTimeline.push(timeline.now() - customizeOnTimeline);
         customizeAt = -1;
       }
       if (line.startsWith("state ") && imageAt >= 0) {
@@ -191,14 +200,15 @@ export async function runDevice(script: string[], server: ServerLink, options: R
       else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
       if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) {
         customizeAt = performance.now();
-        customizeUnqueuedAt = unqueued();
+        customizeOnTimeline = timeline?.now() ?? 0;
       }
       toServer(frame.slice()); // the mailbox hands a view of RAM the firmware reuses
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
   const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), {
+    ...(timeline ? { timeline } : {}),
     serverWaitMs: () => Math.max(0, ...[...owed.values()].map((sentAt) => sentAt + answerMs - performance.now())),
   });
-  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsUnqueued, loads, serverErrors };
+  return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsOnTimeline, loads, serverErrors };
 }
