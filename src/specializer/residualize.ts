@@ -1090,6 +1090,12 @@ function storedLocal(s: Stmt): LocalObject | null {
   return root.k === "local" && (root.obj.type.quals & Q_VOLATILE) === 0 ? root.obj : null;
 }
 
+/** The locals a statement lets out and reads (kept across rounds over statements no pass changes in between). */
+interface StmtLocals {
+  escapes: LocalObject[];
+  reads: LocalReads;
+}
+
 /** Which locals each statement and terminator may read, and which may be read after each block's start. */
 interface LocalLiveness {
   blocks: Block[];
@@ -1117,9 +1123,15 @@ function addReads(to: Set<LocalObject>, r: LocalReadsAt): void {
  * Stores do not end a local's liveness (they may write part of it). A
  * function's locals die when it returns.
  */
-function localLiveness(f: ResidualFunction): LocalLiveness {
+function localLiveness(f: ResidualFunction, known: WeakMap<Stmt, StmtLocals>): LocalLiveness {
   const blocks = reachable(f);
-  const info = blocks.map((b) => b.stmts.map((s) => ({ escapes: stmtEscapes(s), reads: stmtReads(s) })));
+  const info = blocks.map((b) =>
+    b.stmts.map((s) => {
+      let x = known.get(s);
+      if (!x) known.set(s, (x = { escapes: stmtEscapes(s), reads: stmtReads(s) }));
+      return x;
+    }),
+  );
   const termInfo = blocks.map((b) => {
     const r: LocalReads = { direct: [], any: false };
     termOperands(b.term).forEach((e) => readsIn(e, r));
@@ -1212,9 +1224,10 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   let changedAny = false;
   const fixed = fixedRegisters(f);
+  const known = new WeakMap<Stmt, StmtLocals>();
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
     const merged = mergeTrailingStores(f, fixed);
-    const { blocks, succ, reads, liveIn } = localLiveness(f);
+    const { blocks, succ, reads, liveIn } = localLiveness(f, known);
     const preds = new Map<number, number>();
     for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
     let changed = false;
