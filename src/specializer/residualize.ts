@@ -758,7 +758,7 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
       const e = known.get(v);
       return e && cheapConstant(e, abi) ? e : undefined;
     };
-    const fold = (e: Expr): Expr => foldExpr(replaceIn(e, cheap), abi);
+    const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? replaceIn(e, cheap) : e, abi);
     for (const s of b.stmts) {
       switch (s.k) {
         case "set":
@@ -789,6 +789,7 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
     }
     const t = b.term;
     const decide = (e: Expr): Expr => {
+      if (known.size === 0) return fold(e);
       const all = foldExpr(replaceIn(e, (v) => known.get(v)), abi);
       return intValue(all, abi) !== null ? all : fold(e);
     };
@@ -1426,13 +1427,22 @@ interface StoredValue {
 function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   const fixed = fixedRegisters(f);
-  const out: LocalObject[] = [];
   const blocks = reachable(f);
-  for (const b of blocks) {
-    for (const s of b.stmts) out.push(...stmtEscapes(s));
-    termOperands(b.term).forEach((e) => escapesIn(e, false, out));
-  }
-  const escaped = new Set(out);
+  const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed.has(s.value.v)));
+  if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
+  // the locals whose address is out somewhere, found when first asked
+  let escapedSet: Set<LocalObject> | null = null;
+  const escaped = (o: LocalObject): boolean => {
+    if (!escapedSet) {
+      const out: LocalObject[] = [];
+      for (const b of blocks) {
+        for (const s of b.stmts) out.push(...stmtEscapes(s));
+        termOperands(b.term).forEach((e) => escapesIn(e, false, out));
+      }
+      escapedSet = new Set(out);
+    }
+    return escapedSet.has(o);
+  };
   // each block's predecessor, -1 when it has several
   const onlyPred = new Map<number, number>();
   for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
@@ -1456,8 +1466,10 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
       for (const o of [...facts.keys()]) if (pred(o)) facts.delete(o);
     };
     for (const s of b.stmts) {
+      // with nothing known, only a store can teach something
+      if (facts.size === 0 && s.k !== "store") continue;
       mapOperands(s, read);
-      if (writesAnywhere(s)) forget((o) => escaped.has(o));
+      if (facts.size > 0 && writesAnywhere(s)) forget(escaped);
       const written = writtenAddress(s);
       const target = written && rootOf(written);
       if (target?.k !== "local") continue;
@@ -1465,15 +1477,17 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
       const size = s.k === "store" ? abi.sizeOf(s.type) : 0;
       // what the write may overlap goes (all of the object unless it is a plain store at a known place)
       const kept = place && s.k === "store" ? (facts.get(target.obj) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
-      if (place && s.k === "store" && storedLocal(s) && (constant(s.value) || (s.value.k === "var" && fixed.has(s.value.v)))) {
+      if (place && forwardable(s)) {
         kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
       }
       facts.set(target.obj, kept);
     }
     const t = b.term;
-    if (t.k === "if") t.cond = read(t.cond);
-    else if (t.k === "switch") t.value = read(t.value);
-    else if (t.k === "return" && t.value) t.value = read(t.value);
+    if (facts.size > 0) {
+      if (t.k === "if") t.cond = read(t.cond);
+      else if (t.k === "switch") t.value = read(t.value);
+      else if (t.k === "return" && t.value) t.value = read(t.value);
+    }
     atEnd.set(id, facts);
   }
   return forwarded;
