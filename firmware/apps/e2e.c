@@ -8,6 +8,13 @@
  * 2^-64), so runs from the same state compare without printing megabytes.
  * Each send is counted with the board's instruction counter.
  *
+ * From the first command on, board time does not depend on how fast the
+ * code runs (board_steady_time; `e2e clock cycles` turns that off): it advances by E2E_TICK_US after each send
+ * and by what the stack sleeps when it waits (a send blocked on the window,
+ * say), so TCP's timers (delayed ACKs, window updates, coalescing) fire at
+ * the same points of a generic and a customized run however many cycles
+ * their calls take, and their segments compare whatever the code's speed.
+ *
  * A PORT is a port on 127.0.0.1, or ADDR:PORT with ADDR any dotted 127.x.y.z
  * address (routed to the loopback interface, so captured; the stack accepts
  * on input only 127.0.0.1's); FLAGS are sendto's flags (default 0).
@@ -19,6 +26,8 @@
  *   e2e send g|c N SIZE FD|TOKEN PORT [FLAGS]   N sends of SIZE bytes, generic (sys_sendto/sys_send with FLAGS) or customized
  *   e2e opt FD tos|nocheck|nodelay|nonblock V   IP_TOS, SO_NO_CHECK, TCP_NODELAY, or fcntl O_NONBLOCK (V 0/1) -> ret R
  *   e2e ttl FD V | e2e close FD | e2e connect FD PORT | e2e cancel TOKEN   -> ret R
+ *   e2e slow N              spin N loop iterations before each customized send (outside the counted call) -> ret N
+ *   e2e clock steady|cycles board time steady (the default from the first command) or counting cycles -> ret 0
  */
 #ifdef BESPOKE_CUSTOM
 
@@ -39,6 +48,13 @@
 
 #define E2E_MAX_MSG 2048
 #define E2E_WAIT_POLLS 200000
+/* Board time between two sends of `e2e send` (an application sending a
+ * message every millisecond). */
+#define E2E_TICK_US 1000
+
+/* Extra instructions run before each customized send, outside the counted
+ * call (e2e slow): a test's way to make the customized path slower. */
+static u32_t extra_spin;
 
 static u8_t tx[E2E_MAX_MSG] __attribute__((aligned(4)));
 static u8_t rx[E2E_MAX_MSG] __attribute__((aligned(4)));
@@ -59,6 +75,7 @@ enter_task(void)
   static struct task *self;
   if (self == NULL) {
     self = task_create("e2e", idle_step, NULL);
+    board_steady_time(1);
   }
   current = self;
 }
@@ -212,6 +229,11 @@ send_many(int custom, u32_t count, u32_t size, int target, const char *port, uns
     for (k = 0; k < size; k++) {
       tx[k] = (u8_t)(i * 7 + k * 13 + size);
     }
+    if (custom) {
+      volatile u32_t spin;
+      for (spin = 0; spin < extra_spin; spin++) {
+      }
+    }
     board_counters(&c0, &i0);
     if (custom) {
       r = customized_sendto(target, tx, size);
@@ -234,6 +256,7 @@ send_many(int custom, u32_t count, u32_t size, int target, const char *port, uns
     }
     packets += capture(&h, &bytes);
     drain();
+    board_tick_us(E2E_TICK_US);
   }
   printk("sent %u ok %u first %ld packets %u bytes %u instret %u least %u digest %08x%08x\n", count, ok, first, packets, bytes, count ? spent / count : 0, least, h.a, h.b);
 }
@@ -310,6 +333,12 @@ e2e_command(char *line)
     printk("ret %ld\n", sys_connect(atoi(w[1]), (struct sockaddr *)loopback(w[2], &sin), sizeof(sin)));
   } else if (n == 2 && strcmp(w[0], "close") == 0) {
     printk("ret %ld\n", sys_close(atoi(w[1])));
+  } else if (n == 2 && strcmp(w[0], "clock") == 0 && (strcmp(w[1], "steady") == 0 || strcmp(w[1], "cycles") == 0)) {
+    board_steady_time(w[1][0] == 's');
+    printk("ret 0\n");
+  } else if (n == 2 && strcmp(w[0], "slow") == 0) {
+    extra_spin = (u32_t)atoi(w[1]);
+    printk("ret %u\n", extra_spin);
   } else if (n == 2 && strcmp(w[0], "cancel") == 0) {
     printk("ret %d\n", cancel_customize(atoi(w[1])));
   } else {

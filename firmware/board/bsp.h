@@ -26,6 +26,15 @@ int board_console_getc(void);
 u32_t board_time_ms(void);
 void board_sleep_ms(u32_t ms);
 
+/* on: from now on board time advances only by sleeping and board_tick_us,
+ * not with how fast the code runs, so runs of different code meet their
+ * timers at the same points (the bespoke board's timer stops counting
+ * cycles; the other boards' time is so always). off: the bespoke board's
+ * time counts cycles again, from where it stood. */
+void board_steady_time(int on);
+/* Advance board time by `us` microseconds at once, without idling. */
+void board_tick_us(u32_t us);
+
 /* Low 32 bits of cycles and instructions retired since reset. Returns 0 when
  * the board cannot count them (then both are left unchanged). */
 int board_counters(u32_t *cycles, u32_t *instret);

@@ -12,6 +12,8 @@
 #define BOARD_TIMER_US_HI   (*(volatile unsigned *)0xF0001004)
 #define BOARD_TIMER_FREQ    (*(volatile unsigned *)0xF0001008)
 #define BOARD_TIMER_SLEEP   (*(volatile unsigned *)0xF000100C)
+#define BOARD_TIMER_STEADY  (*(volatile unsigned *)0xF0001010)
+#define BOARD_TIMER_TICK    (*(volatile unsigned *)0xF0001014)
 #define BOARD_CYCLES_LO     (*(volatile unsigned *)0xF0002000)
 #define BOARD_CYCLES_HI     (*(volatile unsigned *)0xF0002004)
 #define BOARD_INSTRET_LO    (*(volatile unsigned *)0xF0002008)

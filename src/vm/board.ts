@@ -34,6 +34,9 @@ export class Board {
   private readonly consoleInput: number[] = [];
   private readonly inbox: Uint8Array[] = [];
   private slept = 0;
+  /** Cycles the timer does not count (run while it was steady), and the cycle count it stopped at while steady. */
+  private uncounted = 0;
+  private steadyAt: number | null = null;
 
   constructor(elf: Uint8Array, private readonly options: BoardOptions = {}) {
     const ramHi = options.ramBytes ?? BOARD_RAM_BYTES;
@@ -54,9 +57,9 @@ export class Board {
     return this.machine.cpu;
   }
 
-  /** Virtual time in microseconds: cycles at FREQ_MHZ plus time slept. */
+  /** Virtual time in microseconds: cycles at FREQ_MHZ (none while the timer is steady) plus time slept and ticked. */
   get microseconds(): number {
-    return Math.floor(this.cpu.cycles / FREQ_MHZ) + this.slept;
+    return Math.floor(((this.steadyAt ?? this.cpu.cycles) - this.uncounted) / FREQ_MHZ) + this.slept;
   }
 
   /** Queue a host-to-device mailbox message. */
@@ -133,6 +136,18 @@ export class Board {
         return null;
       },
       write: (offset, value) => {
+        if (offset === 0x10) {
+          if (value !== 0 && this.steadyAt === null) this.steadyAt = this.cpu.cycles;
+          if (value === 0 && this.steadyAt !== null) {
+            this.uncounted += this.cpu.cycles - this.steadyAt;
+            this.steadyAt = null;
+          }
+          return true;
+        }
+        if (offset === 0x14) {
+          this.slept += value >>> 0;
+          return true;
+        }
         if (offset !== 0x0c) return false;
         this.cpu.pendingStop = { kind: "sleep", microseconds: value >>> 0 };
         return true;

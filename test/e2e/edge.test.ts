@@ -55,11 +55,15 @@ describe("the device customizes at the local edge over a WebSocket", () => {
     }, 300_000);
   }
 
-  it("TCP send, 200 sends of 64 B: identical segments and return values", async () => {
-    const generic = await runDevice(["e2e tcp 7001", "e2e send g 200 64 1 -"], silent);
-    const custom = await overEdge(["e2e tcp 7001", "e2e customize 1 -", "e2e wait 1", "e2e send c 200 64 1 -"]);
-    expect(custom.serverErrors).toEqual([]);
-    expect(custom.lines).toContain("state ready");
-    expect(sends(custom.lines)[0]!.digest).toBe(sends(generic.lines)[0]!.digest);
-  }, 300_000);
+  for (const size of [64, 1024]) {
+    it(`TCP send, 1000 sends of ${size} B: identical segments and return values`, async () => {
+      const generic = await runDevice(["e2e tcp 7001", `e2e send g 1000 ${size} 1 -`], silent);
+      const custom = await overEdge(["e2e tcp 7001", "e2e customize 1 -", "e2e wait 1", `e2e send c 1000 ${size} 1 -`, "e2e state 1"]);
+      expect(custom.serverErrors).toEqual([]);
+      expect(custom.lines.filter((l) => l.startsWith("state "))).toEqual(["state ready", "state ready"]);
+      const [g] = sends(generic.lines);
+      expect(g).toMatchObject({ sent: 1000, ok: 1000, first: size });
+      expect(sends(custom.lines)[0]).toMatchObject({ ok: 1000, packets: g!.packets, bytes: g!.bytes, digest: g!.digest });
+    }, 300_000);
+  }
 });

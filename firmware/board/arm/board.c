@@ -40,6 +40,18 @@ board_sleep_ms(u32_t ms)
   BOARD_TIMER_SLEEP = ms * 1000u;
 }
 
+void
+board_steady_time(int on)
+{
+  BOARD_TIMER_STEADY = on ? 1u : 0u;
+}
+
+void
+board_tick_us(u32_t us)
+{
+  BOARD_TIMER_TICK = us;
+}
+
 int
 board_counters(u32_t *cycles, u32_t *instret)
 {

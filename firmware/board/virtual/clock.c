@@ -7,6 +7,7 @@
 #include "bsp.h"
 
 static u32_t now_ms;
+static u32_t ticked_us; /* below a millisecond */
 
 u32_t
 board_time_ms(void)
@@ -18,6 +19,20 @@ void
 board_sleep_ms(u32_t ms)
 {
   now_ms += ms;
+}
+
+void
+board_steady_time(int on)
+{
+  (void)on;
+}
+
+void
+board_tick_us(u32_t us)
+{
+  ticked_us += us % 1000;
+  now_ms += us / 1000 + ticked_us / 1000;
+  ticked_us %= 1000;
 }
 
 int
