@@ -197,6 +197,8 @@ async function specializeAndRun(name: string, kind: Tests2Scenario, target: Test
   if (link.status !== 0) return { ok: false, reason: `link: ${link.stderr.split("\n").find((l) => /error|undefined/.test(l)) ?? link.stderr}` };
   const [cmd, ...cmdArgs] = platform.run(exe);
   const run = spawnSync(cmd!, [...cmdArgs, ...(ARGS[name] ?? (() => []))(dir)], { cwd: runDir, encoding: "utf8", timeout: 10_000, maxBuffer: 16 << 20 });
+  // tcc's Makefile compares the output only, but a run that had to be stopped (or died of a signal) did not finish its output
+  if (run.error || run.signal) return { ok: false, reason: `run: ${run.error ? run.error.message : `killed by ${run.signal}`} (output so far: ${JSON.stringify((run.stdout ?? "").slice(0, 80))})` };
   return { ok: true, stdout: run.stdout ?? "", stderr: run.stderr ?? "", status: run.status, residualBytes: code.length };
 }
 

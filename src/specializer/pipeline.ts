@@ -185,7 +185,11 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   // what the program's top-level asm names (the firmware's is on the device already): the assembler reads and writes those globals behind the C code
   const asmNamed = input.deviceGlobals ? new Set<string>() : namedByAsm(program);
   const asmGlobals = new Set([...asmNamed].filter((name) => globals.has(name)));
-  const scenario = asmGlobals.size > 0 ? withDynamicGlobals(opaqueScenario, asmGlobals) : opaqueScenario;
+  const asmScenario = asmGlobals.size > 0 ? withDynamicGlobals(opaqueScenario, asmGlobals) : opaqueScenario;
+  // a function that calls setjmp is resumed by longjmp with whatever memory holds then: it is never unfolded and runs generic (the entry: every global dynamic)
+  const twice = returnsTwiceCallers(ir);
+  const twiceScenario = twice.size > 0 ? { ...asmScenario, functions: { ...asmScenario.functions, ...Object.fromEntries([...twice].map((name) => [name, "dynamic" as const])) } } : asmScenario;
+  const scenario = twice.has(twiceScenario.entry) ? withDynamicGlobals(twiceScenario, null) : twiceScenario;
 
   const entry = ir.functions.get(scenario.entry);
   if (!entry) {
@@ -484,6 +488,18 @@ function globalsReached(prepared: PreparedProgram, roots: string[]): Set<string>
 }
 
 /** The scenario with the given globals dynamic (every global when null). */
+/** The C library's functions that return twice (GCC's list): a second return resumes the caller after its memory changed. */
+const RETURNS_TWICE: ReadonlySet<string> = new Set(["setjmp", "_setjmp", "__setjmp", "sigsetjmp", "__sigsetjmp", "savectx", "vfork", "getcontext"]);
+
+/** The program's functions that call one of RETURNS_TWICE directly. */
+function returnsTwiceCallers(prepared: PreparedProgram): Set<string> {
+  const out = new Set<string>();
+  for (const fn of prepared.functions.values()) {
+    if (fn.blocks.some((b) => b.stmts.some((s) => s.k === "call" && s.callee.k === "global" && RETURNS_TWICE.has(s.callee.sym.name)))) out.add(fn.name);
+  }
+  return out;
+}
+
 /** The identifiers the program's top-level asm statements name. */
 function namedByAsm(program: Program): Set<string> {
   const out = new Set<string>();

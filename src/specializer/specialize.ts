@@ -1478,7 +1478,12 @@ class Run {
     }
     if (to.kind === TypeKind.Pointer) {
       if (a.k === "ptr" || a.k === "fn") return a;
-      if (a.k === "int") return { k: "ptr", obj: -1, off: Number(BigInt.asUintN(64, a.v)) };
+      if (a.k === "int") {
+        // the address modulo the pointer's size; one a double cannot hold exactly (the top of a 64-bit space: (void *)-1) as its negative, which it can
+        const bits = this.abi.info.pointerSize * 8;
+        const u = BigInt.asUintN(bits, a.v);
+        return { k: "ptr", obj: -1, off: Number(u > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt.asIntN(bits, a.v) : u) };
+      }
       return null;
     }
     if (to.kind === TypeKind.Bool) {

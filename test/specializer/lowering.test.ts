@@ -1,5 +1,5 @@
 // Constructs the lowering turns into plain IR — cleanup attributes,
-// variable-length arrays, constructor/destructor functions, variadic
+// variable-length arrays, constructor/destructor functions, setjmp, variadic
 // functions (on each target tcc-wasm builds for) — through both tests2 scenarios
 // (everything dynamic; main with every global static and owned). The
 // residual, compiled by tcc-wasm and linked by gcc, must print what gcc's
@@ -126,6 +126,34 @@ static void __attribute__((destructor)) teardown(void) { printf("teardown %d %d\
 int main(int argc, char **argv) {
   (void)argv;
   printf("main %d\\n", level + argc);
+  return 0;
+}`,
+  // absolute addresses at the top of a 64-bit space ((void *)-1, mmap's MAP_FAILED) lifted exactly, not rounded through a double to 0
+  addresses: `
+static void *fail(int n) { return n > 100 ? (void *)0 : (void *)-1; }
+int main(int argc, char **argv) {
+  (void)argv;
+  void *p = fail(argc);
+  printf("%d %d %lu\\n", p == (void *)-1, p == (void *)0, (unsigned long)((char *)-1 - 1) % 1000);
+  return 0;
+}`,
+  // setjmp returns again when longjmp is called: what the function computed in between (counter) must not be taken as known after it
+  setjmp: `
+int _setjmp(void *env);
+void longjmp(void *env, int value) __attribute__((noreturn));
+static long env[64];
+static int counter;
+static void jump(int v) { longjmp(env, v); }
+static int run(int limit) {
+  counter = 0;
+  int v = _setjmp(env);
+  counter++;
+  if (v < limit) jump(v + 1);
+  return counter * 10 + v;
+}
+int main(int argc, char **argv) {
+  (void)argv;
+  printf("%d %d\\n", run(3), run(argc));
   return 0;
 }`,
 };
