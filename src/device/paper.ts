@@ -186,7 +186,7 @@ const RTT20: LinkModel = { rttMs: 20 };
 const RTT20_VIRTUAL: LinkModel = { ...RTT20, virtual: true };
 
 /** Warm requests timed over each simulated link (one device boot each): a single one on a loaded machine says little. */
-const LATENCY_RUNS = 5;
+const LATENCY_RUNS = 9;
 
 /** Median time from CUSTOMIZE sent to the version loaded, of warm requests over a 20 ms link (in virtual time, and in wall time over real timers), and their chi. */
 async function latencyRun(core: CoreOptions, call: CallSetup): Promise<{ ms: number; wallMs: number; loadInstructions: number; chi: number }> {
