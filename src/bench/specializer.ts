@@ -403,5 +403,7 @@ export async function benchSpecializer(ctx: CommandContext): Promise<Record<stri
     tests2Targets: Object.fromEntries(tests2Programs().filter((n) => tests2Target(n) !== "x86_64").map((n) => [n, tests2Target(n)])),
     tests2Failures: listed("failed"),
     tests2NotApplicable: listed("not applicable"),
+    // tcc -dt programs: passed on the snippets tcc compiles, the others not applicable (how many, and why)
+    tests2Snippets: results.filter((r) => r.outcome === "passed" && r.reason).map((r) => ({ name: r.name, scenario: r.scenario, target: r.target, reason: r.reason })),
   };
 }
