@@ -31,7 +31,14 @@ export const GOALS = { ratio: 1.7, wasmRawBytes: 400 * 1024, wasmGzipBytes: 140 
  */
 const ROUNDS = 31;
 const REPS = 3;
-const WARMUP = 5;
+/**
+ * Compiles before timing, per wasm instance and per native process: both
+ * sides keep getting faster for about 10 compiles (V8 tiers the wasm up;
+ * glibc's malloc raises its mmap and trim thresholds, so a native process's
+ * first compiles map and fault in fresh pages), so 15 reach the steady state
+ * on both sides (with 5, native rounds ran up to 20% slow on x86_64).
+ */
+const WARMUP = 15;
 
 interface TargetFigures {
   wasmBytes: number;
@@ -102,7 +109,6 @@ async function measureTarget(target: Target, source: string, file: string, work:
       wasmRuns.push({ wallMs: r.ms, cpuMs: (used.user + used.system) / 1000 });
     }
     // the native side warms up in its own process as the wasm instance did
-    // (a fresh process's first compiles fault in its heap and caches)
     const nativeRuns = runNativeLoop(native, WARMUP + REPS, file, nativeObject, work).slice(WARMUP);
     rounds.push({ wasm: fastest(wasmRuns), native: fastest(nativeRuns) });
   }
