@@ -157,9 +157,27 @@ export class MemoryStore {
     const o = this.get(id);
     this.contentKey = undefined;
     if (o.owner === this.token) return o;
-    const copy: MemObject = { ...o, bytes: o.bytes.slice(), known: o.known.slice(), dirty: o.dirty.slice(), ptrs: new Map(o.ptrs), owner: this.token };
+    const copy = withContents(o, o.bytes.slice(), o.known.slice(), o.dirty.slice(), o.ptrs.size > 0 ? new Map(o.ptrs) : new Map(), o.escaped, this.token);
     this.ownMap().set(id, copy);
     return copy;
+  }
+
+  /**
+   * Make an object dynamic for good (escaped: nothing in it is static any
+   * more). A shared object is replaced without copying its bytes, which no
+   * one reads once it has escaped (the replacement keeps the shared array).
+   */
+  escape(id: number): void {
+    const o = this.get(id);
+    this.contentKey = undefined;
+    if (o.owner === this.token) {
+      o.escaped = true;
+      o.known.fill(0);
+      o.dirty.fill(0);
+      o.ptrs.clear();
+      return;
+    }
+    this.ownMap().set(id, withContents(o, o.bytes, new Uint8Array(o.size), new Uint8Array(o.size), new Map(), true, this.token));
   }
 
   add(o: MemObject): void {
@@ -200,6 +218,7 @@ export class MemoryStore {
       known: new Uint8Array(region.size).fill(1),
       dirty: new Uint8Array(region.size),
       ptrs: new Map(),
+      sym: undefined,
       base: region.base,
       owned: false,
       escaped: false,
@@ -221,10 +240,22 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     known: new Uint8Array(size).fill(1),
     dirty: new Uint8Array(size),
     ptrs: new Map(),
+    sym: undefined,
+    base: undefined,
     owned,
     escaped: false,
     owner: NO_OWNER,
   };
+}
+
+/**
+ * `o` with other contents. Every object of the store has this one shape
+ * (fields in this order, `sym` and `base` present even when undefined):
+ * the specializer's accesses to objects stay monomorphic, and copying them
+ * field by field is cheaper than a spread.
+ */
+function withContents(o: MemObject, bytes: Uint8Array, known: Uint8Array, dirty: Uint8Array, ptrs: Map<number, PointerValue>, escaped: boolean, owner: number): MemObject {
+  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner };
 }
 
 /** Little-endian integer of `size` bytes. */

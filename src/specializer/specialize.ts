@@ -16,7 +16,7 @@
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { wrap } from "../c/consteval.ts";
-import { type CType, type Field, type FunctionType, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, type RecordDef, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
 import { FROZEN, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
@@ -88,10 +88,11 @@ interface Frame {
   stackKey: { below: number; point: number; regsId: number; id: number } | undefined;
 }
 
-/** Change one register of a frame. */
+/** Change one register of a frame (its key goes unless the register keeps its value). */
 function setRegister(f: Frame, id: number, v: Value | null | undefined): void {
+  const old = f.regs[id];
   f.regs[id] = v;
-  f.regsId = undefined;
+  if (old !== v && !(old && v && sameValue(old, v))) f.regsId = undefined;
 }
 
 interface State {
@@ -213,7 +214,7 @@ export class Specializer {
   }
 
   /** Each position object's entry in `bindingTimes` (statements keep theirs: no key string per statement run). */
-  private bindingTimeOf = new WeakMap<SourcePosition, { pos: SourcePosition; bt: "S" | "D" }>();
+  private bindingTimeOf = new Map<SourcePosition, { pos: SourcePosition; bt: "S" | "D" }>();
 
   noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
     let cur = this.bindingTimeOf.get(pos);
@@ -979,16 +980,11 @@ class Run {
     const tags = this.sp.view.staticFields;
     if (!tags || v.k !== "ptr" || v.obj >= 0 || v.off === 0 || type.kind !== TypeKind.Pointer || type.to.kind !== TypeKind.Record) return;
     const def = type.to.def;
-    const statics = def.tag !== null ? tags.get(def.tag) : undefined;
-    if (!statics || !def.fields) return;
-    for (const name of statics) {
-      if (!findField(def, name)) throw new BespokeError("BAD_SCENARIO", `scenario.staticFields.${def.tag}: struct ${def.tag} has no field '${name}'`);
-    }
-    for (const f of def.fields) {
-      if (f.name !== null && statics.has(f.name)) continue;
-      const size = f.bitWidth !== null ? Math.ceil((f.bitOffset + f.bitWidth) / 8) : this.abi.sizeOf(f.type);
+    const ranges = this.dynamicFieldRanges(def, tags);
+    if (!ranges) return;
+    for (const [offset, size] of ranges) {
       // the struct may span several objects of device memory (the mirror's lines): each gets its part
-      for (let at = v.off + f.offset, end = at + size; at < end; ) {
+      for (let at = v.off + offset, end = at + size; at < end; ) {
         const dev = st.mem.deviceObject(at, () => this.sp.objects.fresh(), `struct ${def.tag}`);
         const from = at - dev.base!;
         const to = Math.min(dev.size, end - dev.base!);
@@ -999,6 +995,37 @@ class Run {
         for (let i = from; i < to; i++) m.known[i] = 0;
       }
     }
+  }
+
+  private fieldRanges = new Map<RecordDef, [number, number][] | null>();
+
+  /** The bytes of the fields a partially static struct does not declare static, as ascending disjoint [offset, size] ranges; null when the struct is not partially static. */
+  private dynamicFieldRanges(def: RecordDef, tags: ReadonlyMap<string, ReadonlySet<string>>): [number, number][] | null {
+    const known = this.fieldRanges.get(def);
+    if (known !== undefined) return known;
+    const statics = def.tag !== null ? tags.get(def.tag) : undefined;
+    if (!statics || !def.fields) {
+      this.fieldRanges.set(def, null);
+      return null;
+    }
+    for (const name of statics) {
+      if (!findField(def, name)) throw new BespokeError("BAD_SCENARIO", `scenario.staticFields.${def.tag}: struct ${def.tag} has no field '${name}'`);
+    }
+    const spans: [number, number][] = [];
+    for (const f of def.fields) {
+      if (f.name !== null && statics.has(f.name)) continue;
+      const size = f.bitWidth !== null ? Math.ceil((f.bitOffset + f.bitWidth) / 8) : this.abi.sizeOf(f.type);
+      if (size > 0) spans.push([f.offset, f.offset + size]);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const ranges: [number, number][] = [];
+    let last: [number, number] | undefined;
+    for (const [from, to] of spans) {
+      if (last && from <= last[0] + last[1]) last[1] = Math.max(last[1], to - last[0]);
+      else ranges.push((last = [from, to - from]));
+    }
+    this.fieldRanges.set(def, ranges);
+    return ranges;
   }
 
   /** A dynamic value: residual loads are captured in a temporary so later stores cannot change them. */
@@ -1214,12 +1241,9 @@ class Run {
     const o0 = st.mem.get(id);
     if (o0.escaped) return;
     this.flushObject(st, id, out);
-    const o = st.mem.mutable(id);
-    const ptrs = [...o.ptrs.values()];
-    o.escaped = true;
-    o.known.fill(0);
-    o.dirty.fill(0);
-    o.ptrs.clear();
+    const held = st.mem.get(id).ptrs;
+    const ptrs = held.size > 0 ? [...held.values()] : [];
+    st.mem.escape(id);
     for (const p of ptrs) {
       if (p.k === "ptr" && p.obj >= 0 && st.mem.objects.has(p.obj)) this.escape(st, p.obj, out);
       else if (p.k === "fn") this.fnRef(p);
