@@ -23,9 +23,10 @@ export type NativeFlavor = "tcc" | "loop";
  * into memory once, before the first run) is written to SOURCE, tcc runs,
  * the object is read back from OBJECT into memory, and both files are
  * removed (compile() writes its input into the in-memory file system, reads
- * the object back and empties its scratch directory). After the last run
- * SOURCE is written back as it was found. Writes each run's wall time (monotonic clock) and CPU time of
- * the process, in ns, to OUT.tsv, one "wall cpu" line per run.
+ * the object back and empties its scratch directory). At the end, also
+ * after a failed run, SOURCE is written back as it was found. Writes each
+ * run's wall time (monotonic clock) and CPU time of the process, in ns, to
+ * OUT.tsv, one "wall cpu" line per run.
  */
 const LOOP_HARNESS = `#undef main /* -Dmain=tcc_main renames tcc's main, not this one */
 #include <stdio.h>
@@ -61,11 +62,12 @@ int main(int argc, char **argv) {
     FILE *out = fopen(argv[2], "w");
     if (!out) { perror(argv[2]); return 2; }
     argv[4] = "tcc";
-    for (int i = 0; i < reps; i++) {
+    int status = 0;
+    for (int i = 0; i < reps && status == 0; i++) {
         struct timespec wa, wb, ca, cb;
         clock_gettime(CLOCK_MONOTONIC, &wa);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
-        if (spill(source, text, size) != 0) { perror(source); return 2; }
+        if (spill(source, text, size) != 0) { perror(source); status = 2; break; }
         int rc = tcc_main(argc - 4, argv + 4);
         char *obj = slurp(object, &objectSize);
         int gotObject = obj != NULL;
@@ -74,14 +76,14 @@ int main(int argc, char **argv) {
         unlink(object);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
         clock_gettime(CLOCK_MONOTONIC, &wb);
-        if (rc != 0) { fprintf(stderr, "tcc-loop: run %d exited %d\\n", i, rc); return rc; }
-        if (!gotObject) { fprintf(stderr, "tcc-loop: run %d wrote no %s\\n", i, object); return 2; }
-        fprintf(out, "%lld %lld\\n", (long long)(wb.tv_sec - wa.tv_sec) * 1000000000LL + (wb.tv_nsec - wa.tv_nsec),
-                (long long)(cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec));
+        if (rc != 0) { fprintf(stderr, "tcc-loop: run %d exited %d\\n", i, rc); status = rc; }
+        else if (!gotObject) { fprintf(stderr, "tcc-loop: run %d wrote no %s\\n", i, object); status = 2; }
+        else fprintf(out, "%lld %lld\\n", (long long)(wb.tv_sec - wa.tv_sec) * 1000000000LL + (wb.tv_nsec - wa.tv_nsec),
+                     (long long)(cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec));
     }
     fclose(out);
     if (spill(source, text, size) != 0) { perror(source); return 2; }
-    return 0;
+    return status;
 }
 `;
 
