@@ -197,20 +197,24 @@ export class Specializer {
     return this.residualStmts;
   }
 
-  private staticIndexing = new Map<IrFunction, Set<number>>();
+  /** Per function: the registers `noteStaticIndexing` found, and the load addresses it has seen (an address notes the same registers every time). */
+  private staticIndexing = new Map<IrFunction, { registers: Set<number>; noted: Set<Expr> }>();
 
   /** Registers of `fn` whose values flowed into the address of a load that read static memory. */
   noteStaticIndexing(fn: IrFunction, addr: Expr): void {
-    let set = this.staticIndexing.get(fn);
-    if (!set) this.staticIndexing.set(fn, (set = new Set()));
+    let found = this.staticIndexing.get(fn);
+    if (!found) this.staticIndexing.set(fn, (found = { registers: new Set(), noted: new Set() }));
+    if (found.noted.has(addr)) return;
+    found.noted.add(addr);
+    const set = found.registers;
     const sources = registerSources(fn);
     visitVars(addr, (v) => {
-      for (const id of sources[v.id] ?? []) set!.add(id);
+      for (const id of sources[v.id] ?? []) set.add(id);
     });
   }
 
   indexesStaticData(fn: IrFunction, id: number): boolean {
-    return this.staticIndexing.get(fn)?.has(id) ?? false;
+    return this.staticIndexing.get(fn)?.registers.has(id) ?? false;
   }
 
   /** Each position object's entry in `bindingTimes` (statements keep theirs: no key string per statement run). */
