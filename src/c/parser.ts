@@ -38,6 +38,7 @@ import { evalConst } from "./consteval.ts";
 import { TokKind, type Token, tokenize } from "./lexer.ts";
 import {
   type ArrayType,
+  type CallingConvention,
   type CType,
   type EnumDef,
   type Field,
@@ -54,6 +55,7 @@ import {
   boolType,
   charType,
   compatible,
+  conventionAttribute,
   decay,
   doubleType,
   findField,
@@ -198,6 +200,8 @@ interface Specs {
   inline: boolean;
   threadLocal: boolean;
   attrs: Attribute[];
+  /** The calling convention the specifiers' attributes name (i386; null: `cdecl`). */
+  convention: CallingConvention | null | undefined;
   alignAs: number;
   extension: boolean;
 }
@@ -211,6 +215,41 @@ interface DeclaratorResult {
 }
 
 const isTagDef = (d: RecordDef | EnumDef): d is RecordDef => "union" in d;
+
+/**
+ * `type` with `convention` (undefined: unchanged) on its outermost function
+ * type, reached through pointers and arrays, as GCC applies a calling
+ * convention written anywhere in a declaration; unchanged when there is no
+ * function type (GCC ignores the attribute then). Derived types rebuilt lose
+ * their typedef spelling: the typedef names the type without the convention.
+ */
+function withConvention(type: CType, convention: CallingConvention | null | undefined): CType {
+  if (convention === undefined) return type;
+  const strip = <T extends CType>(t: T): T => {
+    const u = { ...t };
+    delete u.typedefName;
+    return u;
+  };
+  switch (type.kind) {
+    case TypeKind.Function: {
+      if ((type.convention ?? null) === convention) return type;
+      const f = strip(type);
+      if (convention === null) delete f.convention;
+      else f.convention = convention;
+      return f;
+    }
+    case TypeKind.Pointer: {
+      const to = withConvention(type.to, convention);
+      return to === type.to ? type : { ...strip(type), to };
+    }
+    case TypeKind.Array: {
+      const of = withConvention(type.of, convention);
+      return of === type.of ? type : { ...strip(type), of };
+    }
+    default:
+      return type;
+  }
+}
 
 class Parser {
   readonly abi: Abi;
@@ -547,9 +586,10 @@ class Parser {
 
   private initDeclarator(specs: Specs, d: DeclaratorResult): Declarator {
     if (d.name === null) throw this.error("declaration needs a name", d.pos);
-    const attrs = [...d.attrs, ...this.attributes()];
+    const split = this.splitConvention([...d.attrs, ...this.attributes()], specs.convention);
+    const attrs = split.attrs;
     const storage = specs.storage;
-    let type = d.type;
+    let type = withConvention(d.type, split.convention);
     if (specs.alignAs && storage !== "typedef") type = { ...type, alignAttr: Math.max(specs.alignAs, type.alignAttr ?? 0) };
     const aligned = this.alignedAttr(attrs);
     if (storage === "typedef") {
@@ -586,8 +626,9 @@ class Parser {
 
   private functionDefinition(pos: SourcePosition, specs: Specs, d: DeclaratorResult): FunctionDef {
     if (d.name === null) throw this.error("function definition needs a name", d.pos);
-    const fnType = d.type as FunctionType;
-    const attrs = [...d.attrs];
+    const split = this.splitConvention(d.attrs, specs.convention);
+    const fnType = withConvention(d.type, split.convention) as FunctionType;
+    const attrs = split.attrs;
     const sym = this.declare(SymbolKind.Function, d.name, fnType, d.pos, specs.storage);
     sym.type = fnType;
     sym.defined = true;
@@ -728,7 +769,8 @@ class Parser {
     if (!sawAny) throw this.error(`expected declaration specifiers before ${this.describe(this.tok())}`);
     let type = base ?? this.combineTypeKeywords(counts, pos);
     if (quals) type = qualify(type, quals);
-    return { type, storage, inline, threadLocal, attrs, alignAs, extension };
+    const split = this.splitConvention(attrs);
+    return { type, storage, inline, threadLocal, attrs: split.attrs, convention: split.convention, alignAs, extension };
   }
 
   private combineTypeKeywords(c: Record<string, number>, pos: SourcePosition): CType {
@@ -812,6 +854,51 @@ class Parser {
       this.expect(")");
     }
     return out;
+  }
+
+  /**
+   * On i386, the calling convention named by `attrs` after `outer` (null:
+   * `cdecl`; undefined: none) and the other attributes: the convention goes
+   * into the function type (withConvention). Elsewhere GCC ignores these
+   * attributes; they stay as written.
+   */
+  private splitConvention(attrs: Attribute[], outer?: CallingConvention | null): { convention: CallingConvention | null | undefined; attrs: Attribute[] } {
+    if (this.target !== "i386") return { convention: outer, attrs };
+    let convention = outer;
+    const rest: Attribute[] = [];
+    for (const a of attrs) {
+      const c = this.conventionOf(a);
+      if (c === undefined) {
+        rest.push(a);
+        continue;
+      }
+      if (convention !== undefined && convention !== c) {
+        throw this.error(`calling conventions '${convention === null ? "cdecl" : conventionAttribute(convention)}' and '${c === null ? "cdecl" : conventionAttribute(c)}' are not compatible`);
+      }
+      convention = c;
+    }
+    return { convention, attrs: rest.length === attrs.length ? attrs : rest };
+  }
+
+  /** The calling convention an attribute names (null: cdecl), undefined if it names none. */
+  private conventionOf(a: Attribute): CallingConvention | null | undefined {
+    switch (a.name) {
+      case "cdecl":
+        return null;
+      case "stdcall":
+      case "fastcall":
+      case "thiscall":
+        return a.name;
+      case "regparm": {
+        const arg = a.args[0];
+        const n = arg === undefined || typeof arg === "string" || a.args.length !== 1 ? null : this.constValue(arg);
+        if (n === null) throw this.error("the 'regparm' attribute takes one integer constant");
+        if (n < 0n || n > 3n) throw this.error(`argument to 'regparm' attribute is ${n}, not 0 to 3`);
+        return n === 0n ? null : (`regparm${n}` as CallingConvention);
+      }
+      default:
+        return undefined;
+    }
   }
 
   private alignedAttr(attrs: Attribute[]): number {
@@ -965,7 +1052,9 @@ class Parser {
           if (w === 0n && name !== null) throw this.error(`zero width for bit-field '${name}'`, wpos);
           width = Number(w);
         }
-        attrs = [...attrs, ...this.attributes()];
+        const split = this.splitConvention([...attrs, ...this.attributes()], specs.convention);
+        attrs = split.attrs;
+        type = withConvention(type, split.convention);
         if (name === null && width === null) throw this.error("expected a member name", fpos);
         if (name !== null) addName(name, fpos);
         if (type.kind === TypeKind.Function) throw this.error(`field '${name}' declared as a function`, fpos);
@@ -1109,7 +1198,10 @@ class Parser {
       const suffixed = this.typeSuffix(type, attrs);
       const end = this.i;
       this.i = start;
-      const inner = this.declarator(suffixed, abstract);
+      // a calling convention at the start of the parentheses is the suffix's: `int (__attribute__((fastcall)) *f(void))(int)`
+      const lead = this.splitConvention(this.attributes());
+      attrs.push(...lead.attrs);
+      const inner = this.declarator(withConvention(suffixed, lead.convention), abstract);
       this.expect(")");
       this.i = end;
       this.leave();
@@ -1226,7 +1318,8 @@ class Parser {
         const specs = this.declSpecifiers(true);
         if (specs.storage !== null && specs.storage !== "register") throw this.error(`storage class '${specs.storage}' for a parameter`);
         const d = this.declarator(specs.type, "maybe");
-        let type = d.type;
+        const declared = withConvention(d.type, this.splitConvention(d.attrs, specs.convention).convention);
+        let type = declared;
         if (type.kind === TypeKind.Array) type = withQuals(pointerTo(type.of), type.paramQuals ? type.paramQuals & 15 : 0);
         else if (type.kind === TypeKind.Function) type = pointerTo(type);
         if (type.kind === TypeKind.Void) throw this.error("'void' must be the only parameter", d.pos);
@@ -1235,7 +1328,7 @@ class Parser {
           this.scopes[this.scopes.length - 1]!.names.set(d.name, s);
         }
         const param: ParamType = { name: d.name, type };
-        if (type !== d.type) param.declared = d.type;
+        if (type !== declared) param.declared = declared;
         fn.params.push(param);
         if (!this.accept(",")) break;
       }
@@ -1249,7 +1342,8 @@ class Parser {
   /** A type name: specifiers + abstract declarator (casts, sizeof, typeof, _Generic). */
   private typeName(): CType {
     const specs = this.declSpecifiers(false);
-    const type = this.declarator(specs.type, "yes").type;
+    const d = this.declarator(specs.type, "yes");
+    const type = withConvention(d.type, this.splitConvention(d.attrs, specs.convention).convention);
     // unlike _Alignas, an aligned attribute applies to a type name
     const aligned = this.alignedAttr(specs.attrs);
     return aligned ? { ...type, alignAttr: aligned } : type;
@@ -1510,6 +1604,7 @@ class Parser {
   private initializer(type: CType): Expr {
     if (this.is("{")) return this.initList(type);
     const e = this.assignExpr();
+    this.checkConvention(type, e, e.pos, "initialization");
     return e;
   }
 
@@ -1645,6 +1740,16 @@ class Parser {
     } else if (isScalar(to) && !isScalar(from)) {
       throw this.error("incompatible types in assignment (non-scalar value)", pos);
     }
+    this.checkConvention(to, value, pos, "assignment");
+  }
+
+  /** A pointer to a function of one calling convention converted implicitly to a pointer to another: gcc and tcc warn (incompatible pointer types). */
+  private checkConvention(to: CType, value: Expr, pos: SourcePosition, what: string): void {
+    const from = decay(value.type);
+    if (to.kind !== TypeKind.Pointer || from.kind !== TypeKind.Pointer || to.to.kind !== TypeKind.Function || from.to.kind !== TypeKind.Function) return;
+    if (to.to.convention === from.to.convention) return;
+    const name = (c: CallingConvention | undefined): string => (c === undefined ? "cdecl" : conventionAttribute(c));
+    this.warn(`${what} from incompatible pointer type: a ${name(from.to.convention)} function where a ${name(to.to.convention)} one is expected`, pos);
   }
 
   private conditionalExpr(): Expr {
@@ -1996,6 +2101,7 @@ class Parser {
       if (args.length < ft.params.length || (!ft.variadic && args.length > ft.params.length)) {
         throw this.error(`too ${args.length < ft.params.length ? "few" : "many"} arguments to function${callee.kind === NodeKind.Ident ? ` '${callee.name}'` : ""}`, pos);
       }
+      ft.params.forEach((p, i) => this.checkConvention(p.type, args[i]!, args[i]!.pos, `passing argument ${i + 1}`));
     }
     return { kind: NodeKind.Call, pos, type: ft.ret, callee, args, fnType: ft };
   }

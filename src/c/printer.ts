@@ -20,6 +20,7 @@ import {
   type StringLit,
 } from "./ast.ts";
 import {
+  type CallingConvention,
   type CType,
   type EnumDef,
   type FunctionType,
@@ -29,6 +30,7 @@ import {
   Q_VOLATILE,
   type RecordDef,
   TypeKind,
+  conventionAttribute,
 } from "./types.ts";
 
 export interface PrintOptions {
@@ -245,6 +247,8 @@ class Printer {
     let inner = name;
     let cur = t;
     let params = paramNames;
+    // a function type's calling convention starts the parenthesized declarator of a pointer to it, else its own
+    let conventionPrinted = false;
     for (;;) {
       if (cur === base) return inner;
       if ((cur.typedefName !== undefined && !this.structural) || !isDerived(cur)) return null;
@@ -252,7 +256,11 @@ class Printer {
         const q = quals(this.structural ? cur.quals & (Q_CONST | Q_VOLATILE) : cur.quals);
         inner = `*${q}${q && inner ? " " : ""}${inner}`;
         if (cur.to.kind === TypeKind.Array || cur.to.kind === TypeKind.Function) {
-          if (cur.to.typedefName === undefined || this.structural) inner = `(${inner})`;
+          if (cur.to.typedefName === undefined || this.structural) {
+            const convention = cur.to.kind === TypeKind.Function && cur.to.convention;
+            inner = convention ? `(${conventionText(convention)} ${inner})` : `(${inner})`;
+            conventionPrinted = cur.to.kind === TypeKind.Function;
+          }
         }
         cur = cur.to;
       } else if (cur.kind === TypeKind.Array) {
@@ -260,7 +268,9 @@ class Printer {
         inner = `${inner}[${size}]`;
         cur = cur.of;
       } else if (cur.kind === TypeKind.Function) {
+        if (cur.convention && !conventionPrinted) inner = `${conventionText(cur.convention)}${inner ? " " : ""}${inner}`;
         inner = `${inner}(${this.paramList(cur, params)})`;
+        conventionPrinted = false;
         params = undefined;
         cur = cur.ret;
       } else {
@@ -555,6 +565,10 @@ function quals(q: number): string {
 
 function storage(s: StorageClass): string {
   return s ?? "";
+}
+
+function conventionText(c: CallingConvention): string {
+  return `__attribute__((${conventionAttribute(c)}))`;
 }
 
 function attributes(attrs: Attribute[], expr: (e: Expr) => string): string {

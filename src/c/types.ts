@@ -89,6 +89,13 @@ export interface ParamType {
   declared?: CType;
 }
 
+/**
+ * An i386 calling convention other than cdecl, by its GCC attribute
+ * (`regparmN` is `regparm(N)`, N = 1..3). Other targets have none: GCC
+ * ignores these attributes there, and so does the parser.
+ */
+export type CallingConvention = "stdcall" | "fastcall" | "thiscall" | "regparm1" | "regparm2" | "regparm3";
+
 export interface FunctionType extends CTypeBase {
   kind: TypeKind.Function;
   ret: CType;
@@ -96,6 +103,8 @@ export interface FunctionType extends CTypeBase {
   variadic: boolean;
   /** False for an old-style `f()` declaration: parameters unknown. */
   prototyped: boolean;
+  /** Absent for cdecl; function types with different conventions are incompatible. */
+  convention?: CallingConvention;
 }
 
 export interface RecordType extends CTypeBase {
@@ -272,6 +281,11 @@ export function decay(t: CType): CType {
   return t;
 }
 
+/** The attribute text of a convention: `fastcall`, `regparm(2)`. */
+export function conventionAttribute(c: CallingConvention): string {
+  return c.startsWith("regparm") ? `regparm(${c.slice(7)})` : c;
+}
+
 const RANK_ORDER: Record<IntRank, number> = { char: 1, short: 2, int: 3, long: 4, llong: 5, int128: 6 };
 
 export function intRankOrder(t: IntType): number {
@@ -315,6 +329,7 @@ export function compatible(a: CType, b: CType, ignoreQuals = false): boolean {
     }
     case TypeKind.Function: {
       const y = b as FunctionType;
+      if (a.convention !== y.convention) return false;
       if (!compatible(a.ret, y.ret)) return false;
       if (!a.prototyped || !y.prototyped) return true;
       if (a.variadic !== y.variadic || a.params.length !== y.params.length) return false;

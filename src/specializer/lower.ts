@@ -32,9 +32,6 @@ import type { Block, Expr, IrFunction, IrProgram, LocalObject, Stmt, SwitchCase,
 export type VaBuiltin = "__builtin_va_start" | "__builtin_va_arg" | "__builtin_va_end" | "__builtin_va_copy";
 export const VA_BUILTINS: ReadonlySet<string> = new Set<VaBuiltin>(["__builtin_va_start", "__builtin_va_arg", "__builtin_va_end", "__builtin_va_copy"]);
 
-/** The i386 calling conventions other than cdecl (their attributes' names). */
-const I386_CONVENTIONS: ReadonlySet<string> = new Set(["fastcall", "stdcall", "thiscall", "regparm"]);
-
 /** Thrown inside the lowering of one function; that function stays generic. */
 class Unsupported extends Error {
   constructor(
@@ -175,8 +172,6 @@ class FunctionLowerer {
 
   lower(): IrFunction {
     const def = this.def!;
-    const convention = this.abi.target === "i386" ? [...def.attrs, ...def.sym.attrs].find((a) => I386_CONVENTIONS.has(a.name.replace(/^__(.*)__$/, "$1"))) : undefined;
-    if (convention) throw new Unsupported(`i386 calling convention ${convention.name}: the front end's function types do not carry it, so the residual would define and call the function cdecl`, def.pos);
     collectAddressTaken(def.body, this.inMemory);
     const entry = this.newBlock();
     this.cur = entry;

@@ -8,7 +8,7 @@ import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { wrap } from "../c/consteval.ts";
-import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, isInteger } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
@@ -1777,7 +1777,9 @@ export class CPrinter {
   prototype(f: ResidualFunction): string {
     const params = f.params.map((p) => this.declare(p.type, p.name));
     if (f.variadic) params.push("...");
-    const attributes = f.attributes ? `__attribute__((${f.attributes.join(", ")})) ` : "";
+    // an i386 calling convention is the function type's: defined and called as declared
+    const names = [...(f.attributes ?? []), ...(f.type.convention ? [conventionAttribute(f.type.convention)] : [])];
+    const attributes = names.length ? `__attribute__((${names.join(", ")})) ` : "";
     return `${attributes}${f.static ? "static " : ""}${f.inline ? "inline " : ""}${this.declare(f.type.ret, `${f.name}(${params.length ? params.join(", ") : "void"})`)}`;
   }
 

@@ -305,12 +305,61 @@ describe("a variadic entry", () => {
   });
 });
 
+// i386 functions of other calling conventions, defined by the program and by
+// a gcc-built object: the residual defines, declares and calls each through
+// its declared type, so tcc passes the arguments where gcc's code takes them
+// (a convention lost anywhere passes them in the wrong registers).
+const CONVENTIONS_OTHER_SIDE = `
+int __attribute__((fastcall)) ext_fast(int a, int b, int c) { return a * 100 + b * 10 + c; }
+int __attribute__((stdcall)) ext_std(int a, int b) { return a * 7 - b; }
+int __attribute__((regparm(3))) ext_reg(int a, int b, int c) { return a * 1000 + b * 3 + c; }
+int call_fast(int (__attribute__((fastcall)) *f)(int, int), int x) { return f(x, x + 5); }
+int call_reg(int (__attribute__((regparm(2))) *f)(int, int, int), int x) { return f(x, 2, 3); }
+`;
+
+const CONVENTIONS = `
+int printf(const char *, ...);
+typedef int (__attribute__((fastcall)) *fast2)(int, int);
+int __attribute__((fastcall)) ext_fast(int, int, int);
+__attribute__((stdcall)) int ext_std(int a, int b);
+int ext_reg(int a, int b, int c) __attribute__((regparm(3)));
+int call_fast(fast2 f, int x);
+int call_reg(int (__attribute__((regparm(2))) *f)(int, int, int), int x);
+static int __attribute__((fastcall)) add(int a, int b) { return a * 31 + b; }
+static int __attribute__((fastcall)) sub(int a, int b) { return a - b * 3; }
+static __attribute__((regparm(2))) int three(int a, int b, int c) { return a * 9 + b * 4 + c; }
+static fast2 table[2] = { add, sub };
+int main(int argc, char **argv) {
+  (void)argv;
+  void *raw = (void *)ext_fast;
+  printf("%d %d\\n", ext_fast(argc, 2, 3), ((int (__attribute__((fastcall)) *)(int, int, int))raw)(argc, 1, argc));
+  printf("%d %d\\n", ext_std(argc, 4), ext_reg(5, argc, 9));
+  printf("%d %d %d\\n", call_fast(table[argc & 1], argc), table[0](argc, 2), call_reg(three, argc));
+  return 0;
+}`;
+
 describe("i386 calling conventions", () => {
-  it("a fastcall function is refused clearly, not made cdecl (the front end's function types do not carry the convention)", () => {
-    const source = "__attribute__((fastcall)) int add(int a, int b) { return a + b; }\nint main(int argc, char **argv) { (void)argv; return add(argc, 2); }";
-    const run = (target: "i386" | "x86_64") => specializeProgram({ program: parseProgram(source, { target, file: "fast.c" }).program!, target, scenario: parseScenario({ version: 1, entry: "main" }), context: parseContext({}) });
-    expect(() => run("i386")).toThrow(/calls add, which cannot be lowered \(i386 calling convention fastcall/);
-    // elsewhere tcc ignores the attribute
-    expect(() => run("x86_64")).not.toThrow();
+  const { gcc, run } = RUNNERS.i386;
+  const runAllOn = (exe: string): string => ["", "a", "a b"].map((args) => execFileSync(run[0]!, [...run.slice(1), exe, ...(args ? args.split(" ") : [])], { encoding: "utf8" })).join("--\n");
+
+  it.each(["dynamic", "static"] as const)("the %s residual keeps fastcall, stdcall and regparm and prints what gcc's build prints", async (kind) => {
+    const other = path.join(work, "conventions-other.c");
+    const original = path.join(work, "conventions.c");
+    fs.writeFileSync(other, CONVENTIONS_OTHER_SIDE);
+    fs.writeFileSync(original, CONVENTIONS);
+    execFileSync(gcc, ["-c", "-o", `${other}.o`, other]);
+    execFileSync(gcc, ["-w", "-o", `${original}.gcc`, original, `${other}.o`]);
+    const parsed = parseProgram(CONVENTIONS, { target: "i386", file: "conventions.c" });
+    expect(parsed.diagnostics).toEqual([]);
+    const scenario = parseScenario(kind === "dynamic" ? { version: 1, entry: "main" } : { version: 1, entry: "main", globals: { "*": "S" }, owned: ["*"] });
+    const { code } = specializeProgram({ program: parsed.program!, target: "i386", scenario, context: parseContext({}) });
+    const compiler = await createCompiler({ target: "i386" });
+    const r = await compiler.compile({ files: { "residual.c": code }, entry: "residual.c" });
+    expect(r.ok, `${JSON.stringify(r.diagnostics)}\n${code}`).toBe(true);
+    const obj = path.join(work, `conventions.${kind}.o`);
+    fs.writeFileSync(obj, r.object);
+    execFileSync(gcc, ["-o", `${obj}.exe`, obj, `${other}.o`], { stdio: "pipe" });
+    expect(runAllOn(`${original}.gcc`)).toBe("123 111\n3 5012\n-17 33 20\n--\n223 212\n10 5015\n69 64 29\n--\n323 313\n17 5018\n-21 95 38\n");
+    expect(runAllOn(`${obj}.exe`), code).toBe(runAllOn(`${original}.gcc`));
   });
 });

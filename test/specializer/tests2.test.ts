@@ -18,7 +18,7 @@ import { specializeProgram } from "../../src/specializer/pipeline.ts";
 import { parseContext } from "../../src/specializer/scenario.ts";
 
 // Measured on this machine (see the session report); a drop is a regression.
-const MIN_PASSED = { dynamic: 103, static: 103 };
+const MIN_PASSED = { dynamic: 104, static: 104 };
 
 const toolchains = new Tests2Toolchains();
 let pp: SystemPreprocessor;
@@ -42,7 +42,7 @@ describe.each(["dynamic", "static"] as const)("tests2, scenario %s", (kind) => {
     const failures = results.filter((r) => r.outcome !== "passed").map((r) => `${r.name} (${r.target}, ${r.outcome}): ${r.reason}`);
     expect(passed, `${passed}/${results.length} passed; the others:\n${failures.join("\n")}`).toBeGreaterThanOrEqual(MIN_PASSED[kind]);
     // the programs written for another architecture ran there; of tcc's -dt programs, the snippets tcc compiles
-    for (const name of ["73_arm64", "98_al_ax_extend", "60_errors_and_warnings", "96_nodata_wanted"]) expect(results.find((r) => r.name === name)?.outcome, name).toBe("passed");
+    for (const name of ["73_arm64", "98_al_ax_extend", "99_fastcall", "60_errors_and_warnings", "96_nodata_wanted"]) expect(results.find((r) => r.name === name)?.outcome, name).toBe("passed");
     expect(results.find((r) => r.name === "60_errors_and_warnings")?.reason).toMatch(/50 snippets: the 13 tcc compiles reproduced their sections \(9 define main.*37 tcc refuses/);
   }, 600_000);
 });
