@@ -12,6 +12,7 @@ import { type Declaration, type FunctionDef, NodeKind, type Program } from "../.
 import { Abi } from "../../src/c/abi.ts";
 import { parseProgram } from "../../src/c/parser.ts";
 import { printProgram, printType } from "../../src/c/printer.ts";
+import { deserializeProgram, serializeProgram } from "../../src/c/serialize.ts";
 import { type CType, TypeKind } from "../../src/c/types.ts";
 import { createCompiler } from "../../src/compiler/node.ts";
 import type { Target } from "../../src/compiler/targets.ts";
@@ -74,7 +75,7 @@ describe("i386 calling conventions in function types", () => {
     expect(ret.kind === NodeKind.Return && ret.value!.kind === NodeKind.Call && ret.value!.fnType.convention).toBe("fastcall");
   });
 
-  it("survive printing: the printed program parses to the same types and prints the same text", () => {
+  it("survive printing and serialization: the printed program parses to the same types and prints the same text", () => {
     const first = parse(FORMS);
     const text = printProgram(first);
     expect(text).toContain("((int (__attribute__((fastcall)) *)(int, int))p)(3, 4)");
@@ -82,6 +83,10 @@ describe("i386 calling conventions in function types", () => {
     const second = parse(text);
     expect(printed(types(second))).toEqual(printed(types(first)));
     expect(printProgram(second)).toBe(text);
+    // and so does a serialized program loaded back
+    const loaded = deserializeProgram(serializeProgram(first));
+    expect(printed(types(loaded))).toEqual(printed(types(first)));
+    expect(printProgram(loaded)).toBe(text);
   });
 
   it("a fastcall function pointer is an ordinary pointer: 4 bytes, aligned 4, in a struct laid out as gcc lays it out", () => {
