@@ -77,6 +77,8 @@ export interface PreparedProgram {
    * initializer as written.
    */
   opaque: ReadonlyMap<string, AstExpr>;
+  /** The functions that call a returns-twice function (setjmp...): they are never unfolded (`specializeProgram`). */
+  returnsTwice: ReadonlySet<string>;
 }
 
 const preparedPrograms = new WeakMap<Program, Map<Target, PreparedProgram>>();
@@ -102,7 +104,7 @@ export function prepareProgram(program: Program, target: Target): PreparedProgra
     }
     for (const fn of ir.functions.values()) freezeFunction(fn);
     if (!(init instanceof BespokeError)) freezeFunction(init);
-    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque };
+    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque, returnsTwice: returnsTwiceCallers(ir.functions) };
     byTarget.set(target, prepared);
   }
   return prepared;
@@ -187,7 +189,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const asmGlobals = new Set([...asmNamed].filter((name) => globals.has(name)));
   const asmScenario = asmGlobals.size > 0 ? withDynamicGlobals(opaqueScenario, asmGlobals) : opaqueScenario;
   // a function that calls setjmp is resumed by longjmp with whatever memory holds then: it is never unfolded and runs generic (the entry: every global dynamic)
-  const twice = returnsTwiceCallers(ir);
+  const twice = ir.returnsTwice;
   const twiceScenario = twice.size > 0 ? { ...asmScenario, functions: { ...asmScenario.functions, ...Object.fromEntries([...twice].map((name) => [name, "dynamic" as const])) } } : asmScenario;
   const scenario = twice.has(twiceScenario.entry) ? withDynamicGlobals(twiceScenario, null) : twiceScenario;
 
@@ -492,9 +494,9 @@ function globalsReached(prepared: PreparedProgram, roots: string[]): Set<string>
 const RETURNS_TWICE: ReadonlySet<string> = new Set(["setjmp", "_setjmp", "__setjmp", "sigsetjmp", "__sigsetjmp", "savectx", "vfork", "getcontext"]);
 
 /** The program's functions that call one of RETURNS_TWICE directly. */
-function returnsTwiceCallers(prepared: PreparedProgram): Set<string> {
+function returnsTwiceCallers(functions: ReadonlyMap<string, IrFunction>): Set<string> {
   const out = new Set<string>();
-  for (const fn of prepared.functions.values()) {
+  for (const fn of functions.values()) {
     if (fn.blocks.some((b) => b.stmts.some((s) => s.k === "call" && s.callee.k === "global" && RETURNS_TWICE.has(s.callee.sym.name)))) out.add(fn.name);
   }
   return out;
