@@ -435,29 +435,38 @@ function readsVolatile(e: Expr): boolean {
 
 /** `e` with the registers `sub` maps replaced (the same object when none is). */
 function replaceIn(e: Expr, sub: (v: Var) => Expr | undefined): Expr {
+  return rebuild(e, (x) => (x.k === "var" ? sub(x.v) : undefined));
+}
+
+/**
+ * `e` with the nodes `at` replaces (asked of a node before its operands,
+ * which a replaced node keeps as `at` made them; the same object when
+ * nothing is replaced).
+ */
+function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
+  const r = at(e);
+  if (r) return r;
   switch (e.k) {
-    case "var":
-      return sub(e.v) ?? e;
     case "load":
     case "field":
     case "bitload": {
-      const addr = replaceIn(e.addr, sub);
+      const addr = rebuild(e.addr, at);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = replaceIn(e.ptr, sub);
-      const index = replaceIn(e.index, sub);
+      const ptr = rebuild(e.ptr, at);
+      const index = rebuild(e.index, at);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff":
     case "binary": {
-      const left = replaceIn(e.left, sub);
-      const right = replaceIn(e.right, sub);
+      const left = rebuild(e.left, at);
+      const right = rebuild(e.right, at);
       return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
     }
     case "unary":
     case "cast": {
-      const arg = replaceIn(e.arg, sub);
+      const arg = rebuild(e.arg, at);
       return arg === e.arg ? e : ({ ...e, arg } as Expr);
     }
     default:
@@ -1511,36 +1520,7 @@ function writtenAddress(s: Stmt): Expr | null {
 
 /** `e` with the loads `sub` maps replaced (the same object when none is). */
 function replaceLoads(e: Expr, sub: (load: Expr & { k: "load" }) => Expr | undefined): Expr {
-  if (e.k === "load") {
-    const v = sub(e);
-    if (v) return v;
-  }
-  switch (e.k) {
-    case "load":
-    case "field":
-    case "bitload": {
-      const addr = replaceLoads(e.addr, sub);
-      return addr === e.addr ? e : ({ ...e, addr } as Expr);
-    }
-    case "ptradd": {
-      const ptr = replaceLoads(e.ptr, sub);
-      const index = replaceLoads(e.index, sub);
-      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
-    }
-    case "ptrdiff":
-    case "binary": {
-      const left = replaceLoads(e.left, sub);
-      const right = replaceLoads(e.right, sub);
-      return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
-    }
-    case "unary":
-    case "cast": {
-      const arg = replaceLoads(e.arg, sub);
-      return arg === e.arg ? e : ({ ...e, arg } as Expr);
-    }
-    default:
-      return e;
-  }
+  return rebuild(e, (x) => (x.k === "load" ? sub(x) : undefined));
 }
 
 /** Replace each expression a statement evaluates by `map`'s result. */
