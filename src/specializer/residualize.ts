@@ -476,28 +476,7 @@ function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
 
 /** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
 function substituteStmt(s: Stmt, sub: (v: Var) => Expr | undefined): void {
-  switch (s.k) {
-    case "set":
-      s.value = replaceIn(s.value, sub);
-      break;
-    case "store":
-    case "bitstore":
-      s.addr = replaceIn(s.addr, sub);
-      s.value = replaceIn(s.value, sub);
-      break;
-    case "copy":
-      s.dst = replaceIn(s.dst, sub);
-      s.src = replaceIn(s.src, sub);
-      break;
-    case "zero":
-      s.addr = replaceIn(s.addr, sub);
-      break;
-    case "call":
-      s.callee = replaceIn(s.callee, sub);
-      s.args = s.args.map((a) => replaceIn(a, sub));
-      if (s.dstAddr) s.dstAddr = replaceIn(s.dstAddr, sub);
-      break;
-  }
+  mapOperands(s, (e) => replaceIn(e, sub));
 }
 
 function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
@@ -769,28 +748,7 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
     };
     const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? replaceIn(e, cheap) : e, abi);
     for (const s of b.stmts) {
-      switch (s.k) {
-        case "set":
-          s.value = fold(s.value);
-          break;
-        case "store":
-        case "bitstore":
-          s.addr = fold(s.addr);
-          s.value = fold(s.value);
-          break;
-        case "copy":
-          s.dst = fold(s.dst);
-          s.src = fold(s.src);
-          break;
-        case "zero":
-          s.addr = fold(s.addr);
-          break;
-        case "call":
-          s.callee = fold(s.callee);
-          s.args = s.args.map(fold);
-          if (s.dstAddr) s.dstAddr = fold(s.dstAddr);
-          break;
-      }
+      mapOperands(s, fold);
       const d = stmtDestination(s);
       if (!d) continue;
       if (s.k === "set" && constant(s.value)) known.set(d, sameC(s.value.type, d.type) ? s.value : { k: "cast", type: d.type, arg: s.value });
