@@ -14,7 +14,7 @@ import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands,
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
-import { type SNode, exprSize, structure } from "./structure.ts";
+import { type SNode, exprSize, reversePostorder, structure } from "./structure.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
 export interface ResidualGlobal {
@@ -793,7 +793,7 @@ const THREAD_MAX = 4;
  */
 function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
   const blocks = reachable(f);
-  const rpo = reversePostorder(f);
+  const rpo = new Map(reversePostorder(f).map((id, i) => [id, i]));
   const headers = new Set<number>();
   for (const b of blocks) for (const s of successors(b.term)) if (rpo.get(s)! <= rpo.get(b.id)!) headers.add(s);
   let threaded = false;
@@ -819,27 +819,6 @@ function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
     threaded = true;
   }
   return threaded;
-}
-
-/** Each reachable block's position in a reverse postorder of the CFG. */
-function reversePostorder(f: ResidualFunction): Map<number, number> {
-  const post: number[] = [];
-  const seen = new Set<number>([f.entry]);
-  const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    if (top.next < top.succ.length) {
-      const s = top.succ[top.next++]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
-      }
-    } else {
-      post.push(top.id);
-      stack.pop();
-    }
-  }
-  return new Map(post.reverse().map((id, i) => [id, i]));
 }
 
 const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
@@ -1415,7 +1394,7 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
   for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
   const atEnd = new Map<number, Map<LocalObject, StoredValue[]>>();
   let forwarded = false;
-  for (const id of reversePostorder(f).keys()) {
+  for (const id of reversePostorder(f)) {
     const b = f.blocks[id]!;
     const facts = new Map<LocalObject, StoredValue[]>();
     const pred = onlyPred.get(id) ?? -1;

@@ -123,25 +123,9 @@ class Graph {
     return [...new Set(successors(this.f.blocks[id]!.term))];
   }
 
-  /** Depth-first numbering (iterative: residual functions can be long chains). */
+  /** Depth-first numbering. */
   private number(): void {
-    const post: number[] = [];
-    const seen = new Set<number>([this.f.entry]);
-    const stack: { id: number; next: number; succ: number[] }[] = [{ id: this.f.entry, next: 0, succ: this.succ(this.f.entry) }];
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      if (top.next < top.succ.length) {
-        const s = top.succ[top.next++]!;
-        if (!seen.has(s)) {
-          seen.add(s);
-          stack.push({ id: s, next: 0, succ: this.succ(s) });
-        }
-      } else {
-        post.push(top.id);
-        stack.pop();
-      }
-    }
-    this.order = post.reverse();
+    this.order = reversePostorder(this.f);
     this.order.forEach((id, i) => {
       this.rpo.set(id, i);
       this.preds.set(id, new Set());
@@ -442,4 +426,25 @@ function size(nodes: SNode[]): number {
     else if (s.k === "switch") for (const a of s.arms) n += size(a.body);
   }
   return n;
+}
+
+/** The reachable blocks of `f` in a reverse postorder of its CFG (iterative: residual functions can be long chains). */
+export function reversePostorder(f: ResidualFunction): number[] {
+  const post: number[] = [];
+  const seen = new Set<number>([f.entry]);
+  const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.succ.length) {
+      const s = top.succ[top.next++]!;
+      if (!seen.has(s)) {
+        seen.add(s);
+        stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
+      }
+    } else {
+      post.push(top.id);
+      stack.pop();
+    }
+  }
+  return post.reverse();
 }
