@@ -516,8 +516,17 @@ function withDynamicGlobals(scenario: Scenario, names: Set<string> | null): Scen
   return { ...scenario, globals };
 }
 
-/** The link name of a file-static firmware object: the nearest exported object plus the offset (the image builder relocates "name+offset" and "name-offset" against the export). */
+const staticLinks = new WeakMap<Record<string, FirmwareObject>, Map<string, string | undefined>>();
+
+/** The link name of a file-static firmware object: the nearest exported object plus the offset (the image builder relocates "name+offset" and "name-offset" against the export). Found once per firmware's objects and name (every request of a scenario shares them). */
 function firmwareStaticLink(objects: Record<string, FirmwareObject>, name: string): string | undefined {
+  let links = staticLinks.get(objects);
+  if (!links) staticLinks.set(objects, (links = new Map()));
+  if (!links.has(name)) links.set(name, nearestExport(objects, name));
+  return links.get(name);
+}
+
+function nearestExport(objects: Record<string, FirmwareObject>, name: string): string | undefined {
   const at = objects[name];
   if (!at || at.exported) return undefined;
   let best: [string, FirmwareObject] | undefined;

@@ -224,7 +224,8 @@ export class Specializer {
     let cur = this.bindingTimeOf.get(pos);
     if (!cur) {
       if (!pos.file || pos.line === 0) return;
-      const key = `${pos.file}:${pos.line}:${pos.column}`;
+      let key = positionKeys.get(pos);
+      if (key === undefined) positionKeys.set(pos, (key = `${pos.file}:${pos.line}:${pos.column}`));
       cur = this.bindingTimes.get(key);
       if (!cur) this.bindingTimes.set(key, (cur = { pos, bt: dynamic ? "D" : "S" }));
       this.bindingTimeOf.set(pos, cur);
@@ -1536,6 +1537,9 @@ class Run {
 
 const stringIds = new WeakMap<Specializer, Map<string, number>>();
 
+/** "file:line:column" of the program's source positions, made once for every specialization of the program. */
+const positionKeys = new WeakMap<SourcePosition, string>();
+
 /** Specialized program points of one function before everything static is generalized (bounds time and code size). */
 const STATE_BUDGET = 4000;
 
@@ -1621,11 +1625,11 @@ function sameValue(a: Value, b: Value): boolean {
 /** Key of one object's static contents. */
 function objectKey(o: MemObject): string {
   if (o.escaped) return `o${o.id}E`;
-  const flags = new Uint8Array(o.size);
-  for (let i = 0; i < o.size; i++) flags[i] = o.known[i] ? (o.dirty[i] ? 2 : 1) : 0;
-  const bytes = new Uint8Array(o.size);
-  for (let i = 0; i < o.size; i++) bytes[i] = o.known[i] ? o.bytes[i]! : 0;
-  let s = `o${o.id}:${bytesKey(flags)}:${bytesKey(bytes)}`;
+  // one character per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
+  const units = new Uint16Array(o.size);
+  for (let i = 0; i < o.size; i++) if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
+  let s = `o${o.id}:`;
+  for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
   for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
   return s;
 }
