@@ -95,6 +95,8 @@ export class MemoryStore {
    * through `add` and `remove`.
    */
   contentKey: string | undefined = undefined;
+  /** Its user's numbers of objects' static contents by id (`Specializer.objectContents`), each kept until its object changes, as `contentKey` is (a fork starts without them). */
+  readonly contents = new Map<number, number>();
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
   /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
@@ -156,6 +158,7 @@ export class MemoryStore {
   mutable(id: number): MemObject {
     const o = this.get(id);
     this.contentKey = undefined;
+    this.contents.delete(id);
     if (o.owner === this.token) return o;
     const copy = withContents(o, o.bytes.slice(), o.known.slice(), o.dirty.slice(), o.ptrs.size > 0 ? new Map(o.ptrs) : new Map(), o.escaped, this.token);
     this.ownMap().set(id, copy);
@@ -170,6 +173,7 @@ export class MemoryStore {
   escape(id: number): void {
     const o = this.get(id);
     this.contentKey = undefined;
+    this.contents.delete(id);
     if (o.owner === this.token) {
       o.escaped = true;
       o.known.fill(0);
@@ -184,6 +188,7 @@ export class MemoryStore {
     if (o.owner === NO_OWNER) o.owner = this.token;
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
+    this.contents.delete(o.id);
     this.ids = undefined;
     this.devices = undefined;
   }
@@ -191,6 +196,7 @@ export class MemoryStore {
   remove(id: number): void {
     this.ownMap().delete(id);
     this.contentKey = undefined;
+    this.contents.delete(id);
     this.ids = undefined;
     this.devices = undefined;
   }

@@ -252,33 +252,57 @@ export class Specializer {
     return n;
   }
 
-  private registerSets = new Map<string, number>();
+  /** The numbers of register sets as a trie: per number, by the next defined register and its value (integers by value, others by `valueKey`, "D" dynamic), the number with it. */
+  private registerSets: Map<number, Map<bigint | string, number>>[] = [new Map()];
 
   /** A number for a frame's static and dynamic registers, the same for the same registers throughout this specialization. */
   registersId(regs: Frame["regs"]): number {
-    const key = registersKey(regs);
-    let n = this.registerSets.get(key);
-    if (n === undefined) this.registerSets.set(key, (n = this.registerSets.size));
+    let n = 0;
+    for (let id = 0; id < regs.length; id++) {
+      const v = regs[id];
+      if (v === undefined) continue;
+      const value = v === null ? "D" : v.k === "int" ? v.v : valueKey(v);
+      const byRegister = this.registerSets[n]!;
+      let byValue = byRegister.get(id);
+      if (!byValue) byRegister.set(id, (byValue = new Map()));
+      let next = byValue.get(value);
+      if (next === undefined) {
+        byValue.set(value, (next = this.registerSets.length));
+        this.registerSets.push(new Map());
+      }
+      n = next;
+    }
     return n;
   }
 
-  private points = new Map<string, number>();
+  /** `pointId`'s numbers by the frames below, function, block and statement. */
+  private points = new Map<number, Map<string, number[][]>>();
+  private pointCount = 0;
 
   /** A number for a program point (a function's block and statement) above the frames numbered `below`, the same throughout this specialization. */
   pointId(below: number, fn: string, block: number, stmt: number): number {
-    const key = `${below}/${fn}@${block}.${stmt}`;
-    let n = this.points.get(key);
-    if (n === undefined) this.points.set(key, (n = this.points.size));
-    return n;
+    let byFn = this.points.get(below);
+    if (!byFn) this.points.set(below, (byFn = new Map()));
+    let blocks = byFn.get(fn);
+    if (!blocks) byFn.set(fn, (blocks = []));
+    const stmts = (blocks[block] ??= []);
+    return (stmts[stmt] ??= this.pointCount++);
   }
 
-  private stacks = new Map<string, number>();
+  /** `stackId`'s numbers by the frames below, point, instance and registers. */
+  private stacks = new Map<number, Map<number, Map<number, Map<number, number>>>>();
+  private stackCount = 0;
 
   /** A number for a frame (its point `pointId`, instance and registers `registersId`) above the frames numbered `below`, the same throughout this specialization. */
   stackId(below: number, point: number, inst: number, regsId: number): number {
-    const key = `${below}/${point}#${inst}:${regsId}`;
-    let n = this.stacks.get(key);
-    if (n === undefined) this.stacks.set(key, (n = this.stacks.size));
+    let byPoint = this.stacks.get(below);
+    if (!byPoint) this.stacks.set(below, (byPoint = new Map()));
+    let byInst = byPoint.get(point);
+    if (!byInst) byPoint.set(point, (byInst = new Map()));
+    let byRegs = byInst.get(inst);
+    if (!byRegs) byInst.set(inst, (byRegs = new Map()));
+    let n = byRegs.get(regsId);
+    if (n === undefined) byRegs.set(regsId, (n = this.stackCount++));
     return n;
   }
 
@@ -548,11 +572,12 @@ class Run {
     if (!perFrame) this.distinct.set(shape, (perFrame = []));
     const varying: [Frame, number][] = [];
     const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
-    st.frames.forEach((f, fi) => {
+    for (let fi = 0; fi < st.frames.length; fi++) {
+      const f = st.frames[fi]!;
       const d = (perFrame[fi] ??= { sets: [], regsId: -1, widest: 0 });
       const regsId = this.registers(f);
       // the registers this frame had the last time here: no new values, and none took more than any limit allows
-      if (regsId === d.regsId && d.widest <= lowest) return;
+      if (regsId === d.regsId && d.widest <= lowest) continue;
       d.regsId = regsId;
       const regs = f.regs;
       for (let id = 0; id < regs.length; id++) {
@@ -561,10 +586,11 @@ class Run {
         const set = (d.sets[id] ??= new Set());
         set.add(v.k === "int" ? v.v : valueKey(v)); // integers by value (a bigint is never equal to a key string)
         if (set.size > d.widest) d.widest = set.size;
+        if (set.size <= lowest) continue;
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
         if (set.size > limit) varying.push([f, id]);
       }
-    });
+    }
     return varying;
   }
 
@@ -653,10 +679,13 @@ class Run {
   private memoryKey(st: State): string {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: number[] = [];
+    const known = st.mem.contents;
     for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      parts.push(this.sp.objectContents(o, !st.mem.owns(o)));
+      let n = known.get(id);
+      if (n === undefined) known.set(id, (n = this.sp.objectContents(o, !st.mem.owns(o))));
+      parts.push(n);
     }
     return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
   }
@@ -1583,16 +1612,6 @@ function truthy(v: Value): boolean {
   if (v.k === "float") return v.v !== 0;
   if (v.k === "ptr") return v.obj >= 0 || v.off !== 0;
   return true;
-}
-
-/** The static and dynamic registers of a frame as a key: `;id=value` for each, `D` for dynamic. */
-function registersKey(regs: Frame["regs"]): string {
-  let key = "";
-  for (let id = 0; id < regs.length; id++) {
-    const v = regs[id];
-    if (v !== undefined) key += `;${id}=${v === null ? "D" : valueKey(v)}`;
-  }
-  return key;
 }
 
 function valueKey(v: Value): string {
