@@ -10,7 +10,7 @@ import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import { type Block, type Expr, type LocalObject, type Stmt, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
+import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
@@ -68,17 +68,19 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
   dropAssignmentCasts(f);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
+  const useVar = (v: Var): void => void used.add(v);
+  const useObj = (o: LocalObject): void => void objs.add(o);
   const visit = (e: Expr): void => {
-    visitVars(e, (v) => used.add(v));
-    visitLocals(e, (o) => objs.add(o));
+    visitVars(e, useVar);
+    visitLocals(e, useObj);
   };
   for (const b of reachable(f)) {
     for (const s of b.stmts) {
-      stmtOperands(s).forEach(visit);
+      for (const e of stmtOperands(s)) visit(e);
       const dst = stmtDestination(s);
       if (dst) used.add(dst);
     }
-    termOperands(b.term).forEach(visit);
+    for (const e of termOperands(b.term)) visit(e);
   }
   f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
   f.locals = f.locals.filter((o) => objs.has(o));
@@ -104,17 +106,25 @@ function dropAssignmentCasts(f: ResidualFunction): void {
 /** Rounds of constant propagation, folding and threading: a folded or threaded branch can leave a register with one constant value. */
 const CONSTANT_ROUNDS = 4;
 
+/** The blocks reachable from the entry, depth first, each block's successors in their order (every pass walks them: no array per block). */
 function reachable(f: ResidualFunction): Block[] {
-  const seen = new Set<number>();
+  const seen = new Uint8Array(f.blocks.length);
   const order: Block[] = [];
   const stack = [f.entry];
   while (stack.length) {
     const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    if (seen[id]) continue;
+    seen[id] = 1;
     const b = f.blocks[id]!;
     order.push(b);
-    for (const s of successors(b.term).reverse()) stack.push(s);
+    // pushed last to first: the first successor is visited first
+    const t = b.term;
+    if (t.k === "goto") stack.push(t.target);
+    else if (t.k === "if") stack.push(t.else, t.then);
+    else if (t.k === "switch") {
+      stack.push(t.default);
+      for (let i = t.cases.length - 1; i >= 0; i--) stack.push(t.cases[i]!.target);
+    }
   }
   return order;
 }
@@ -164,46 +174,44 @@ function mergeBlocks(f: ResidualFunction): void {
   }
 }
 
-/** Registers read before being assigned in `b` (`use`) and registers `b` assigns (`def`). */
-function useDef(b: Block): { use: Set<Var>; def: Set<Var> } {
-  const use = new Set<Var>();
-  const def = new Set<Var>();
-  const read = (e: Expr): void => visitVars(e, (v) => !def.has(v) && use.add(v));
-  for (const s of b.stmts) {
-    stmtOperands(s).forEach(read);
-    const d = stmtDestination(s);
-    if (d) def.add(d);
-  }
-  termOperands(b.term).forEach(read);
-  return { use, def };
-}
-
 /**
- * Registers live on exit from each reachable block: backward dataflow to a
- * fixpoint over bit sets (one bit per register the reachable blocks name),
- * a block visited again only when what is live into one of its successors
- * grew.
+ * Registers live on exit from each reachable block, as a test of a register
+ * on exit from a block: backward dataflow to a fixpoint over bit sets (one
+ * bit per register the reachable blocks name), a block visited again only
+ * when what is live into one of its successors grew.
  */
-function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
+function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
   const blocks = reachable(f);
   const index = new Map<Var, number>();
-  const vars: Var[] = [];
-  const ud = blocks.map((b) => useDef(b));
-  for (const { use, def } of ud) {
-    for (const v of use) if (!index.has(v)) index.set(v, vars.push(v) - 1);
-    for (const v of def) if (!index.has(v)) index.set(v, vars.push(v) - 1);
-  }
-  const words = (vars.length + 31) >>> 5;
-  const bits = (set: Set<Var>): Int32Array => {
-    const a = new Int32Array(words);
-    for (const v of set) {
-      const i = index.get(v)!;
-      a[i >>> 5]! |= 1 << (i & 31);
-    }
-    return a;
+  const number = (v: Var): void => {
+    if (!index.has(v)) index.set(v, index.size);
   };
-  const use = ud.map((x) => bits(x.use));
-  const def = ud.map((x) => bits(x.def));
+  for (const b of blocks) {
+    for (const s of b.stmts) {
+      for (const e of stmtOperands(s)) visitVars(e, number);
+      const d = stmtDestination(s);
+      if (d) number(d);
+    }
+    for (const e of termOperands(b.term)) visitVars(e, number);
+  }
+  const words = (index.size + 31) >>> 5;
+  // per block: registers read before being assigned in it, and registers it assigns
+  const use = blocks.map(() => new Int32Array(words));
+  const def = blocks.map(() => new Int32Array(words));
+  blocks.forEach((b, k) => {
+    const u = use[k]!;
+    const d = def[k]!;
+    const read = (v: Var): void => {
+      const i = index.get(v)!;
+      if (!hasBit(d, i)) setBit(u, i);
+    };
+    for (const s of b.stmts) {
+      for (const e of stmtOperands(s)) visitVars(e, read);
+      const x = stmtDestination(s);
+      if (x) setBit(d, index.get(x)!);
+    }
+    for (const e of termOperands(b.term)) visitVars(e, read);
+  });
   const liveIn = blocks.map(() => new Int32Array(words));
   const out = blocks.map(() => new Int32Array(words));
   const pos = new Map(blocks.map((b, i) => [b.id, i]));
@@ -218,10 +226,7 @@ function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
     const i = work.pop()!;
     queued[i] = 0;
     const o = out[i]!;
-    for (const s of succ[i]!) {
-      const l = liveIn[s]!;
-      for (let w = 0; w < words; w++) o[w]! |= l[w]!;
-    }
+    for (const s of succ[i]!) orInto(o, liveIn[s]!);
     const li = liveIn[i]!;
     const u = use[i]!;
     const d = def[i]!;
@@ -240,17 +245,10 @@ function liveOut(f: ResidualFunction): Map<number, Set<Var>> {
       work.push(p);
     }
   }
-  // each block's set in variable order, from its set bits only (not a test of every variable per block)
-  return new Map(
-    blocks.map((b, k) => {
-      const set = new Set<Var>();
-      const o = out[k]!;
-      for (let w = 0; w < words; w++) {
-        for (let x = o[w]!; x !== 0; x &= x - 1) set.add(vars[(w << 5) + 31 - Math.clz32(x & -x)]!);
-      }
-      return [b.id, set];
-    }),
-  );
+  return (id, v) => {
+    const i = index.get(v);
+    return i !== undefined && hasBit(out[pos.get(id)!]!, i);
+  };
 }
 
 /**
@@ -296,11 +294,53 @@ function trivial(e: Expr): boolean {
   return e.k === "var" || e.k === "int" || e.k === "float" || e.k === "global" || e.k === "local";
 }
 
-/** Reads of `v` in an expression. */
+/** Reads of `v` in an expression (as `visitVars` walks it, without a callback: the copy passes ask it of every statement after a copy). */
 function readsOf(e: Expr, v: Var): number {
-  let n = 0;
-  visitVars(e, (x) => x === v && n++);
-  return n;
+  switch (e.k) {
+    case "var":
+      return e.v === v ? 1 : 0;
+    case "load":
+    case "bitload":
+    case "field":
+      return readsOf(e.addr, v);
+    case "ptradd":
+      return readsOf(e.ptr, v) + readsOf(e.index, v);
+    case "ptrdiff":
+    case "binary":
+      return readsOf(e.left, v) + readsOf(e.right, v);
+    case "unary":
+    case "cast":
+      return readsOf(e.arg, v);
+    default:
+      return 0;
+  }
+}
+
+/** Reads of `v` in what a statement evaluates. */
+function stmtReadsOf(s: Stmt, v: Var): number {
+  switch (s.k) {
+    case "set":
+      return readsOf(s.value, v);
+    case "store":
+    case "bitstore":
+      return readsOf(s.addr, v) + readsOf(s.value, v);
+    case "copy":
+      return readsOf(s.dst, v) + readsOf(s.src, v);
+    case "zero":
+      return readsOf(s.addr, v);
+    case "call": {
+      let n = readsOf(s.callee, v);
+      for (const a of s.args) n += readsOf(a, v);
+      return s.dstAddr ? n + readsOf(s.dstAddr, v) : n;
+    }
+  }
+}
+
+/** Reads of `v` in what a terminator evaluates. */
+function termReadsOf(t: Terminator, v: Var): number {
+  if (t.k === "if") return readsOf(t.cond, v);
+  if (t.k === "switch") return readsOf(t.value, v);
+  return t.k === "return" && t.value ? readsOf(t.value, v) : 0;
 }
 
 /**
@@ -315,7 +355,7 @@ function readsOf(e: Expr, v: Var): number {
 const PROPAGATE_MAX = 32;
 
 function propagateCopies(f: ResidualFunction): void {
-  const out = liveOut(f);
+  const liveOutOf = liveOut(f);
   for (const b of reachable(f)) {
     // reads of each register after the statement at hand: the search for uses ends at the last one
     const ahead = new Map<Var, number>();
@@ -342,12 +382,12 @@ function propagateCopies(f: ResidualFunction): void {
       // something ran that may change e's value; a use after it cannot take e
       let blocked = false;
       let cut = false;
-      const live = out.get(b.id)!.has(t);
+      const live = liveOutOf(b.id, t);
       for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
         // no read of t further on: where it is assigned again only matters when it is live out
         if (uses === ahead.get(t) && !live) break;
         const n = j < b.stmts.length ? b.stmts[j]! : null;
-        const here = (n ? stmtOperands(n) : termOperands(b.term)).reduce((k, x) => k + readsOf(x, t), 0);
+        const here = n ? stmtReadsOf(n, t) : termReadsOf(b.term, t);
         if (here > 0 && blocked) cut = true;
         else if (here > 0) {
           uses += here;
@@ -383,8 +423,8 @@ function propagateCopies(f: ResidualFunction): void {
  * `x = x - 1; if (x < 0)`.
  */
 function coalesceCopies(f: ResidualFunction): void {
-  const out = liveOut(f);
-  const reads = (s: Stmt, v: Var): boolean => stmtOperands(s).some((x) => readsOf(x, v) > 0);
+  const liveOutOf = liveOut(f);
+  const reads = (s: Stmt, v: Var): boolean => stmtReadsOf(s, v) > 0;
   for (const b of reachable(f)) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
@@ -404,7 +444,7 @@ function coalesceCopies(f: ResidualFunction): void {
       let ok = true;
       for (let j = i + 1; j <= b.stmts.length && !uChanged; j++) {
         const n = j < b.stmts.length ? b.stmts[j]! : null;
-        const reading = n ? reads(n, u) : termOperands(b.term).some((x) => readsOf(x, u) > 0);
+        const reading = n ? reads(n, u) : termReadsOf(b.term, u) > 0;
         if (reading && dChanged) ok = false;
         if (reading) uses.push(j);
         if (!n) break;
@@ -412,7 +452,7 @@ function coalesceCopies(f: ResidualFunction): void {
         if (dst === u) uChanged = true;
         if (dst === d) dChanged = true;
       }
-      if (!ok || (!uChanged && out.get(b.id)!.has(u))) continue;
+      if (!ok || (!uChanged && liveOutOf(b.id, u))) continue;
       b.stmts[k] = { ...def, dst: d };
       const sub = (v: Var): Expr | undefined => (v === u ? { k: "var", type: d.type, v: d } : undefined);
       for (const j of uses) {
@@ -425,12 +465,46 @@ function coalesceCopies(f: ResidualFunction): void {
   }
 }
 
+/** Whether `e` reads memory (walked as `visitVars` walks, without building operand arrays). */
 function readsMemory(e: Expr): boolean {
-  return e.k === "load" || e.k === "bitload" || operands(e).some(readsMemory);
+  switch (e.k) {
+    case "load":
+    case "bitload":
+      return true;
+    case "field":
+      return readsMemory(e.addr);
+    case "ptradd":
+      return readsMemory(e.ptr) || readsMemory(e.index);
+    case "ptrdiff":
+    case "binary":
+      return readsMemory(e.left) || readsMemory(e.right);
+    case "unary":
+    case "cast":
+      return readsMemory(e.arg);
+    default:
+      return false;
+  }
 }
 
+/** Whether `e` reads a volatile object. */
 function readsVolatile(e: Expr): boolean {
-  return ((e.k === "load" || e.k === "bitload") && (e.type.quals & Q_VOLATILE) !== 0) || operands(e).some(readsVolatile);
+  switch (e.k) {
+    case "load":
+    case "bitload":
+      return (e.type.quals & Q_VOLATILE) !== 0 || readsVolatile(e.addr);
+    case "field":
+      return readsVolatile(e.addr);
+    case "ptradd":
+      return readsVolatile(e.ptr) || readsVolatile(e.index);
+    case "ptrdiff":
+    case "binary":
+      return readsVolatile(e.left) || readsVolatile(e.right);
+    case "unary":
+    case "cast":
+      return readsVolatile(e.arg);
+    default:
+      return false;
+  }
 }
 
 /** `e` with the registers `sub` maps replaced (the same object when none is). */
@@ -504,7 +578,8 @@ function removeDeadStores(f: ResidualFunction): void {
   };
   const usesOf = (es: Expr[]): number[] => {
     const u: number[] = [];
-    for (const e of es) visitVars(e, (v) => u.push(id(v)));
+    const add = (v: Var): void => void u.push(id(v));
+    for (const e of es) visitVars(e, add);
     return u;
   };
   // per statement: the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads
@@ -692,7 +767,7 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
     const inner = base?.k === "cast" ? base.arg : base;
     if (inner?.k === "var") return;
     if (e.k === "var") uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
-    operands(e).forEach(use);
+    for (const o of operands(e)) use(o);
   };
   for (const b of blocks) {
     for (const s of b.stmts) {
@@ -977,9 +1052,8 @@ function escapesIn(e: Expr, direct: boolean, out: LocalObject[]): void {
   }
 }
 
-/** Locals whose address a statement lets out (into a register, memory or a call). */
-function stmtEscapes(s: Stmt): LocalObject[] {
-  const out: LocalObject[] = [];
+/** Locals whose address a statement lets out (into a register, memory or a call), added to `out`. */
+function stmtEscapes(s: Stmt, out: LocalObject[]): void {
   switch (s.k) {
     case "set":
       escapesIn(s.value, false, out);
@@ -1002,7 +1076,6 @@ function stmtEscapes(s: Stmt): LocalObject[] {
       if (s.dstAddr) escapesIn(s.dstAddr, true, out);
       break;
   }
-  return out;
 }
 
 /** What an evaluation may read of the locals: the ones it reads directly, and whether it reads through an address that may point into any whose address is out. */
@@ -1012,12 +1085,32 @@ interface LocalReads {
 }
 
 function readsIn(e: Expr, r: LocalReads): void {
-  if (e.k === "load" || e.k === "bitload") {
-    const root = rootOf(e.addr);
-    if (root.k === "local") r.direct.push(root.obj);
-    else if (root.k === "unknown") r.any = true;
+  switch (e.k) {
+    case "load":
+    case "bitload": {
+      const root = rootOf(e.addr);
+      if (root.k === "local") r.direct.push(root.obj);
+      else if (root.k === "unknown") r.any = true;
+      readsIn(e.addr, r);
+      return;
+    }
+    case "field":
+      readsIn(e.addr, r);
+      return;
+    case "ptradd":
+      readsIn(e.ptr, r);
+      readsIn(e.index, r);
+      return;
+    case "ptrdiff":
+    case "binary":
+      readsIn(e.left, r);
+      readsIn(e.right, r);
+      return;
+    case "unary":
+    case "cast":
+      readsIn(e.arg, r);
+      return;
   }
-  for (const o of operands(e)) readsIn(o, r);
 }
 
 function stmtReads(s: Stmt): LocalReads {
@@ -1037,30 +1130,77 @@ function storedLocal(s: Stmt): LocalObject | null {
   return root.k === "local" && (root.obj.type.quals & Q_VOLATILE) === 0 ? root.obj : null;
 }
 
-/** The locals a statement lets out and reads (kept across rounds over statements no pass changes in between). */
+/** The locals a statement lets out and reads, by their numbers in a `LocalNumbers` (kept across rounds over statements no pass changes in between). */
 interface StmtLocals {
-  escapes: LocalObject[];
-  reads: LocalReads;
+  escapes: number[];
+  direct: number[];
+  /** It may read through an address that may point into any local whose address is out (or it calls). */
+  any: boolean;
+  /** The local it writes without side effects (storedLocal), -1: none. */
+  stored: number;
 }
 
-/** Which locals each statement and terminator may read, and which may be read after each block's start. */
+/** A number per local, its bit in the sets of locals (`Int32Array` words) of one run of simplifyLocalStores. */
+class LocalNumbers {
+  readonly index = new Map<LocalObject, number>();
+  of(o: LocalObject): number {
+    let i = this.index.get(o);
+    if (i === undefined) this.index.set(o, (i = this.index.size));
+    return i;
+  }
+  all(os: readonly LocalObject[]): number[] {
+    const out: number[] = [];
+    for (const o of os) out.push(this.of(o));
+    return out;
+  }
+  /** Words of a set of every local numbered so far. */
+  get words(): number {
+    return (this.index.size + 31) >>> 5;
+  }
+}
+
+function hasBit(a: Int32Array, i: number): boolean {
+  return (a[i >>> 5]! & (1 << (i & 31))) !== 0;
+}
+
+function setBit(a: Int32Array, i: number): void {
+  a[i >>> 5]! |= 1 << (i & 31);
+}
+
+/** `to |= from`; whether `to` grew. */
+function orInto(to: Int32Array, from: Int32Array): boolean {
+  let grew = false;
+  for (let w = 0; w < to.length; w++) {
+    const n = to[w]! | from[w]!;
+    if (n !== to[w]) {
+      to[w] = n;
+      grew = true;
+    }
+  }
+  return grew;
+}
+
+/** Which locals each statement and terminator may read, and which may be read after each block's start (sets of local numbers). */
 interface LocalLiveness {
   blocks: Block[];
   succ: number[][];
   /** Per block: per statement, then for the terminator, what it may read. */
   reads: { stmts: LocalReadsAt[]; term: LocalReadsAt }[];
-  liveIn: Set<LocalObject>[];
+  /** Per block: per statement, the local it writes without side effects (-1: none); null when no statement writes one. */
+  stored: (number[] | null)[];
+  liveIn: Int32Array[];
+  words: number;
 }
 
 /** What a statement may read of the locals: those it reads directly and, when it calls or reads through an address that may point anywhere, every local whose address is out before it (`out`, shared between statements). */
 interface LocalReadsAt {
-  direct: readonly LocalObject[];
-  out: ReadonlySet<LocalObject> | null;
+  direct: readonly number[];
+  out: Int32Array | null;
 }
 
-function addReads(to: Set<LocalObject>, r: LocalReadsAt): void {
-  for (const o of r.direct) to.add(o);
-  if (r.out) for (const o of r.out) to.add(o);
+function addReads(to: Int32Array, r: LocalReadsAt): void {
+  for (const o of r.direct) setBit(to, o);
+  if (r.out) orInto(to, r.out);
 }
 
 /**
@@ -1070,85 +1210,93 @@ function addReads(to: Set<LocalObject>, r: LocalReadsAt): void {
  * Stores do not end a local's liveness (they may write part of it). A
  * function's locals die when it returns.
  */
-function localLiveness(f: ResidualFunction, known: WeakMap<Stmt, StmtLocals>): LocalLiveness {
+function localLiveness(f: ResidualFunction, known: Map<Stmt | Terminator, StmtLocals>, numbers: LocalNumbers): LocalLiveness {
   const blocks = reachable(f);
   const info = blocks.map((b) =>
     b.stmts.map((s) => {
       let x = known.get(s);
-      if (!x) known.set(s, (x = { escapes: stmtEscapes(s), reads: stmtReads(s) }));
+      if (!x) {
+        const r = stmtReads(s);
+        const stored = storedLocal(s);
+        const escapes: LocalObject[] = [];
+        stmtEscapes(s, escapes);
+        known.set(s, (x = { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 }));
+      }
       return x;
     }),
   );
-  const termInfo = blocks.map((b) => {
+  const termInfo = blocks.map((b): StmtLocals => {
+    let x = known.get(b.term);
+    if (x) return x;
     const r: LocalReads = { direct: [], any: false };
-    termOperands(b.term).forEach((e) => readsIn(e, r));
     const esc: LocalObject[] = [];
-    termOperands(b.term).forEach((e) => escapesIn(e, false, esc));
-    return { reads: r, escapes: esc };
+    for (const e of termOperands(b.term)) {
+      readsIn(e, r);
+      escapesIn(e, false, esc);
+    }
+    known.set(b.term, (x = { escapes: numbers.all(esc), direct: numbers.all(r.direct), any: r.any, stored: -1 }));
+    return x;
   });
+  const stored = info.map((xs) => (xs.some((x) => x.stored >= 0) ? xs.map((x) => x.stored) : null));
+  const words = numbers.words;
   const pos = new Map(blocks.map((b, i) => [b.id, i]));
   const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
   // what a block lets out itself, then the fixpoint of what is out on entry
   const gen = blocks.map((_, i) => {
-    const g = new Set<LocalObject>();
-    for (const x of info[i]!) for (const o of x.escapes) g.add(o);
-    for (const o of termInfo[i]!.escapes) g.add(o);
+    const g = new Int32Array(words);
+    for (const x of info[i]!) for (const o of x.escapes) setBit(g, o);
+    for (const o of termInfo[i]!.escapes) setBit(g, o);
     return g;
   });
-  const escIn = blocks.map(() => new Set<LocalObject>());
+  const escIn = blocks.map(() => new Int32Array(words));
   for (let changed = true; changed; ) {
     changed = false;
-    blocks.forEach((_, i) => {
+    for (let i = 0; i < blocks.length; i++) {
       for (const s of succ[i]!) {
         const inn = escIn[s]!;
-        const n = inn.size;
-        for (const o of escIn[i]!) inn.add(o);
-        for (const o of gen[i]!) inn.add(o);
-        if (inn.size !== n) changed = true;
+        if (orInto(inn, escIn[i]!)) changed = true;
+        if (orInto(inn, gen[i]!)) changed = true;
       }
-    });
+    }
   }
   // what is out, shared by the statements that read it; copied when a statement lets more out after one took it
   const reads = blocks.map((_, i) => {
-    let out: Set<LocalObject> = escIn[i]!;
+    let out = escIn[i]!;
     let shared = true;
-    const grow = (escapes: LocalObject[]): void => {
+    const grow = (escapes: number[]): void => {
       for (const o of escapes) {
-        if (out.has(o)) continue;
-        if (shared) (out = new Set(out)), (shared = false);
-        out.add(o);
+        if (hasBit(out, o)) continue;
+        if (shared) (out = out.slice()), (shared = false);
+        setBit(out, o);
       }
     };
-    const take = (r: LocalReads): LocalReadsAt => {
-      if (!r.any) return { direct: r.direct, out: null };
+    const take = (x: StmtLocals): LocalReadsAt => {
+      if (!x.any) return { direct: x.direct, out: null };
       shared = true;
-      return { direct: r.direct, out };
+      return { direct: x.direct, out };
     };
     const stmts = info[i]!.map((x): LocalReadsAt => {
       grow(x.escapes);
-      return take(x.reads);
+      return take(x);
     });
     const t = termInfo[i]!;
     grow(t.escapes);
-    return { stmts, term: take(t.reads) };
+    return { stmts, term: take(t) };
   });
-  const used = reads.map((r) => {
-    const u = new Set<LocalObject>();
+  const liveIn = reads.map((r) => {
+    const u = new Int32Array(words);
     addReads(u, r.term);
     for (const x of r.stmts) addReads(u, x);
     return u;
   });
-  const liveIn = used.map((u) => new Set(u));
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = blocks.length - 1; i >= 0; i--) {
       const live = liveIn[i]!;
-      const n = live.size;
-      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
-      if (live.size !== n) changed = true;
+      for (const s of succ[i]!) if (orInto(live, liveIn[s]!)) changed = true;
     }
   }
-  return { blocks, succ, reads, liveIn };
+  return { blocks, succ, reads, stored, liveIn, words };
 }
 
 /**
@@ -1171,49 +1319,53 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   let changedAny = false;
   const fixed = fixedRegisters(f);
-  const known = new WeakMap<Stmt, StmtLocals>();
+  // statements and terminators by what they read and let out (no pass changes their operands in between)
+  const known = new Map<Stmt | Terminator, StmtLocals>();
+  const numbers = new LocalNumbers();
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
     const merged = mergeTrailingStores(f, fixed);
-    const { blocks, succ, reads, liveIn } = localLiveness(f, known);
+    const { blocks, succ, reads, stored, liveIn, words } = localLiveness(f, known, numbers);
     const preds = new Map<number, number>();
     for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
     let changed = false;
     // blocks given statements this round (their read sets no longer line up)
     const touched = new Set<number>();
     blocks.forEach((b, i) => {
-      if (touched.has(b.id)) return;
+      // a block that writes no local has no store to remove or move
+      const writes = stored[i];
+      if (!writes || touched.has(b.id)) return;
       const targets = [...new Set(succ[i]!)];
-      const live = new Set<LocalObject>();
+      const live = new Int32Array(words);
       addReads(live, reads[i]!.term);
-      for (const s of succ[i]!) for (const o of liveIn[s]!) live.add(o);
+      for (const s of succ[i]!) orInto(live, liveIn[s]!);
       // per local: its constant stores after the last statement that may read it, and after any write through an address that may point anywhere
-      const sinking = new Map<LocalObject, Stmt[]>();
-      const stopped = new Set<LocalObject>();
+      const sinking = new Map<number, Stmt[]>();
+      const stopped = new Int32Array(words);
       addReads(stopped, reads[i]!.term);
       let barrier = targets.length < 2;
       const gone = new Set<Stmt>();
       for (let k = b.stmts.length - 1; k >= 0; k--) {
         const s = b.stmts[k]!;
-        const target = storedLocal(s);
-        if (target && !live.has(target)) {
+        const target = writes[k]!;
+        if (target >= 0 && !hasBit(live, target)) {
           gone.add(s);
           continue;
         }
         if (writesAnywhere(s)) barrier = true;
-        if (!barrier && target && !stopped.has(target) && sinkable(s, fixed)) {
+        if (!barrier && target >= 0 && !hasBit(stopped, target) && sinkable(s, fixed)) {
           let group = sinking.get(target);
           if (!group) sinking.set(target, (group = []));
           group.unshift(s);
-        } else if (target) stopped.add(target);
+        } else if (target >= 0) setBit(stopped, target);
         addReads(live, reads[i]!.stmts[k]!);
         addReads(stopped, reads[i]!.stmts[k]!);
       }
       for (const [o, group] of sinking) {
         // only where some target does not read the local: otherwise moving them copies them
-        if (targets.every((t) => liveIn[t]!.has(o))) continue;
+        if (targets.every((t) => hasBit(liveIn[t]!, o))) continue;
         for (const s of group) gone.add(s);
         for (const t of targets) {
-          if (!liveIn[t]!.has(o)) continue;
+          if (!hasBit(liveIn[t]!, o)) continue;
           const tb = blocks[t]!;
           const copies = group.map((s) => ({ ...s }));
           if (preds.get(tb.id) === 1) {
@@ -1382,8 +1534,8 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
     if (!escapedSet) {
       const out: LocalObject[] = [];
       for (const b of blocks) {
-        for (const s of b.stmts) out.push(...stmtEscapes(s));
-        termOperands(b.term).forEach((e) => escapesIn(e, false, out));
+        for (const s of b.stmts) stmtEscapes(s, out);
+        for (const e of termOperands(b.term)) escapesIn(e, false, out);
       }
       escapedSet = new Set(out);
     }
@@ -1480,7 +1632,15 @@ function mapOperands(s: Stmt, map: (e: Expr) => Expr): void {
       break;
     case "call":
       s.callee = map(s.callee);
-      s.args = s.args.map(map);
+      {
+        // a new array only when an argument changes (the statement may share its array)
+        let args: Expr[] | null = null;
+        for (let i = 0; i < s.args.length; i++) {
+          const a = map(s.args[i]!);
+          if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
+        }
+        if (args) s.args = args;
+      }
       if (s.dstAddr) s.dstAddr = map(s.dstAddr);
       break;
   }
