@@ -89,12 +89,12 @@ let nextToken = 1;
 /** The objects of one specialization state; cloned (copy-on-write) at dynamic branches. */
 export class MemoryStore {
   /**
-   * Its user's key of the store's static contents (specialize.ts memoizes
+   * Its user's number for the store's static contents (specialize.ts memoizes
    * states on it; a store serves one specialization), kept until the store
    * changes: every write goes through `mutable`, and objects come and go
    * through `add` and `remove`.
    */
-  contentKey: string | undefined = undefined;
+  contentKey: number | undefined = undefined;
   /** Its user's numbers of objects' static contents by id (`Specializer.objectContents`), each kept until its object changes, as `contentKey` is (a fork starts without them). */
   readonly contents = new Map<number, number>();
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */

@@ -306,14 +306,28 @@ export class Specializer {
     return n;
   }
 
-  private memoryKeys = new Map<string, string>();
+  private memoryKeys = new Map<string, number>();
 
-  /** A short stand-in for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
-  internMemory(key: string): string {
-    let short = this.memoryKeys.get(key);
-    if (short === undefined) this.memoryKeys.set(key, (short = `m${this.memoryKeys.size}`));
-    return short;
+  /** A number for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
+  internMemory(key: string): number {
+    let n = this.memoryKeys.get(key);
+    if (n === undefined) this.memoryKeys.set(key, (n = this.memoryKeys.size));
+    return n;
   }
+
+  /** `stateId`'s numbers by frame stack number (`stackId`) and memory number (`internMemory`). */
+  private states = new Map<number, Map<number, number>>();
+  private stateCount = 0;
+
+  /** A number for a specialization state: its frames' `stackId` and its memory's `internMemory`, the same throughout this specialization. */
+  stateId(stack: number, memory: number): number {
+    let byMemory = this.states.get(stack);
+    if (!byMemory) this.states.set(stack, (byMemory = new Map()));
+    let n = byMemory.get(memory);
+    if (n === undefined) byMemory.set(memory, (n = this.stateCount++));
+    return n;
+  }
+
 
   nextInstance(): number {
     return this.instances++;
@@ -327,7 +341,7 @@ export class Specializer {
 /** One residual function's worklist. */
 class Run {
   private pending: Pending[] = [];
-  private memo = new Map<string, number>();
+  private memo = new Map<number, number>();
   /** States memoized per program point (frame stack shape), for generalization. */
   private shapes = new Map<number, State[]>();
   /** Distinct static values per register seen at a point after a dynamic branch, per frame: with the frame's registers the last time (`registersId`) and the most values of one. */
@@ -647,8 +661,8 @@ class Run {
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
 
-  /** The memo key of a state: its frames' points, instances and registers (dead ones are cleared at memo points: `memoBlock`), and its memory. Frames keep their part while it is the same (callers' frames, while a callee runs). */
-  private stateKey(st: State): string {
+  /** The memo key of a state (`Specializer.stateId`): its frames' points, instances and registers (dead ones are cleared at memo points: `memoBlock`), and its memory. Frames keep their part while it is the same (callers' frames, while a callee runs). */
+  private stateKey(st: State): number {
     let point = -1;
     let stack = -1;
     for (const f of st.frames) {
@@ -663,7 +677,7 @@ class Run {
       f.stackKey = { below: stack, point, regsId, id };
       stack = id;
     }
-    return `${stack}|${this.memoryKey(st)}`;
+    return this.sp.stateId(stack, this.memoryKey(st));
   }
 
   /** The number of a frame's point above the frames whose points are numbered `below` (`Specializer.pointId`). */
@@ -675,8 +689,8 @@ class Run {
     return id;
   }
 
-  /** The state's static memory as a short key: the same for equal contents (interned per specialization). */
-  private memoryKey(st: State): string {
+  /** The state's static memory as a number: the same for equal contents (interned per specialization). */
+  private memoryKey(st: State): number {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: number[] = [];
     const known = st.mem.contents;
