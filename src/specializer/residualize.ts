@@ -673,13 +673,18 @@ function constant(e: Expr): boolean {
     case "global":
     case "local":
       return true;
-    case "var":
-    case "load":
-    case "bitload":
-    case "string":
-      return false;
+    case "field":
+      return constant(e.addr);
+    case "ptradd":
+      return constant(e.ptr) && constant(e.index);
+    case "ptrdiff":
+    case "binary":
+      return constant(e.left) && constant(e.right);
+    case "unary":
+    case "cast":
+      return constant(e.arg);
     default:
-      return operands(e).every(constant);
+      return false;
   }
 }
 
@@ -766,8 +771,29 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
     const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
     const inner = base?.k === "cast" ? base.arg : base;
     if (inner?.k === "var") return;
-    if (e.k === "var") uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
-    for (const o of operands(e)) use(o);
+    switch (e.k) {
+      case "var":
+        uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
+        return;
+      case "load":
+      case "bitload":
+      case "field":
+        use(e.addr);
+        return;
+      case "ptradd":
+        use(e.ptr);
+        use(e.index);
+        return;
+      case "ptrdiff":
+      case "binary":
+        use(e.left);
+        use(e.right);
+        return;
+      case "unary":
+      case "cast":
+        use(e.arg);
+        return;
+    }
   };
   for (const b of blocks) {
     for (const s of b.stmts) {
@@ -1047,8 +1073,14 @@ function escapesIn(e: Expr, direct: boolean, out: LocalObject[]): void {
       escapesIn(e.ptr, direct, out);
       escapesIn(e.index, false, out);
       return;
-    default:
-      for (const o of operands(e)) escapesIn(o, false, out);
+    case "ptrdiff":
+    case "binary":
+      escapesIn(e.left, false, out);
+      escapesIn(e.right, false, out);
+      return;
+    case "unary":
+      escapesIn(e.arg, false, out);
+      return;
   }
 }
 
