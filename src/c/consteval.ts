@@ -104,6 +104,52 @@ function convert(e: Expr, to: CType, abi: Abi): bigint | null {
   return wrap(v, to, abi);
 }
 
+/**
+ * C's integer binary operator `op` on operands already converted to its
+ * operation type of `bits` bits (a shift's count keeps its own value): the
+ * exact result, to be reduced to the type by `wrap` (a comparison: 1 or 0),
+ * or null where C gives none (division by zero, a shift count outside the
+ * type).
+ */
+export function integerBinary(op: string, x: bigint, y: bigint, bits: bigint): bigint | null {
+  switch (op) {
+    case "+":
+      return x + y;
+    case "-":
+      return x - y;
+    case "*":
+      return x * y;
+    case "/":
+      return y === 0n ? null : x / y;
+    case "%":
+      return y === 0n ? null : x % y;
+    case "&":
+      return x & y;
+    case "|":
+      return x | y;
+    case "^":
+      return x ^ y;
+    case "<<":
+      return y < 0n || y >= bits ? null : x << y;
+    case ">>":
+      return y < 0n || y >= bits ? null : x >> y;
+    case "==":
+      return x === y ? 1n : 0n;
+    case "!=":
+      return x !== y ? 1n : 0n;
+    case "<":
+      return x < y ? 1n : 0n;
+    case ">":
+      return x > y ? 1n : 0n;
+    case "<=":
+      return x <= y ? 1n : 0n;
+    case ">=":
+      return x >= y ? 1n : 0n;
+    default:
+      return null;
+  }
+}
+
 /** Reduce `v` to the range of integer (or pointer) type `t`. */
 export function wrap(v: bigint, t: CType, abi: Abi): bigint {
   switch (t.kind) {

@@ -7,7 +7,7 @@
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
 import { declarationPrinter, stringLiteral } from "../c/printer.ts";
-import { wrap } from "../c/consteval.ts";
+import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
@@ -984,41 +984,10 @@ function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi
   const y = shift ? r : wrap(r, t, abi);
   const bits = BigInt(abi.sizeOf(t) * 8);
   const signed = wrap(-1n, t, abi) < 0n;
-  switch (e.op) {
-    case "+":
-      return x + y;
-    case "-":
-      return x - y;
-    case "*":
-      return x * y;
-    case "/":
-    case "%":
-      if (y === 0n || (signed && y === -1n && x === wrap(1n << (bits - 1n), t, abi))) return null;
-      return e.op === "/" ? x / y : x % y;
-    case "&":
-      return x & y;
-    case "|":
-      return x | y;
-    case "^":
-      return x ^ y;
-    case "<<":
-      if (y < 0n || y >= bits || (signed && (x < 0n || wrap(x << y, t, abi) !== x << y))) return null;
-      return x << y;
-    case ">>":
-      return y < 0n || y >= bits ? null : x >> y;
-    case "==":
-      return x === y ? 1n : 0n;
-    case "!=":
-      return x !== y ? 1n : 0n;
-    case "<":
-      return x < y ? 1n : 0n;
-    case ">":
-      return x > y ? 1n : 0n;
-    case "<=":
-      return x <= y ? 1n : 0n;
-    case ">=":
-      return x >= y ? 1n : 0n;
-  }
+  // what C leaves undefined stays for the compiler: the most negative value over -1, a signed shift out of range
+  if ((e.op === "/" || e.op === "%") && signed && y === -1n && x === wrap(1n << (bits - 1n), t, abi)) return null;
+  if (e.op === "<<" && signed && y >= 0n && y < bits && (x < 0n || wrap(x << y, t, abi) !== x << y)) return null;
+  return integerBinary(e.op, x, y, bits);
 }
 
 // ---------------------------------------------------------------- stores to locals

@@ -15,7 +15,7 @@
 // per function below.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
-import { wrap } from "../c/consteval.ts";
+import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, type RecordDef, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
@@ -1517,26 +1517,8 @@ class Run {
     if (l.k !== "int" || r.k !== "int") return null;
     const x = l.v;
     const y = r.v;
-    const w = (v: bigint): Value => ({ k: "int", v: wrap(v, t, this.abi) });
-    const bits = BigInt(this.abi.sizeOf(t) * 8);
-    switch (e.op) {
-      case "+": return w(x + y);
-      case "-": return w(x - y);
-      case "*": return w(x * y);
-      case "/": return y === 0n ? null : w(x / y);
-      case "%": return y === 0n ? null : w(x % y);
-      case "&": return w(x & y);
-      case "|": return w(x | y);
-      case "^": return w(x ^ y);
-      case "<<": return y < 0n || y >= bits ? null : w(x << y);
-      case ">>": return y < 0n || y >= bits ? null : w(x >> y);
-      case "==": return cmp(x === y);
-      case "!=": return cmp(x !== y);
-      case "<": return cmp(x < y);
-      case ">": return cmp(x > y);
-      case "<=": return cmp(x <= y);
-      case ">=": return cmp(x >= y);
-    }
+    const v = integerBinary(e.op, x, y, BigInt(this.abi.sizeOf(t) * 8));
+    return v === null ? null : { k: "int", v: wrap(v, t, this.abi) };
   }
 
   private cast(a: Value, from: CType, to: CType): Value | null {
