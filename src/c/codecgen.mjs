@@ -336,22 +336,17 @@ function u(): number {
 /** The rest of a varint whose first two bytes (the second >= 0x80, or undefined past the end) were read. */
 function u2(first: number, second: number): number {
   if (first === undefined || second === undefined) corrupt(B0 + P - 1);
-  let result = (first & 0x7f) + (second & 0x7f) * 128;
-  let mul = 16384;
-  for (;;) {
-    const b = B[P++];
-    if (b === undefined || mul > 2 ** 49) return corrupt(B0 + P - 1);
-    result += (b & 0x7f) * mul;
-    if (b < 0x80) return result;
-    mul *= 128;
-  }
+  return varintTail((first & 0x7f) + (second & 0x7f) * 128, 16384);
 }
 
 /** The rest of a varint whose first byte (>= 0x80, or undefined past the end) was read. */
 function u1(first: number): number {
   if (first === undefined) corrupt(B0 + P - 1);
-  let result = first & 0x7f;
-  let mul = 128;
+  return varintTail(first & 0x7f, 128);
+}
+
+/** The bytes of a varint after those read, added to `result` from the weight `mul` on. */
+function varintTail(result: number, mul: number): number {
   for (;;) {
     const b = B[P++];
     if (b === undefined || mul > 2 ** 49) return corrupt(B0 + P - 1);
