@@ -11,6 +11,7 @@
 // (board-run.ts): server and link latency take no virtual time, so two
 // boots from the same state meet their timers at the same points.
 import { BespokeError } from "../errors.ts";
+import { MESSAGE_CODES } from "../runtime/protocol.ts";
 import type { CoreOptions } from "../server/customize.ts";
 import { DeviceSession } from "../server/session.ts";
 import type { CustomizeOutcome } from "../server/types.ts";
@@ -60,10 +61,7 @@ export interface DeviceRun {
 /** Real time a request's answer may take before the board's clock runs again while it waits (board-run.ts), by default. */
 const SERVER_ANSWER_MS = 60_000;
 
-const FRAME_CUSTOMIZE = 1;
-const FRAME_IMAGE = 6;
-const FRAME_ERROR = 7;
-const FRAME_CANCEL = 8;
+const { customize: FRAME_CUSTOMIZE, image: FRAME_IMAGE, error: FRAME_ERROR, cancel: FRAME_CANCEL } = MESSAGE_CODES;
 
 /** The text of a server ERROR frame (header, code u16, message). */
 function errorText(frame: Uint8Array): string {
