@@ -345,7 +345,7 @@ function u1(first: number): number {
   return varintTail(first & 0x7f, 128);
 }
 
-/** The bytes of a varint after those read, added to `result` from the weight `mul` on. */
+/** The bytes of a varint after those read, added to result from the weight mul on. */
 function varintTail(result: number, mul: number): number {
   for (;;) {
     const b = B[P++];
