@@ -92,19 +92,19 @@ export function structure(f: ResidualFunction): StructuredFunction {
 class Graph {
   /** Block ids by node, and nodes by block id. */
   private readonly order: number[];
-  private readonly nodeOf: Int32Array;
+  private readonly nodeOf: number[] = [];
   /** Each node's successors (once each) and predecessors, irreducible edges left out. */
   private readonly succ: number[][];
   private readonly preds: number[][];
-  private idom: Int32Array;
+  private idom: number[];
   /** Nodes each node immediately dominates, in reverse postorder. */
   private readonly children: number[][];
   /** Retreating edges whose target does not dominate their source, as `src * n + tgt`. */
   private readonly gotoEdges = new Set<number>();
   /** Loop headers and which nodes are in each one's natural loop. */
-  private readonly loops = new Map<number, Uint8Array>();
+  private readonly loops = new Map<number, Set<number>>();
   /** Nodes whose code is laid out after their dominator's (merge nodes, loop exits); the rest are inlined at their only predecessor's branch. */
-  private readonly placed: Uint8Array;
+  private readonly placed: boolean[];
   /** Blocks (ids, as labels name them) a `goto` reaches. */
   readonly gotoTargets = new Set<number>();
   irreducible = 0;
@@ -112,7 +112,7 @@ class Graph {
   constructor(private readonly f: ResidualFunction) {
     this.order = reversePostorder(f);
     const n = this.order.length;
-    const node = (this.nodeOf = new Int32Array(f.blocks.length));
+    const node = this.nodeOf;
     this.order.forEach((id, i) => (node[id] = i));
     this.succ = this.order.map((id) => {
       const out: number[] = [];
@@ -140,15 +140,14 @@ class Graph {
       const latches = this.preds[i]!.filter((p) => p >= i);
       if (latches.length > 0) this.loops.set(i, this.naturalLoop(i, latches));
     }
-    this.placed = new Uint8Array(n);
-    for (let i = 0; i < n; i++) if (this.preds[i]!.filter((p) => p < i).length > 1) this.placed[i] = 1;
-    for (const [header, body] of this.loops) for (const c of this.children[header]!) if (!body[c]) this.placed[c] = 1;
+    this.placed = this.preds.map((ps, i) => ps.filter((p) => p < i).length > 1);
+    for (const [header, body] of this.loops) for (const c of this.children[header]!) if (!body.has(c)) this.placed[c] = true;
   }
 
   /** Cooper, Harvey & Kennedy, "A simple, fast dominance algorithm": each node's immediate dominator. */
-  private dominators(): Int32Array {
+  private dominators(): number[] {
     const n = this.order.length;
-    const idom = new Int32Array(n).fill(-1);
+    const idom = new Array<number>(n).fill(-1);
     idom[0] = 0;
     const intersect = (a: number, b: number): number => {
       while (a !== b) {
@@ -178,15 +177,14 @@ class Graph {
     }
   }
 
-  private naturalLoop(header: number, latches: number[]): Uint8Array {
-    const body = new Uint8Array(this.order.length);
-    body[header] = 1;
+  private naturalLoop(header: number, latches: number[]): Set<number> {
+    const body = new Set<number>([header]);
     const work = latches.filter((l) => l !== header);
-    for (const l of work) body[l] = 1;
+    for (const l of work) body.add(l);
     while (work.length) {
       for (const p of this.preds[work.pop()!]!) {
-        if (!body[p]) {
-          body[p] = 1;
+        if (!body.has(p)) {
+          body.add(p);
           work.push(p);
         }
       }
@@ -206,10 +204,10 @@ class Graph {
     const body = (outer: Context, o: SNode[]): void => {
       const inner: Context = { frames: { frame: { k: "loop", header: x, exit: outer.fall }, outer: outer.frames }, fall: x };
       const nodes: SNode[] = [];
-      this.sequence(own, kids.filter((c) => loop[c]), inner, nodes);
+      this.sequence(own, kids.filter((c) => loop.has(c)), inner, nodes);
       o.push({ k: "loop", body: nodes });
     };
-    this.sequence(body, kids.filter((c) => !loop[c]), ctx, out);
+    this.sequence(body, kids.filter((c) => !loop.has(c)), ctx, out);
   }
 
   /**
@@ -367,7 +365,8 @@ export function negate(cond: Expr): Expr {
  * that no label makes reachable; an `if` one of whose arms ends
  * in a jump guards that arm and lets the other follow it; `for (;;)` opening
  * with `if (c) break;` is `while (!c)`, and one closing with it (with no
- * `continue`, which would skip the test) is `do ... while (!c)`.
+ * `continue`, which would skip the test) is `do ... while (!c)`. The nodes
+ * are the structuring's own: they change in place.
  */
 function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
   const out: SNode[] = [];
@@ -390,9 +389,15 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
           [then, other] = [other, then];
           cond = negate(cond);
         }
+        n.cond = cond;
+        n.then = then;
         if (endsInJump(then)) {
-          out.push({ ...n, cond, then, else: [] }, ...other);
-        } else out.push({ ...n, cond, then, else: other });
+          n.else = [];
+          out.push(n, ...other);
+        } else {
+          n.else = other;
+          out.push(n);
+        }
         break;
       }
       case "loop": {
@@ -401,16 +406,21 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
         const last = body.at(-1);
         if (first && isBreakTest(first)) out.push(...rotate(negate(first.cond), body.slice(1), first.pos));
         else if (last && isBreakTest(last) && !continues(body.slice(0, -1))) out.push({ k: "dowhile", body: body.slice(0, -1), cond: negate(last.cond), pos: last.pos });
-        else out.push({ ...n, body });
+        else {
+          n.body = body;
+          out.push(n);
+        }
         break;
       }
       case "while":
       case "dowhile":
       case "block":
-        out.push({ ...n, body: tidy(n.body, labels) });
+        n.body = tidy(n.body, labels);
+        out.push(n);
         break;
       case "switch":
-        out.push({ ...n, arms: n.arms.map((a) => ({ ...a, body: tidy(a.body, labels) })) });
+        for (const a of n.arms) a.body = tidy(a.body, labels);
+        out.push(n);
         break;
       default:
         out.push(n);
@@ -458,14 +468,15 @@ function size(nodes: SNode[]): number {
 /** The reachable blocks of `f` in a reverse postorder of its CFG (iterative: residual functions can be long chains). */
 export function reversePostorder(f: ResidualFunction): number[] {
   const post: number[] = [];
-  const seen = new Set<number>([f.entry]);
+  const seen: boolean[] = [];
+  seen[f.entry] = true;
   const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     if (top.next < top.succ.length) {
       const s = top.succ[top.next++]!;
-      if (!seen.has(s)) {
-        seen.add(s);
+      if (!seen[s]) {
+        seen[s] = true;
         stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
       }
     } else {
