@@ -1736,15 +1736,24 @@ export class CPrinter {
       done.add(def);
       for (const f of def.fields ?? []) for (const r of valueRecords(f.type)) emit(r);
       if (!def.fields) return;
-      const body = def.fields.map((f) => `    ${this.field(f)};`).join("\n");
-      const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
-      const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
-      const packed = def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text;
-      // tcc lays the record out with MS bit-field rules only while its option is in force
-      out.push(def.msBitfields ? `#pragma comment(option, "-mms-bitfields")\n${packed}\n#pragma comment(option, "-mno-ms-bitfields")` : packed);
+      let byTarget = printedDefinitions.get(def);
+      if (!byTarget) printedDefinitions.set(def, (byTarget = new Map()));
+      let text = byTarget.get(this.abi.target);
+      if (text === undefined) byTarget.set(this.abi.target, (text = this.definition(def, def.fields)));
+      out.push(text);
     };
     for (let i = 0; i < this.recordOrder.length; i++) emit(this.recordOrder[i]!);
     return out.join("\n");
+  }
+
+  /** A record's definition (the records its members name are declared already: their names were taken with its own). */
+  private definition(def: RecordDef, fields: Field[]): string {
+    const body = fields.map((f) => `    ${this.field(f)};`).join("\n");
+    const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
+    const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
+    const packed = def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text;
+    // tcc lays the record out with MS bit-field rules only while its option is in force
+    return def.msBitfields ? `#pragma comment(option, "-mms-bitfields")\n${packed}\n#pragma comment(option, "-mno-ms-bitfields")` : packed;
   }
 
   private field(f: Field): string {
@@ -2054,6 +2063,13 @@ interface Spellings {
   /** Integer literals of the type, by value. */
   literals?: Map<bigint, string>;
 }
+
+/**
+ * Record definitions as printed, by target: a program's residuals (one per
+ * request on the same prepared firmware) define the same few dozen records,
+ * whose text depends only on the record and the target.
+ */
+const printedDefinitions = new WeakMap<RecordDef, Map<string, string>>();
 
 /** Stands for the name in a declarator (no C text contains it). */
 const NAME_HOLE = "\u0001";

@@ -110,13 +110,14 @@ class Graph {
   irreducible = 0;
 
   constructor(private readonly f: ResidualFunction) {
-    this.order = reversePostorder(f);
+    const dfs = depthFirst(f);
+    this.order = dfs.order;
     const n = this.order.length;
     const node = this.nodeOf;
     this.order.forEach((id, i) => (node[id] = i));
     this.succ = this.order.map((id) => {
       const out: number[] = [];
-      for (const s of successors(f.blocks[id]!.term)) if (!out.includes(node[s]!)) out.push(node[s]!);
+      for (const s of dfs.succ[id]!) if (!out.includes(node[s]!)) out.push(node[s]!);
       return out;
     });
     this.preds = this.order.map(() => []);
@@ -465,24 +466,39 @@ function size(nodes: SNode[]): number {
   return n;
 }
 
-/** The reachable blocks of `f` in a reverse postorder of its CFG (iterative: residual functions can be long chains). */
+/** The reachable blocks of `f` in a reverse postorder of its CFG. */
 export function reversePostorder(f: ResidualFunction): number[] {
+  return depthFirst(f).order;
+}
+
+/**
+ * The reachable blocks of `f` in a reverse postorder of its CFG, and the
+ * successors of each (by block id; undefined for the blocks not reached).
+ * Iterative: residual functions can be long chains.
+ */
+function depthFirst(f: ResidualFunction): { order: number[]; succ: number[][] } {
+  const succ: number[][] = [];
   const post: number[] = [];
-  const seen: boolean[] = [];
-  seen[f.entry] = true;
-  const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    if (top.next < top.succ.length) {
-      const s = top.succ[top.next++]!;
-      if (!seen[s]) {
-        seen[s] = true;
-        stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
-      }
-    } else {
-      post.push(top.id);
-      stack.pop();
+  // the path from the entry, and how many successors of each block on it were taken
+  const path = [f.entry];
+  const taken = [0];
+  succ[f.entry] = successors(f.blocks[f.entry]!.term);
+  while (path.length) {
+    const top = path.length - 1;
+    const id = path[top]!;
+    const next = succ[id]![taken[top]!];
+    if (next === undefined) {
+      post.push(id);
+      path.pop();
+      taken.pop();
+      continue;
+    }
+    taken[top]!++;
+    if (succ[next] === undefined) {
+      succ[next] = successors(f.blocks[next]!.term);
+      path.push(next);
+      taken.push(0);
     }
   }
-  return post.reverse();
+  return { order: post.reverse(), succ };
 }
