@@ -115,13 +115,18 @@ class Graph {
     const n = this.order.length;
     const node = this.nodeOf;
     this.order.forEach((id, i) => (node[id] = i));
-    this.succ = this.order.map((id) => {
-      const out: number[] = [];
-      for (const s of dfs.succ[id]!) if (!out.includes(node[s]!)) out.push(node[s]!);
-      return out;
-    });
+    this.succ = [];
     this.preds = this.order.map(() => []);
-    for (let i = 0; i < n; i++) for (const s of this.succ[i]!) this.preds[s]!.push(i);
+    for (let i = 0; i < n; i++) {
+      const out: number[] = [];
+      for (const id of dfs.succ[this.order[i]!]!) {
+        const s = node[id]!;
+        if (out.includes(s)) continue;
+        out.push(s);
+        this.preds[s]!.push(i);
+      }
+      this.succ.push(out);
+    }
     this.idom = this.dominators();
     // irreducible edges leave the graph; what remains has the same depth-first tree, and is reducible
     for (let i = 0; i < n; i++) {
@@ -137,11 +142,17 @@ class Graph {
     if (this.irreducible > 0) this.idom = this.dominators();
     this.children = this.order.map(() => []);
     for (let i = 1; i < n; i++) this.children[this.idom[i]!]!.push(i);
+    this.placed = [];
     for (let i = 0; i < n; i++) {
-      const latches = this.preds[i]!.filter((p) => p >= i);
-      if (latches.length > 0) this.loops.set(i, this.naturalLoop(i, latches));
+      let forward = 0;
+      let back = false;
+      for (const p of this.preds[i]!) {
+        if (p < i) forward++;
+        else back = true;
+      }
+      this.placed.push(forward > 1);
+      if (back) this.loops.set(i, this.naturalLoop(i, this.preds[i]!.filter((p) => p >= i)));
     }
-    this.placed = this.preds.map((ps, i) => ps.filter((p) => p < i).length > 1);
     for (const [header, body] of this.loops) for (const c of this.children[header]!) if (!body.has(c)) this.placed[c] = true;
   }
 
@@ -216,6 +227,8 @@ class Graph {
    * reached by falling off what precedes it or by a jump out of it; appended to `out`.
    */
   private sequence(first: (ctx: Context, out: SNode[]) => void, ys: number[], ctx: Context, out: SNode[]): void {
+    // (most nodes have no code after them)
+    if (ys.length === 0) return first(ctx, out);
     const start = out.length;
     const blocks = ys.map((y): Frame & { k: "block" } => ({ k: "block", exit: y, wrapped: false, crossed: false }));
     // block i encloses `first` and ys[0..i-1]: the outermost is the last one's; within[i] is what encloses ys[i-1]
