@@ -1673,17 +1673,36 @@ export class CPrinter {
   }
 
   private readonly declarator = declarationPrinter({ structural: true, recordName: (def) => this.recordName(def) });
-  /** Type names and pointer-to-type names already printed (casts and loads repeat a few types thousands of times). */
-  private readonly typeNames = new Map<CType, { name?: string; pointer?: string }>();
+  /** What each type was printed as (casts, loads and lifted constants repeat a few types thousands of times). */
+  private readonly spellings = new Map<CType, Spellings>();
+
+  private spelling(type: CType): Spellings {
+    let known = this.spellings.get(type);
+    if (!known) this.spellings.set(type, (known = {}));
+    return known;
+  }
 
   /** `type` declaring `name` (C declarator syntax); records by their residual names, typedefs and enums spelled out. */
   readonly declare = (type: CType, name: string): string => {
-    if (name !== "" && name !== "*") return this.declarator(type, name);
-    let known = this.typeNames.get(type);
-    if (!known) this.typeNames.set(type, (known = {}));
+    const known = this.spelling(type);
     if (name === "") return (known.name ??= this.declarator(type, name));
-    return (known.pointer ??= this.declarator(type, name));
+    if (name === "*") return (known.pointer ??= this.declarator(type, name));
+    // the name goes where the type's declarator puts any name (spacing only depends on whether there is one)
+    const around = (known.around ??= this.declarator(type, NAME_HOLE).split(NAME_HOLE) as [string, string]);
+    return around[0] + name + around[1];
   };
+
+  /** `((type)(`, which opens a cast. */
+  private castOpen(type: CType): string {
+    const known = this.spelling(type);
+    return (known.cast ??= `((${this.declare(type, "")})(`);
+  }
+
+  /** `*(type *)(`, which opens an access through an address converted to point to `type`. */
+  private derefOpen(type: CType): string {
+    const known = this.spelling(type);
+    return (known.deref ??= `*(${this.declare(type, "*")})(`);
+  }
 
   private recordName(def: RecordDef): string {
     // the target's va_list record is the compiler's own (tcc predefines it): named through its typedef, never defined here
@@ -1717,15 +1736,24 @@ export class CPrinter {
       done.add(def);
       for (const f of def.fields ?? []) for (const r of valueRecords(f.type)) emit(r);
       if (!def.fields) return;
-      const body = def.fields.map((f) => `    ${this.field(f)};`).join("\n");
-      const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
-      const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
-      const packed = def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text;
-      // tcc lays the record out with MS bit-field rules only while its option is in force
-      out.push(def.msBitfields ? `#pragma comment(option, "-mms-bitfields")\n${packed}\n#pragma comment(option, "-mno-ms-bitfields")` : packed);
+      let byTarget = printedDefinitions.get(def);
+      if (!byTarget) printedDefinitions.set(def, (byTarget = new Map()));
+      let text = byTarget.get(this.abi.target);
+      if (text === undefined) byTarget.set(this.abi.target, (text = this.definition(def, def.fields)));
+      out.push(text);
     };
     for (let i = 0; i < this.recordOrder.length; i++) emit(this.recordOrder[i]!);
     return out.join("\n");
+  }
+
+  /** A record's definition (the records its members name are declared already: their names were taken with its own). */
+  private definition(def: RecordDef, fields: Field[]): string {
+    const body = fields.map((f) => `    ${this.field(f)};`).join("\n");
+    const attrs = [def.packed ? "packed" : "", def.alignAttr ? `aligned(${def.alignAttr})` : ""].filter(Boolean);
+    const text = `${this.recordName(def)} {\n${body}\n}${attrs.length ? ` __attribute__((${attrs.join(", ")}))` : ""};`;
+    const packed = def.pragmaPack ? `#pragma pack(push, ${def.pragmaPack})\n${text}\n#pragma pack(pop)` : text;
+    // tcc lays the record out with MS bit-field rules only while its option is in force
+    return def.msBitfields ? `#pragma comment(option, "-mms-bitfields")\n${packed}\n#pragma comment(option, "-mno-ms-bitfields")` : packed;
   }
 
   private field(f: Field): string {
@@ -1759,11 +1787,11 @@ export class CPrinter {
         return `((${this.declare(e.type, "")})${cString(e.bytes)})`;
       case "load":
         if (e.addr.type.kind === TypeKind.Pointer && sameC(e.addr.type.to, e.type)) return `(*${this.expr(e.addr)})`;
-        return `(*(${this.declare(e.type, "*")})(${this.expr(e.addr)}))`;
+        return `(${this.derefOpen(e.type)}${this.expr(e.addr)}))`;
       case "bitload":
-        return `((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name}`;
+        return `${this.castOpen(e.addr.type)}${this.expr(e.addr)}))->${e.field.name}`;
       case "field":
-        return `((${this.declare(e.type, "")})&((${this.declare(e.addr.type, "")})(${this.expr(e.addr)}))->${e.field.name})`;
+        return `((${this.declare(e.type, "")})&${this.castOpen(e.addr.type)}${this.expr(e.addr)}))->${e.field.name})`;
       case "ptradd": {
         // C's own pointer arithmetic when the pointer's element is the step; bytes otherwise
         const pt = e.ptr.type;
@@ -1771,21 +1799,29 @@ export class CPrinter {
         const sum = natural
           ? `${this.expr(e.ptr)} + ${this.expr(e.index)}`
           : `(char *)(${this.expr(e.ptr)}) + ${e.scale === 1 ? `(long)(${this.expr(e.index)})` : `(long)(${this.expr(e.index)}) * ${e.scale}`}`;
-        return natural && sameC(pt, e.type) ? `(${sum})` : `((${this.declare(e.type, "")})(${sum}))`;
+        return natural && sameC(pt, e.type) ? `(${sum})` : `${this.castOpen(e.type)}${sum}))`;
       }
       case "ptrdiff":
-        return `((${this.declare(e.type, "")})(((char *)(${this.expr(e.left)}) - (char *)(${this.expr(e.right)})) / ${e.scale}))`;
+        return `${this.castOpen(e.type)}((char *)(${this.expr(e.left)}) - (char *)(${this.expr(e.right)})) / ${e.scale}))`;
       case "unary":
         return `(${e.op}(${this.expr(e.arg)}))`;
       case "binary":
         return `((${this.expr(e.left)}) ${e.op} (${this.expr(e.right)}))`;
       case "cast":
         if (sameC(e.arg.type, e.type)) return this.expr(e.arg);
-        return `((${this.declare(e.type, "")})(${this.expr(e.arg)}))`;
+        return `${this.castOpen(e.type)}${this.expr(e.arg)}))`;
     }
   }
 
   private intLiteral(v: bigint, t: CType): string {
+    const known = this.spelling(t);
+    const literals = (known.literals ??= new Map());
+    let text = literals.get(v);
+    if (text === undefined) literals.set(v, (text = this.spellInt(v, t)));
+    return text;
+  }
+
+  private spellInt(v: bigint, t: CType): string {
     const type = this.declare(t, "");
     const bits = t.kind === TypeKind.Pointer ? this.abi.info.pointerSize * 8 : t.kind === TypeKind.Int ? this.abi.info.intSize[t.rank] * 8 : 32;
     const u = BigInt.asUintN(Math.max(bits, 8), v);
@@ -1814,11 +1850,11 @@ export class CPrinter {
       case "set":
         return `${s.dst.name} = ${this.expr(s.value)};`;
       case "store":
-        return `*(${this.declare(s.type, "*")})(${this.expr(s.addr)}) = ${this.expr(s.value)};`;
+        return `${this.derefOpen(s.type)}${this.expr(s.addr)}) = ${this.expr(s.value)};`;
       case "bitstore":
-        return `((${this.declare(s.addr.type, "")})(${this.expr(s.addr)}))->${s.field.name} = ${this.expr(s.value)};`;
+        return `${this.castOpen(s.addr.type)}${this.expr(s.addr)}))->${s.field.name} = ${this.expr(s.value)};`;
       case "copy":
-        if (s.type.kind === TypeKind.Record) return `*(${this.declare(s.type, "*")})(${this.expr(s.dst)}) = *(${this.declare(s.type, "*")})(${this.expr(s.src)});`;
+        if (s.type.kind === TypeKind.Record) return `${this.derefOpen(s.type)}${this.expr(s.dst)}) = ${this.derefOpen(s.type)}${this.expr(s.src)});`;
         this.needCopy = true;
         return `__bespoke_copy(${this.expr(s.dst)}, ${this.expr(s.src)}, ${s.size});`;
       case "zero":
@@ -1828,7 +1864,7 @@ export class CPrinter {
         const callee = s.callee.k === "global" && s.callee.sym.type.kind === TypeKind.Function ? s.callee.sym.name : `(${this.expr(s.callee)})`;
         const call = isVaBuiltin(s.callee) ? this.vaBuiltin(s) : `${callee}(${s.args.map((a) => this.expr(a)).join(", ")})`;
         if (s.dst) return `${s.dst.name} = ${call};`;
-        if (s.dstAddr) return `*(${this.declare(s.fnType.ret, "*")})(${this.expr(s.dstAddr)}) = ${call};`;
+        if (s.dstAddr) return `${this.derefOpen(s.fnType.ret)}${this.expr(s.dstAddr)}) = ${call};`;
         return `${call};`;
       }
     }
@@ -2015,6 +2051,28 @@ export class CPrinter {
     return out.join("\n");
   }
 }
+
+/** A type as CPrinter printed it, in the forms a residual repeats. */
+interface Spellings {
+  name?: string;
+  pointer?: string;
+  /** What a declaration of the type writes before and after the name declared. */
+  around?: [string, string];
+  cast?: string;
+  deref?: string;
+  /** Integer literals of the type, by value. */
+  literals?: Map<bigint, string>;
+}
+
+/**
+ * Record definitions as printed, by target: a program's residuals (one per
+ * request on the same prepared firmware) define the same few dozen records,
+ * whose text depends only on the record and the target.
+ */
+const printedDefinitions = new WeakMap<RecordDef, Map<string, string>>();
+
+/** Stands for the name in a declarator (no C text contains it). */
+const NAME_HOLE = "\u0001";
 
 /** Where the front end's prelude comes from (tcc's predefined declarations, parser.ts). */
 const BUILTIN_FILE = "<builtin>";

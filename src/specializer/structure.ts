@@ -64,8 +64,14 @@ export interface StructuredFunction {
  */
 type Frame = { k: "loop"; header: number; exit: number | null } | { k: "switch"; exit: number | null } | { k: "block"; exit: number; wrapped: boolean; crossed: boolean };
 
+/** The enclosing constructs, innermost first: a list whose tail the code nested inside shares, instead of a copy per nesting level. */
+interface Frames {
+  frame: Frame;
+  outer: Frames | null;
+}
+
 interface Context {
-  frames: Frame[];
+  frames: Frames | null;
   /** The node whose code control reaches by falling off the end of the code being generated (null: none). */
   fall: number | null;
 }
@@ -73,71 +79,87 @@ interface Context {
 /** Structure the reachable part of a residual function's CFG. */
 export function structure(f: ResidualFunction): StructuredFunction {
   const g = new Graph(f);
-  const body = tidy(g.tree(f.entry, { frames: [], fall: null }), g.gotoTargets);
-  return { body, gotos: countGotos(body), irreducibleEdges: g.irreducible };
+  const body: SNode[] = [];
+  g.tree(0, { frames: null, fall: null }, body);
+  const tidied = tidy(body, g.gotoTargets);
+  return { body: tidied, gotos: countGotos(tidied), irreducibleEdges: g.irreducible };
 }
 
+/**
+ * The CFG's reachable part; a node is a block's position in reverse
+ * postorder (the entry is 0), so that the analyses run over arrays.
+ */
 class Graph {
-  /** Reachable blocks in reverse postorder, and each block's index in it. */
-  private order: number[] = [];
-  private rpo = new Map<number, number>();
-  private preds = new Map<number, Set<number>>();
-  private idom = new Map<number, number>();
-  private children = new Map<number, number[]>();
-  /** Retreating edges whose target does not dominate their source, as `src>tgt`. */
-  private gotoEdges = new Set<string>();
-  /** Loop headers and the nodes of each one's natural loop. */
-  private loops = new Map<number, Set<number>>();
+  /** Block ids by node, and nodes by block id. */
+  private readonly order: number[];
+  private readonly nodeOf: number[] = [];
+  /** Each node's successors (once each) and predecessors, irreducible edges left out. */
+  private readonly succ: number[][];
+  private readonly preds: number[][];
+  private idom: number[];
+  /** Nodes each node immediately dominates, in reverse postorder. */
+  private readonly children: number[][];
+  /** Retreating edges whose target does not dominate their source, as `src * n + tgt`. */
+  private readonly gotoEdges = new Set<number>();
+  /** Loop headers and which nodes are in each one's natural loop. */
+  private readonly loops = new Map<number, Set<number>>();
   /** Nodes whose code is laid out after their dominator's (merge nodes, loop exits); the rest are inlined at their only predecessor's branch. */
-  private placed = new Set<number>();
+  private readonly placed: boolean[];
+  /** Blocks (ids, as labels name them) a `goto` reaches. */
   readonly gotoTargets = new Set<number>();
   irreducible = 0;
 
-  constructor(private f: ResidualFunction) {
-    this.number();
-    for (const id of this.order) for (const s of this.succ(id)) this.preds.get(s)!.add(id);
-    this.dominators();
+  constructor(private readonly f: ResidualFunction) {
+    const dfs = depthFirst(f);
+    this.order = dfs.order;
+    const n = this.order.length;
+    const node = this.nodeOf;
+    this.order.forEach((id, i) => (node[id] = i));
+    this.succ = [];
+    this.preds = this.order.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const out: number[] = [];
+      for (const id of dfs.succ[this.order[i]!]!) {
+        const s = node[id]!;
+        if (out.includes(s)) continue;
+        out.push(s);
+        this.preds[s]!.push(i);
+      }
+      this.succ.push(out);
+    }
+    this.idom = this.dominators();
     // irreducible edges leave the graph; what remains has the same depth-first tree, and is reducible
-    for (const id of this.order) {
-      for (const s of this.succ(id)) {
-        if (this.rpo.get(s)! <= this.rpo.get(id)! && !this.dominates(s, id)) {
-          this.gotoEdges.add(`${id}>${s}`);
-          this.preds.get(s)!.delete(id);
+    for (let i = 0; i < n; i++) {
+      for (const s of this.succ[i]!) {
+        if (s <= i && !this.dominates(s, i)) {
+          this.gotoEdges.add(i * n + s);
+          const ps = this.preds[s]!;
+          ps.splice(ps.indexOf(i), 1);
           this.irreducible++;
         }
       }
     }
-    if (this.irreducible > 0) this.dominators();
-    for (const id of this.order) {
-      const latches = [...this.preds.get(id)!].filter((p) => this.rpo.get(p)! >= this.rpo.get(id)!);
-      if (latches.length > 0) this.loops.set(id, this.naturalLoop(id, latches));
+    if (this.irreducible > 0) this.idom = this.dominators();
+    this.children = this.order.map(() => []);
+    for (let i = 1; i < n; i++) this.children[this.idom[i]!]!.push(i);
+    this.placed = [];
+    for (let i = 0; i < n; i++) {
+      let forward = 0;
+      let back = false;
+      for (const p of this.preds[i]!) {
+        if (p < i) forward++;
+        else back = true;
+      }
+      this.placed.push(forward > 1);
+      if (back) this.loops.set(i, this.naturalLoop(i, this.preds[i]!.filter((p) => p >= i)));
     }
-    for (const id of this.order) {
-      const forward = [...this.preds.get(id)!].filter((p) => this.rpo.get(p)! < this.rpo.get(id)!);
-      if (forward.length > 1) this.placed.add(id);
-    }
-    for (const [header, body] of this.loops) for (const c of this.children.get(header)!) if (!body.has(c)) this.placed.add(c);
+    for (const [header, body] of this.loops) for (const c of this.children[header]!) if (!body.has(c)) this.placed[c] = true;
   }
 
-  private succ(id: number): number[] {
-    return [...new Set(successors(this.f.blocks[id]!.term))];
-  }
-
-  /** Depth-first numbering. */
-  private number(): void {
-    this.order = reversePostorder(this.f);
-    this.order.forEach((id, i) => {
-      this.rpo.set(id, i);
-      this.preds.set(id, new Set());
-    });
-  }
-
-  /** Cooper, Harvey & Kennedy, "A simple, fast dominance algorithm". */
-  private dominators(): void {
-    // over positions in reverse postorder (the entry is 0): arrays, not maps, in the fixpoint's inner loops
+  /** Cooper, Harvey & Kennedy, "A simple, fast dominance algorithm": each node's immediate dominator. */
+  private dominators(): number[] {
     const n = this.order.length;
-    const preds = this.order.map((id) => Array.from(this.preds.get(id)!, (p) => this.rpo.get(p)!));
-    const idom = new Int32Array(n).fill(-1);
+    const idom = new Array<number>(n).fill(-1);
     idom[0] = 0;
     const intersect = (a: number, b: number): number => {
       while (a !== b) {
@@ -150,119 +172,140 @@ class Graph {
       changed = false;
       for (let i = 1; i < n; i++) {
         let d = -1;
-        for (const p of preds[i]!) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+        for (const p of this.preds[i]!) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
         if (d !== -1 && idom[i] !== d) {
           idom[i] = d;
           changed = true;
         }
       }
     }
-    this.idom = new Map();
-    this.children = new Map(this.order.map((id) => [id, []]));
-    for (let i = 0; i < n; i++) if (idom[i] !== -1) this.idom.set(this.order[i]!, this.order[idom[i]!]!);
-    for (let i = 1; i < n; i++) this.children.get(this.order[idom[i]!]!)!.push(this.order[i]!);
+    return idom;
   }
 
   private dominates(a: number, b: number): boolean {
-    for (let cur = b; ; cur = this.idom.get(cur)!) {
+    for (let cur = b; ; cur = this.idom[cur]!) {
       if (cur === a) return true;
-      if (cur === this.f.entry) return false;
+      if (cur === 0) return false;
     }
   }
 
   private naturalLoop(header: number, latches: number[]): Set<number> {
     const body = new Set<number>([header]);
-    const work = latches.filter((l) => !body.has(l));
+    const work = latches.filter((l) => l !== header);
     for (const l of work) body.add(l);
-    while (work.length) for (const p of this.preds.get(work.pop()!)!) if (!body.has(p)) body.add(p), work.push(p);
+    while (work.length) {
+      for (const p of this.preds[work.pop()!]!) {
+        if (!body.has(p)) {
+          body.add(p);
+          work.push(p);
+        }
+      }
+    }
     return body;
   }
 
-  private byRpo(ids: number[]): number[] {
-    return ids.slice().sort((a, b) => this.rpo.get(a)! - this.rpo.get(b)!);
-  }
-
-  /** The code of node `x` and of what it dominates. */
-  tree(x: number, ctx: Context): SNode[] {
-    const label: SNode = { k: "label", label: x };
+  /** The code of node `x` and of what it dominates, appended to `out`. */
+  tree(x: number, ctx: Context, out: SNode[]): void {
+    out.push({ k: "label", label: this.order[x]! });
     const loop = this.loops.get(x);
-    const kids = this.children.get(x)!.filter((c) => this.placed.has(c));
-    // (sequence, within and branch return fresh arrays: nodes go in front of them in place, not by copying every level's tail)
-    if (!loop) return withFirst(label, this.sequence((inner) => this.within(x, inner), this.byRpo(kids), ctx));
+    // (children are in reverse postorder already)
+    const kids = this.children[x]!.filter((c) => this.placed[c]);
+    const own = (c: Context, o: SNode[]): void => this.within(x, c, o);
+    if (!loop) return this.sequence(own, kids, ctx, out);
     // the loop's exits follow the loop, in reverse postorder; merge nodes inside it follow the header's code in the loop body
-    const body = (outer: Context): SNode[] => {
-      const inner: Context = { frames: [...outer.frames, { k: "loop", header: x, exit: outer.fall }], fall: x };
-      return [{ k: "loop", body: this.sequence((c) => this.within(x, c), this.byRpo(kids.filter((c) => loop.has(c))), inner) }];
+    const body = (outer: Context, o: SNode[]): void => {
+      const inner: Context = { frames: { frame: { k: "loop", header: x, exit: outer.fall }, outer: outer.frames }, fall: x };
+      const nodes: SNode[] = [];
+      this.sequence(own, kids.filter((c) => loop.has(c)), inner, nodes);
+      o.push({ k: "loop", body: nodes });
     };
-    return withFirst(label, this.sequence(body, this.byRpo(kids.filter((c) => !loop.has(c))), ctx));
+    this.sequence(body, kids.filter((c) => !loop.has(c)), ctx, out);
   }
 
   /**
    * `first`'s code, then the code of each of `ys` (in reverse postorder), each
-   * reached by falling off what precedes it or by a jump out of it.
+   * reached by falling off what precedes it or by a jump out of it; appended to `out`.
    */
-  private sequence(first: (ctx: Context) => SNode[], ys: number[], ctx: Context): SNode[] {
+  private sequence(first: (ctx: Context, out: SNode[]) => void, ys: number[], ctx: Context, out: SNode[]): void {
+    // (most nodes have no code after them)
+    if (ys.length === 0) return first(ctx, out);
+    const start = out.length;
     const blocks = ys.map((y): Frame & { k: "block" } => ({ k: "block", exit: y, wrapped: false, crossed: false }));
-    // block i encloses `first` and ys[0..i-1]: the outermost is the last one's
-    const framesUpTo = (i: number): Frame[] => [...ctx.frames, ...blocks.slice(i).reverse()];
-    let out = first({ frames: framesUpTo(0), fall: ys[0] ?? ctx.fall });
+    // block i encloses `first` and ys[0..i-1]: the outermost is the last one's; within[i] is what encloses ys[i-1]
+    const within: (Frames | null)[] = [];
+    within[ys.length] = ctx.frames;
+    for (let i = ys.length - 1; i >= 0; i--) within[i] = { frame: blocks[i]!, outer: within[i + 1]! };
+    first({ frames: within[0]!, fall: ys[0] ?? ctx.fall }, out);
     ys.forEach((y, i) => {
-      if (blocks[i]!.wrapped) out = [{ k: "block", body: out }];
-      out.push(...this.tree(y, { frames: framesUpTo(i + 1), fall: ys[i + 1] ?? ctx.fall }));
+      if (blocks[i]!.wrapped) out.push({ k: "block", body: out.splice(start) });
+      this.tree(y, { frames: within[i + 1]!, fall: ys[i + 1] ?? ctx.fall }, out);
     });
-    return out;
   }
 
   /** `x`'s own code and its branches. */
-  private within(x: number, ctx: Context): SNode[] {
-    const b = this.f.blocks[x]!;
-    const rest = this.terminator(x, ctx);
-    return b.stmts.length ? withFirst({ k: "stmts", stmts: b.stmts }, rest) : rest;
+  private within(x: number, ctx: Context, out: SNode[]): void {
+    const b = this.f.blocks[this.order[x]!]!;
+    if (b.stmts.length) out.push({ k: "stmts", stmts: b.stmts });
+    this.terminator(x, ctx, out);
   }
 
-  private terminator(x: number, ctx: Context): SNode[] {
-    const t = this.f.blocks[x]!.term;
+  private terminator(x: number, ctx: Context, out: SNode[]): void {
+    const t = this.f.blocks[this.order[x]!]!.term;
+    const node = this.nodeOf;
     switch (t.k) {
       case "goto":
-        return this.branch(x, t.target, ctx);
-      case "if":
+        return this.branch(x, node[t.target]!, ctx, out);
+      case "if": {
         // both ways to the same block: the test has no side effects
-        if (t.then === t.else) return this.branch(x, t.then, ctx);
-        return [{ k: "if", cond: t.cond, then: this.branch(x, t.then, ctx), else: this.branch(x, t.else, ctx), pos: t.pos }];
+        if (t.then === t.else) return this.branch(x, node[t.then]!, ctx, out);
+        const then: SNode[] = [];
+        const other: SNode[] = [];
+        this.branch(x, node[t.then]!, ctx, then);
+        this.branch(x, node[t.else]!, ctx, other);
+        out.push({ k: "if", cond: t.cond, then, else: other, pos: t.pos });
+        return;
+      }
       case "return":
-        return [{ k: "return", value: t.value, pos: t.pos }];
+        out.push({ k: "return", value: t.value, pos: t.pos });
+        return;
       case "switch": {
-        const inner: Context = { frames: [...ctx.frames, { k: "switch", exit: ctx.fall }], fall: ctx.fall };
+        const inner: Context = { frames: { frame: { k: "switch", exit: ctx.fall }, outer: ctx.frames }, fall: ctx.fall };
         const targets = new Map<number, SwitchArm>();
         const arm = (target: number): SwitchArm => {
           let a = targets.get(target);
           if (!a) targets.set(target, (a = { cases: [], default: false, body: [] }));
           return a;
         };
-        for (const c of t.cases) arm(c.target).cases.push({ low: c.low, high: c.high });
-        arm(t.default).default = true;
-        const arms = this.byRpo([...targets.keys()]).map((target, i, all) => {
-          const a = targets.get(target)!;
-          a.body = this.branch(x, target, inner);
-          // an arm that can end falls into the next arm: leave the switch instead
-          if (i < all.length - 1 && !endsInJump(a.body)) a.body.push({ k: "break" });
-          return a;
-        });
-        return [{ k: "switch", value: t.value, arms, pos: t.pos }];
+        for (const c of t.cases) arm(node[c.target]!).cases.push({ low: c.low, high: c.high });
+        arm(node[t.default]!).default = true;
+        const arms = [...targets.keys()]
+          .sort((a, b) => a - b)
+          .map((target, i, all) => {
+            const a = targets.get(target)!;
+            this.branch(x, target, inner, a.body);
+            // an arm that can end falls into the next arm: leave the switch instead
+            if (i < all.length - 1 && !endsInJump(a.body)) a.body.push({ k: "break" });
+            return a;
+          });
+        out.push({ k: "switch", value: t.value, arms, pos: t.pos });
+        return;
       }
     }
   }
 
-  /** Control from `src` to `tgt`. */
-  private branch(src: number, tgt: number, ctx: Context): SNode[] {
-    if (this.gotoEdges.has(`${src}>${tgt}`)) return [this.goto(tgt)];
-    const back = this.rpo.get(tgt)! <= this.rpo.get(src)!;
-    if (!back && !this.placed.has(tgt)) return this.tree(tgt, ctx);
-    if (ctx.fall === tgt) return [];
+  /** Control from `src` to `tgt`, appended to `out`. */
+  private branch(src: number, tgt: number, ctx: Context, out: SNode[]): void {
+    if (this.gotoEdges.has(src * this.order.length + tgt)) {
+      out.push(this.goto(tgt));
+      return;
+    }
+    const back = tgt <= src;
+    if (!back && !this.placed[tgt]) return this.tree(tgt, ctx, out);
+    if (ctx.fall === tgt) return;
     // the innermost construct `continue` (back) or `break` (forward) leaves, through the blocks it crosses
     const crossed: (Frame & { k: "block" })[] = [];
-    for (let i = ctx.frames.length - 1; i >= 0; i--) {
-      const fr = ctx.frames[i]!;
+    for (let l = ctx.frames; l; l = l.outer) {
+      const fr = l.frame;
       let jump: SNode | null = null;
       if (fr.k === "block" && !fr.wrapped) {
         if (back || fr.exit !== tgt || fr.crossed) {
@@ -277,21 +320,17 @@ class Graph {
       } else if (fr.exit === tgt) jump = { k: "break" };
       if (!jump) break;
       for (const c of crossed) c.crossed = true;
-      return [jump];
+      out.push(jump);
+      return;
     }
-    return [this.goto(tgt)];
+    out.push(this.goto(tgt));
   }
 
   private goto(tgt: number): SNode {
-    this.gotoTargets.add(tgt);
-    return { k: "goto", label: tgt };
+    const label = this.order[tgt]!;
+    this.gotoTargets.add(label);
+    return { k: "goto", label };
   }
-}
-
-/** `nodes` with `n` in front (`nodes` is changed). */
-function withFirst(n: SNode, nodes: SNode[]): SNode[] {
-  nodes.unshift(n);
-  return nodes;
 }
 
 function endsInJump(nodes: SNode[]): boolean {
@@ -340,7 +379,8 @@ export function negate(cond: Expr): Expr {
  * that no label makes reachable; an `if` one of whose arms ends
  * in a jump guards that arm and lets the other follow it; `for (;;)` opening
  * with `if (c) break;` is `while (!c)`, and one closing with it (with no
- * `continue`, which would skip the test) is `do ... while (!c)`.
+ * `continue`, which would skip the test) is `do ... while (!c)`. The nodes
+ * are the structuring's own: they change in place.
  */
 function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
   const out: SNode[] = [];
@@ -363,9 +403,15 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
           [then, other] = [other, then];
           cond = negate(cond);
         }
+        n.cond = cond;
+        n.then = then;
         if (endsInJump(then)) {
-          out.push({ ...n, cond, then, else: [] }, ...other);
-        } else out.push({ ...n, cond, then, else: other });
+          n.else = [];
+          out.push(n, ...other);
+        } else {
+          n.else = other;
+          out.push(n);
+        }
         break;
       }
       case "loop": {
@@ -374,16 +420,21 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
         const last = body.at(-1);
         if (first && isBreakTest(first)) out.push(...rotate(negate(first.cond), body.slice(1), first.pos));
         else if (last && isBreakTest(last) && !continues(body.slice(0, -1))) out.push({ k: "dowhile", body: body.slice(0, -1), cond: negate(last.cond), pos: last.pos });
-        else out.push({ ...n, body });
+        else {
+          n.body = body;
+          out.push(n);
+        }
         break;
       }
       case "while":
       case "dowhile":
       case "block":
-        out.push({ ...n, body: tidy(n.body, labels) });
+        n.body = tidy(n.body, labels);
+        out.push(n);
         break;
       case "switch":
-        out.push({ ...n, arms: n.arms.map((a) => ({ ...a, body: tidy(a.body, labels) })) });
+        for (const a of n.arms) a.body = tidy(a.body, labels);
+        out.push(n);
         break;
       default:
         out.push(n);
@@ -428,23 +479,39 @@ function size(nodes: SNode[]): number {
   return n;
 }
 
-/** The reachable blocks of `f` in a reverse postorder of its CFG (iterative: residual functions can be long chains). */
+/** The reachable blocks of `f` in a reverse postorder of its CFG. */
 export function reversePostorder(f: ResidualFunction): number[] {
+  return depthFirst(f).order;
+}
+
+/**
+ * The reachable blocks of `f` in a reverse postorder of its CFG, and the
+ * successors of each (by block id; undefined for the blocks not reached).
+ * Iterative: residual functions can be long chains.
+ */
+function depthFirst(f: ResidualFunction): { order: number[]; succ: number[][] } {
+  const succ: number[][] = [];
   const post: number[] = [];
-  const seen = new Set<number>([f.entry]);
-  const stack: { id: number; next: number; succ: number[] }[] = [{ id: f.entry, next: 0, succ: successors(f.blocks[f.entry]!.term) }];
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    if (top.next < top.succ.length) {
-      const s = top.succ[top.next++]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        stack.push({ id: s, next: 0, succ: successors(f.blocks[s]!.term) });
-      }
-    } else {
-      post.push(top.id);
-      stack.pop();
+  // the path from the entry, and how many successors of each block on it were taken
+  const path = [f.entry];
+  const taken = [0];
+  succ[f.entry] = successors(f.blocks[f.entry]!.term);
+  while (path.length) {
+    const top = path.length - 1;
+    const id = path[top]!;
+    const next = succ[id]![taken[top]!];
+    if (next === undefined) {
+      post.push(id);
+      path.pop();
+      taken.pop();
+      continue;
+    }
+    taken[top]!++;
+    if (succ[next] === undefined) {
+      succ[next] = successors(f.blocks[next]!.term);
+      path.push(next);
+      taken.push(0);
     }
   }
-  return post.reverse();
+  return { order: post.reverse(), succ };
 }
