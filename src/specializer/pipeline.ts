@@ -79,6 +79,8 @@ export interface PreparedProgram {
   opaque: ReadonlyMap<string, AstExpr>;
   /** The functions that call a returns-twice function (setjmp...): they are never unfolded (`specializeProgram`). */
   returnsTwice: ReadonlySet<string>;
+  /** The functions the program defines by C99 inline definitions only (`inlineDefinitions`). */
+  inlineOnly: ReadonlySet<string>;
 }
 
 const preparedPrograms = new WeakMap<Program, Map<Target, PreparedProgram>>();
@@ -104,7 +106,7 @@ export function prepareProgram(program: Program, target: Target): PreparedProgra
     }
     for (const fn of ir.functions.values()) freezeFunction(fn);
     if (!(init instanceof BespokeError)) freezeFunction(init);
-    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque, returnsTwice: returnsTwiceCallers(ir.functions) };
+    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque, returnsTwice: returnsTwiceCallers(ir.functions), inlineOnly: inlineDefinitions(program) };
     byTarget.set(target, prepared);
   }
   return prepared;
@@ -214,10 +216,12 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const objects = new ObjectTable();
   const device = input.device ?? new ImageMemory(context.memory);
   const globalIds = new Map<Symbol, number>();
+  const globalsById = new Map<number, [string, GlobalInfo]>();
   const residualNames = new Map<Symbol, string>();
   for (const [key, g] of globals) {
     const id = objects.fresh();
     globalIds.set(g.sym, id);
+    globalsById.set(id, [key, g]);
     objects.types.set(id, g.sym.type);
     objects.names.add(g.sym.name);
     if (key !== g.sym.name) residualNames.set(g.sym, key);
@@ -308,7 +312,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
   for (const name of around.keys()) sp.genericNeeded.add(name);
   // a residual that replaces the program's translation unit in a link with other units keeps every external function the unit defines
-  const inlineOnly = inlineDefinitions(program);
+  const inlineOnly = ir.inlineOnly;
   if (scenario.keepExternal && !input.deviceGlobals) {
     for (const fn of ir.functions.values()) if (fn.name !== "main" && fn.sym.storage !== "static" && !inlineOnly.has(fn.name)) sp.genericNeeded.add(fn.name);
   }
@@ -342,7 +346,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
       globalDone.add(sym);
       changed = true;
       const id = lookupGlobal(sym);
-      const g = [...globals.entries()].find(([, info]) => globalIds.get(info.sym) === id);
+      const g = id === undefined ? undefined : globalsById.get(id);
       const defined = g?.[1].defined ?? false;
       const init = defined && id !== undefined && !input.deviceGlobals ? initial.get(id)! : null;
       if (init) for (const p of init.ptrs.values()) notePointer(p);
