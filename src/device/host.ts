@@ -156,9 +156,10 @@ export interface RunDeviceOptions {
  * RAM of boards whose run has ended, zeroed and reused by the next boot. A
  * fresh 16 MiB memory per boot is external memory that V8 counts toward its
  * collection heuristics: the bench, which boots a device per request in the
- * server core's thread, had a mark-compact every few requests, its marking
- * steps inside the server's pipeline — work a real edge, whose devices are
- * other machines, never does. At most SPARE_RAM are kept.
+ * server core's thread, had an extra scavenge per request and a mark-compact
+ * every few, whose marking steps ran inside the server's pipeline — work a
+ * real edge, whose devices are other machines, never does. At most SPARE_RAM
+ * are kept.
  */
 const spareRam: WebAssembly.Memory[] = [];
 const SPARE_RAM = 2;
