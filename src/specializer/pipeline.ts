@@ -213,28 +213,9 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const t1 = now();
 
   // every global object of the program, with its initial contents
-  const objects = new ObjectTable();
   const device = input.device ?? new ImageMemory(context.memory);
-  const globalIds = new Map<Symbol, number>();
-  const globalsById = new Map<number, [string, GlobalInfo]>();
-  const residualNames = new Map<Symbol, string>();
-  for (const [key, g] of globals) {
-    const id = objects.fresh();
-    globalIds.set(g.sym, id);
-    globalsById.set(id, [key, g]);
-    objects.types.set(id, g.sym.type);
-    objects.names.add(g.sym.name);
-    if (key !== g.sym.name) residualNames.set(g.sym, key);
-  }
-  // a global may be declared by several symbols (extern then definition): they are one object
-  const lookupGlobal = (sym: Symbol): number | undefined => {
-    const id = globalIds.get(sym);
-    if (id !== undefined || !sym.global) return id;
-    const g = globals.get(sym.name);
-    return g ? globalIds.get(g.sym) : undefined;
-  };
-  for (const f of ir.functions.keys()) objects.names.add(f);
-  const initial = initialImages(ir, globalIds, lookupGlobal, objects, device);
+  const { objects, globalIds, globalsById, residualNames, lookupGlobal } = globalTable(ir);
+  const initial = initialState(ir).startTable(objects);
 
   for (const name of Object.keys(scenario.functions)) {
     if (!ir.functions.has(name) && !ir.unlowered.has(name)) fail(`scenario.functions.${name}`, `no function named '${name}' is defined in the program`);
@@ -671,6 +652,74 @@ function constantExpression(e: AstExpr): boolean {
   }
 }
 
+/** The object table a run starts from: an object per global, by symbol and by id; the names global objects and functions take. */
+function globalTable(prepared: PreparedProgram): {
+  objects: ObjectTable;
+  globalIds: Map<Symbol, number>;
+  globalsById: Map<number, [string, GlobalInfo]>;
+  residualNames: Map<Symbol, string>;
+  lookupGlobal: (sym: Symbol) => number | undefined;
+} {
+  const objects = new ObjectTable();
+  const globalIds = new Map<Symbol, number>();
+  const globalsById = new Map<number, [string, GlobalInfo]>();
+  const residualNames = new Map<Symbol, string>();
+  for (const [key, g] of prepared.globals) {
+    const id = objects.fresh();
+    globalIds.set(g.sym, id);
+    globalsById.set(id, [key, g]);
+    objects.types.set(id, g.sym.type);
+    objects.names.add(g.sym.name);
+    if (key !== g.sym.name) residualNames.set(g.sym, key);
+  }
+  // a global may be declared by several symbols (extern then definition): they are one object
+  const lookupGlobal = (sym: Symbol): number | undefined => {
+    const id = globalIds.get(sym);
+    if (id !== undefined || !sym.global) return id;
+    const g = prepared.globals.get(sym.name);
+    return g ? globalIds.get(g.sym) : undefined;
+  };
+  for (const f of prepared.functions.keys()) objects.names.add(f);
+  return { objects, globalIds, globalsById, residualNames, lookupGlobal };
+}
+
+/**
+ * The globals' initial images and what running their initializers added to
+ * the object table (string literals, compound literals, the names they took):
+ * the same for every run of a program, so made once (a specialization of
+ * every initializer) and shared, frozen. `startTable` gives a run's fresh
+ * `globalTable` those additions and returns the images.
+ */
+interface InitialState {
+  startTable(objects: ObjectTable): ReadonlyMap<number, MemObject>;
+}
+
+const initialStates = new WeakMap<PreparedProgram, InitialState>();
+
+function initialState(prepared: PreparedProgram): InitialState {
+  let state = initialStates.get(prepared);
+  if (!state) {
+    const { objects, globalIds, lookupGlobal } = globalTable(prepared);
+    // initializers are constant expressions: they read no device memory
+    const images = initialImages(prepared, globalIds, lookupGlobal, objects, new ImageMemory([]));
+    const next = objects.fresh(); // the first id a run may take after them
+    state = {
+      startTable(table) {
+        // the ids the initializers took (a table numbers from 1, and globalTable took one per global)
+        for (let id = prepared.globals.size + 1; id < next; id++) table.fresh();
+        for (const [id, type] of objects.types) table.types.set(id, type);
+        for (const name of objects.names) table.names.add(name);
+        for (const [id, decl] of objects.residual) table.residual.set(id, { ...decl });
+        for (const id of objects.fileScope) table.fileScope.add(id);
+        for (const [id, o] of objects.initials) table.initials.set(id, o);
+        return images;
+      },
+    };
+    initialStates.set(prepared, state);
+  }
+  return state;
+}
+
 /** Run every global initializer statically, in one store where every global is a static object. */
 function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
   const store = globalStore(prepared.abi, prepared.globals, ids, device);
@@ -708,7 +757,7 @@ function readDeviceGlobal(o: MemObject, device: DeviceMemory, address: number, p
 }
 
 /** A store for generic code: every global is dynamic. */
-function dynamicStore(initial: Map<number, MemObject>, device: DeviceMemory): MemoryStore {
+function dynamicStore(initial: ReadonlyMap<number, MemObject>, device: DeviceMemory): MemoryStore {
   const store = MemoryStore.empty(device);
   for (const o of initial.values()) {
     if (o.kind !== "global") continue;
