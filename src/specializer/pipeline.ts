@@ -215,7 +215,8 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   // every global object of the program, with its initial contents
   const device = input.device ?? new ImageMemory(context.memory);
   const { objects, globalIds, globalsById, residualNames, lookupGlobal } = globalTable(ir);
-  const initial = initialState(ir).startTable(objects);
+  const initials = initialState(ir);
+  const initial = initials.startTable(objects);
 
   for (const name of Object.keys(scenario.functions)) {
     if (!ir.functions.has(name) && !ir.unlowered.has(name)) fail(`scenario.functions.${name}`, `no function named '${name}' is defined in the program`);
@@ -236,22 +237,21 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const store = MemoryStore.empty(device);
   for (const g of globals.values()) {
     const id = globalIds.get(g.sym)!;
-    const o = cloneObject(initial.get(id)!);
     const spec = scenario.globals[g.sym.name] ?? scenario.globals["*"] ?? "D";
-    o.owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
+    const owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
     // globals defined elsewhere (the C library's stdout...) and volatile ones are never static
     if (spec === "D" || !g.defined || (g.sym.type.quals & 2) !== 0) {
-      o.escaped = true;
-      o.known.fill(0);
-      o.ptrs.clear();
-    } else {
-      const value = context.globals[g.sym.name];
-      const at = input.deviceGlobals ? scenario.firmwareObjects?.[g.sym.name] : undefined;
-      // the device's firmware: a static global holds what the device holds now
-      if (value === undefined && at) readDeviceGlobal(o, device, at.address, `scenario.globals.${g.sym.name}`);
-      applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
-      if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
+      store.add(initials.dynamicGlobals(owned).get(id)!);
+      continue;
     }
+    const o = cloneObject(initial.get(id)!);
+    o.owned = owned;
+    const value = context.globals[g.sym.name];
+    const at = input.deviceGlobals ? scenario.firmwareObjects?.[g.sym.name] : undefined;
+    // the device's firmware: a static global holds what the device holds now
+    if (value === undefined && at) readDeviceGlobal(o, device, at.address, `scenario.globals.${g.sym.name}`);
+    applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
+    if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
     store.add(o);
   }
   // the objects of initializers' compound literals (`static int *p = (int[]){1, 2, 3};`): file-scope data static globals may point to
@@ -320,7 +320,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
         const un = ir.unlowered.get(name)!;
         throw new BespokeError("UNSUPPORTED", `the residual code calls ${name}, which cannot be lowered (${un.reason})`, un.pos);
       }
-      functions.push(sp.specializeFunction(fn, name, fn.params.map(() => undefined), dynamicStore(initial, device), true));
+      functions.push(sp.specializeFunction(fn, name, fn.params.map(() => undefined), dynamicStore(initials, device), true));
     }
     for (const sym of [...sp.globalsUsed]) {
       if (globalDone.has(sym)) continue;
@@ -692,6 +692,8 @@ function globalTable(prepared: PreparedProgram): {
  */
 interface InitialState {
   startTable(objects: ObjectTable): ReadonlyMap<number, MemObject>;
+  /** The globals' images made dynamic (escaped: nothing in them static), frozen: what a run's store holds for a dynamic global (`owned` as the scenario says; generic code's stores: as the image is). */
+  dynamicGlobals(owned: boolean): ReadonlyMap<number, MemObject>;
 }
 
 const initialStates = new WeakMap<PreparedProgram, InitialState>();
@@ -703,6 +705,7 @@ function initialState(prepared: PreparedProgram): InitialState {
     // initializers are constant expressions: they read no device memory
     const images = initialImages(prepared, globalIds, lookupGlobal, objects, new ImageMemory([]));
     const next = objects.fresh(); // the first id a run may take after them
+    const dynamic = new Map<boolean, Map<number, MemObject>>();
     state = {
       startTable(table) {
         // the ids the initializers took (a table numbers from 1, and globalTable took one per global)
@@ -713,6 +716,18 @@ function initialState(prepared: PreparedProgram): InitialState {
         for (const id of objects.fileScope) table.fileScope.add(id);
         for (const [id, o] of objects.initials) table.initials.set(id, o);
         return images;
+      },
+      dynamicGlobals(owned) {
+        let globals = dynamic.get(owned);
+        if (!globals) {
+          globals = new Map();
+          for (const o of images.values()) {
+            // escaped bytes are never read again: the image's are kept (MemoryStore.escape)
+            if (o.kind === "global") globals.set(o.id, { ...o, known: new Uint8Array(o.size), dirty: new Uint8Array(o.size), ptrs: new Map(), owned, escaped: true, owner: FROZEN });
+          }
+          dynamic.set(owned, globals);
+        }
+        return globals;
       },
     };
     initialStates.set(prepared, state);
@@ -757,16 +772,9 @@ function readDeviceGlobal(o: MemObject, device: DeviceMemory, address: number, p
 }
 
 /** A store for generic code: every global is dynamic. */
-function dynamicStore(initial: ReadonlyMap<number, MemObject>, device: DeviceMemory): MemoryStore {
+function dynamicStore(initials: InitialState, device: DeviceMemory): MemoryStore {
   const store = MemoryStore.empty(device);
-  for (const o of initial.values()) {
-    if (o.kind !== "global") continue;
-    const c = cloneObject(o);
-    c.escaped = true;
-    c.known.fill(0);
-    c.ptrs.clear();
-    store.add(c);
-  }
+  for (const o of initials.dynamicGlobals(true).values()) store.add(o);
   return store;
 }
 
