@@ -152,6 +152,28 @@ export interface RunDeviceOptions {
   timelineClock?: () => number;
 }
 
+/**
+ * RAM of boards whose run has ended, zeroed and reused by the next boot. A
+ * fresh 16 MiB memory per boot is external memory that V8 counts toward its
+ * collection heuristics: the bench, which boots a device per request in the
+ * server core's thread, had an extra scavenge per request and a mark-compact
+ * every few, whose marking steps ran inside the server's pipeline — work a
+ * real edge, whose devices are other machines, never does. At most SPARE_RAM
+ * are kept.
+ */
+const spareRam: WebAssembly.Memory[] = [];
+const SPARE_RAM = 2;
+
+function bootRam(): WebAssembly.Memory | undefined {
+  const ram = spareRam.pop();
+  if (ram) new Uint8Array(ram.buffer).fill(0); // as a fresh memory is
+  return ram;
+}
+
+function releaseRam(board: Board): void {
+  if (spareRam.length < SPARE_RAM) spareRam.push(board.cpu.mem.memory);
+}
+
 export async function runDevice(script: string[], server: ServerLink, options: RunDeviceOptions = {}): Promise<DeviceRun> {
   const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
   const fw = await buildArmFirmware("board");
@@ -178,7 +200,9 @@ export async function runDevice(script: string[], server: ServerLink, options: R
   let framesOut = 0;
   let customizeAt = -1;
   let customizeOnTimeline = 0;
+  const ram = bootRam();
   const board = new Board(fw.elf, {
+    ...(ram ? { memory: ram } : {}),
     console: consoleLines((line) => {
       lines.push(line);
       if (line.startsWith("state ") && customizeAt >= 0) {
@@ -204,9 +228,14 @@ export async function runDevice(script: string[], server: ServerLink, options: R
     },
   });
   board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
-  const run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), {
-    ...(timeline ? { timeline } : {}),
-    serverWaitMs: () => Math.max(0, ...[...owed.values()].map((sentAt) => sentAt + answerMs - performance.now())),
-  });
+  let run;
+  try {
+    run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), {
+      ...(timeline ? { timeline } : {}),
+      serverWaitMs: () => Math.max(0, ...[...owed.values()].map((sentAt) => sentAt + answerMs - performance.now())),
+    });
+  } finally {
+    releaseRam(board);
+  }
   return { lines, exitCode: run.exitCode, instructions: run.instructions, framesOut, framesIn: run.framesIn, waits, waitsOnTimeline, loads, serverErrors };
 }

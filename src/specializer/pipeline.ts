@@ -79,6 +79,8 @@ export interface PreparedProgram {
   opaque: ReadonlyMap<string, AstExpr>;
   /** The functions that call a returns-twice function (setjmp...): they are never unfolded (`specializeProgram`). */
   returnsTwice: ReadonlySet<string>;
+  /** The functions the program defines by C99 inline definitions only (`inlineDefinitions`). */
+  inlineOnly: ReadonlySet<string>;
 }
 
 const preparedPrograms = new WeakMap<Program, Map<Target, PreparedProgram>>();
@@ -104,7 +106,7 @@ export function prepareProgram(program: Program, target: Target): PreparedProgra
     }
     for (const fn of ir.functions.values()) freezeFunction(fn);
     if (!(init instanceof BespokeError)) freezeFunction(init);
-    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque, returnsTwice: returnsTwiceCallers(ir.functions) };
+    prepared = { abi, functions: ir.functions, unlowered: ir.unlowered, globals, init, opaque, returnsTwice: returnsTwiceCallers(ir.functions), inlineOnly: inlineDefinitions(program) };
     byTarget.set(target, prepared);
   }
   return prepared;
@@ -211,26 +213,10 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const t1 = now();
 
   // every global object of the program, with its initial contents
-  const objects = new ObjectTable();
   const device = input.device ?? new ImageMemory(context.memory);
-  const globalIds = new Map<Symbol, number>();
-  const residualNames = new Map<Symbol, string>();
-  for (const [key, g] of globals) {
-    const id = objects.fresh();
-    globalIds.set(g.sym, id);
-    objects.types.set(id, g.sym.type);
-    objects.names.add(g.sym.name);
-    if (key !== g.sym.name) residualNames.set(g.sym, key);
-  }
-  // a global may be declared by several symbols (extern then definition): they are one object
-  const lookupGlobal = (sym: Symbol): number | undefined => {
-    const id = globalIds.get(sym);
-    if (id !== undefined || !sym.global) return id;
-    const g = globals.get(sym.name);
-    return g ? globalIds.get(g.sym) : undefined;
-  };
-  for (const f of ir.functions.keys()) objects.names.add(f);
-  const initial = initialImages(ir, globalIds, lookupGlobal, objects, device);
+  const { objects, globalIds, globalsById, residualNames, lookupGlobal } = globalTable(ir);
+  const initials = initialState(ir);
+  const initial = initials.startTable(objects);
 
   for (const name of Object.keys(scenario.functions)) {
     if (!ir.functions.has(name) && !ir.unlowered.has(name)) fail(`scenario.functions.${name}`, `no function named '${name}' is defined in the program`);
@@ -251,22 +237,21 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const store = MemoryStore.empty(device);
   for (const g of globals.values()) {
     const id = globalIds.get(g.sym)!;
-    const o = cloneObject(initial.get(id)!);
     const spec = scenario.globals[g.sym.name] ?? scenario.globals["*"] ?? "D";
-    o.owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
+    const owned = scenario.owned.includes(g.sym.name) || scenario.owned.includes("*");
     // globals defined elsewhere (the C library's stdout...) and volatile ones are never static
     if (spec === "D" || !g.defined || (g.sym.type.quals & 2) !== 0) {
-      o.escaped = true;
-      o.known.fill(0);
-      o.ptrs.clear();
-    } else {
-      const value = context.globals[g.sym.name];
-      const at = input.deviceGlobals ? scenario.firmwareObjects?.[g.sym.name] : undefined;
-      // the device's firmware: a static global holds what the device holds now
-      if (value === undefined && at) readDeviceGlobal(o, device, at.address, `scenario.globals.${g.sym.name}`);
-      applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
-      if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
+      store.add(initials.dynamicGlobals(owned).get(id)!);
+      continue;
     }
+    const o = cloneObject(initial.get(id)!);
+    o.owned = owned;
+    const value = context.globals[g.sym.name];
+    const at = input.deviceGlobals ? scenario.firmwareObjects?.[g.sym.name] : undefined;
+    // the device's firmware: a static global holds what the device holds now
+    if (value === undefined && at) readDeviceGlobal(o, device, at.address, `scenario.globals.${g.sym.name}`);
+    applyFieldSpec(abi, o, g.sym.type, spec, 0, `scenario.globals.${g.sym.name}`);
+    if (value !== undefined) encodeStatic(abi, objects, store, o, 0, g.sym.type, value, `context.globals.${g.sym.name}`);
     store.add(o);
   }
   // the objects of initializers' compound literals (`static int *p = (int[]){1, 2, 3};`): file-scope data static globals may point to
@@ -308,7 +293,7 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
   const functions: ResidualFunction[] = [sp.specializeFunction(entry, residualName, values, store, false)];
   for (const name of around.keys()) sp.genericNeeded.add(name);
   // a residual that replaces the program's translation unit in a link with other units keeps every external function the unit defines
-  const inlineOnly = inlineDefinitions(program);
+  const inlineOnly = ir.inlineOnly;
   if (scenario.keepExternal && !input.deviceGlobals) {
     for (const fn of ir.functions.values()) if (fn.name !== "main" && fn.sym.storage !== "static" && !inlineOnly.has(fn.name)) sp.genericNeeded.add(fn.name);
   }
@@ -335,14 +320,14 @@ export function specializeProgram(input: SpecializeInput): SpecializeResult {
         const un = ir.unlowered.get(name)!;
         throw new BespokeError("UNSUPPORTED", `the residual code calls ${name}, which cannot be lowered (${un.reason})`, un.pos);
       }
-      functions.push(sp.specializeFunction(fn, name, fn.params.map(() => undefined), dynamicStore(initial, device), true));
+      functions.push(sp.specializeFunction(fn, name, fn.params.map(() => undefined), dynamicStore(initials, device), true));
     }
     for (const sym of [...sp.globalsUsed]) {
       if (globalDone.has(sym)) continue;
       globalDone.add(sym);
       changed = true;
       const id = lookupGlobal(sym);
-      const g = [...globals.entries()].find(([, info]) => globalIds.get(info.sym) === id);
+      const g = id === undefined ? undefined : globalsById.get(id);
       const defined = g?.[1].defined ?? false;
       const init = defined && id !== undefined && !input.deviceGlobals ? initial.get(id)! : null;
       if (init) for (const p of init.ptrs.values()) notePointer(p);
@@ -667,6 +652,89 @@ function constantExpression(e: AstExpr): boolean {
   }
 }
 
+/** The object table a run starts from: an object per global, by symbol and by id; the names global objects and functions take. */
+function globalTable(prepared: PreparedProgram): {
+  objects: ObjectTable;
+  globalIds: Map<Symbol, number>;
+  globalsById: Map<number, [string, GlobalInfo]>;
+  residualNames: Map<Symbol, string>;
+  lookupGlobal: (sym: Symbol) => number | undefined;
+} {
+  const objects = new ObjectTable();
+  const globalIds = new Map<Symbol, number>();
+  const globalsById = new Map<number, [string, GlobalInfo]>();
+  const residualNames = new Map<Symbol, string>();
+  for (const [key, g] of prepared.globals) {
+    const id = objects.fresh();
+    globalIds.set(g.sym, id);
+    globalsById.set(id, [key, g]);
+    objects.types.set(id, g.sym.type);
+    objects.names.add(g.sym.name);
+    if (key !== g.sym.name) residualNames.set(g.sym, key);
+  }
+  // a global may be declared by several symbols (extern then definition): they are one object
+  const lookupGlobal = (sym: Symbol): number | undefined => {
+    const id = globalIds.get(sym);
+    if (id !== undefined || !sym.global) return id;
+    const g = prepared.globals.get(sym.name);
+    return g ? globalIds.get(g.sym) : undefined;
+  };
+  for (const f of prepared.functions.keys()) objects.names.add(f);
+  return { objects, globalIds, globalsById, residualNames, lookupGlobal };
+}
+
+/**
+ * The globals' initial images and what running their initializers added to
+ * the object table (string literals, compound literals, the names they took):
+ * the same for every run of a program, so made once (a specialization of
+ * every initializer) and shared, frozen. `startTable` gives a run's fresh
+ * `globalTable` those additions and returns the images.
+ */
+interface InitialState {
+  startTable(objects: ObjectTable): ReadonlyMap<number, MemObject>;
+  /** The globals' images made dynamic (escaped: nothing in them static), frozen: what a run's store holds for a dynamic global (`owned` as the scenario says; generic code's stores: as the image is). */
+  dynamicGlobals(owned: boolean): ReadonlyMap<number, MemObject>;
+}
+
+const initialStates = new WeakMap<PreparedProgram, InitialState>();
+
+function initialState(prepared: PreparedProgram): InitialState {
+  let state = initialStates.get(prepared);
+  if (!state) {
+    const { objects, globalIds, lookupGlobal } = globalTable(prepared);
+    // initializers are constant expressions: they read no device memory
+    const images = initialImages(prepared, globalIds, lookupGlobal, objects, new ImageMemory([]));
+    const next = objects.fresh(); // the first id a run may take after them
+    const dynamic = new Map<boolean, Map<number, MemObject>>();
+    state = {
+      startTable(table) {
+        // the ids the initializers took (a table numbers from 1, and globalTable took one per global)
+        for (let id = prepared.globals.size + 1; id < next; id++) table.fresh();
+        for (const [id, type] of objects.types) table.types.set(id, type);
+        for (const name of objects.names) table.names.add(name);
+        for (const [id, decl] of objects.residual) table.residual.set(id, { ...decl });
+        for (const id of objects.fileScope) table.fileScope.add(id);
+        for (const [id, o] of objects.initials) table.initials.set(id, o);
+        return images;
+      },
+      dynamicGlobals(owned) {
+        let globals = dynamic.get(owned);
+        if (!globals) {
+          globals = new Map();
+          for (const o of images.values()) {
+            // escaped bytes are never read again: the image's are kept (MemoryStore.escape)
+            if (o.kind === "global") globals.set(o.id, { ...o, known: new Uint8Array(o.size), dirty: new Uint8Array(o.size), ptrs: new Map(), owned, escaped: true, owner: FROZEN });
+          }
+          dynamic.set(owned, globals);
+        }
+        return globals;
+      },
+    };
+    initialStates.set(prepared, state);
+  }
+  return state;
+}
+
 /** Run every global initializer statically, in one store where every global is a static object. */
 function initialImages(prepared: PreparedProgram, ids: Map<Symbol, number>, lookup: (sym: Symbol) => number | undefined, objects: ObjectTable, device: DeviceMemory): Map<number, MemObject> {
   const store = globalStore(prepared.abi, prepared.globals, ids, device);
@@ -704,16 +772,9 @@ function readDeviceGlobal(o: MemObject, device: DeviceMemory, address: number, p
 }
 
 /** A store for generic code: every global is dynamic. */
-function dynamicStore(initial: Map<number, MemObject>, device: DeviceMemory): MemoryStore {
+function dynamicStore(initials: InitialState, device: DeviceMemory): MemoryStore {
   const store = MemoryStore.empty(device);
-  for (const o of initial.values()) {
-    if (o.kind !== "global") continue;
-    const c = cloneObject(o);
-    c.escaped = true;
-    c.known.fill(0);
-    c.ptrs.clear();
-    store.add(c);
-  }
+  for (const o of initials.dynamicGlobals(true).values()) store.add(o);
   return store;
 }
 

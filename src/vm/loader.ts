@@ -34,15 +34,21 @@ export function loadElf(bytes: Uint8Array, mem: VmMemory): LoadedImage {
   }
   if (!loaded) throw new BespokeError("VM_ELF", "executable has no loadable segment");
   if (elf.entry & 3) throw new BespokeError("VM_ELF", `entry point 0x${elf.entry.toString(16)} is not ARM code (Thumb is not supported)`);
-  return { entry: elf.entry, end, symbols: new SymbolMap(symbols(elf).filter((s) => s.shndx !== 0 && (s.type === STT_FUNC || s.type === STT_OBJECT || s.type === STT_NOTYPE) && s.name && !s.name.startsWith("$"))) };
+  return { entry: elf.entry, end, symbols: new SymbolMap(() => symbols(elf).filter((s) => s.shndx !== 0 && (s.type === STT_FUNC || s.type === STT_OBJECT || s.type === STT_NOTYPE) && s.name && !s.name.startsWith("$"))) };
 }
 
-/** Symbols sorted by address, for "name+offset" lookups. */
+/**
+ * Symbols sorted by address, for "name+offset" lookups. The list is read on
+ * the first lookup: most runs never make one, and reading the firmware's
+ * symbol table was most of what a board's boot allocated.
+ */
 export class SymbolMap {
-  private readonly sorted: { name: string; value: number; size: number }[];
+  private list: { name: string; value: number; size: number }[] | null = null;
 
-  constructor(list: { name: string; value: number; size: number }[]) {
-    this.sorted = [...list].sort((a, b) => a.value - b.value);
+  constructor(private readonly read: () => { name: string; value: number; size: number }[]) {}
+
+  private get sorted(): { name: string; value: number; size: number }[] {
+    return (this.list ??= this.read().sort((a, b) => a.value - b.value));
   }
 
   /** Address of a symbol by name. */
@@ -52,18 +58,19 @@ export class SymbolMap {
 
   /** "name+0xoff" for the symbol at or below `address`, or null when none covers it. */
   describe(address: number): string | null {
+    const sorted = this.sorted;
     let lo = 0;
-    let hi = this.sorted.length - 1;
+    let hi = sorted.length - 1;
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]!.value <= address) {
+      if (sorted[mid]!.value <= address) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (best < 0) return null;
-    const s = this.sorted[best]!;
+    const s = sorted[best]!;
     if (s.size && address >= s.value + s.size) return null;
     const off = address - s.value;
     return off ? `${s.name}+0x${off.toString(16)}` : s.name;
