@@ -95,8 +95,14 @@ export class MemoryStore {
    * through `add` and `remove`.
    */
   contentKey: number | undefined = undefined;
-  /** Its user's numbers of objects' static contents by id (`Specializer.objectContents`), each kept until its object changes, as `contentKey` is (a fork starts without them). */
-  readonly contents = new Map<number, number>();
+  /**
+   * Its user's numbers of objects' static contents by id
+   * (`Specializer.objectContents`), each kept until its object changes, as
+   * `contentKey` is. Forks share the map until either changes an object: the
+   * stores sharing it hold the same objects.
+   */
+  private contents = new Map<number, number>();
+  private ownsContents = true;
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
   /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
@@ -123,8 +129,11 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
+    this.ownsContents = false;
     const copy = new MemoryStore(this.map, this.device, false);
     copy.contentKey = this.contentKey;
+    copy.contents = this.contents;
+    copy.ownsContents = false;
     copy.ids = this.ids;
     copy.devices = this.devices;
     return copy;
@@ -133,6 +142,26 @@ export class MemoryStore {
   /** The objects' ids in ascending order. */
   sortedIds(): readonly number[] {
     return (this.ids ??= [...this.map.keys()].sort((a, b) => a - b));
+  }
+
+  /** The number its user gave the contents of object `id` (`noteContents`), unless the object changed since. */
+  contentsOf(id: number): number | undefined {
+    return this.contents.get(id);
+  }
+
+  noteContents(id: number, n: number): void {
+    this.contents.set(id, n);
+  }
+
+  /** Object `id` changes: the numbers of the store's contents and of the object's go. */
+  private changing(id: number): void {
+    this.contentKey = undefined;
+    if (!this.contents.has(id)) return;
+    if (!this.ownsContents) {
+      this.contents = new Map(this.contents);
+      this.ownsContents = true;
+    }
+    this.contents.delete(id);
   }
 
   private ownMap(): Map<number, MemObject> {
@@ -157,8 +186,7 @@ export class MemoryStore {
   /** The object for writing: a private copy when it is shared with another state. */
   mutable(id: number): MemObject {
     const o = this.get(id);
-    this.contentKey = undefined;
-    this.contents.delete(id);
+    this.changing(id);
     if (o.owner === this.token) return o;
     const copy = withContents(o, o.bytes.slice(), o.known.slice(), o.dirty.slice(), o.ptrs.size > 0 ? new Map(o.ptrs) : new Map(), o.escaped, this.token);
     this.ownMap().set(id, copy);
@@ -172,8 +200,7 @@ export class MemoryStore {
    */
   escape(id: number): void {
     const o = this.get(id);
-    this.contentKey = undefined;
-    this.contents.delete(id);
+    this.changing(id);
     if (o.owner === this.token) {
       o.escaped = true;
       o.known.fill(0);
@@ -187,16 +214,14 @@ export class MemoryStore {
   add(o: MemObject): void {
     if (o.owner === NO_OWNER) o.owner = this.token;
     this.ownMap().set(o.id, o);
-    this.contentKey = undefined;
-    this.contents.delete(o.id);
+    this.changing(o.id);
     this.ids = undefined;
     this.devices = undefined;
   }
 
   remove(id: number): void {
     this.ownMap().delete(id);
-    this.contentKey = undefined;
-    this.contents.delete(id);
+    this.changing(id);
     this.ids = undefined;
     this.devices = undefined;
   }

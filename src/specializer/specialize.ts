@@ -73,6 +73,8 @@ interface Frame {
   fn: IrFunction;
   inst: number;
   regs: (Value | null | undefined)[];
+  /** `regs` is this frame's alone; else another frame (a copy made by `cloneState`) holds it too, and it is copied before it changes. */
+  ownsRegs: boolean;
   objs: number[];
   block: number;
   stmt: number;
@@ -82,17 +84,74 @@ interface Frame {
   live: Uint8Array[];
   /** The registers' part of memo keys (`Specializer.registersId`), kept until a register changes (every write goes through `setRegister`). */
   regsId: number | undefined;
+  /** The sum of `registerHash` over the registers, kept by `setRegister`. */
+  regsHash: number;
   /** The point of this frame and those below it as a number (`Run.pointOf`), with what it was made from: kept while they are the same. */
   pointKey: { below: number; block: number; stmt: number; id: number } | undefined;
   /** This frame's and those below it's part of memo keys (`Run.stateKey`), with what it was made from: kept while they are the same. */
   stackKey: { below: number; point: number; regsId: number; id: number } | undefined;
 }
 
-/** Change one register of a frame (its key goes unless the register keeps its value). */
+/** Change one register of a frame (nothing changes when it keeps its value: values are never changed in place). */
 function setRegister(f: Frame, id: number, v: Value | null | undefined): void {
   const old = f.regs[id];
+  if (old === v || (old && v && sameValue(old, v))) return;
+  if (!f.ownsRegs) {
+    f.regs = f.regs.slice();
+    f.ownsRegs = true;
+  }
   f.regs[id] = v;
-  if (old !== v && !(old && v && sameValue(old, v))) f.regsId = undefined;
+  f.regsId = undefined;
+  f.regsHash = (f.regsHash - registerHash(id, old) + registerHash(id, v)) | 0;
+}
+
+/** A number for register `id` holding `v` (0 when it holds nothing), the same for values `sameValue` finds the same. */
+function registerHash(id: number, v: Value | null | undefined): number {
+  if (v === undefined) return 0;
+  let h: number;
+  if (v === null) h = 0x2545f491;
+  else {
+    switch (v.k) {
+      case "int": {
+        const x = Number(v.v);
+        h = (x | 0) ^ Math.imul((x / 4294967296) | 0, 0x85ebca6b);
+        break;
+      }
+      case "float":
+        h = Number.isFinite(v.v) ? Math.imul(v.v | 0, 0x27d4eb2d) ^ ((v.v * 4096) | 0) : 0x3c6ef372;
+        break;
+      case "ptr":
+        h = Math.imul(v.obj, 0x27d4eb2d) ^ v.off;
+        break;
+      case "fn":
+        h = v.sym.name.length;
+        for (let i = 0; i < v.sym.name.length; i++) h = Math.imul(h, 31) + v.sym.name.charCodeAt(i);
+        break;
+    }
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ Math.imul(id + 1, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
+}
+
+/** A register set `Specializer.registersId` numbered. */
+interface RegisterSet {
+  regs: Frame["regs"];
+  id: number;
+  next: RegisterSet | undefined;
+}
+
+/** Whether two frames' registers hold the same values (registers past the end of one hold nothing). */
+function sameRegisterValues(a: Frame["regs"], b: Frame["regs"]): boolean {
+  if (a === b) return true;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (!x || !y || !sameValue(x, y)) return false;
+  }
+  return true;
 }
 
 interface State {
@@ -237,42 +296,42 @@ export class Specializer {
     return this.residualStmts > this.view.limits.residualSize;
   }
 
+  /** `objectContents`' numbers: of static contents by `objectKey`; of escaped objects (nothing in them is static: the id says all) by id. */
   private contents = new Map<string, number>();
+  private escapedContents = new Map<number, number>();
+  private contentCount = 0;
   /** Each frozen object's `contents` number (objects a store does not own are copied before any write: MemoryStore.owns). */
   private contentsOf = new WeakMap<MemObject, number>();
 
   /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization; `frozen`: the object never changes again. */
   objectContents(o: MemObject, frozen: boolean): number {
+    if (o.escaped) {
+      let n = this.escapedContents.get(o.id);
+      if (n === undefined) this.escapedContents.set(o.id, (n = this.contentCount++));
+      return n;
+    }
     const cached = frozen ? this.contentsOf.get(o) : undefined;
     if (cached !== undefined) return cached;
     const key = objectKey(o);
     let n = this.contents.get(key);
-    if (n === undefined) this.contents.set(key, (n = this.contents.size));
+    if (n === undefined) this.contents.set(key, (n = this.contentCount++));
     if (frozen) this.contentsOf.set(o, n);
     return n;
   }
 
-  /** The numbers of register sets as a trie: per number, by the next defined register and its value (integers by value, others by `valueKey`, "D" dynamic), the number with it. */
-  private registerSets: Map<number, Map<bigint | string, number>>[] = [new Map()];
+  /** The register sets numbered so far, by `Frame.regsHash`: each with its number, and the next one with the same hash. */
+  private registerSets = new Map<number, RegisterSet>();
+  private registerSetCount = 0;
 
   /** A number for a frame's static and dynamic registers, the same for the same registers throughout this specialization. */
-  registersId(regs: Frame["regs"]): number {
-    let n = 0;
-    for (let id = 0; id < regs.length; id++) {
-      const v = regs[id];
-      if (v === undefined) continue;
-      const value = v === null ? "D" : v.k === "int" ? v.v : valueKey(v);
-      const byRegister = this.registerSets[n]!;
-      let byValue = byRegister.get(id);
-      if (!byValue) byRegister.set(id, (byValue = new Map()));
-      let next = byValue.get(value);
-      if (next === undefined) {
-        byValue.set(value, (next = this.registerSets.length));
-        this.registerSets.push(new Map());
-      }
-      n = next;
-    }
-    return n;
+  registersId(f: Frame): number {
+    const first = this.registerSets.get(f.regsHash);
+    for (let e = first; e; e = e.next) if (sameRegisterValues(e.regs, f.regs)) return e.id;
+    // the set keeps the frame's array: the frame copies it before it changes (`setRegister`)
+    f.ownsRegs = false;
+    const id = this.registerSetCount++;
+    this.registerSets.set(f.regsHash, { regs: f.regs, id, next: first });
+    return id;
   }
 
   /** `pointId`'s numbers by the frames below, function, block and statement. */
@@ -345,8 +404,9 @@ class Run {
   /** States memoized per program point (frame stack shape), for generalization. */
   private shapes = new Map<number, State[]>();
   /** Distinct static values per register seen at a point after a dynamic branch, per frame: with the frame's registers the last time (`registersId`) and the most values of one. */
-  private distinct = new Map<number, { sets: Set<bigint | string>[]; regsId: number; widest: number }[]>();
-  private rvars = new Map<string, Var>();
+  private distinct = new Map<number, { values: DistinctValues[]; regsId: number; widest: number }[]>();
+  /** Residual registers by frame instance and register id. */
+  private rvars = new Map<number, Var[]>();
   /** Scratch flags of `generalize`: the bytes of one object that changed. */
   private changed = new Uint8Array(0);
   private forceGeneralize = false;
@@ -375,12 +435,14 @@ class Run {
       fn,
       inst: this.sp.nextInstance(),
       regs: new Array(fn.vars.length).fill(undefined),
+      ownsRegs: true,
       objs: [],
       block: fn.entry,
       stmt: 0,
       ret,
       live: liveness(fn),
       regsId: undefined,
+      regsHash: 0,
       pointKey: undefined,
       stackKey: undefined,
     };
@@ -394,12 +456,13 @@ class Run {
   }
 
   rvar(frame: Frame, v: Var): Var {
-    const key = `${frame.inst}:${v.id}`;
-    let r = this.rvars.get(key);
+    let byId = this.rvars.get(frame.inst);
+    if (!byId) this.rvars.set(frame.inst, (byId = []));
+    let r = byId[v.id];
     if (!r) {
       r = { id: this.rf.vars.length, name: this.sp.objects.uniqueName(v.name), type: v.type };
       this.rf.vars.push(r);
-      this.rvars.set(key, r);
+      byId[v.id] = r;
     }
     return r;
   }
@@ -567,7 +630,7 @@ class Run {
 
   /** A frame's `registersId`. */
   private registers(f: Frame): number {
-    return (f.regsId ??= this.sp.registersId(f.regs));
+    return (f.regsId ??= this.sp.registersId(f));
   }
 
   /** Whether two states at the same point (`shapeKey`: the same functions in their frames) have the same static and dynamic registers. */
@@ -588,7 +651,7 @@ class Run {
     const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
     for (let fi = 0; fi < st.frames.length; fi++) {
       const f = st.frames[fi]!;
-      const d = (perFrame[fi] ??= { sets: [], regsId: -1, widest: 0 });
+      const d = (perFrame[fi] ??= { values: [], regsId: -1, widest: 0 });
       const regsId = this.registers(f);
       // the registers this frame had the last time here: no new values, and none took more than any limit allows
       if (regsId === d.regsId && d.widest <= lowest) continue;
@@ -597,12 +660,18 @@ class Run {
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
-        const set = (d.sets[id] ??= new Set());
-        set.add(v.k === "int" ? v.v : valueKey(v)); // integers by value (a bigint is never equal to a key string)
-        if (set.size > d.widest) d.widest = set.size;
-        if (set.size <= lowest) continue;
+        const seen = d.values[id];
+        let size = 1;
+        if (seen === undefined) d.values[id] = v;
+        else if (seen instanceof Set) size = seen.add(distinctKey(v)).size;
+        else if (seen !== v && !sameValue(seen, v)) {
+          d.values[id] = new Set([distinctKey(seen), distinctKey(v)]);
+          size = 2;
+        }
+        if (size > d.widest) d.widest = size;
+        if (size <= lowest) continue;
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
-        if (set.size > limit) varying.push([f, id]);
+        if (size > limit) varying.push([f, id]);
       }
     }
     return varying;
@@ -693,12 +762,11 @@ class Run {
   private memoryKey(st: State): number {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: number[] = [];
-    const known = st.mem.contents;
     for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      let n = known.get(id);
-      if (n === undefined) known.set(id, (n = this.sp.objectContents(o, !st.mem.owns(o))));
+      let n = st.mem.contentsOf(id);
+      if (n === undefined) st.mem.noteContents(id, (n = this.sp.objectContents(o, !st.mem.owns(o))));
       parts.push(n);
     }
     return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
@@ -1588,19 +1656,29 @@ function mostSimilar(states: State[], st: State): State | null {
   let bestScore = Infinity;
   for (const o of states) {
     let score = 0;
-    o.frames.forEach((f, i) => {
-      const g = st.frames[i];
-      f.regs.forEach((v, id) => {
-        const w = g?.regs[id];
-        if (v === undefined || w === undefined || v === null || w === null ? v !== w : !sameValue(v, w)) score++;
-      });
-    });
+    for (let i = 0; i < o.frames.length && score < bestScore; i++) {
+      const regs = o.frames[i]!.regs;
+      const other = st.frames[i]?.regs;
+      for (let id = 0; id < regs.length; id++) {
+        const v = regs[id];
+        const w = other?.[id];
+        if (v !== w && (!v || !w || !sameValue(v, w))) score++;
+      }
+    }
     if (score < bestScore) {
       bestScore = score;
       best = o;
     }
   }
   return best;
+}
+
+/** The static values one register took at one point (`Run.varyingRegisters`): the first alone until there is another. */
+type DistinctValues = Value | Set<bigint | string>;
+
+/** A value as a member of `DistinctValues`' sets: integers by value (a bigint is never equal to a key string), others by `valueKey`. */
+function distinctKey(v: Value): bigint | string {
+  return v.k === "int" ? v.v : valueKey(v);
 }
 
 function truthy(v: Value): boolean {
@@ -1637,9 +1715,8 @@ function sameValue(a: Value, b: Value): boolean {
   }
 }
 
-/** Key of one object's static contents. */
+/** Key of the static contents of one object that has not escaped. */
 function objectKey(o: MemObject): string {
-  if (o.escaped) return `o${o.id}E`;
   // one character per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
   const units = new Uint16Array(o.size);
   for (let i = 0; i < o.size; i++) if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
@@ -1676,8 +1753,12 @@ function stableRegister(against: State[], fi: number, id: number, v: Value): boo
   return true;
 }
 
+/** A copy of `st` that changes apart from it (both share their registers and memory until either changes them). */
 function cloneState(st: State): State {
-  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId, pointKey: f.pointKey, stackKey: f.stackKey }));
+  const frames = st.frames.map((f): Frame => {
+    f.ownsRegs = false;
+    return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
+  });
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
 
