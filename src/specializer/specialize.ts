@@ -82,6 +82,9 @@ interface Frame {
   ret: { dst: Var | null; dstAddr: Val | null } | null;
   /** Registers live at entry of each block: 1 at a live register's id. */
   live: Uint8Array[];
+  /** The function's numbered source positions, and the binding times observed at them (`Specializer.observedIn`). */
+  positions: PositionTable;
+  observed: Uint8Array;
   /** The registers' part of memo keys (`Specializer.registersId`), kept until a register changes (every write goes through `setRegister`). */
   regsId: number | undefined;
   /** The sum of `registerHash` over the registers, kept by `setRegister`. */
@@ -195,8 +198,6 @@ export class ObjectTable {
 
 export class Specializer {
   readonly stats: SpecializeStats = { unfolded: {}, residualCalls: {}, generalized: [], staticBlocks: 0, residualBlocks: 0 };
-  /** Binding time observed per source position ("file:line:column"): D when any specialization of it left residual code. */
-  readonly bindingTimes = new Map<string, { pos: SourcePosition; bt: "S" | "D" }>();
   /** Functions called generically from residual code (their generic versions are needed). */
   readonly genericNeeded = new Set<string>();
   /** Globals the residual code names. */
@@ -276,20 +277,30 @@ export class Specializer {
     return this.staticIndexing.get(fn)?.registers.has(id) ?? false;
   }
 
-  /** Each position object's entry in `bindingTimes` (statements keep theirs: no key string per statement run). */
-  private bindingTimeOf = new Map<SourcePosition, { pos: SourcePosition; bt: "S" | "D" }>();
+  /** Binding times observed per function, by `PositionTable` number: STATIC_SEEN, and DYNAMIC_SEEN when a specialization of the position left residual code. */
+  private observed = new Map<IrFunction, Uint8Array>();
 
-  noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
-    let cur = this.bindingTimeOf.get(pos);
-    if (!cur) {
-      if (!pos.file || pos.line === 0) return;
-      let key = positionKeys.get(pos);
-      if (key === undefined) positionKeys.set(pos, (key = `${pos.file}:${pos.line}:${pos.column}`));
-      cur = this.bindingTimes.get(key);
-      if (!cur) this.bindingTimes.set(key, (cur = { pos, bt: dynamic ? "D" : "S" }));
-      this.bindingTimeOf.set(pos, cur);
+  /** `fn`'s array of `observed` binding times. */
+  observedIn(fn: IrFunction): Uint8Array {
+    let seen = this.observed.get(fn);
+    if (!seen) this.observed.set(fn, (seen = new Uint8Array(positionTable(fn).positions.length)));
+    return seen;
+  }
+
+  /** Binding time observed per source position ("file:line:column"): D when any specialization of it left residual code. */
+  get bindingTimes(): Map<string, { pos: SourcePosition; bt: "S" | "D" }> {
+    const out = new Map<string, { pos: SourcePosition; bt: "S" | "D" }>();
+    for (const [fn, seen] of this.observed) {
+      const table = positionTable(fn);
+      seen.forEach((bt, i) => {
+        if (bt === 0) return;
+        const key = table.keys[i]!;
+        const cur = out.get(key);
+        if (!cur) out.set(key, { pos: table.positions[i]!, bt: bt & DYNAMIC_SEEN ? "D" : "S" });
+        else if (bt & DYNAMIC_SEEN) cur.bt = "D";
+      });
     }
-    if (dynamic) cur.bt = "D";
+    return out;
   }
 
   get overSize(): boolean {
@@ -441,6 +452,8 @@ class Run {
       stmt: 0,
       ret,
       live: liveness(fn),
+      positions: positionTable(fn),
+      observed: this.sp.observedIn(fn),
       regsId: undefined,
       regsHash: 0,
       pointKey: undefined,
@@ -482,9 +495,13 @@ class Run {
     for (;;) {
       const frame = st.frames[st.frames.length - 1]!;
       const block = frame.fn.blocks[frame.block]!;
+      // the binding time of each position run: static unless it left residual code
+      const positions = frame.positions.at[frame.block]!;
       while (frame.stmt < block.stmts.length) {
-        const s = block.stmts[frame.stmt++]!;
-        const pushed = this.exec(s, st, out);
+        const at = frame.stmt++;
+        const before = this.sp.residualCount;
+        const pushed = this.execStmt(block.stmts[at]!, st, out);
+        if (positions[at]! >= 0) frame.observed[positions[at]!] |= this.sp.residualCount > before ? DYNAMIC_SEEN : STATIC_SEEN;
         if (pushed) break;
       }
       const top = st.frames[st.frames.length - 1]!;
@@ -492,7 +509,8 @@ class Run {
       this.sp.stats.staticBlocks++;
       const before = this.sp.residualCount;
       const next = this.terminate(block.term, st, out);
-      if (block.term.k !== "goto") this.sp.noteBindingTime(block.term.pos, next === "done" || this.sp.residualCount > before);
+      const termAt = positions[block.stmts.length]!;
+      if (termAt >= 0) frame.observed[termAt] |= next === "done" || this.sp.residualCount > before ? DYNAMIC_SEEN : STATIC_SEEN;
       if (next === "done") return;
       // static transfer to `next` within the top frame (possibly after a return)
       const f = st.frames[st.frames.length - 1]!;
@@ -861,13 +879,6 @@ class Run {
   }
 
   /** Execute one statement; true when a callee frame was pushed. */
-  private exec(s: Stmt, st: State, out: Block): boolean {
-    const before = this.sp.residualCount;
-    const pushed = this.execStmt(s, st, out);
-    this.sp.noteBindingTime(s.pos, this.sp.residualCount > before);
-    return pushed;
-  }
-
   private execStmt(s: Stmt, st: State, out: Block): boolean {
     const frame = st.frames[st.frames.length - 1]!;
     switch (s.k) {
@@ -1630,8 +1641,45 @@ class Run {
 
 const stringIds = new WeakMap<Specializer, Map<string, number>>();
 
-/** "file:line:column" of the program's source positions, made once for every specialization of the program. */
-const positionKeys = new WeakMap<SourcePosition, string>();
+/** Binding times in `Specializer.observed`. */
+const STATIC_SEEN = 1;
+const DYNAMIC_SEEN = 2;
+
+/**
+ * A function's source positions, numbered once for every specialization of
+ * the program: per block, the number of each statement's position and last
+ * the terminator's (-1 where there is no position); equal positions share a
+ * number, with their "file:line:column" key.
+ */
+interface PositionTable {
+  at: Int32Array[];
+  positions: SourcePosition[];
+  keys: string[];
+}
+
+const positionTables = new WeakMap<IrFunction, PositionTable>();
+
+function positionTable(fn: IrFunction): PositionTable {
+  let table = positionTables.get(fn);
+  if (table) return table;
+  const numbers = new Map<string, number>();
+  const positions: SourcePosition[] = [];
+  const keys: string[] = [];
+  const number = (pos: SourcePosition): number => {
+    if (!pos.file || pos.line === 0) return -1;
+    const key = `${pos.file}:${pos.line}:${pos.column}`;
+    let n = numbers.get(key);
+    if (n === undefined) {
+      numbers.set(key, (n = positions.length));
+      positions.push(pos);
+      keys.push(key);
+    }
+    return n;
+  };
+  const at = fn.blocks.map((b) => Int32Array.from([...b.stmts.map((s) => number(s.pos)), b.term.k === "goto" ? -1 : number(b.term.pos)]));
+  positionTables.set(fn, (table = { at, positions, keys }));
+  return table;
+}
 
 /** Specialized program points of one function before everything static is generalized (bounds time and code size). */
 const STATE_BUDGET = 4000;
@@ -1757,7 +1805,7 @@ function stableRegister(against: State[], fi: number, id: number, v: Value): boo
 function cloneState(st: State): State {
   const frames = st.frames.map((f): Frame => {
     f.ownsRegs = false;
-    return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
+    return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, positions: f.positions, observed: f.observed, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
   });
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
 }
