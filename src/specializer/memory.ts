@@ -78,7 +78,18 @@ export interface MemObject {
    * NO_OWNER until added to a store; FROZEN when no store may change it.
    */
   owner: number;
+  /**
+   * A number its user gave its static contents (specialize.ts memoizes
+   * states on them), valid while `numberedBy` is that user's token and the
+   * object does not change (`MemoryStore.mutable` and `escape` clear it;
+   * copies share no number).
+   */
+  contentsNumber: number;
+  numberedBy: number;
 }
+
+/** `MemObject.numberedBy` of an object whose contents have no number. */
+export const UNNUMBERED = 0;
 
 /** The owner of an object in no store yet: the first store it is added to owns it. */
 export const NO_OWNER = 0;
@@ -95,14 +106,6 @@ export class MemoryStore {
    * through `add` and `remove`.
    */
   contentKey: number | undefined = undefined;
-  /**
-   * Its user's numbers of objects' static contents by id
-   * (`Specializer.objectContents`), each kept until its object changes, as
-   * `contentKey` is. Forks share the map until either changes an object: the
-   * stores sharing it hold the same objects.
-   */
-  private contents = new Map<number, number>();
-  private ownsContents = true;
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
   /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
@@ -129,11 +132,8 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
-    this.ownsContents = false;
     const copy = new MemoryStore(this.map, this.device, false);
     copy.contentKey = this.contentKey;
-    copy.contents = this.contents;
-    copy.ownsContents = false;
     copy.ids = this.ids;
     copy.devices = this.devices;
     return copy;
@@ -142,26 +142,6 @@ export class MemoryStore {
   /** The objects' ids in ascending order. */
   sortedIds(): readonly number[] {
     return (this.ids ??= [...this.map.keys()].sort((a, b) => a - b));
-  }
-
-  /** The number its user gave the contents of object `id` (`noteContents`), unless the object changed since. */
-  contentsOf(id: number): number | undefined {
-    return this.contents.get(id);
-  }
-
-  noteContents(id: number, n: number): void {
-    this.contents.set(id, n);
-  }
-
-  /** Object `id` changes: the numbers of the store's contents and of the object's go. */
-  private changing(id: number): void {
-    this.contentKey = undefined;
-    if (!this.contents.has(id)) return;
-    if (!this.ownsContents) {
-      this.contents = new Map(this.contents);
-      this.ownsContents = true;
-    }
-    this.contents.delete(id);
   }
 
   private ownMap(): Map<number, MemObject> {
@@ -178,16 +158,14 @@ export class MemoryStore {
     return o;
   }
 
-  /** Whether the store may change `o` in place; else `o` never changes again (its contents can be cached). */
-  owns(o: MemObject): boolean {
-    return o.owner === this.token;
-  }
-
   /** The object for writing: a private copy when it is shared with another state. */
   mutable(id: number): MemObject {
     const o = this.get(id);
-    this.changing(id);
-    if (o.owner === this.token) return o;
+    this.contentKey = undefined;
+    if (o.owner === this.token) {
+      o.numberedBy = UNNUMBERED;
+      return o;
+    }
     const copy = withContents(o, o.bytes.slice(), o.known.slice(), o.dirty.slice(), o.ptrs.size > 0 ? new Map(o.ptrs) : new Map(), o.escaped, this.token);
     this.ownMap().set(id, copy);
     return copy;
@@ -200,8 +178,9 @@ export class MemoryStore {
    */
   escape(id: number): void {
     const o = this.get(id);
-    this.changing(id);
+    this.contentKey = undefined;
     if (o.owner === this.token) {
+      o.numberedBy = UNNUMBERED;
       o.escaped = true;
       o.known.fill(0);
       o.dirty.fill(0);
@@ -213,15 +192,16 @@ export class MemoryStore {
 
   add(o: MemObject): void {
     if (o.owner === NO_OWNER) o.owner = this.token;
+    o.numberedBy = UNNUMBERED;
     this.ownMap().set(o.id, o);
-    this.changing(o.id);
+    this.contentKey = undefined;
     this.ids = undefined;
     this.devices = undefined;
   }
 
   remove(id: number): void {
     this.ownMap().delete(id);
-    this.changing(id);
+    this.contentKey = undefined;
     this.ids = undefined;
     this.devices = undefined;
   }
@@ -254,6 +234,8 @@ export class MemoryStore {
       owned: false,
       escaped: false,
       owner: NO_OWNER,
+      contentsNumber: 0,
+      numberedBy: UNNUMBERED,
     };
     this.add(o);
     return o;
@@ -276,6 +258,8 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     owned,
     escaped: false,
     owner: NO_OWNER,
+    contentsNumber: 0,
+    numberedBy: UNNUMBERED,
   };
 }
 
@@ -286,7 +270,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
  * field by field is cheaper than a spread.
  */
 function withContents(o: MemObject, bytes: Uint8Array, known: Uint8Array, dirty: Uint8Array, ptrs: Map<number, PointerValue>, escaped: boolean, owner: number): MemObject {
-  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner };
+  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED };
 }
 
 /** Little-endian integer of `size` bytes. */

@@ -19,7 +19,7 @@ import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, type RecordDef, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
-import { FROZEN, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
+import { FROZEN, UNNUMBERED, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
 import type { Limits } from "./scenario.ts";
 
 export type Value = { k: "int"; v: bigint } | { k: "float"; v: number } | PtrValue | FnValue;
@@ -137,11 +137,38 @@ function registerHash(id: number, v: Value | null | undefined): number {
   return h ^ (h >>> 16);
 }
 
-/** A register set `Specializer.registersId` numbered. */
-interface RegisterSet {
-  regs: Frame["regs"];
-  id: number;
-  next: RegisterSet | undefined;
+/** A key `KeyNumbers` numbered, and the next one with the same hash. */
+interface NumberedKey<K> {
+  key: K;
+  n: number;
+  next: NumberedKey<K> | undefined;
+}
+
+/** Numbers for keys, the same for equal keys (`same`), found by their hash (the caller's). */
+class KeyNumbers<K> {
+  /** The keys numbered so far, by hash. */
+  private chains = new Map<number, NumberedKey<K>>();
+  private count = 0;
+
+  constructor(private same: (a: K, b: K) => boolean) {}
+
+  find(hash: number, key: K): number | undefined {
+    for (let e = this.chains.get(hash); e; e = e.next) if (this.same(e.key, key)) return e.n;
+    return undefined;
+  }
+
+  /** Number a key `find` does not know (it is kept: it must not change). */
+  add(hash: number, key: K): number {
+    const n = this.count++;
+    this.chains.set(hash, { key, n, next: this.chains.get(hash) });
+    return n;
+  }
+}
+
+function sameNumbers(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Whether two frames' registers hold the same values (registers past the end of one hold nothing). */
@@ -195,6 +222,9 @@ export class ObjectTable {
     return name;
   }
 }
+
+/** The next `Specializer.numbering` (0 is UNNUMBERED). */
+let nextNumbering = UNNUMBERED + 1;
 
 export class Specializer {
   readonly stats: SpecializeStats = { unfolded: {}, residualCalls: {}, generalized: [], staticBlocks: 0, residualBlocks: 0 };
@@ -311,38 +341,35 @@ export class Specializer {
   private contents = new Map<string, number>();
   private escapedContents = new Map<number, number>();
   private contentCount = 0;
-  /** Each frozen object's `contents` number (objects a store does not own are copied before any write: MemoryStore.owns). */
-  private contentsOf = new WeakMap<MemObject, number>();
+  /** This specialization's token in `MemObject.numberedBy`. */
+  private readonly numbering = nextNumbering++;
 
-  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization; `frozen`: the object never changes again. */
-  objectContents(o: MemObject, frozen: boolean): number {
+  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization (kept in the object until it changes). */
+  objectContents(o: MemObject): number {
+    if (o.numberedBy === this.numbering) return o.contentsNumber;
+    let n: number | undefined;
     if (o.escaped) {
-      let n = this.escapedContents.get(o.id);
+      n = this.escapedContents.get(o.id);
       if (n === undefined) this.escapedContents.set(o.id, (n = this.contentCount++));
-      return n;
+    } else {
+      const key = objectKey(o);
+      n = this.contents.get(key);
+      if (n === undefined) this.contents.set(key, (n = this.contentCount++));
     }
-    const cached = frozen ? this.contentsOf.get(o) : undefined;
-    if (cached !== undefined) return cached;
-    const key = objectKey(o);
-    let n = this.contents.get(key);
-    if (n === undefined) this.contents.set(key, (n = this.contentCount++));
-    if (frozen) this.contentsOf.set(o, n);
+    o.contentsNumber = n;
+    o.numberedBy = this.numbering;
     return n;
   }
 
-  /** The register sets numbered so far, by `Frame.regsHash`: each with its number, and the next one with the same hash. */
-  private registerSets = new Map<number, RegisterSet>();
-  private registerSetCount = 0;
+  private registerSets = new KeyNumbers<Frame["regs"]>(sameRegisterValues);
 
   /** A number for a frame's static and dynamic registers, the same for the same registers throughout this specialization. */
   registersId(f: Frame): number {
-    const first = this.registerSets.get(f.regsHash);
-    for (let e = first; e; e = e.next) if (sameRegisterValues(e.regs, f.regs)) return e.id;
-    // the set keeps the frame's array: the frame copies it before it changes (`setRegister`)
+    const known = this.registerSets.find(f.regsHash, f.regs);
+    if (known !== undefined) return known;
+    // the table keeps the frame's array: the frame copies it before it changes (`setRegister`)
     f.ownsRegs = false;
-    const id = this.registerSetCount++;
-    this.registerSets.set(f.regsHash, { regs: f.regs, id, next: first });
-    return id;
+    return this.registerSets.add(f.regsHash, f.regs);
   }
 
   /** `pointId`'s numbers by the frames below, function, block and statement. */
@@ -376,13 +403,13 @@ export class Specializer {
     return n;
   }
 
-  private memoryKeys = new Map<string, number>();
+  private memoryKeys = new KeyNumbers<number[]>(sameNumbers);
 
   /** A number for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
-  internMemory(key: string): number {
-    let n = this.memoryKeys.get(key);
-    if (n === undefined) this.memoryKeys.set(key, (n = this.memoryKeys.size));
-    return n;
+  internMemory(key: number[]): number {
+    let hash = key.length;
+    for (const n of key) hash = Math.imul(hash ^ n, 0x9e3779b1) ^ (hash >>> 15);
+    return this.memoryKeys.find(hash, key) ?? this.memoryKeys.add(hash, key);
   }
 
   /** `stateId`'s numbers by frame stack number (`stackId`) and memory number (`internMemory`). */
@@ -783,11 +810,9 @@ class Run {
     for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      let n = st.mem.contentsOf(id);
-      if (n === undefined) st.mem.noteContents(id, (n = this.sp.objectContents(o, !st.mem.owns(o))));
-      parts.push(n);
+      parts.push(this.sp.objectContents(o));
     }
-    return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
+    return (st.mem.contentKey = this.sp.internMemory(parts));
   }
 
   /** The program point of a state: the points of its frames, as a number. */
