@@ -165,6 +165,35 @@ class KeyNumbers<K> {
   }
 }
 
+/** A tuple `TupleNumbers` numbered, and the next one with the same hash. */
+interface NumberedTuple {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  n: number;
+  next: NumberedTuple | undefined;
+}
+
+/** Numbers for tuples of four integers, the same for the same tuple. */
+class TupleNumbers {
+  /** The tuples numbered so far, by hash. */
+  private chains = new Map<number, NumberedTuple>();
+  private count = 0;
+
+  number(a: number, b: number, c: number, d: number): number {
+    let hash = Math.imul(a, 0x9e3779b1) ^ b;
+    hash = Math.imul(hash ^ (hash >>> 15), 0x85ebca6b) ^ c;
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35) ^ d;
+    hash ^= hash >>> 16;
+    const first = this.chains.get(hash);
+    for (let e = first; e; e = e.next) if (e.a === a && e.b === b && e.c === c && e.d === d) return e.n;
+    const n = this.count++;
+    this.chains.set(hash, { a, b, c, d, n, next: first });
+    return n;
+  }
+}
+
 function sameNumbers(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -372,35 +401,23 @@ export class Specializer {
     return this.registerSets.add(f.regsHash, f.regs);
   }
 
-  /** `pointId`'s numbers by the frames below, function, block and statement. */
-  private points = new Map<number, Map<string, number[][]>>();
-  private pointCount = 0;
+  /** `pointId`'s numbers by the frames below, function (numbered in `functionNumbers`), block and statement. */
+  private points = new TupleNumbers();
+  private functionNumbers = new Map<string, number>();
 
   /** A number for a program point (a function's block and statement) above the frames numbered `below`, the same throughout this specialization. */
   pointId(below: number, fn: string, block: number, stmt: number): number {
-    let byFn = this.points.get(below);
-    if (!byFn) this.points.set(below, (byFn = new Map()));
-    let blocks = byFn.get(fn);
-    if (!blocks) byFn.set(fn, (blocks = []));
-    const stmts = (blocks[block] ??= []);
-    return (stmts[stmt] ??= this.pointCount++);
+    let f = this.functionNumbers.get(fn);
+    if (f === undefined) this.functionNumbers.set(fn, (f = this.functionNumbers.size));
+    return this.points.number(below, f, block, stmt);
   }
 
   /** `stackId`'s numbers by the frames below, point, instance and registers. */
-  private stacks = new Map<number, Map<number, Map<number, Map<number, number>>>>();
-  private stackCount = 0;
+  private stacks = new TupleNumbers();
 
   /** A number for a frame (its point `pointId`, instance and registers `registersId`) above the frames numbered `below`, the same throughout this specialization. */
   stackId(below: number, point: number, inst: number, regsId: number): number {
-    let byPoint = this.stacks.get(below);
-    if (!byPoint) this.stacks.set(below, (byPoint = new Map()));
-    let byInst = byPoint.get(point);
-    if (!byInst) byPoint.set(point, (byInst = new Map()));
-    let byRegs = byInst.get(inst);
-    if (!byRegs) byInst.set(inst, (byRegs = new Map()));
-    let n = byRegs.get(regsId);
-    if (n === undefined) byRegs.set(regsId, (n = this.stackCount++));
-    return n;
+    return this.stacks.number(below, point, inst, regsId);
   }
 
   private memoryKeys = new KeyNumbers<number[]>(sameNumbers);
@@ -413,18 +430,12 @@ export class Specializer {
   }
 
   /** `stateId`'s numbers by frame stack number (`stackId`) and memory number (`internMemory`). */
-  private states = new Map<number, Map<number, number>>();
-  private stateCount = 0;
+  private states = new TupleNumbers();
 
   /** A number for a specialization state: its frames' `stackId` and its memory's `internMemory`, the same throughout this specialization. */
   stateId(stack: number, memory: number): number {
-    let byMemory = this.states.get(stack);
-    if (!byMemory) this.states.set(stack, (byMemory = new Map()));
-    let n = byMemory.get(memory);
-    if (n === undefined) byMemory.set(memory, (n = this.stateCount++));
-    return n;
+    return this.states.number(stack, memory, 0, 0);
   }
-
 
   nextInstance(): number {
     return this.instances++;
@@ -741,14 +752,24 @@ class Run {
       }
     }
     const ps = this.abi.info.pointerSize;
-    for (const o of [...st.mem.objects.values()]) {
-      if (o.escaped || o.kind === "string") continue;
-      if (all || against.length === 0 || against.some((a) => !a.mem.objects.get(o.id) || a.mem.objects.get(o.id)!.escaped)) {
+    // the static objects as they are now (escaping one may escape others, which are then passed over)
+    const statics: MemObject[] = [];
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string") statics.push(o);
+    for (const o of statics) {
+      if (o.escaped) continue;
+      let earlier = 0; // against's states holding this very object: they have its contents (objects change only through copies: MemoryStore.mutable)
+      let gone = false;
+      for (const a of against) {
+        const b = a.mem.objects.get(o.id);
+        if (!b || b.escaped) gone = true;
+        else if (b === o) earlier++;
+      }
+      if (all || against.length === 0 || gone) {
         this.escape(st, o.id, out);
         names.push(o.name);
         continue;
       }
-      // an earlier state holding this very object has its contents (objects change only through copies: MemoryStore.mutable)
+      if (earlier === against.length) continue;
       if (this.changed.length < o.size + ps) this.changed = new Uint8Array(2 * (o.size + ps));
       const changed = this.changed;
       changed.fill(0, 0, o.size + ps);
@@ -770,7 +791,7 @@ class Run {
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
-    for (const o of [...st.mem.objects.values()]) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
