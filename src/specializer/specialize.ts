@@ -670,15 +670,18 @@ class Run {
       if (this.memoryKey(o) !== memKey) continue;
       if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
       const diff: [Frame, number][] = [];
-      st.frames.forEach((f, fi) => {
-        const g = o.frames[fi]!;
+      for (let fi = 0; fi < st.frames.length; fi++) {
+        const f = st.frames[fi]!;
+        const other = o.frames[fi]!.regs;
+        if (other === f.regs) continue; // shared: the same registers
         const control = controlRelevant(f.fn);
-        f.regs.forEach((v, id) => {
-          const w = g.regs[id];
+        for (let id = 0; id < f.regs.length; id++) {
+          const v = f.regs[id];
+          const w = other[id];
           if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([f, id]);
           else if (v && w === null && !control.has(id)) diff.push([f, id]);
-        });
-      });
+        }
+      }
       if (diff.length > 0) return diff;
     }
     return [];
@@ -1753,6 +1756,7 @@ function mostSimilar(states: State[], st: State): State | null {
     for (let i = 0; i < o.frames.length && score < bestScore; i++) {
       const regs = o.frames[i]!.regs;
       const other = st.frames[i]?.regs;
+      if (other === regs) continue; // shared: the same registers
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         const w = other?.[id];
