@@ -73,8 +73,10 @@ interface Frame {
   fn: IrFunction;
   inst: number;
   regs: (Value | null | undefined)[];
-  /** `regs` is this frame's alone; else another frame (a copy made by `cloneState`) holds it too, and it is copied before it changes. */
+  /** `regs` is this frame's alone; else another frame (a copy made by `copyFrame`) holds it too, and it is copied before it changes. */
   ownsRegs: boolean;
+  /** Other states hold this frame too (below their top: `cloneState`): it never changes again, and a state changing it changes a copy (`ownFrame`). The top frame is never shared. */
+  shared: boolean;
   objs: number[];
   block: number;
   stmt: number;
@@ -485,6 +487,7 @@ class Run {
       inst: this.sp.nextInstance(),
       regs: new Array(fn.vars.length).fill(undefined),
       ownsRegs: true,
+      shared: false,
       objs: [],
       block: fn.entry,
       stmt: 0,
@@ -610,7 +613,8 @@ class Run {
       if (varying.length === 0) varying.push(...this.siblingRegisters(st, seen));
       if (varying.length > 0) {
         const pre = this.newRBlock();
-        for (const [f, id] of varying) {
+        for (const [fi, id] of varying) {
+          const f = ownFrame(st, fi);
           const reg = f.fn.vars[id]!;
           this.emit(pre, { k: "set", dst: this.rvar(f, reg), value: this.lift(f.regs[id]!, reg.type, st, pre), pos: NOPOS });
           setRegister(f, id, null);
@@ -663,13 +667,13 @@ class Run {
    * static data (e.g. an output position advanced by one of them). Merging
    * them keeps the continuation from being specialized once per path.
    */
-  private siblingRegisters(st: State, seen: State[]): [Frame, number][] {
+  private siblingRegisters(st: State, seen: State[]): [number, number][] {
     const memKey = this.memoryKey(st);
     for (const o of seen) {
       if (o.frames.length !== st.frames.length) continue;
       if (this.memoryKey(o) !== memKey) continue;
       if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
-      const diff: [Frame, number][] = [];
+      const diff: [number, number][] = [];
       for (let fi = 0; fi < st.frames.length; fi++) {
         const f = st.frames[fi]!;
         const other = o.frames[fi]!.regs;
@@ -678,8 +682,8 @@ class Run {
         for (let id = 0; id < f.regs.length; id++) {
           const v = f.regs[id];
           const w = other[id];
-          if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([f, id]);
-          else if (v && w === null && !control.has(id)) diff.push([f, id]);
+          if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([fi, id]);
+          else if (v && w === null && !control.has(id)) diff.push([fi, id]);
         }
       }
       if (diff.length > 0) return diff;
@@ -703,10 +707,10 @@ class Run {
    * Registers that took more than `limits.unroll` distinct values at this
    * point under dynamic control: counters of loops only a dynamic test ends.
    */
-  private varyingRegisters(st: State, shape: number): [Frame, number][] {
+  private varyingRegisters(st: State, shape: number): [number, number][] {
     let perFrame = this.distinct.get(shape);
     if (!perFrame) this.distinct.set(shape, (perFrame = []));
-    const varying: [Frame, number][] = [];
+    const varying: [number, number][] = [];
     const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
     for (let fi = 0; fi < st.frames.length; fi++) {
       const f = st.frames[fi]!;
@@ -730,7 +734,7 @@ class Run {
         if (size > d.widest) d.widest = size;
         if (size <= lowest) continue;
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
-        if (size > limit) varying.push([f, id]);
+        if (size > limit) varying.push([fi, id]);
       }
     }
     return varying;
@@ -741,12 +745,13 @@ class Run {
     const names: string[] = [];
     const keepStable = !all && against.length > 0;
     for (let fi = 0; fi < st.frames.length; fi++) {
-      const f = st.frames[fi]!;
+      let f = st.frames[fi]!;
       const regs = f.regs;
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
         if (keepStable && stableRegister(against, fi, id, v)) continue;
+        f = ownFrame(st, fi);
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
@@ -895,7 +900,7 @@ class Run {
           return "done";
         }
         st.frames.pop();
-        const caller = st.frames[st.frames.length - 1]!;
+        const caller = ownFrame(st, st.frames.length - 1);
         const ret = frame.ret!;
         if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
         else if (ret.dst) this.setReg(caller, ret.dst, { k: "int", v: 0n }, st, out);
@@ -1853,11 +1858,23 @@ function stableRegister(against: State[], fi: number, id: number, v: Value): boo
 
 /** A copy of `st` that changes apart from it (both share their registers and memory until either changes them). */
 function cloneState(st: State): State {
-  const frames = st.frames.map((f): Frame => {
-    f.ownsRegs = false;
-    return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, positions: f.positions, observed: f.observed, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
-  });
+  const frames = st.frames.slice();
+  const top = frames.length - 1;
+  for (let i = 0; i < top; i++) frames[i]!.shared = true;
+  frames[top] = copyFrame(frames[top]!);
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
+}
+
+/** A copy of a frame that changes apart from it (both share their registers until either changes them). */
+function copyFrame(f: Frame): Frame {
+  f.ownsRegs = false;
+  return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, shared: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, positions: f.positions, observed: f.observed, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
+}
+
+/** Frame `fi` of `st`, to be changed: a copy of it when other states hold it too. */
+function ownFrame(st: State, fi: number): Frame {
+  const f = st.frames[fi]!;
+  return f.shared ? (st.frames[fi] = copyFrame(f)) : f;
 }
 
 const loops = new WeakMap<IrFunction, boolean>();
