@@ -118,10 +118,12 @@ export class MemoryStore {
     readonly device: DeviceMemory,
     /** The map is this store's alone; else it is shared with forks, and copied before it changes. */
     private ownsMap: boolean,
+    /** Escaped objects by id, shared by a store and its forks: what `escape` puts in place of an object the store does not own (one escaped object is any other with its id). */
+    private escaped: Map<number, MemObject>,
   ) {}
 
   static empty(device: DeviceMemory): MemoryStore {
-    return new MemoryStore(new Map(), device, true);
+    return new MemoryStore(new Map(), device, true, new Map());
   }
 
   /** The objects by id (change them through `add`, `remove` and `mutable`). */
@@ -132,7 +134,7 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
-    const copy = new MemoryStore(this.map, this.device, false);
+    const copy = new MemoryStore(this.map, this.device, false, this.escaped);
     copy.contentKey = this.contentKey;
     copy.ids = this.ids;
     copy.devices = this.devices;
@@ -173,8 +175,9 @@ export class MemoryStore {
 
   /**
    * Make an object dynamic for good (escaped: nothing in it is static any
-   * more). A shared object is replaced without copying its bytes, which no
-   * one reads once it has escaped (the replacement keeps the shared array).
+   * more). A shared object is replaced by the escaped object of its id,
+   * which keeps the bytes of the first store it escaped in: no one reads
+   * them once it has escaped, and nothing changes it (FROZEN).
    */
   escape(id: number): void {
     const o = this.get(id);
@@ -187,7 +190,9 @@ export class MemoryStore {
       o.ptrs.clear();
       return;
     }
-    this.ownMap().set(id, withContents(o, o.bytes, new Uint8Array(o.size), new Uint8Array(o.size), new Map(), true, this.token));
+    let gone = this.escaped.get(id);
+    if (!gone) this.escaped.set(id, (gone = withContents(o, o.bytes, new Uint8Array(o.size), new Uint8Array(o.size), new Map(), true, FROZEN)));
+    this.ownMap().set(id, gone);
   }
 
   add(o: MemObject): void {
