@@ -19,7 +19,7 @@ import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, type RecordDef, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
-import { FROZEN, UNNUMBERED, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
+import { FROZEN, UNNUMBERED, type FnValue, type MemObject, MemoryStore, type PointerValue, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
 import type { Limits } from "./scenario.ts";
 
 export type Value = { k: "int"; v: bigint } | { k: "float"; v: number } | PtrValue | FnValue;
@@ -368,24 +368,19 @@ export class Specializer {
     return this.residualStmts > this.view.limits.residualSize;
   }
 
-  /** `objectContents`' numbers: of static contents by `objectKey`; of escaped objects (nothing in them is static: the id says all) by id. */
-  private contents = new Map<string, number>();
-  private escapedContents = new Map<number, number>();
-  private contentCount = 0;
+  /** `objectContents`' numbers of static contents. */
+  private contents = new KeyNumbers<ObjectKey>(sameObjectKey);
   /** This specialization's token in `MemObject.numberedBy`. */
   private readonly numbering = nextNumbering++;
 
   /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization (kept in the object until it changes). */
   objectContents(o: MemObject): number {
     if (o.numberedBy === this.numbering) return o.contentsNumber;
-    let n: number | undefined;
-    if (o.escaped) {
-      n = this.escapedContents.get(o.id);
-      if (n === undefined) this.escapedContents.set(o.id, (n = this.contentCount++));
-    } else {
+    let n: number;
+    if (o.escaped) n = -1 - o.id; // nothing in it is static: its id says all (and no static contents have a negative number)
+    else {
       const key = objectKey(o);
-      n = this.contents.get(key);
-      if (n === undefined) this.contents.set(key, (n = this.contentCount++));
+      n = this.contents.find(key.hash, key) ?? this.contents.add(key.hash, key);
     }
     o.contentsNumber = n;
     o.numberedBy = this.numbering;
@@ -1819,14 +1814,36 @@ function sameValue(a: Value, b: Value): boolean {
 }
 
 /** Key of the static contents of one object that has not escaped. */
-function objectKey(o: MemObject): string {
-  // one character per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
+function objectKey(o: MemObject): ObjectKey {
+  // one unit per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
   const units = new Uint16Array(o.size);
-  for (let i = 0; i < o.size; i++) if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
-  let s = `o${o.id}:`;
-  for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
-  for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
-  return s;
+  let hash = o.id;
+  for (let i = 0; i < o.size; i++) {
+    if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
+    hash = Math.imul(hash ^ units[i]!, 0x9e3779b1) ^ (hash >>> 15);
+  }
+  const ptrs: [number, PointerValue][] = [];
+  for (const entry of o.ptrs) {
+    ptrs.push(entry);
+    hash = Math.imul(hash ^ entry[0], 0x85ebca6b) ^ registerHash(entry[0], entry[1]);
+  }
+  return { id: o.id, units, ptrs, hash };
+}
+
+/** The static contents of an object that has not escaped, as `Specializer.objectContents` numbers them (`hash` finds equal ones). */
+interface ObjectKey {
+  id: number;
+  units: Uint16Array;
+  /** Its pointers in the order the object holds them. */
+  ptrs: [number, PointerValue][];
+  hash: number;
+}
+
+function sameObjectKey(a: ObjectKey, b: ObjectKey): boolean {
+  if (a.id !== b.id || a.units.length !== b.units.length || a.ptrs.length !== b.ptrs.length) return false;
+  for (let i = 0; i < a.units.length; i++) if (a.units[i] !== b.units[i]) return false;
+  for (let i = 0; i < a.ptrs.length; i++) if (a.ptrs[i]![0] !== b.ptrs[i]![0] || !sameValue(a.ptrs[i]![1], b.ptrs[i]![1])) return false;
+  return true;
 }
 
 /** Mark in `changed` the static bytes of `now` that differ from `before` (whole pointers when a pointer differs); whether there are any. */
