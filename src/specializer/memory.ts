@@ -81,8 +81,8 @@ export interface MemObject {
   /**
    * A number its user gave its static contents (specialize.ts memoizes
    * states on them), valid while `numberedBy` is that user's token and the
-   * object does not change (`MemoryStore.mutable` and `escape` clear it;
-   * copies share no number).
+   * object does not change: `MemoryStore.add`, `mutable` and `escape` clear
+   * it, and the store's copies start without one.
    */
   contentsNumber: number;
   numberedBy: number;
