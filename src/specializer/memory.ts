@@ -148,7 +148,10 @@ export class MemoryStore {
 
   private ownMap(): Map<number, MemObject> {
     if (!this.ownsMap) {
-      this.map = new Map(this.map);
+      // entry by entry: cheaper than the Map constructor's walk of an iterator
+      const copy = new Map<number, MemObject>();
+      this.map.forEach((o, id) => copy.set(id, o));
+      this.map = copy;
       this.ownsMap = true;
     }
     return this.map;
