@@ -449,8 +449,13 @@ class Run {
   private memo = new Map<number, number>();
   /** States memoized per program point (frame stack shape), for generalization. */
   private shapes = new Map<number, State[]>();
-  /** Distinct static values per register seen at a point after a dynamic branch, per frame: with the frame's registers the last time (`registersId`) and the most values of one. */
-  private distinct = new Map<number, { values: DistinctValues[]; regsId: number; widest: number }[]>();
+  /**
+   * Distinct static values per register seen at a point after a dynamic
+   * branch, per frame: the registers the first time (their first values),
+   * the values of each since where they differ from those, the frame's
+   * registers the last time (`registersId`) and the most values of one.
+   */
+  private distinct = new Map<number, { first: Frame["regs"]; values: DistinctValues[] | undefined; regsId: number; widest: number }[]>();
   /** Residual registers by frame instance and register id. */
   private rvars = new Map<number, Var[]>();
   /** Scratch flags of `generalize`: the bytes of one object that changed. */
@@ -709,7 +714,12 @@ class Run {
     const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
     for (let fi = 0; fi < st.frames.length; fi++) {
       const f = st.frames[fi]!;
-      const d = (perFrame[fi] ??= { values: [], regsId: -1, widest: 0 });
+      let d = perFrame[fi];
+      if (!d) {
+        // kept as it is: the frame copies its registers before they change (`setRegister`)
+        f.ownsRegs = false;
+        d = perFrame[fi] = { first: f.regs, values: undefined, regsId: -1, widest: 0 };
+      }
       const regsId = this.registers(f);
       // the registers this frame had the last time here: no new values, and none took more than any limit allows
       if (regsId === d.regsId && d.widest <= lowest) continue;
@@ -718,12 +728,12 @@ class Run {
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
-        const seen = d.values[id];
+        const seen = d.values?.[id] ?? d.first[id] ?? undefined;
         let size = 1;
-        if (seen === undefined) d.values[id] = v;
+        if (seen === undefined) (d.values ??= [])[id] = v;
         else if (seen instanceof Set) size = seen.add(distinctKey(v)).size;
         else if (seen !== v && !sameValue(seen, v)) {
-          d.values[id] = new Set([distinctKey(seen), distinctKey(v)]);
+          (d.values ??= [])[id] = new Set([distinctKey(seen), distinctKey(v)]);
           size = 2;
         }
         if (size > d.widest) d.widest = size;
