@@ -78,7 +78,18 @@ export interface MemObject {
    * NO_OWNER until added to a store; FROZEN when no store may change it.
    */
   owner: number;
+  /**
+   * A number its user gave its static contents (specialize.ts memoizes
+   * states on them), valid while `numberedBy` is that user's token and the
+   * object does not change: `MemoryStore.add`, `mutable` and `escape` clear
+   * it, and the store's copies start without one.
+   */
+  contentsNumber: number;
+  numberedBy: number;
 }
+
+/** `MemObject.numberedBy` of an object whose contents have no number. */
+export const UNNUMBERED = 0;
 
 /** The owner of an object in no store yet: the first store it is added to owns it. */
 export const NO_OWNER = 0;
@@ -95,8 +106,6 @@ export class MemoryStore {
    * through `add` and `remove`.
    */
   contentKey: number | undefined = undefined;
-  /** Its user's numbers of objects' static contents by id (`Specializer.objectContents`), each kept until its object changes, as `contentKey` is (a fork starts without them). */
-  readonly contents = new Map<number, number>();
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
   /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
@@ -109,10 +118,12 @@ export class MemoryStore {
     readonly device: DeviceMemory,
     /** The map is this store's alone; else it is shared with forks, and copied before it changes. */
     private ownsMap: boolean,
+    /** Escaped objects by id, shared by a store and its forks: what `escape` puts in place of an object the store does not own (one escaped object is any other with its id). */
+    private escaped: Map<number, MemObject>,
   ) {}
 
   static empty(device: DeviceMemory): MemoryStore {
-    return new MemoryStore(new Map(), device, true);
+    return new MemoryStore(new Map(), device, true, new Map());
   }
 
   /** The objects by id (change them through `add`, `remove` and `mutable`). */
@@ -123,7 +134,7 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
-    const copy = new MemoryStore(this.map, this.device, false);
+    const copy = new MemoryStore(this.map, this.device, false, this.escaped);
     copy.contentKey = this.contentKey;
     copy.ids = this.ids;
     copy.devices = this.devices;
@@ -137,7 +148,10 @@ export class MemoryStore {
 
   private ownMap(): Map<number, MemObject> {
     if (!this.ownsMap) {
-      this.map = new Map(this.map);
+      // entry by entry: cheaper than the Map constructor's walk of an iterator
+      const copy = new Map<number, MemObject>();
+      this.map.forEach((o, id) => copy.set(id, o));
+      this.map = copy;
       this.ownsMap = true;
     }
     return this.map;
@@ -149,17 +163,14 @@ export class MemoryStore {
     return o;
   }
 
-  /** Whether the store may change `o` in place; else `o` never changes again (its contents can be cached). */
-  owns(o: MemObject): boolean {
-    return o.owner === this.token;
-  }
-
   /** The object for writing: a private copy when it is shared with another state. */
   mutable(id: number): MemObject {
     const o = this.get(id);
     this.contentKey = undefined;
-    this.contents.delete(id);
-    if (o.owner === this.token) return o;
+    if (o.owner === this.token) {
+      o.numberedBy = UNNUMBERED;
+      return o;
+    }
     const copy = withContents(o, o.bytes.slice(), o.known.slice(), o.dirty.slice(), o.ptrs.size > 0 ? new Map(o.ptrs) : new Map(), o.escaped, this.token);
     this.ownMap().set(id, copy);
     return copy;
@@ -167,28 +178,31 @@ export class MemoryStore {
 
   /**
    * Make an object dynamic for good (escaped: nothing in it is static any
-   * more). A shared object is replaced without copying its bytes, which no
-   * one reads once it has escaped (the replacement keeps the shared array).
+   * more). A shared object is replaced by the escaped object of its id,
+   * which keeps the bytes of the first store it escaped in: no one reads
+   * them once it has escaped, and nothing changes it (FROZEN).
    */
   escape(id: number): void {
     const o = this.get(id);
     this.contentKey = undefined;
-    this.contents.delete(id);
     if (o.owner === this.token) {
+      o.numberedBy = UNNUMBERED;
       o.escaped = true;
       o.known.fill(0);
       o.dirty.fill(0);
       o.ptrs.clear();
       return;
     }
-    this.ownMap().set(id, withContents(o, o.bytes, new Uint8Array(o.size), new Uint8Array(o.size), new Map(), true, this.token));
+    let gone = this.escaped.get(id);
+    if (!gone) this.escaped.set(id, (gone = withContents(o, o.bytes, new Uint8Array(o.size), new Uint8Array(o.size), new Map(), true, FROZEN)));
+    this.ownMap().set(id, gone);
   }
 
   add(o: MemObject): void {
     if (o.owner === NO_OWNER) o.owner = this.token;
+    o.numberedBy = UNNUMBERED;
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
-    this.contents.delete(o.id);
     this.ids = undefined;
     this.devices = undefined;
   }
@@ -196,7 +210,6 @@ export class MemoryStore {
   remove(id: number): void {
     this.ownMap().delete(id);
     this.contentKey = undefined;
-    this.contents.delete(id);
     this.ids = undefined;
     this.devices = undefined;
   }
@@ -229,6 +242,8 @@ export class MemoryStore {
       owned: false,
       escaped: false,
       owner: NO_OWNER,
+      contentsNumber: 0,
+      numberedBy: UNNUMBERED,
     };
     this.add(o);
     return o;
@@ -251,6 +266,8 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     owned,
     escaped: false,
     owner: NO_OWNER,
+    contentsNumber: 0,
+    numberedBy: UNNUMBERED,
   };
 }
 
@@ -261,7 +278,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
  * field by field is cheaper than a spread.
  */
 function withContents(o: MemObject, bytes: Uint8Array, known: Uint8Array, dirty: Uint8Array, ptrs: Map<number, PointerValue>, escaped: boolean, owner: number): MemObject {
-  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner };
+  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED };
 }
 
 /** Little-endian integer of `size` bytes. */

@@ -19,7 +19,7 @@ import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, type RecordDef, TypeKind, charType, findField, intType, isScalar, pointerTo, ucharType } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type Block, type Expr, type IrFunction, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitVars } from "./ir.ts";
-import { FROZEN, type FnValue, type MemObject, MemoryStore, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
+import { FROZEN, UNNUMBERED, type FnValue, type MemObject, MemoryStore, type PointerValue, type PtrValue, newObject, readFloat, readInt, writeFloat, writeInt } from "./memory.ts";
 import type { Limits } from "./scenario.ts";
 
 export type Value = { k: "int"; v: bigint } | { k: "float"; v: number } | PtrValue | FnValue;
@@ -73,6 +73,10 @@ interface Frame {
   fn: IrFunction;
   inst: number;
   regs: (Value | null | undefined)[];
+  /** `regs` is this frame's alone; else another frame (a copy made by `copyFrame`) holds it too, and it is copied before it changes. */
+  ownsRegs: boolean;
+  /** Other states hold this frame too (below their top: `cloneState`): it never changes again, and a state changing it changes a copy (`ownFrame`). The top frame is never shared. */
+  shared: boolean;
   objs: number[];
   block: number;
   stmt: number;
@@ -80,19 +84,135 @@ interface Frame {
   ret: { dst: Var | null; dstAddr: Val | null } | null;
   /** Registers live at entry of each block: 1 at a live register's id. */
   live: Uint8Array[];
+  /** The function's numbered source positions, and the binding times observed at them (`Specializer.observedIn`). */
+  positions: PositionTable;
+  observed: Uint8Array;
   /** The registers' part of memo keys (`Specializer.registersId`), kept until a register changes (every write goes through `setRegister`). */
   regsId: number | undefined;
+  /** The sum of `registerHash` over the registers, kept by `setRegister`. */
+  regsHash: number;
   /** The point of this frame and those below it as a number (`Run.pointOf`), with what it was made from: kept while they are the same. */
   pointKey: { below: number; block: number; stmt: number; id: number } | undefined;
   /** This frame's and those below it's part of memo keys (`Run.stateKey`), with what it was made from: kept while they are the same. */
   stackKey: { below: number; point: number; regsId: number; id: number } | undefined;
 }
 
-/** Change one register of a frame (its key goes unless the register keeps its value). */
+/** Change one register of a frame (nothing changes when it keeps its value: values are never changed in place). */
 function setRegister(f: Frame, id: number, v: Value | null | undefined): void {
   const old = f.regs[id];
+  if (old === v || (old && v && sameValue(old, v))) return;
+  if (!f.ownsRegs) {
+    f.regs = f.regs.slice();
+    f.ownsRegs = true;
+  }
   f.regs[id] = v;
-  if (old !== v && !(old && v && sameValue(old, v))) f.regsId = undefined;
+  f.regsId = undefined;
+  f.regsHash = (f.regsHash - registerHash(id, old) + registerHash(id, v)) | 0;
+}
+
+/** A number for register `id` holding `v` (0 when it holds nothing), the same for values `sameValue` finds the same. */
+function registerHash(id: number, v: Value | null | undefined): number {
+  if (v === undefined) return 0;
+  let h: number;
+  if (v === null) h = 0x2545f491;
+  else {
+    switch (v.k) {
+      case "int": {
+        const x = Number(v.v);
+        h = (x | 0) ^ Math.imul((x / 4294967296) | 0, 0x85ebca6b);
+        break;
+      }
+      case "float":
+        h = Number.isFinite(v.v) ? Math.imul(v.v | 0, 0x27d4eb2d) ^ ((v.v * 4096) | 0) : 0x3c6ef372;
+        break;
+      case "ptr":
+        h = Math.imul(v.obj, 0x27d4eb2d) ^ v.off;
+        break;
+      case "fn":
+        h = v.sym.name.length;
+        for (let i = 0; i < v.sym.name.length; i++) h = Math.imul(h, 31) + v.sym.name.charCodeAt(i);
+        break;
+    }
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ Math.imul(id + 1, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
+}
+
+/** A key `KeyNumbers` numbered, and the next one with the same hash. */
+interface NumberedKey<K> {
+  key: K;
+  n: number;
+  next: NumberedKey<K> | undefined;
+}
+
+/** Numbers for keys, the same for equal keys (`same`), found by their hash (the caller's). */
+class KeyNumbers<K> {
+  /** The keys numbered so far, by hash. */
+  private chains = new Map<number, NumberedKey<K>>();
+  private count = 0;
+
+  constructor(private same: (a: K, b: K) => boolean) {}
+
+  find(hash: number, key: K): number | undefined {
+    for (let e = this.chains.get(hash); e; e = e.next) if (this.same(e.key, key)) return e.n;
+    return undefined;
+  }
+
+  /** Number a key `find` does not know (it is kept: it must not change). */
+  add(hash: number, key: K): number {
+    const n = this.count++;
+    this.chains.set(hash, { key, n, next: this.chains.get(hash) });
+    return n;
+  }
+}
+
+/** A tuple `TupleNumbers` numbered, and the next one with the same hash. */
+interface NumberedTuple {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  n: number;
+  next: NumberedTuple | undefined;
+}
+
+/** Numbers for tuples of four integers, the same for the same tuple. */
+class TupleNumbers {
+  /** The tuples numbered so far, by hash. */
+  private chains = new Map<number, NumberedTuple>();
+  private count = 0;
+
+  number(a: number, b: number, c: number, d: number): number {
+    let hash = Math.imul(a, 0x9e3779b1) ^ b;
+    hash = Math.imul(hash ^ (hash >>> 15), 0x85ebca6b) ^ c;
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35) ^ d;
+    hash ^= hash >>> 16;
+    const first = this.chains.get(hash);
+    for (let e = first; e; e = e.next) if (e.a === a && e.b === b && e.c === c && e.d === d) return e.n;
+    const n = this.count++;
+    this.chains.set(hash, { a, b, c, d, n, next: first });
+    return n;
+  }
+}
+
+function sameNumbers(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether two frames' registers hold the same values (registers past the end of one hold nothing). */
+function sameRegisterValues(a: Frame["regs"], b: Frame["regs"]): boolean {
+  if (a === b) return true;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (!x || !y || !sameValue(x, y)) return false;
+  }
+  return true;
 }
 
 interface State {
@@ -134,10 +254,11 @@ export class ObjectTable {
   }
 }
 
+/** The next `Specializer.numbering` (0 is UNNUMBERED). */
+let nextNumbering = UNNUMBERED + 1;
+
 export class Specializer {
   readonly stats: SpecializeStats = { unfolded: {}, residualCalls: {}, generalized: [], staticBlocks: 0, residualBlocks: 0 };
-  /** Binding time observed per source position ("file:line:column"): D when any specialization of it left residual code. */
-  readonly bindingTimes = new Map<string, { pos: SourcePosition; bt: "S" | "D" }>();
   /** Functions called generically from residual code (their generic versions are needed). */
   readonly genericNeeded = new Set<string>();
   /** Globals the residual code names. */
@@ -217,117 +338,101 @@ export class Specializer {
     return this.staticIndexing.get(fn)?.registers.has(id) ?? false;
   }
 
-  /** Each position object's entry in `bindingTimes` (statements keep theirs: no key string per statement run). */
-  private bindingTimeOf = new Map<SourcePosition, { pos: SourcePosition; bt: "S" | "D" }>();
+  /** Binding times observed per function, by `PositionTable` number: STATIC_SEEN, and DYNAMIC_SEEN when a specialization of the position left residual code. */
+  private observed = new Map<IrFunction, Uint8Array>();
 
-  noteBindingTime(pos: SourcePosition, dynamic: boolean): void {
-    let cur = this.bindingTimeOf.get(pos);
-    if (!cur) {
-      if (!pos.file || pos.line === 0) return;
-      let key = positionKeys.get(pos);
-      if (key === undefined) positionKeys.set(pos, (key = `${pos.file}:${pos.line}:${pos.column}`));
-      cur = this.bindingTimes.get(key);
-      if (!cur) this.bindingTimes.set(key, (cur = { pos, bt: dynamic ? "D" : "S" }));
-      this.bindingTimeOf.set(pos, cur);
+  /** `fn`'s array of `observed` binding times. */
+  observedIn(fn: IrFunction): Uint8Array {
+    let seen = this.observed.get(fn);
+    if (!seen) this.observed.set(fn, (seen = new Uint8Array(positionTable(fn).positions.length)));
+    return seen;
+  }
+
+  /** Binding time observed per source position ("file:line:column"): D when any specialization of it left residual code. */
+  get bindingTimes(): Map<string, { pos: SourcePosition; bt: "S" | "D" }> {
+    const out = new Map<string, { pos: SourcePosition; bt: "S" | "D" }>();
+    for (const [fn, seen] of this.observed) {
+      const table = positionTable(fn);
+      seen.forEach((bt, i) => {
+        if (bt === 0) return;
+        const key = table.keys[i]!;
+        const cur = out.get(key);
+        if (!cur) out.set(key, { pos: table.positions[i]!, bt: bt & DYNAMIC_SEEN ? "D" : "S" });
+        else if (bt & DYNAMIC_SEEN) cur.bt = "D";
+      });
     }
-    if (dynamic) cur.bt = "D";
+    return out;
   }
 
   get overSize(): boolean {
     return this.residualStmts > this.view.limits.residualSize;
   }
 
-  private contents = new Map<string, number>();
-  /** Each frozen object's `contents` number (objects a store does not own are copied before any write: MemoryStore.owns). */
-  private contentsOf = new WeakMap<MemObject, number>();
+  /** `objectContents`' numbers of static contents. */
+  private contents = new KeyNumbers<ObjectKey>(sameObjectKey);
+  /** This specialization's token in `MemObject.numberedBy`. */
+  private readonly numbering = nextNumbering++;
 
-  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization; `frozen`: the object never changes again. */
-  objectContents(o: MemObject, frozen: boolean): number {
-    const cached = frozen ? this.contentsOf.get(o) : undefined;
-    if (cached !== undefined) return cached;
-    const key = objectKey(o);
-    let n = this.contents.get(key);
-    if (n === undefined) this.contents.set(key, (n = this.contents.size));
-    if (frozen) this.contentsOf.set(o, n);
+  /** A number for an object's static contents, the same for the same contents (`objectKey`) throughout this specialization (kept in the object until it changes). */
+  objectContents(o: MemObject): number {
+    if (o.numberedBy === this.numbering) return o.contentsNumber;
+    let n: number;
+    if (o.escaped) n = -1 - o.id; // nothing in it is static: its id says all (and no static contents have a negative number)
+    else {
+      const key = objectKey(o);
+      n = this.contents.find(key.hash, key) ?? this.contents.add(key.hash, key);
+    }
+    o.contentsNumber = n;
+    o.numberedBy = this.numbering;
     return n;
   }
 
-  /** The numbers of register sets as a trie: per number, by the next defined register and its value (integers by value, others by `valueKey`, "D" dynamic), the number with it. */
-  private registerSets: Map<number, Map<bigint | string, number>>[] = [new Map()];
+  private registerSets = new KeyNumbers<Frame["regs"]>(sameRegisterValues);
 
   /** A number for a frame's static and dynamic registers, the same for the same registers throughout this specialization. */
-  registersId(regs: Frame["regs"]): number {
-    let n = 0;
-    for (let id = 0; id < regs.length; id++) {
-      const v = regs[id];
-      if (v === undefined) continue;
-      const value = v === null ? "D" : v.k === "int" ? v.v : valueKey(v);
-      const byRegister = this.registerSets[n]!;
-      let byValue = byRegister.get(id);
-      if (!byValue) byRegister.set(id, (byValue = new Map()));
-      let next = byValue.get(value);
-      if (next === undefined) {
-        byValue.set(value, (next = this.registerSets.length));
-        this.registerSets.push(new Map());
-      }
-      n = next;
-    }
-    return n;
+  registersId(f: Frame): number {
+    const known = this.registerSets.find(f.regsHash, f.regs);
+    if (known !== undefined) return known;
+    // the table keeps the frame's array: the frame copies it before it changes (`setRegister`)
+    f.ownsRegs = false;
+    return this.registerSets.add(f.regsHash, f.regs);
   }
 
-  /** `pointId`'s numbers by the frames below, function, block and statement. */
-  private points = new Map<number, Map<string, number[][]>>();
-  private pointCount = 0;
+  /** `pointId`'s numbers by the frames below, function (numbered in `functionNumbers`), block and statement. */
+  private points = new TupleNumbers();
+  private functionNumbers = new Map<string, number>();
 
   /** A number for a program point (a function's block and statement) above the frames numbered `below`, the same throughout this specialization. */
   pointId(below: number, fn: string, block: number, stmt: number): number {
-    let byFn = this.points.get(below);
-    if (!byFn) this.points.set(below, (byFn = new Map()));
-    let blocks = byFn.get(fn);
-    if (!blocks) byFn.set(fn, (blocks = []));
-    const stmts = (blocks[block] ??= []);
-    return (stmts[stmt] ??= this.pointCount++);
+    let f = this.functionNumbers.get(fn);
+    if (f === undefined) this.functionNumbers.set(fn, (f = this.functionNumbers.size));
+    return this.points.number(below, f, block, stmt);
   }
 
   /** `stackId`'s numbers by the frames below, point, instance and registers. */
-  private stacks = new Map<number, Map<number, Map<number, Map<number, number>>>>();
-  private stackCount = 0;
+  private stacks = new TupleNumbers();
 
   /** A number for a frame (its point `pointId`, instance and registers `registersId`) above the frames numbered `below`, the same throughout this specialization. */
   stackId(below: number, point: number, inst: number, regsId: number): number {
-    let byPoint = this.stacks.get(below);
-    if (!byPoint) this.stacks.set(below, (byPoint = new Map()));
-    let byInst = byPoint.get(point);
-    if (!byInst) byPoint.set(point, (byInst = new Map()));
-    let byRegs = byInst.get(inst);
-    if (!byRegs) byInst.set(inst, (byRegs = new Map()));
-    let n = byRegs.get(regsId);
-    if (n === undefined) byRegs.set(regsId, (n = this.stackCount++));
-    return n;
+    return this.stacks.number(below, point, inst, regsId);
   }
 
-  private memoryKeys = new Map<string, number>();
+  private memoryKeys = new KeyNumbers<number[]>(sameNumbers);
 
   /** A number for a memory key (its objects' `objectContents` in order), the same for the same key throughout this specialization. */
-  internMemory(key: string): number {
-    let n = this.memoryKeys.get(key);
-    if (n === undefined) this.memoryKeys.set(key, (n = this.memoryKeys.size));
-    return n;
+  internMemory(key: number[]): number {
+    let hash = key.length;
+    for (const n of key) hash = Math.imul(hash ^ n, 0x9e3779b1) ^ (hash >>> 15);
+    return this.memoryKeys.find(hash, key) ?? this.memoryKeys.add(hash, key);
   }
 
   /** `stateId`'s numbers by frame stack number (`stackId`) and memory number (`internMemory`). */
-  private states = new Map<number, Map<number, number>>();
-  private stateCount = 0;
+  private states = new TupleNumbers();
 
   /** A number for a specialization state: its frames' `stackId` and its memory's `internMemory`, the same throughout this specialization. */
   stateId(stack: number, memory: number): number {
-    let byMemory = this.states.get(stack);
-    if (!byMemory) this.states.set(stack, (byMemory = new Map()));
-    let n = byMemory.get(memory);
-    if (n === undefined) byMemory.set(memory, (n = this.stateCount++));
-    return n;
+    return this.states.number(stack, memory, 0, 0);
   }
-
 
   nextInstance(): number {
     return this.instances++;
@@ -344,9 +449,15 @@ class Run {
   private memo = new Map<number, number>();
   /** States memoized per program point (frame stack shape), for generalization. */
   private shapes = new Map<number, State[]>();
-  /** Distinct static values per register seen at a point after a dynamic branch, per frame: with the frame's registers the last time (`registersId`) and the most values of one. */
-  private distinct = new Map<number, { sets: Set<bigint | string>[]; regsId: number; widest: number }[]>();
-  private rvars = new Map<string, Var>();
+  /**
+   * Distinct static values per register seen at a point after a dynamic
+   * branch, per frame: the registers the first time (their first values),
+   * the values of each since where they differ from those, the frame's
+   * registers the last time (`registersId`) and the most values of one.
+   */
+  private distinct = new Map<number, { first: Frame["regs"]; values: DistinctValues[] | undefined; regsId: number; widest: number }[]>();
+  /** Residual registers by frame instance and register id. */
+  private rvars = new Map<number, Var[]>();
   /** Scratch flags of `generalize`: the bytes of one object that changed. */
   private changed = new Uint8Array(0);
   private forceGeneralize = false;
@@ -375,12 +486,17 @@ class Run {
       fn,
       inst: this.sp.nextInstance(),
       regs: new Array(fn.vars.length).fill(undefined),
+      ownsRegs: true,
+      shared: false,
       objs: [],
       block: fn.entry,
       stmt: 0,
       ret,
       live: liveness(fn),
+      positions: positionTable(fn),
+      observed: this.sp.observedIn(fn),
       regsId: undefined,
+      regsHash: 0,
       pointKey: undefined,
       stackKey: undefined,
     };
@@ -394,12 +510,13 @@ class Run {
   }
 
   rvar(frame: Frame, v: Var): Var {
-    const key = `${frame.inst}:${v.id}`;
-    let r = this.rvars.get(key);
+    let byId = this.rvars.get(frame.inst);
+    if (!byId) this.rvars.set(frame.inst, (byId = []));
+    let r = byId[v.id];
     if (!r) {
       r = { id: this.rf.vars.length, name: this.sp.objects.uniqueName(v.name), type: v.type };
       this.rf.vars.push(r);
-      this.rvars.set(key, r);
+      byId[v.id] = r;
     }
     return r;
   }
@@ -419,9 +536,13 @@ class Run {
     for (;;) {
       const frame = st.frames[st.frames.length - 1]!;
       const block = frame.fn.blocks[frame.block]!;
+      // the binding time of each position run: static unless it left residual code
+      const positions = frame.positions.at[frame.block]!;
       while (frame.stmt < block.stmts.length) {
-        const s = block.stmts[frame.stmt++]!;
-        const pushed = this.exec(s, st, out);
+        const at = frame.stmt++;
+        const before = this.sp.residualCount;
+        const pushed = this.execStmt(block.stmts[at]!, st, out);
+        if (positions[at]! >= 0) frame.observed[positions[at]!] |= this.sp.residualCount > before ? DYNAMIC_SEEN : STATIC_SEEN;
         if (pushed) break;
       }
       const top = st.frames[st.frames.length - 1]!;
@@ -429,7 +550,8 @@ class Run {
       this.sp.stats.staticBlocks++;
       const before = this.sp.residualCount;
       const next = this.terminate(block.term, st, out);
-      if (block.term.k !== "goto") this.sp.noteBindingTime(block.term.pos, next === "done" || this.sp.residualCount > before);
+      const termAt = positions[block.stmts.length]!;
+      if (termAt >= 0) frame.observed[termAt] |= next === "done" || this.sp.residualCount > before ? DYNAMIC_SEEN : STATIC_SEEN;
       if (next === "done") return;
       // static transfer to `next` within the top frame (possibly after a return)
       const f = st.frames[st.frames.length - 1]!;
@@ -491,7 +613,8 @@ class Run {
       if (varying.length === 0) varying.push(...this.siblingRegisters(st, seen));
       if (varying.length > 0) {
         const pre = this.newRBlock();
-        for (const [f, id] of varying) {
+        for (const [fi, id] of varying) {
+          const f = ownFrame(st, fi);
           const reg = f.fn.vars[id]!;
           this.emit(pre, { k: "set", dst: this.rvar(f, reg), value: this.lift(f.regs[id]!, reg.type, st, pre), pos: NOPOS });
           setRegister(f, id, null);
@@ -544,22 +667,25 @@ class Run {
    * static data (e.g. an output position advanced by one of them). Merging
    * them keeps the continuation from being specialized once per path.
    */
-  private siblingRegisters(st: State, seen: State[]): [Frame, number][] {
+  private siblingRegisters(st: State, seen: State[]): [number, number][] {
     const memKey = this.memoryKey(st);
     for (const o of seen) {
       if (o.frames.length !== st.frames.length) continue;
       if (this.memoryKey(o) !== memKey) continue;
       if (o.frames.some((g, fi) => g.inst !== st.frames[fi]!.inst)) continue;
-      const diff: [Frame, number][] = [];
-      st.frames.forEach((f, fi) => {
-        const g = o.frames[fi]!;
+      const diff: [number, number][] = [];
+      for (let fi = 0; fi < st.frames.length; fi++) {
+        const f = st.frames[fi]!;
+        const other = o.frames[fi]!.regs;
+        if (other === f.regs) continue; // shared: the same registers
         const control = controlRelevant(f.fn);
-        f.regs.forEach((v, id) => {
-          const w = g.regs[id];
-          if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([f, id]);
-          else if (v && w === null && !control.has(id)) diff.push([f, id]);
-        });
-      });
+        for (let id = 0; id < f.regs.length; id++) {
+          const v = f.regs[id];
+          const w = other[id];
+          if (v && w && v.k === "int" && w.k === "int" && v.v !== w.v && !control.has(id)) diff.push([fi, id]);
+          else if (v && w === null && !control.has(id)) diff.push([fi, id]);
+        }
+      }
       if (diff.length > 0) return diff;
     }
     return [];
@@ -567,7 +693,7 @@ class Run {
 
   /** A frame's `registersId`. */
   private registers(f: Frame): number {
-    return (f.regsId ??= this.sp.registersId(f.regs));
+    return (f.regsId ??= this.sp.registersId(f));
   }
 
   /** Whether two states at the same point (`shapeKey`: the same functions in their frames) have the same static and dynamic registers. */
@@ -581,14 +707,19 @@ class Run {
    * Registers that took more than `limits.unroll` distinct values at this
    * point under dynamic control: counters of loops only a dynamic test ends.
    */
-  private varyingRegisters(st: State, shape: number): [Frame, number][] {
+  private varyingRegisters(st: State, shape: number): [number, number][] {
     let perFrame = this.distinct.get(shape);
     if (!perFrame) this.distinct.set(shape, (perFrame = []));
-    const varying: [Frame, number][] = [];
+    const varying: [number, number][] = [];
     const lowest = Math.min(this.sp.view.limits.unroll, DATA_REGISTER_VALUES);
     for (let fi = 0; fi < st.frames.length; fi++) {
       const f = st.frames[fi]!;
-      const d = (perFrame[fi] ??= { sets: [], regsId: -1, widest: 0 });
+      let d = perFrame[fi];
+      if (!d) {
+        // kept as it is: the frame copies its registers before they change (`setRegister`)
+        f.ownsRegs = false;
+        d = perFrame[fi] = { first: f.regs, values: undefined, regsId: -1, widest: 0 };
+      }
       const regsId = this.registers(f);
       // the registers this frame had the last time here: no new values, and none took more than any limit allows
       if (regsId === d.regsId && d.widest <= lowest) continue;
@@ -597,12 +728,18 @@ class Run {
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
-        const set = (d.sets[id] ??= new Set());
-        set.add(v.k === "int" ? v.v : valueKey(v)); // integers by value (a bigint is never equal to a key string)
-        if (set.size > d.widest) d.widest = set.size;
-        if (set.size <= lowest) continue;
+        const seen = d.values?.[id] ?? d.first[id] ?? undefined;
+        let size = 1;
+        if (seen === undefined) (d.values ??= [])[id] = v;
+        else if (seen instanceof Set) size = seen.add(distinctKey(v)).size;
+        else if (seen !== v && !sameValue(seen, v)) {
+          (d.values ??= [])[id] = new Set([distinctKey(seen), distinctKey(v)]);
+          size = 2;
+        }
+        if (size > d.widest) d.widest = size;
+        if (size <= lowest) continue;
         const limit = this.sp.indexesStaticData(f.fn, id) ? this.sp.view.limits.unroll : DATA_REGISTER_VALUES;
-        if (set.size > limit) varying.push([f, id]);
+        if (size > limit) varying.push([fi, id]);
       }
     }
     return varying;
@@ -613,12 +750,13 @@ class Run {
     const names: string[] = [];
     const keepStable = !all && against.length > 0;
     for (let fi = 0; fi < st.frames.length; fi++) {
-      const f = st.frames[fi]!;
+      let f = st.frames[fi]!;
       const regs = f.regs;
       for (let id = 0; id < regs.length; id++) {
         const v = regs[id];
         if (v === null || v === undefined) continue;
         if (keepStable && stableRegister(against, fi, id, v)) continue;
+        f = ownFrame(st, fi);
         const reg = f.fn.vars[id]!;
         const r = this.rvar(f, reg);
         this.emit(out, { k: "set", dst: r, value: this.lift(v, reg.type, st, out), pos: NOPOS });
@@ -627,14 +765,24 @@ class Run {
       }
     }
     const ps = this.abi.info.pointerSize;
-    for (const o of [...st.mem.objects.values()]) {
-      if (o.escaped || o.kind === "string") continue;
-      if (all || against.length === 0 || against.some((a) => !a.mem.objects.get(o.id) || a.mem.objects.get(o.id)!.escaped)) {
+    // the static objects as they are now (escaping one may escape others, which are then passed over)
+    const statics: MemObject[] = [];
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string") statics.push(o);
+    for (const o of statics) {
+      if (o.escaped) continue;
+      let earlier = 0; // against's states holding this very object: they have its contents (objects change only through copies: MemoryStore.mutable)
+      let gone = false;
+      for (const a of against) {
+        const b = a.mem.objects.get(o.id);
+        if (!b || b.escaped) gone = true;
+        else if (b === o) earlier++;
+      }
+      if (all || against.length === 0 || gone) {
         this.escape(st, o.id, out);
         names.push(o.name);
         continue;
       }
-      // an earlier state holding this very object has its contents (objects change only through copies: MemoryStore.mutable)
+      if (earlier === against.length) continue;
       if (this.changed.length < o.size + ps) this.changed = new Uint8Array(2 * (o.size + ps));
       const changed = this.changed;
       changed.fill(0, 0, o.size + ps);
@@ -656,7 +804,7 @@ class Run {
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
-    for (const o of [...st.mem.objects.values()]) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
@@ -693,15 +841,12 @@ class Run {
   private memoryKey(st: State): number {
     if (st.mem.contentKey !== undefined) return st.mem.contentKey;
     const parts: number[] = [];
-    const known = st.mem.contents;
     for (const id of st.mem.sortedIds()) {
       const o = st.mem.objects.get(id)!;
       if (o.kind === "string") continue; // constant
-      let n = known.get(id);
-      if (n === undefined) known.set(id, (n = this.sp.objectContents(o, !st.mem.owns(o))));
-      parts.push(n);
+      parts.push(this.sp.objectContents(o));
     }
-    return (st.mem.contentKey = this.sp.internMemory(parts.join(",")));
+    return (st.mem.contentKey = this.sp.internMemory(parts));
   }
 
   /** The program point of a state: the points of its frames, as a number. */
@@ -760,7 +905,7 @@ class Run {
           return "done";
         }
         st.frames.pop();
-        const caller = st.frames[st.frames.length - 1]!;
+        const caller = ownFrame(st, st.frames.length - 1);
         const ret = frame.ret!;
         if (ret.dst && value) this.setReg(caller, ret.dst, value, st, out);
         else if (ret.dst) this.setReg(caller, ret.dst, { k: "int", v: 0n }, st, out);
@@ -793,13 +938,6 @@ class Run {
   }
 
   /** Execute one statement; true when a callee frame was pushed. */
-  private exec(s: Stmt, st: State, out: Block): boolean {
-    const before = this.sp.residualCount;
-    const pushed = this.execStmt(s, st, out);
-    this.sp.noteBindingTime(s.pos, this.sp.residualCount > before);
-    return pushed;
-  }
-
   private execStmt(s: Stmt, st: State, out: Block): boolean {
     const frame = st.frames[st.frames.length - 1]!;
     switch (s.k) {
@@ -1562,8 +1700,45 @@ class Run {
 
 const stringIds = new WeakMap<Specializer, Map<string, number>>();
 
-/** "file:line:column" of the program's source positions, made once for every specialization of the program. */
-const positionKeys = new WeakMap<SourcePosition, string>();
+/** Binding times in `Specializer.observed`. */
+const STATIC_SEEN = 1;
+const DYNAMIC_SEEN = 2;
+
+/**
+ * A function's source positions, numbered once for every specialization of
+ * the program: per block, the number of each statement's position and last
+ * the terminator's (-1 where there is no position); equal positions share a
+ * number, with their "file:line:column" key.
+ */
+interface PositionTable {
+  at: Int32Array[];
+  positions: SourcePosition[];
+  keys: string[];
+}
+
+const positionTables = new WeakMap<IrFunction, PositionTable>();
+
+function positionTable(fn: IrFunction): PositionTable {
+  let table = positionTables.get(fn);
+  if (table) return table;
+  const numbers = new Map<string, number>();
+  const positions: SourcePosition[] = [];
+  const keys: string[] = [];
+  const number = (pos: SourcePosition): number => {
+    if (!pos.file || pos.line === 0) return -1;
+    const key = `${pos.file}:${pos.line}:${pos.column}`;
+    let n = numbers.get(key);
+    if (n === undefined) {
+      numbers.set(key, (n = positions.length));
+      positions.push(pos);
+      keys.push(key);
+    }
+    return n;
+  };
+  const at = fn.blocks.map((b) => Int32Array.from([...b.stmts.map((s) => number(s.pos)), b.term.k === "goto" ? -1 : number(b.term.pos)]));
+  positionTables.set(fn, (table = { at, positions, keys }));
+  return table;
+}
 
 /** Specialized program points of one function before everything static is generalized (bounds time and code size). */
 const STATE_BUDGET = 4000;
@@ -1588,19 +1763,30 @@ function mostSimilar(states: State[], st: State): State | null {
   let bestScore = Infinity;
   for (const o of states) {
     let score = 0;
-    o.frames.forEach((f, i) => {
-      const g = st.frames[i];
-      f.regs.forEach((v, id) => {
-        const w = g?.regs[id];
-        if (v === undefined || w === undefined || v === null || w === null ? v !== w : !sameValue(v, w)) score++;
-      });
-    });
+    for (let i = 0; i < o.frames.length && score < bestScore; i++) {
+      const regs = o.frames[i]!.regs;
+      const other = st.frames[i]?.regs;
+      if (other === regs) continue; // shared: the same registers
+      for (let id = 0; id < regs.length; id++) {
+        const v = regs[id];
+        const w = other?.[id];
+        if (v !== w && (!v || !w || !sameValue(v, w))) score++;
+      }
+    }
     if (score < bestScore) {
       bestScore = score;
       best = o;
     }
   }
   return best;
+}
+
+/** The static values one register took at one point (`Run.varyingRegisters`): the first alone until there is another. */
+type DistinctValues = Value | Set<bigint | string>;
+
+/** A value as a member of `DistinctValues`' sets: integers by value (a bigint is never equal to a key string), others by `valueKey`. */
+function distinctKey(v: Value): bigint | string {
+  return v.k === "int" ? v.v : valueKey(v);
 }
 
 function truthy(v: Value): boolean {
@@ -1637,16 +1823,37 @@ function sameValue(a: Value, b: Value): boolean {
   }
 }
 
-/** Key of one object's static contents. */
-function objectKey(o: MemObject): string {
-  if (o.escaped) return `o${o.id}E`;
-  // one character per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
+/** Key of the static contents of one object that has not escaped. */
+function objectKey(o: MemObject): ObjectKey {
+  // one unit per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
   const units = new Uint16Array(o.size);
-  for (let i = 0; i < o.size; i++) if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
-  let s = `o${o.id}:`;
-  for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
-  for (const [off, p] of o.ptrs) s += `|${off}>${valueKey(p)}`;
-  return s;
+  let hash = o.id;
+  for (let i = 0; i < o.size; i++) {
+    if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
+    hash = Math.imul(hash ^ units[i]!, 0x9e3779b1) ^ (hash >>> 15);
+  }
+  const ptrs: [number, PointerValue][] = [];
+  for (const entry of o.ptrs) {
+    ptrs.push(entry);
+    hash = Math.imul(hash ^ entry[0], 0x85ebca6b) ^ registerHash(entry[0], entry[1]);
+  }
+  return { id: o.id, units, ptrs, hash };
+}
+
+/** The static contents of an object that has not escaped, as `Specializer.objectContents` numbers them (`hash` finds equal ones). */
+interface ObjectKey {
+  id: number;
+  units: Uint16Array;
+  /** Its pointers in the order the object holds them. */
+  ptrs: [number, PointerValue][];
+  hash: number;
+}
+
+function sameObjectKey(a: ObjectKey, b: ObjectKey): boolean {
+  if (a.id !== b.id || a.units.length !== b.units.length || a.ptrs.length !== b.ptrs.length) return false;
+  for (let i = 0; i < a.units.length; i++) if (a.units[i] !== b.units[i]) return false;
+  for (let i = 0; i < a.ptrs.length; i++) if (a.ptrs[i]![0] !== b.ptrs[i]![0] || !sameValue(a.ptrs[i]![1], b.ptrs[i]![1])) return false;
+  return true;
 }
 
 /** Mark in `changed` the static bytes of `now` that differ from `before` (whole pointers when a pointer differs); whether there are any. */
@@ -1676,9 +1883,25 @@ function stableRegister(against: State[], fi: number, id: number, v: Value): boo
   return true;
 }
 
+/** A copy of `st` that changes apart from it (both share their registers and memory until either changes them). */
 function cloneState(st: State): State {
-  const frames = st.frames.map((f): Frame => ({ fn: f.fn, inst: f.inst, regs: f.regs.slice(), objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, regsId: f.regsId, pointKey: f.pointKey, stackKey: f.stackKey }));
+  const frames = st.frames.slice();
+  const top = frames.length - 1;
+  for (let i = 0; i < top; i++) frames[i]!.shared = true;
+  frames[top] = copyFrame(frames[top]!);
   return { frames, mem: st.mem.fork(), dynamicPast: st.dynamicPast };
+}
+
+/** A copy of a frame that changes apart from it (both share their registers until either changes them). */
+function copyFrame(f: Frame): Frame {
+  f.ownsRegs = false;
+  return { fn: f.fn, inst: f.inst, regs: f.regs, ownsRegs: false, shared: false, objs: f.objs, block: f.block, stmt: f.stmt, ret: f.ret, live: f.live, positions: f.positions, observed: f.observed, regsId: f.regsId, regsHash: f.regsHash, pointKey: f.pointKey, stackKey: f.stackKey };
+}
+
+/** Frame `fi` of `st`, to be changed: a copy of it when other states hold it too. */
+function ownFrame(st: State, fi: number): Frame {
+  const f = st.frames[fi]!;
+  return f.shared ? (st.frames[fi] = copyFrame(f)) : f;
 }
 
 const loops = new WeakMap<IrFunction, boolean>();
