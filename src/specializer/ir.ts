@@ -5,7 +5,7 @@
 // Locals whose address is taken, and every aggregate, live in memory; the
 // rest are registers (`Var`).
 import type { FunctionDef, Symbol } from "../c/ast.ts";
-import type { SourcePosition } from "../errors.ts";
+import { BespokeError, type SourcePosition } from "../errors.ts";
 import type { CType, Field, FunctionType } from "../c/types.ts";
 
 /** A register: a scalar local, parameter or temporary whose address is never taken. */
@@ -156,6 +156,34 @@ export function stmtDestination(s: Stmt): Var | null {
   return s.k === "set" ? s.dst : s.k === "call" ? s.dst : null;
 }
 
+/** How many edges leave a terminator (a branch to one block twice counts twice). */
+export function successorCount(t: Terminator): number {
+  switch (t.k) {
+    case "goto":
+      return 1;
+    case "if":
+      return 2;
+    case "switch":
+      return t.cases.length + 1;
+    case "return":
+      return 0;
+  }
+}
+
+/** The target of a terminator's `k`th edge: a goto's target; an if's then, else; a switch's cases in order, then its default. */
+export function successorAt(t: Terminator, k: number): number {
+  switch (t.k) {
+    case "goto":
+      return t.target;
+    case "if":
+      return k === 0 ? t.then : t.else;
+    case "switch":
+      return k < t.cases.length ? t.cases[k]!.target : t.default;
+    case "return":
+      throw new BespokeError("SPECIALIZER_BUG", "a return has no successor");
+  }
+}
+
 /** Every expression a terminator evaluates. */
 export function termOperands(t: Terminator): Expr[] {
   if (t.k === "if") return [t.cond];
@@ -164,31 +192,68 @@ export function termOperands(t: Terminator): Expr[] {
   return [];
 }
 
-/** Call `f` on every register an expression reads, in the order of `operands` (without building their arrays: the passes call it on every expression). */
-export function visitVars(e: Expr, f: (v: Var) => void): void {
+/**
+ * Call `f` on every register an expression reads, in the order of `operands`
+ * (without building their arrays: the passes call it on every expression),
+ * with `arg` (so that a caller's callback need not be a closure).
+ */
+export function visitVars<A>(e: Expr, f: (v: Var, arg: A) => void, arg?: A): void {
   switch (e.k) {
     case "var":
-      f(e.v);
+      f(e.v, arg as A);
       return;
     case "load":
     case "bitload":
     case "field":
-      visitVars(e.addr, f);
+      visitVars(e.addr, f, arg);
       return;
     case "ptradd":
-      visitVars(e.ptr, f);
-      visitVars(e.index, f);
+      visitVars(e.ptr, f, arg);
+      visitVars(e.index, f, arg);
       return;
     case "ptrdiff":
     case "binary":
-      visitVars(e.left, f);
-      visitVars(e.right, f);
+      visitVars(e.left, f, arg);
+      visitVars(e.right, f, arg);
       return;
     case "unary":
     case "cast":
-      visitVars(e.arg, f);
+      visitVars(e.arg, f, arg);
       return;
   }
+}
+
+/** `visitVars` over every expression a statement evaluates (in the order of `stmtOperands`). */
+export function visitStmtVars<A>(s: Stmt, f: (v: Var, arg: A) => void, arg?: A): void {
+  switch (s.k) {
+    case "set":
+      visitVars(s.value, f, arg);
+      return;
+    case "store":
+    case "bitstore":
+      visitVars(s.addr, f, arg);
+      visitVars(s.value, f, arg);
+      return;
+    case "copy":
+      visitVars(s.dst, f, arg);
+      visitVars(s.src, f, arg);
+      return;
+    case "zero":
+      visitVars(s.addr, f, arg);
+      return;
+    case "call":
+      visitVars(s.callee, f, arg);
+      for (const a of s.args) visitVars(a, f, arg);
+      if (s.dstAddr) visitVars(s.dstAddr, f, arg);
+      return;
+  }
+}
+
+/** `visitVars` over what a terminator evaluates. */
+export function visitTermVars<A>(t: Terminator, f: (v: Var, arg: A) => void, arg?: A): void {
+  if (t.k === "if") visitVars(t.cond, f, arg);
+  else if (t.k === "switch") visitVars(t.value, f, arg);
+  else if (t.k === "return" && t.value) visitVars(t.value, f, arg);
 }
 
 /** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`). */

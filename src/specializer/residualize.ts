@@ -10,10 +10,10 @@ import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
+import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitStmtVars, visitTermVars, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
-import { type ResidualFunction, successors } from "./specialize.ts";
+import type { ResidualFunction } from "./specialize.ts";
 import { type SNode, exprSize, reversePostorder, structure } from "./structure.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
@@ -118,25 +118,22 @@ function reachable(f: ResidualFunction): Block[] {
     const b = f.blocks[id]!;
     order.push(b);
     // pushed last to first: the first successor is visited first
-    const t = b.term;
-    if (t.k === "goto") stack.push(t.target);
-    else if (t.k === "if") stack.push(t.else, t.then);
-    else if (t.k === "switch") {
-      stack.push(t.default);
-      for (let i = t.cases.length - 1; i >= 0; i--) stack.push(t.cases[i]!.target);
-    }
+    for (let k = successorCount(b.term) - 1; k >= 0; k--) stack.push(successorAt(b.term, k));
   }
   return order;
 }
 
 function threadJumps(f: ResidualFunction): void {
+  // the blocks a search has passed, marked with its number
+  const seen = new Int32Array(f.blocks.length);
+  let search = 0;
   const final = (id: number): number => {
-    const seen = new Set<number>();
+    search++;
     let cur = id;
     for (;;) {
       const b = f.blocks[cur]!;
-      if (b.stmts.length > 0 || b.term.k !== "goto" || seen.has(cur)) return cur;
-      seen.add(cur);
+      if (b.stmts.length > 0 || b.term.k !== "goto" || seen[cur] === search) return cur;
+      seen[cur] = search;
       cur = b.term.target;
     }
   };
@@ -156,99 +153,165 @@ function threadJumps(f: ResidualFunction): void {
 
 function mergeBlocks(f: ResidualFunction): void {
   const blocks = reachable(f);
-  const preds = new Map<number, number>();
-  for (const b of blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
-  const merged = new Set<number>();
+  const { count: preds } = predecessors(f, blocks, false);
+  const merged = new Uint8Array(f.blocks.length);
   for (const b of blocks) {
-    if (merged.has(b.id)) continue;
+    if (merged[b.id]) continue;
     while (b.term.k === "goto") {
       const t = b.term.target;
-      if (t === b.id || t === f.entry || preds.get(t) !== 1 || merged.has(t)) break;
+      if (t === b.id || t === f.entry || preds[t] !== 1 || merged[t]) break;
       const next = f.blocks[t]!;
       b.stmts.push(...next.stmts);
       b.term = next.term;
       next.stmts = [];
       next.term = { k: "goto", target: next.id };
-      merged.add(t);
+      merged[t] = 1;
     }
+  }
+}
+
+/**
+ * Per block id, the edges into it from `blocks`: how many (`distinct`: one
+ * per block, however many of its edges go there) and the block of the last.
+ */
+function predecessors(f: ResidualFunction, blocks: Block[], distinct: boolean): { count: Int32Array; last: Int32Array } {
+  const count = new Int32Array(f.blocks.length);
+  const last = new Int32Array(f.blocks.length).fill(-1);
+  for (const b of blocks) {
+    const t = b.term;
+    for (let k = 0, n = successorCount(t); k < n; k++) {
+      const s = successorAt(t, k);
+      if (distinct && last[s] === b.id) continue;
+      count[s]++;
+      last[s] = b.id;
+    }
+  }
+  return { count, last };
+}
+
+/** The reachable blocks and their edges, by position in `blocks`, for the dataflow analyses (flat arrays: one allocation per table, not per block). */
+interface Flow {
+  blocks: Block[];
+  /** Position in `blocks` by block id; -1: unreachable. */
+  at: Int32Array;
+  /** The successors of `blocks[i]` are `succ[succStart[i]]` to `succ[succStart[i + 1] - 1]` (repeated as `successors` repeats them). */
+  succStart: Int32Array;
+  succ: Int32Array;
+  /** The predecessors, alike (one per edge). */
+  predStart: Int32Array;
+  pred: Int32Array;
+}
+
+function flowOf(f: ResidualFunction): Flow {
+  const blocks = reachable(f);
+  const n = blocks.length;
+  const at = new Int32Array(f.blocks.length).fill(-1);
+  blocks.forEach((b, i) => (at[b.id] = i));
+  const succStart = new Int32Array(n + 1);
+  const succ: number[] = [];
+  const indegree = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    succStart[i] = succ.length;
+    const t = blocks[i]!.term;
+    for (let k = 0, m = successorCount(t); k < m; k++) {
+      const s = at[successorAt(t, k)]!;
+      succ.push(s);
+      indegree[s]++;
+    }
+  }
+  succStart[n] = succ.length;
+  const predStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) predStart[i + 1] = predStart[i]! + indegree[i]!;
+  const pred = new Int32Array(succ.length);
+  const fill = predStart.slice(0, n);
+  for (let i = 0; i < n; i++) for (let k = succStart[i]!; k < succStart[i + 1]!; k++) pred[fill[succ[k]!]!++] = i;
+  return { blocks, at, succStart, succ: Int32Array.from(succ), predStart, pred };
+}
+
+/**
+ * Solve a backward dataflow problem over bit sets (`words` words per block,
+ * flat: block i's bit k is bit `i * words * 32 + k`): `liveIn` of each block
+ * is grown by `transfer` (which sets in `into` what the block needs on
+ * entry, given `out`, what is needed on exit from it: the union of its
+ * successors' `liveIn`), a block visited again whenever what is live into
+ * one of its successors grew, so that the sets on exit, returned, are
+ * final.
+ */
+function solveBackward(flow: Flow, words: number, liveIn: Int32Array, transfer: (i: number, out: Int32Array, into: Int32Array) => void): Int32Array {
+  const n = flow.blocks.length;
+  const out = new Int32Array(n * words);
+  const next = new Int32Array(words);
+  const work: number[] = [];
+  for (let i = 0; i < n; i++) work.push(i);
+  const queued = new Uint8Array(n).fill(1);
+  while (work.length > 0) {
+    const i = work.pop()!;
+    queued[i] = 0;
+    unionOfSuccessors(flow, i, words, liveIn, out);
+    next.fill(0);
+    transfer(i, out, next);
+    let grew = false;
+    for (let w = 0, o = i * words; w < words; w++, o++) {
+      const merged = liveIn[o]! | next[w]!;
+      if (merged !== liveIn[o]) {
+        liveIn[o] = merged;
+        grew = true;
+      }
+    }
+    if (!grew) continue;
+    for (let k = flow.predStart[i]!; k < flow.predStart[i + 1]!; k++) {
+      const p = flow.pred[k]!;
+      if (queued[p]) continue;
+      queued[p] = 1;
+      work.push(p);
+    }
+  }
+  return out;
+}
+
+/** `out` of block `i` (flat sets) |= `liveIn` of each of its successors. */
+function unionOfSuccessors(flow: Flow, i: number, words: number, liveIn: Int32Array, out: Int32Array): void {
+  for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+    const s = flow.succ[k]! * words;
+    for (let w = 0, o = i * words; w < words; w++, o++) out[o]! |= liveIn[s + w]!;
   }
 }
 
 /**
  * Registers live on exit from each reachable block, as a test of a register
  * on exit from a block: backward dataflow to a fixpoint over bit sets (one
- * bit per register the reachable blocks name), a block visited again only
- * when what is live into one of its successors grew.
+ * bit per register, by `Var.id`).
  */
 function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
-  const blocks = reachable(f);
-  const index = new Map<Var, number>();
-  const number = (v: Var): void => {
-    if (!index.has(v)) index.set(v, index.size);
-  };
-  for (const b of blocks) {
-    for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visitVars(e, number);
-      const d = stmtDestination(s);
-      if (d) number(d);
-    }
-    for (const e of termOperands(b.term)) visitVars(e, number);
-  }
-  const words = (index.size + 31) >>> 5;
+  const flow = flowOf(f);
+  const words = (f.vars.length + 31) >>> 5;
+  const n = flow.blocks.length;
   // per block: registers read before being assigned in it, and registers it assigns
-  const use = blocks.map(() => new Int32Array(words));
-  const def = blocks.map(() => new Int32Array(words));
-  blocks.forEach((b, k) => {
-    const u = use[k]!;
-    const d = def[k]!;
-    const read = (v: Var): void => {
-      const i = index.get(v)!;
-      if (!hasBit(d, i)) setBit(u, i);
-    };
+  const use = new Int32Array(n * words);
+  const def = new Int32Array(n * words);
+  const block = { use, def, base: 0 };
+  flow.blocks.forEach((b, k) => {
+    block.base = k * words * 32;
     for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visitVars(e, read);
+      visitStmtVars(s, noteUpwardRead, block);
       const x = stmtDestination(s);
-      if (x) setBit(d, index.get(x)!);
+      if (x) setBit(def, block.base + x.id);
     }
-    for (const e of termOperands(b.term)) visitVars(e, read);
+    visitTermVars(b.term, noteUpwardRead, block);
   });
-  const liveIn = blocks.map(() => new Int32Array(words));
-  const out = blocks.map(() => new Int32Array(words));
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
-  const preds: number[][] = blocks.map(() => []);
-  succ.forEach((ss, i) => {
-    for (const s of ss) preds[s]!.push(i);
+  const liveIn = new Int32Array(n * words);
+  const out = solveBackward(flow, words, liveIn, (i, out, into) => {
+    for (let w = 0, o = i * words; w < words; w++, o++) into[w] = use[o]! | (out[o]! & ~def[o]!);
   });
-  const work = blocks.map((_, i) => i);
-  const queued = new Uint8Array(blocks.length).fill(1);
-  while (work.length > 0) {
-    const i = work.pop()!;
-    queued[i] = 0;
-    const o = out[i]!;
-    for (const s of succ[i]!) orInto(o, liveIn[s]!);
-    const li = liveIn[i]!;
-    const u = use[i]!;
-    const d = def[i]!;
-    let grew = false;
-    for (let w = 0; w < words; w++) {
-      const next = li[w]! | u[w]! | (o[w]! & ~d[w]!);
-      if (next !== li[w]) {
-        li[w] = next;
-        grew = true;
-      }
-    }
-    if (!grew) continue;
-    for (const p of preds[i]!) {
-      if (queued[p]) continue;
-      queued[p] = 1;
-      work.push(p);
-    }
-  }
   return (id, v) => {
-    const i = index.get(v);
-    return i !== undefined && hasBit(out[pos.get(id)!]!, i);
+    const i = flow.at[id]!;
+    return i >= 0 && hasBit(out, i * words * 32 + v.id);
   };
+}
+
+/** A register a block (at bit `base` of the flat sets) reads before it assigns it goes into `use`. */
+function noteUpwardRead(v: Var, block: { use: Int32Array; def: Int32Array; base: number }): void {
+  if (!hasBit(block.def, block.base + v.id)) setBit(block.use, block.base + v.id);
 }
 
 /**
@@ -260,33 +323,51 @@ function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
  */
 function propagateSingleCopies(f: ResidualFunction): void {
   const blocks = reachable(f);
-  const defs = new Map<Var, number>();
+  const n = f.vars.length;
+  const defs = new Int32Array(n);
   for (const b of blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
-    if (d) defs.set(d, (defs.get(d) ?? 0) + 1);
+    if (d) defs[d.id]++;
   }
-  const params = new Set(f.params);
-  const stable = (u: Var): boolean => (params.has(u) ? !defs.has(u) : defs.get(u) === 1);
-  const by = new Map<Var, Var>();
+  const param = paramRegisters(f);
+  const stable = (u: Var): boolean => (param[u.id] ? defs[u.id] === 0 : defs[u.id] === 1);
+  const by: (Var | undefined)[] = [];
+  const copies: Var[] = [];
   for (const b of blocks) for (const s of b.stmts) {
-    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || params.has(s.dst) || defs.get(s.dst) !== 1) continue;
-    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) by.set(s.dst, s.value.v);
+    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || param[s.dst.id] || defs[s.dst.id] !== 1) continue;
+    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) {
+      by[s.dst.id] = s.value.v;
+      copies.push(s.dst);
+    }
   }
+  if (copies.length === 0) return;
   // chains: t = u, u = w: t reads w; copies in a cycle (never given a value) stay
-  const final = new Map<Var, Expr>();
-  for (const t of by.keys()) {
-    const seen = new Set<Var>([t]);
-    let cur = by.get(t)!;
-    while (by.has(cur) && !seen.has(cur)) seen.add(cur), (cur = by.get(cur)!);
-    if (!seen.has(cur)) final.set(t, { k: "var", type: t.type, v: cur });
-  }
-  if (final.size === 0) return;
-  const sub = (v: Var): Expr | undefined => final.get(v);
+  const final: Substitution = [];
+  const seen = new Int32Array(n);
+  let found = false;
+  copies.forEach((t, i) => {
+    // marked by the copy whose chain is followed (i + 1)
+    seen[t.id] = i + 1;
+    let cur = by[t.id]!;
+    while (by[cur.id] && seen[cur.id] !== i + 1) (seen[cur.id] = i + 1), (cur = by[cur.id]!);
+    if (seen[cur.id] !== i + 1) {
+      final[t.id] = { k: "var", type: t.type, v: cur };
+      found = true;
+    }
+  });
+  if (!found) return;
   for (const b of blocks) {
-    b.stmts = b.stmts.filter((s) => !(s.k === "set" && final.has(s.dst)));
-    for (const s of b.stmts) substituteStmt(s, sub);
-    substituteTerm(b, sub);
+    if (b.stmts.some((s) => s.k === "set" && final[s.dst.id])) b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
+    for (const s of b.stmts) substituteStmt(s, final);
+    substituteTerm(b, final);
   }
+}
+
+/** Flags by `Var.id`: the function's parameters that are registers. */
+function paramRegisters(f: ResidualFunction): Uint8Array {
+  const param = new Uint8Array(f.vars.length);
+  for (const p of f.params) if (!("size" in p)) param[p.id] = 1;
+  return param;
 }
 
 /** A value cheap to repeat: copying it to several uses costs nothing. */
@@ -356,23 +437,26 @@ const PROPAGATE_MAX = 32;
 
 function propagateCopies(f: ResidualFunction): void {
   const liveOutOf = liveOut(f);
+  // reads of each register (by Var.id) after the statement at hand: the search for uses ends at the last one
+  const ahead = new Int32Array(f.vars.length);
+  // the registers the value at hand reads, marked with a number of its own
+  const reads: Marks = { marks: new Int32Array(f.vars.length), mark: 0 };
+  const sub: Substitution = [];
   for (const b of reachable(f)) {
-    // reads of each register after the statement at hand: the search for uses ends at the last one
-    const ahead = new Map<Var, number>();
-    const count = (e: Expr, by: number): void => visitVars(e, (v) => ahead.set(v, (ahead.get(v) ?? 0) + by));
-    for (const s of b.stmts) stmtOperands(s).forEach((x) => count(x, 1));
-    termOperands(b.term).forEach((x) => count(x, 1));
+    ahead.fill(0);
+    for (const s of b.stmts) visitStmtVars(s, addRead, ahead);
+    visitTermVars(b.term, addRead, ahead);
     // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
     const dropped = new Set<Stmt>();
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
-      stmtOperands(s).forEach((x) => count(x, -1));
+      visitStmtVars(s, takeRead, ahead);
       if (s.k !== "set" || readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
       const t = s.dst;
       // the assignment converted the value to the register's type
       const e: Expr = sameC(s.value.type, t.type) ? s.value : { k: "cast", type: t.type, arg: s.value };
-      const reads = new Set<Var>();
-      visitVars(e, (v) => reads.add(v));
+      reads.mark++;
+      visitVars(e, markRead, reads);
       const mem = readsMemory(e);
       const once = !trivial(e); // then a second use leaves it
       // uses of t up to its next assignment; `last`: the position of the last one (b.stmts.length: the terminator)
@@ -385,7 +469,7 @@ function propagateCopies(f: ResidualFunction): void {
       const live = liveOutOf(b.id, t);
       for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
         // no read of t further on: where it is assigned again only matters when it is live out
-        if (uses === ahead.get(t) && !live) break;
+        if (uses === ahead[t.id] && !live) break;
         const n = j < b.stmts.length ? b.stmts[j]! : null;
         const here = n ? stmtReadsOf(n, t) : termReadsOf(b.term, t);
         if (here > 0 && blocked) cut = true;
@@ -397,18 +481,19 @@ function propagateCopies(f: ResidualFunction): void {
         if (!n) break;
         const d = stmtDestination(n);
         if (d === t) redefined = true;
-        else if ((d && reads.has(d)) || (mem && n.k !== "set")) blocked = true;
+        else if ((d && reads.marks[d.id] === reads.mark) || (mem && n.k !== "set")) blocked = true;
       }
       if (cut || uses === 0 || (uses > 1 && once)) continue;
       // t must be dead after its last use: assigned again in this block, or not live out of it
       if (!redefined && live) continue;
-      ahead.set(t, ahead.get(t)! - uses);
-      for (let k = 0; k < uses; k++) count(e, 1);
-      const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
+      ahead[t.id] -= uses;
+      for (let k = 0; k < uses; k++) visitVars(e, addRead, ahead);
+      sub[t.id] = e;
       for (let j = i + 1; j <= last; j++) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
+      sub[t.id] = undefined;
       dropped.add(s);
     }
     if (dropped.size > 0) b.stmts = b.stmts.filter((x) => !dropped.has(x));
@@ -425,6 +510,7 @@ function propagateCopies(f: ResidualFunction): void {
 function coalesceCopies(f: ResidualFunction): void {
   const liveOutOf = liveOut(f);
   const reads = (s: Stmt, v: Var): boolean => stmtReadsOf(s, v) > 0;
+  const sub: Substitution = [];
   for (const b of reachable(f)) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
@@ -435,8 +521,12 @@ function coalesceCopies(f: ResidualFunction): void {
       while (k >= 0 && stmtDestination(b.stmts[k]!) !== u) k--;
       const def = b.stmts[k];
       if (!def || (def.k !== "set" && def.k !== "call")) continue;
-      const between = b.stmts.slice(k + 1, i);
-      if (between.some((n) => reads(n, u) || reads(n, d) || stmtDestination(n) === d)) continue;
+      let touched = false;
+      for (let j = k + 1; j < i && !touched; j++) {
+        const n = b.stmts[j]!;
+        touched = reads(n, u) || reads(n, d) || stmtDestination(n) === d;
+      }
+      if (touched) continue;
       // reads of u after the copy take d, up to u's next assignment; none may follow an assignment to d
       const uses: number[] = [];
       let dChanged = false;
@@ -454,15 +544,36 @@ function coalesceCopies(f: ResidualFunction): void {
       }
       if (!ok || (!uChanged && liveOutOf(b.id, u))) continue;
       b.stmts[k] = { ...def, dst: d };
-      const sub = (v: Var): Expr | undefined => (v === u ? { k: "var", type: d.type, v: d } : undefined);
+      sub[u.id] = { k: "var", type: d.type, v: d };
       for (const j of uses) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
+      sub[u.id] = undefined;
       b.stmts.splice(i, 1);
       i--;
     }
   }
+}
+
+/** Count a read of `v` (counts by `Var.id`). */
+function addRead(v: Var, counts: Int32Array): void {
+  counts[v.id]++;
+}
+
+/** Take a read of `v` away. */
+function takeRead(v: Var, counts: Int32Array): void {
+  counts[v.id]--;
+}
+
+/** Registers marked (by `Var.id`) with the number of what marked them last: a set cleared by taking a new number. */
+interface Marks {
+  marks: Int32Array;
+  mark: number;
+}
+
+function markRead(v: Var, m: Marks): void {
+  m.marks[v.id] = m.mark;
 }
 
 /** Whether `e` reads memory (walked as `visitVars` walks, without building operand arrays). */
@@ -507,41 +618,48 @@ function readsVolatile(e: Expr): boolean {
   }
 }
 
-/** `e` with the registers `sub` maps replaced (the same object when none is). */
-function replaceIn(e: Expr, sub: (v: Var) => Expr | undefined): Expr {
-  return rebuild(e, (x) => (x.k === "var" ? sub(x.v) : undefined));
+/** `e` with the registers `by` maps replaced (the same object when none is). */
+function substituted(e: Expr, by: Substitution): Expr {
+  return rebuild(e, substitutedVar, by);
 }
 
+function substitutedVar(e: Expr, by: Substitution): Expr | undefined {
+  return e.k === "var" ? by[e.v.id] : undefined;
+}
+
+/** What registers read as, by `Var.id` (holes: themselves). */
+type Substitution = (Expr | undefined)[];
+
 /**
- * `e` with the nodes `at` replaces (asked of a node before its operands,
- * which a replaced node keeps as `at` made them; the same object when
- * nothing is replaced).
+ * `e` with the nodes `at` replaces (asked of a node, with `arg`, before its
+ * operands, which a replaced node keeps as `at` made them; the same object
+ * when nothing is replaced).
  */
-function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
-  const r = at(e);
+function rebuild<A>(e: Expr, at: (e: Expr, arg: A) => Expr | undefined, arg: A): Expr {
+  const r = at(e, arg);
   if (r) return r;
   switch (e.k) {
     case "load":
     case "field":
     case "bitload": {
-      const addr = rebuild(e.addr, at);
+      const addr = rebuild(e.addr, at, arg);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = rebuild(e.ptr, at);
-      const index = rebuild(e.index, at);
+      const ptr = rebuild(e.ptr, at, arg);
+      const index = rebuild(e.index, at, arg);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff":
     case "binary": {
-      const left = rebuild(e.left, at);
-      const right = rebuild(e.right, at);
+      const left = rebuild(e.left, at, arg);
+      const right = rebuild(e.right, at, arg);
       return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
     }
     case "unary":
     case "cast": {
-      const arg = rebuild(e.arg, at);
-      return arg === e.arg ? e : ({ ...e, arg } as Expr);
+      const arg1 = rebuild(e.arg, at, arg);
+      return arg1 === e.arg ? e : ({ ...e, arg: arg1 } as Expr);
     }
     default:
       return e;
@@ -549,15 +667,15 @@ function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
 }
 
 /** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
-function substituteStmt(s: Stmt, sub: (v: Var) => Expr | undefined): void {
-  mapOperands(s, (e) => replaceIn(e, sub));
+function substituteStmt(s: Stmt, by: Substitution): void {
+  mapOperands(s, substituted, by);
 }
 
-function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
+function substituteTerm(b: Block, by: Substitution): void {
   const t = b.term;
-  if (t.k === "if") t.cond = replaceIn(t.cond, sub);
-  else if (t.k === "switch") t.value = replaceIn(t.value, sub);
-  else if (t.k === "return" && t.value) t.value = replaceIn(t.value, sub);
+  if (t.k === "if") t.cond = substituted(t.cond, by);
+  else if (t.k === "switch") t.value = substituted(t.value, by);
+  else if (t.k === "return" && t.value) t.value = substituted(t.value, by);
 }
 
 /**
@@ -569,98 +687,68 @@ function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
  * read it (strong liveness: what only dead assignments read is dead too).
  */
 function removeDeadStores(f: ResidualFunction): void {
-  const blocks = reachable(f);
-  const index = new Map<Var, number>();
-  const id = (v: Var): number => {
-    let i = index.get(v);
-    if (i === undefined) index.set(v, (i = index.size));
-    return i;
-  };
-  const usesOf = (es: Expr[]): number[] => {
-    const u: number[] = [];
-    const add = (v: Var): void => void u.push(id(v));
-    for (const e of es) visitVars(e, add);
-    return u;
-  };
-  // per statement: the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads
-  const info = blocks.map((b) =>
-    b.stmts.map((s) => {
+  const flow = flowOf(f);
+  const { blocks } = flow;
+  const words = (f.vars.length + 31) >>> 5;
+  // per statement, numbered block after block (block i's from first[i]): the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads (reads[readsFrom[k]] to reads[readsFrom[k + 1] - 1])
+  const first: number[] = [];
+  const dst: number[] = [];
+  const stays: boolean[] = [];
+  const readsFrom: number[] = [];
+  const reads: number[] = [];
+  // per block: what its terminator reads, from reads[termFrom[i]] to reads[readsFrom[first[i + 1]]] - 1]
+  const termFrom: number[] = [];
+  for (const b of blocks) {
+    first.push(dst.length);
+    for (const s of b.stmts) {
       const d = stmtDestination(s);
-      return { dst: d ? id(d) : -1, stays: s.k !== "set" || readsVolatile(s.value), uses: usesOf(stmtOperands(s)) };
-    }),
-  );
-  const termUses = blocks.map((b) => usesOf(termOperands(b.term)));
-  const words = (index.size + 31) >>> 5;
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
-  const preds: number[][] = blocks.map(() => []);
-  succ.forEach((ss, i) => {
-    for (const x of ss) preds[x]!.push(i);
-  });
-  const has = (a: Int32Array, i: number): boolean => (a[i >>> 5]! & (1 << (i & 31))) !== 0;
-  const set = (a: Int32Array, i: number): void => {
-    a[i >>> 5]! |= 1 << (i & 31);
-  };
-  const clear = (a: Int32Array, i: number): void => {
-    a[i >>> 5]! &= ~(1 << (i & 31));
-  };
-  const liveOutOf = (i: number): Int32Array => {
-    const out = new Int32Array(words);
-    for (const x of succ[i]!) {
-      const l = liveIn[x]!;
-      for (let w = 0; w < words; w++) out[w]! |= l[w]!;
+      dst.push(d ? d.id : -1);
+      stays.push(s.k !== "set" || readsVolatile(s.value));
+      readsFrom.push(reads.length);
+      visitStmtVars(s, pushId, reads);
     }
-    return out;
-  };
-  /** Backward through block `i` from `live` (changed in place); `visit` sees each statement with whether its register is live after it. */
-  const through = (i: number, live: Int32Array, visit?: (k: number, needed: boolean) => void): void => {
-    for (const u of termUses[i]!) set(live, u);
-    const st = info[i]!;
-    for (let k = st.length - 1; k >= 0; k--) {
-      const x = st[k]!;
-      const needed = x.dst >= 0 && has(live, x.dst);
-      visit?.(k, needed);
-      if (x.dst >= 0) clear(live, x.dst);
-      if (x.stays || needed) for (const u of x.uses) set(live, u);
-    }
-  };
-  const liveIn = blocks.map(() => new Int32Array(words));
-  const work = blocks.map((_, i) => i);
-  const queued = new Uint8Array(blocks.length).fill(1);
-  while (work.length > 0) {
-    const i = work.pop()!;
-    queued[i] = 0;
-    const live = liveOutOf(i);
-    through(i, live);
-    const li = liveIn[i]!;
-    let grew = false;
-    for (let w = 0; w < words; w++) {
-      if ((live[w]! | li[w]!) !== li[w]) {
-        li[w]! |= live[w]!;
-        grew = true;
-      }
-    }
-    if (!grew) continue;
-    for (const p of preds[i]!) {
-      if (queued[p]) continue;
-      queued[p] = 1;
-      work.push(p);
-    }
+    termFrom.push(reads.length);
+    visitTermVars(b.term, pushId, reads);
   }
+  first.push(dst.length);
+  readsFrom.push(reads.length);
+  /** Backward through block `i` from `live` (changed in place); `dead` gets the statements whose register is not live after them. */
+  const through = (i: number, live: Int32Array, dead?: Uint8Array): void => {
+    for (let r = termFrom[i]!; r < readsFrom[first[i + 1]!]!; r++) setBit(live, reads[r]!);
+    for (let k = first[i + 1]! - 1; k >= first[i]!; k--) {
+      const x = dst[k]!;
+      const needed = x >= 0 && hasBit(live, x);
+      if (x >= 0 && !needed && dead) dead[k - first[i]!] = 1;
+      if (x >= 0) clearBit(live, x);
+      if (stays[k] || needed) for (let r = readsFrom[k]!; r < termFrom[i]! && r < readsFrom[k + 1]!; r++) setBit(live, reads[r]!);
+    }
+  };
+  const exitOf = (i: number, out: Int32Array, live: Int32Array): void => {
+    for (let w = 0; w < words; w++) live[w] = out[i * words + w]!;
+  };
+  const out = solveBackward(flow, words, new Int32Array(blocks.length * words), (i, out, into) => {
+    exitOf(i, out, into);
+    through(i, into);
+  });
+  const live = new Int32Array(words);
+  const dead = new Uint8Array(Math.max(0, ...blocks.map((b) => b.stmts.length)));
   blocks.forEach((b, i) => {
-    const dead = new Set<number>();
-    through(i, liveOutOf(i), (k, needed) => {
-      if (info[i]![k]!.dst >= 0 && !needed) dead.add(k);
-    });
-    if (dead.size === 0) return;
+    exitOf(i, out, live);
+    dead.fill(0);
+    through(i, live, dead);
+    if (!dead.includes(1)) return;
     const kept: Stmt[] = [];
     b.stmts.forEach((s, k) => {
-      if (!dead.has(k)) kept.push(s);
+      if (!dead[k]) kept.push(s);
       else if (s.k === "call") kept.push({ ...s, dst: null });
       else if (s.k === "set" && readsVolatile(s.value)) kept.push(s);
     });
     b.stmts = kept;
   });
+}
+
+function pushId(v: Var, ids: number[]): void {
+  ids.push(v.id);
 }
 
 // ---------------------------------------------------------------- constants
@@ -762,73 +850,88 @@ const SUBSTITUTE_USES = 2;
  */
 function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
   const blocks = reachable(f);
-  const params = new Set<Var | LocalObject>(f.params);
-  // null: assigned something else (or by a call) somewhere
-  const value = new Map<Var, { e: Expr; defs: number; pos: SourcePosition } | null>();
-  // reads that cost more with a constant in place of the register: all but the base of a member or index step at a nonzero offset, which takes the offset either way
-  const uses = new Map<Var, number>();
-  const use = (e: Expr): void => {
-    const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
-    const inner = base?.k === "cast" ? base.arg : base;
-    if (inner?.k === "var") return;
-    switch (e.k) {
-      case "var":
-        uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
-        return;
-      case "load":
-      case "bitload":
-      case "field":
-        use(e.addr);
-        return;
-      case "ptradd":
-        use(e.ptr);
-        use(e.index);
-        return;
-      case "ptrdiff":
-      case "binary":
-        use(e.left);
-        use(e.right);
-        return;
-      case "unary":
-      case "cast":
-        use(e.arg);
-        return;
-    }
-  };
+  const param = paramRegisters(f);
+  // by Var.id; null: assigned something else (or by a call) somewhere
+  const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
+  // the registers assigned, in the order of their first assignment
+  const assigned: Var[] = [];
+  const uses = new Int32Array(f.vars.length);
   for (const b of blocks) {
     for (const s of b.stmts) {
-      stmtOperands(s).forEach(use);
+      forEachOperand(s, countCostlyReads, uses);
       const d = stmtDestination(s);
       if (!d) continue;
-      const prev = value.get(d);
+      const prev = value[d.id];
       if (prev === null) continue;
-      if (s.k !== "set" || !constant(s.value) || (d.type.quals & Q_VOLATILE) !== 0 || params.has(d) || (prev && !sameExpr(prev.e, s.value))) value.set(d, null);
+      if (prev === undefined) assigned.push(d);
+      if (s.k !== "set" || !constant(s.value) || (d.type.quals & Q_VOLATILE) !== 0 || param[d.id] || (prev && !sameExpr(prev.e, s.value))) value[d.id] = null;
       else if (prev) prev.defs++;
-      else value.set(d, { e: s.value, defs: 1, pos: s.pos });
+      else value[d.id] = { e: s.value, defs: 1, pos: s.pos };
     }
-    termOperands(b.term).forEach(use);
+    const t = b.term;
+    if (t.k === "if") countCostlyReads(t.cond, uses);
+    else if (t.k === "switch") countCostlyReads(t.value, uses);
+    else if (t.k === "return" && t.value) countCostlyReads(t.value, uses);
   }
-  const substitute = new Map<Var, Expr>();
+  const substitute: Substitution = [];
+  // registers whose assignments go: substituted or hoisted
+  const gone = new Uint8Array(f.vars.length);
   const hoist: Stmt[] = [];
-  for (const [v, u] of value) {
+  for (const v of assigned) {
+    const u = value[v.id];
     if (!u) continue;
     const e: Expr = sameC(u.e.type, v.type) ? u.e : { k: "cast", type: v.type, arg: u.e };
-    if (cheapConstant(e, abi) || (uses.get(v) ?? 0) <= Math.max(SUBSTITUTE_USES, u.defs)) substitute.set(v, e);
+    if (cheapConstant(e, abi) || uses[v.id]! <= Math.max(SUBSTITUTE_USES, u.defs)) substitute[v.id] = e;
     else if (u.defs > 1) hoist.push({ k: "set", dst: v, value: u.e, pos: u.pos });
+    else continue;
+    gone[v.id] = 1;
   }
-  if (substitute.size === 0 && hoist.length === 0) return false;
-  const hoisted = new Set(hoist.map((s) => stmtDestination(s)!));
-  const sub = (v: Var): Expr | undefined => substitute.get(v);
+  if (substitute.length === 0 && hoist.length === 0) return false;
+  const goes = (s: Stmt): boolean => s.k === "set" && gone[s.dst.id] === 1;
   for (const b of blocks) {
-    b.stmts = b.stmts.filter((s) => !(s.k === "set" && (substitute.has(s.dst) || hoisted.has(s.dst))));
-    if (substitute.size > 0) {
-      for (const s of b.stmts) substituteStmt(s, sub);
-      substituteTerm(b, sub);
+    if (b.stmts.some(goes)) b.stmts = b.stmts.filter((s) => !goes(s));
+    if (substitute.length > 0) {
+      for (const s of b.stmts) substituteStmt(s, substitute);
+      substituteTerm(b, substitute);
     }
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
   return true;
+}
+
+/**
+ * Count (by `Var.id`) the reads of registers in `e` that cost more with a
+ * constant in place of the register: all but the base of a member or index
+ * step at a nonzero offset, which takes the offset either way.
+ */
+function countCostlyReads(e: Expr, uses: Int32Array): void {
+  const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
+  const inner = base?.k === "cast" ? base.arg : base;
+  if (inner?.k === "var") return;
+  switch (e.k) {
+    case "var":
+      uses[e.v.id]++;
+      return;
+    case "load":
+    case "bitload":
+    case "field":
+      countCostlyReads(e.addr, uses);
+      return;
+    case "ptradd":
+      countCostlyReads(e.ptr, uses);
+      countCostlyReads(e.index, uses);
+      return;
+    case "ptrdiff":
+    case "binary":
+      countCostlyReads(e.left, uses);
+      countCostlyReads(e.right, uses);
+      return;
+    case "unary":
+    case "cast":
+      countCostlyReads(e.arg, uses);
+      return;
+  }
 }
 
 /**
@@ -840,25 +943,20 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
  */
 function foldConstants(f: ResidualFunction, abi: Abi): boolean {
   let jumps = false;
+  // registers the block has given a constant so far (by Var.id): cheap ones read as the constant, any when that decides the block's branch
+  const known = new KnownConstants(f.vars.length, abi);
+  const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? substituted(e, known.cheap) : e, abi);
   for (const b of reachable(f)) {
-    // registers the block has given a constant so far: cheap ones read as the constant, any when that decides the block's branch
-    const known = new Map<Var, Expr>();
-    const cheap = (v: Var): Expr | undefined => {
-      const e = known.get(v);
-      return e && cheapConstant(e, abi) ? e : undefined;
-    };
-    const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? replaceIn(e, cheap) : e, abi);
+    known.clear();
     for (const s of b.stmts) {
-      mapOperands(s, fold);
+      mapOperands(s, fold, undefined);
       const d = stmtDestination(s);
-      if (!d) continue;
-      if (s.k === "set" && constant(s.value)) known.set(d, sameC(s.value.type, d.type) ? s.value : { k: "cast", type: d.type, arg: s.value });
-      else known.delete(d);
+      if (d) known.note(d, s.k === "set" ? s.value : null);
     }
     const t = b.term;
     const decide = (e: Expr): Expr => {
       if (known.size === 0) return fold(e);
-      const all = foldExpr(replaceIn(e, (v) => known.get(v)), abi);
+      const all = foldExpr(substituted(e, known.all), abi);
       return intValue(all, abi) !== null ? all : fold(e);
     };
     if (t.k === "return" && t.value) t.value = fold(t.value);
@@ -894,25 +992,32 @@ const THREAD_MAX = 4;
  */
 function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
   const blocks = reachable(f);
-  const rpo = new Map(reversePostorder(f).map((id, i) => [id, i]));
-  const headers = new Set<number>();
-  for (const b of blocks) for (const s of successors(b.term)) if (rpo.get(s)! <= rpo.get(b.id)!) headers.add(s);
+  const rpo = new Int32Array(f.blocks.length);
+  reversePostorder(f).forEach((id, i) => (rpo[id] = i));
+  const header = new Uint8Array(f.blocks.length);
+  for (const b of blocks) {
+    for (let k = 0, n = successorCount(b.term); k < n; k++) {
+      const s = successorAt(b.term, k);
+      if (rpo[s]! <= rpo[b.id]!) header[s] = 1;
+    }
+  }
   let threaded = false;
+  const known = new KnownConstants(f.vars.length, abi);
   for (const b of blocks) {
     if (b.term.k !== "goto") continue;
     const t = f.blocks[b.term.target]!;
-    if (t === b || headers.has(t.id) || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX) continue;
-    const known = new Map<Var, Expr>();
-    const note = (d: Var | null, value: Expr | null): void => {
-      if (!d) return;
-      if (value && constant(value)) known.set(d, sameC(value.type, d.type) ? value : { k: "cast", type: d.type, arg: value });
-      else known.delete(d);
-    };
-    const sub = (v: Var): Expr | undefined => known.get(v);
-    for (const s of b.stmts) note(stmtDestination(s), s.k === "set" ? s.value : null);
+    if (t === b || header[t.id] || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX) continue;
+    known.clear();
+    for (const s of b.stmts) {
+      const d = stmtDestination(s);
+      if (d) known.note(d, s.k === "set" ? s.value : null);
+    }
     if (known.size === 0) continue;
-    for (const s of t.stmts) note(stmtDestination(s), s.k === "set" ? foldExpr(replaceIn(s.value, sub), abi) : null);
-    const decided = intValue(foldExpr(replaceIn(t.term.k === "if" ? t.term.cond : t.term.value, sub), abi), abi);
+    for (const s of t.stmts) {
+      const d = stmtDestination(s);
+      if (d) known.note(d, s.k === "set" ? foldExpr(substituted(s.value, known.all), abi) : null);
+    }
+    const decided = intValue(foldExpr(substituted(t.term.k === "if" ? t.term.cond : t.term.value, known.all), abi), abi);
     if (decided === null) continue;
     const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
@@ -920,6 +1025,47 @@ function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
     threaded = true;
   }
   return threaded;
+}
+
+/** The constants a block has assigned registers so far, by `Var.id`, as substitutions: all of them, and the cheap ones (cheapConstant). */
+class KnownConstants {
+  readonly all: Substitution = [];
+  readonly cheap: Substitution = [];
+  /** How many registers have one. */
+  size = 0;
+  /** The registers given one since the last `clear` (some since forgotten). */
+  private noted: number[] = [];
+
+  constructor(
+    registers: number,
+    private abi: Abi,
+  ) {
+    this.all.length = registers;
+    this.cheap.length = registers;
+  }
+
+  /** `d` was assigned `value` (null: by a call), a constant or not. */
+  note(d: Var, value: Expr | null): void {
+    const had = this.all[d.id] !== undefined;
+    if (value && constant(value)) {
+      const e: Expr = sameC(value.type, d.type) ? value : { k: "cast", type: d.type, arg: value };
+      this.all[d.id] = e;
+      this.cheap[d.id] = cheapConstant(e, this.abi) ? e : undefined;
+      if (!had) {
+        this.size++;
+        this.noted.push(d.id);
+      }
+    } else if (had) {
+      this.all[d.id] = this.cheap[d.id] = undefined;
+      this.size--;
+    }
+  }
+
+  clear(): void {
+    for (const id of this.noted) this.all[id] = this.cheap[id] = undefined;
+    this.noted.length = 0;
+    this.size = 0;
+  }
 }
 
 const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
@@ -1168,40 +1314,23 @@ function setBit(a: Int32Array, i: number): void {
   a[i >>> 5]! |= 1 << (i & 31);
 }
 
-/** `to |= from`; whether `to` grew. */
-function orInto(to: Int32Array, from: Int32Array): boolean {
-  let grew = false;
-  for (let w = 0; w < to.length; w++) {
-    const n = to[w]! | from[w]!;
-    if (n !== to[w]) {
-      to[w] = n;
-      grew = true;
-    }
-  }
-  return grew;
+function clearBit(a: Int32Array, i: number): void {
+  a[i >>> 5]! &= ~(1 << (i & 31));
 }
 
-/** Which locals each statement and terminator may read, and which may be read after each block's start (sets of local numbers). */
+/** What the statements and terminators of the reachable blocks read and let out of the locals, and which locals may be read after each block's start (flat sets of local numbers, `words` words per block). */
 interface LocalLiveness {
-  blocks: Block[];
-  succ: number[][];
-  /** Per block: per statement, then for the terminator, what it may read. */
-  reads: { stmts: LocalReadsAt[]; term: LocalReadsAt }[];
-  /** Per block: per statement, the local it writes without side effects (-1: none); null when no statement writes one. */
-  stored: (number[] | null)[];
-  liveIn: Int32Array[];
+  flow: Flow;
+  /** Per block: per statement, then for the terminator, what it reads and lets out. */
+  info: StmtLocals[][];
+  /** Per block: whether a statement writes a local without side effects (storedLocal). */
+  writes: Uint8Array;
+  /** Per block: the locals whose address is out on entry. */
+  escIn: Int32Array;
+  liveIn: Int32Array;
   words: number;
-}
-
-/** What a statement may read of the locals: those it reads directly and, when it calls or reads through an address that may point anywhere, every local whose address is out before it (`out`, shared between statements). */
-interface LocalReadsAt {
-  direct: readonly number[];
-  out: Int32Array | null;
-}
-
-function addReads(to: Int32Array, r: LocalReadsAt): void {
-  for (const o of r.direct) setBit(to, o);
-  if (r.out) orInto(to, r.out);
+  /** Room for a set (blockReads). */
+  out: Int32Array;
 }
 
 /**
@@ -1211,10 +1340,12 @@ function addReads(to: Int32Array, r: LocalReadsAt): void {
  * Stores do not end a local's liveness (they may write part of it). A
  * function's locals die when it returns.
  */
-function localLiveness(f: ResidualFunction, known: Map<Stmt | Terminator, StmtLocals>, numbers: LocalNumbers): LocalLiveness {
-  const blocks = reachable(f);
-  const info = blocks.map((b) =>
-    b.stmts.map((s) => {
+function localLiveness(flow: Flow, known: Map<Stmt | Terminator, StmtLocals>, numbers: LocalNumbers): LocalLiveness {
+  const { blocks } = flow;
+  const n = blocks.length;
+  const writes = new Uint8Array(n);
+  const info = blocks.map((b, i) => {
+    const xs = b.stmts.map((s) => {
       let x = known.get(s);
       if (!x) {
         const r = stmtReads(s);
@@ -1223,81 +1354,88 @@ function localLiveness(f: ResidualFunction, known: Map<Stmt | Terminator, StmtLo
         stmtEscapes(s, escapes);
         known.set(s, (x = { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 }));
       }
+      if (x.stored >= 0) writes[i] = 1;
       return x;
-    }),
-  );
-  const termInfo = blocks.map((b): StmtLocals => {
-    let x = known.get(b.term);
-    if (x) return x;
-    const r: LocalReads = { direct: [], any: false };
-    const esc: LocalObject[] = [];
-    for (const e of termOperands(b.term)) {
-      readsIn(e, r);
-      escapesIn(e, false, esc);
-    }
-    known.set(b.term, (x = { escapes: numbers.all(esc), direct: numbers.all(r.direct), any: r.any, stored: -1 }));
-    return x;
-  });
-  const stored = info.map((xs) => (xs.some((x) => x.stored >= 0) ? xs.map((x) => x.stored) : null));
-  const words = numbers.words;
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
-  // what a block lets out itself, then the fixpoint of what is out on entry
-  const gen = blocks.map((_, i) => {
-    const g = new Int32Array(words);
-    for (const x of info[i]!) for (const o of x.escapes) setBit(g, o);
-    for (const o of termInfo[i]!.escapes) setBit(g, o);
-    return g;
-  });
-  const escIn = blocks.map(() => new Int32Array(words));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = 0; i < blocks.length; i++) {
-      for (const s of succ[i]!) {
-        const inn = escIn[s]!;
-        if (orInto(inn, escIn[i]!)) changed = true;
-        if (orInto(inn, gen[i]!)) changed = true;
-      }
-    }
-  }
-  // what is out, shared by the statements that read it; copied when a statement lets more out after one took it
-  const reads = blocks.map((_, i) => {
-    let out = escIn[i]!;
-    let shared = true;
-    const grow = (escapes: number[]): void => {
-      for (const o of escapes) {
-        if (hasBit(out, o)) continue;
-        if (shared) (out = out.slice()), (shared = false);
-        setBit(out, o);
-      }
-    };
-    const take = (x: StmtLocals): LocalReadsAt => {
-      if (!x.any) return { direct: x.direct, out: null };
-      shared = true;
-      return { direct: x.direct, out };
-    };
-    const stmts = info[i]!.map((x): LocalReadsAt => {
-      grow(x.escapes);
-      return take(x);
     });
-    const t = termInfo[i]!;
-    grow(t.escapes);
-    return { stmts, term: take(t) };
+    let x = known.get(b.term);
+    if (!x) {
+      const r: LocalReads = { direct: [], any: false };
+      const esc: LocalObject[] = [];
+      for (const e of termOperands(b.term)) {
+        readsIn(e, r);
+        escapesIn(e, false, esc);
+      }
+      known.set(b.term, (x = { escapes: numbers.all(esc), direct: numbers.all(r.direct), any: r.any, stored: -1 }));
+    }
+    xs.push(x);
+    return xs;
   });
-  const liveIn = reads.map((r) => {
-    const u = new Int32Array(words);
-    addReads(u, r.term);
-    for (const x of r.stmts) addReads(u, x);
-    return u;
+  const words = numbers.words;
+  // what a block lets out itself, then the fixpoint of what is out on entry
+  const gen = new Int32Array(n * words);
+  info.forEach((xs, i) => {
+    for (const x of xs) for (const o of x.escapes) setBit(gen, i * words * 32 + o);
   });
+  const escIn = new Int32Array(n * words);
   for (let changed = true; changed; ) {
     changed = false;
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      const live = liveIn[i]!;
-      for (const s of succ[i]!) if (orInto(live, liveIn[s]!)) changed = true;
+    for (let i = 0; i < n; i++) {
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+        const s = flow.succ[k]!;
+        for (let w = 0; w < words; w++) {
+          const next = escIn[s * words + w]! | escIn[i * words + w]! | gen[i * words + w]!;
+          if (next !== escIn[s * words + w]) {
+            escIn[s * words + w] = next;
+            changed = true;
+          }
+        }
+      }
     }
   }
-  return { blocks, succ, reads, stored, liveIn, words };
+  const L = { flow, info, writes, escIn, liveIn: new Int32Array(n * words), words, out: new Int32Array(words) };
+  let reads: Int32Array = new Int32Array(0);
+  for (let i = 0; i < n; i++) {
+    reads = blockReads(L, i, reads);
+    for (let r = 0; r < info[i]!.length * words; r++) L.liveIn[i * words + (r % words)]! |= reads[r]!;
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+        const s = flow.succ[k]!;
+        for (let w = 0; w < words; w++) {
+          const next = L.liveIn[i * words + w]! | L.liveIn[s * words + w]!;
+          if (next !== L.liveIn[i * words + w]) {
+            L.liveIn[i * words + w] = next;
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return L;
+}
+
+/**
+ * What each statement of block `i` and its terminator may read of the
+ * locals, as sets of `words` words one after the other in `rows` (grown
+ * when too small; returned): those it reads directly and, when it calls or
+ * reads through an address that may point anywhere, every local whose
+ * address is out by then.
+ */
+function blockReads(L: LocalLiveness, i: number, rows: Int32Array): Int32Array {
+  const { words, out } = L;
+  const xs = L.info[i]!;
+  if (rows.length < xs.length * words) rows = new Int32Array(2 * xs.length * words);
+  rows.fill(0, 0, xs.length * words);
+  // what is out so far
+  for (let w = 0; w < words; w++) out[w] = L.escIn[i * words + w]!;
+  xs.forEach((x, k) => {
+    for (const o of x.escapes) setBit(out, o);
+    if (x.any) for (let w = 0; w < words; w++) rows[k * words + w] = out[w]!;
+    for (const o of x.direct) setBit(rows, k * words * 32 + o);
+  });
+  return rows;
 }
 
 /**
@@ -1323,31 +1461,37 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
   // statements and terminators by what they read and let out (no pass changes their operands in between)
   const known = new Map<Stmt | Terminator, StmtLocals>();
   const numbers = new LocalNumbers();
+  let rows: Int32Array = new Int32Array(0);
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
-    const merged = mergeTrailingStores(f, fixed);
-    const { blocks, succ, reads, stored, liveIn, words } = localLiveness(f, known, numbers);
-    const preds = new Map<number, number>();
-    for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
+    const flow = flowOf(f);
+    const merged = mergeTrailingStores(f, flow, fixed);
+    const L = localLiveness(flow, known, numbers);
+    const { blocks } = flow;
+    const { liveIn, words } = L;
+    const live = new Int32Array(words);
+    const stopped = new Int32Array(words);
+    const livesIn = (t: number, o: number): boolean => hasBit(liveIn, t * words * 32 + o);
+    const preds = predecessors(f, blocks, true).count;
     let changed = false;
     // blocks given statements this round (their read sets no longer line up)
-    const touched = new Set<number>();
+    const touched = new Uint8Array(f.blocks.length);
     blocks.forEach((b, i) => {
       // a block that writes no local has no store to remove or move
-      const writes = stored[i];
-      if (!writes || touched.has(b.id)) return;
-      const targets = [...new Set(succ[i]!)];
-      const live = new Int32Array(words);
-      addReads(live, reads[i]!.term);
-      for (const s of succ[i]!) orInto(live, liveIn[s]!);
+      if (!L.writes[i] || touched[b.id]) return;
+      const xs = L.info[i]!;
+      rows = blockReads(L, i, rows);
+      const targets: number[] = [];
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) if (!targets.includes(flow.succ[k]!)) targets.push(flow.succ[k]!);
+      const term = b.stmts.length * words;
+      for (let w = 0; w < words; w++) live[w] = stopped[w] = rows[term + w]!;
+      for (const t of targets) for (let w = 0; w < words; w++) live[w]! |= liveIn[t * words + w]!;
       // per local: its constant stores after the last statement that may read it, and after any write through an address that may point anywhere
       const sinking = new Map<number, Stmt[]>();
-      const stopped = new Int32Array(words);
-      addReads(stopped, reads[i]!.term);
       let barrier = targets.length < 2;
       const gone = new Set<Stmt>();
       for (let k = b.stmts.length - 1; k >= 0; k--) {
         const s = b.stmts[k]!;
-        const target = writes[k]!;
+        const target = xs[k]!.stored;
         if (target >= 0 && !hasBit(live, target)) {
           gone.add(s);
           continue;
@@ -1358,20 +1502,22 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
           if (!group) sinking.set(target, (group = []));
           group.unshift(s);
         } else if (target >= 0) setBit(stopped, target);
-        addReads(live, reads[i]!.stmts[k]!);
-        addReads(stopped, reads[i]!.stmts[k]!);
+        for (let w = 0; w < words; w++) {
+          live[w]! |= rows[k * words + w]!;
+          stopped[w]! |= rows[k * words + w]!;
+        }
       }
       for (const [o, group] of sinking) {
         // only where some target does not read the local: otherwise moving them copies them
-        if (targets.every((t) => hasBit(liveIn[t]!, o))) continue;
+        if (targets.every((t) => livesIn(t, o))) continue;
         for (const s of group) gone.add(s);
         for (const t of targets) {
-          if (!hasBit(liveIn[t]!, o)) continue;
+          if (!livesIn(t, o)) continue;
           const tb = blocks[t]!;
           const copies = group.map((s) => ({ ...s }));
-          if (preds.get(tb.id) === 1) {
+          if (preds[tb.id] === 1) {
             tb.stmts.unshift(...copies);
-            touched.add(tb.id);
+            touched[tb.id] = 1;
           } else retarget(b, tb.id, newBlock(f, copies, tb.id));
         }
       }
@@ -1387,19 +1533,18 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
 }
 
 /** A store into a local of constants and registers no statement assigns (parameters): nothing it reads changes where it moves. */
-function sinkable(s: Stmt, fixed: Set<Var>): boolean {
+function sinkable(s: Stmt, fixed: Uint8Array): boolean {
   if (storedLocal(s) === null) return false;
-  const unchanging = (e: Expr): boolean => (e.k === "var" ? fixed.has(e.v) : e.k !== "load" && e.k !== "bitload" && e.k !== "string" && operands(e).every(unchanging));
+  const unchanging = (e: Expr): boolean => (e.k === "var" ? fixed[e.v.id] === 1 : e.k !== "load" && e.k !== "bitload" && e.k !== "string" && operands(e).every(unchanging));
   return stmtOperands(s).every(unchanging);
 }
 
-/** Parameters no statement assigns. */
-function fixedRegisters(f: ResidualFunction): Set<Var> {
-  const fixed = new Set<Var>();
-  for (const p of f.params) if (!("size" in p)) fixed.add(p);
+/** Flags by `Var.id`: the parameters no statement assigns. */
+function fixedRegisters(f: ResidualFunction): Uint8Array {
+  const fixed = paramRegisters(f);
   for (const b of reachable(f)) for (const s of b.stmts) {
     const d = stmtDestination(s);
-    if (d) fixed.delete(d);
+    if (d) fixed[d.id] = 0;
   }
   return fixed;
 }
@@ -1425,20 +1570,13 @@ function sameStore(a: Stmt, b: Stmt): boolean {
  * (each jumping only there) move into the join, once; from there, if it
  * branches, sinking takes them on. Returns whether any moved.
  */
-function mergeTrailingStores(f: ResidualFunction, fixed: Set<Var>): boolean {
-  const blocks = reachable(f);
-  const preds = new Map<number, Block[]>();
-  for (const b of blocks) {
-    for (const s of new Set(successors(b.term))) {
-      const ps = preds.get(s);
-      if (ps) ps.push(b);
-      else preds.set(s, [b]);
-    }
-  }
+function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array): boolean {
   let moved = false;
-  for (const j of blocks) {
-    const ps = preds.get(j.id);
-    if (j.id === f.entry || !ps || ps.length < 2 || ps.some((p) => p.term.k !== "goto" || p === j)) continue;
+  flow.blocks.forEach((j, i) => {
+    // a predecessor with more than one edge here branches: then nothing moves, and repeating it changes nothing
+    const ps: Block[] = [];
+    for (let k = flow.predStart[i]!; k < flow.predStart[i + 1]!; k++) ps.push(flow.blocks[flow.pred[k]!]!);
+    if (j.id === f.entry || ps.length < 2 || ps.some((p) => p.term.k !== "goto" || p === j)) return;
     const first = ps[0]!;
     let n = 0;
     for (;;) {
@@ -1446,12 +1584,12 @@ function mergeTrailingStores(f: ResidualFunction, fixed: Set<Var>): boolean {
       if (!s || !sinkable(s, fixed) || ps.some((p) => p.stmts.length - 1 - n < 0 || !sameStore(p.stmts[p.stmts.length - 1 - n]!, s))) break;
       n++;
     }
-    if (n === 0) continue;
+    if (n === 0) return;
     const group = first.stmts.slice(-n);
     for (const p of ps) p.stmts = p.stmts.slice(0, -n);
     j.stmts = [...group, ...j.stmts];
     moved = true;
-  }
+  });
   return moved;
 }
 
@@ -1527,7 +1665,7 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   const fixed = fixedRegisters(f);
   const blocks = reachable(f);
-  const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed.has(s.value.v)));
+  const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
   // the locals whose address is out somewhere, found when first asked
   let escapedSet: Set<LocalObject> | null = null;
@@ -1542,32 +1680,29 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
     }
     return escapedSet.has(o);
   };
-  // each block's predecessor, -1 when it has several
-  const onlyPred = new Map<number, number>();
-  for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
-  const atEnd = new Map<number, Map<LocalObject, StoredValue[]>>();
+  const preds = predecessors(f, blocks, true);
+  // what each block ends knowing, by block id
+  const atEnd: (Map<LocalObject, StoredValue[]> | undefined)[] = [];
   let forwarded = false;
+  let facts = new Map<LocalObject, StoredValue[]>();
+  const read = (e: Expr): Expr => {
+    const out = rebuild(e, forwardedLoad, facts);
+    if (out !== e) forwarded = true;
+    return out;
+  };
   for (const id of reversePostorder(f)) {
     const b = f.blocks[id]!;
-    const facts = new Map<LocalObject, StoredValue[]>();
-    const pred = onlyPred.get(id) ?? -1;
-    if (id !== f.entry && pred >= 0) for (const [o, vs] of atEnd.get(pred) ?? []) facts.set(o, [...vs]);
-    const read = (e: Expr): Expr => {
-      const out = replaceLoads(e, (load) => {
-        const place = localPlace(load.addr);
-        const v = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, load.type));
-        return v ? v.value : undefined;
-      });
-      if (out !== e) forwarded = true;
-      return out;
-    };
+    facts = new Map();
+    // what the block's only predecessor ends knowing
+    const known = id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined;
+    if (known) for (const [o, vs] of known) facts.set(o, [...vs]);
     const forget = (pred: (o: LocalObject) => boolean): void => {
       for (const o of [...facts.keys()]) if (pred(o)) facts.delete(o);
     };
     for (const s of b.stmts) {
       // with nothing known, only a store can teach something
       if (facts.size === 0 && s.k !== "store") continue;
-      mapOperands(s, read);
+      mapOperands(s, read, undefined);
       if (facts.size > 0 && writesAnywhere(s)) forget(escaped);
       const written = writtenAddress(s);
       const target = written && rootOf(written);
@@ -1587,9 +1722,16 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
       else if (t.k === "switch") t.value = read(t.value);
       else if (t.k === "return" && t.value) t.value = read(t.value);
     }
-    atEnd.set(id, facts);
+    atEnd[id] = facts;
   }
   return forwarded;
+}
+
+/** What a load reads when `facts` tell what a store into a local wrote there (same place, same type). */
+function forwardedLoad(e: Expr, facts: Map<LocalObject, StoredValue[]>): Expr | undefined {
+  if (e.k !== "load") return undefined;
+  const place = localPlace(e.addr);
+  return place ? facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type))?.value : undefined;
 }
 
 /** The address a statement writes memory at (a call: where its aggregate result goes), if any. */
@@ -1608,41 +1750,62 @@ function writtenAddress(s: Stmt): Expr | null {
   }
 }
 
-/** `e` with the loads `sub` maps replaced (the same object when none is). */
-function replaceLoads(e: Expr, sub: (load: Expr & { k: "load" }) => Expr | undefined): Expr {
-  return rebuild(e, (x) => (x.k === "load" ? sub(x) : undefined));
-}
-
-/** Replace each expression a statement evaluates by `map`'s result. */
-function mapOperands(s: Stmt, map: (e: Expr) => Expr): void {
+/** Call `visit` on each expression a statement evaluates, in the order of `stmtOperands` (given `arg`, so that callers need no closure per statement, and without building the array). */
+function forEachOperand<A>(s: Stmt, visit: (e: Expr, arg: A) => void, arg: A): void {
   switch (s.k) {
     case "set":
-      s.value = map(s.value);
+      visit(s.value, arg);
       break;
     case "store":
     case "bitstore":
-      s.addr = map(s.addr);
-      s.value = map(s.value);
+      visit(s.addr, arg);
+      visit(s.value, arg);
       break;
     case "copy":
-      s.dst = map(s.dst);
-      s.src = map(s.src);
+      visit(s.dst, arg);
+      visit(s.src, arg);
       break;
     case "zero":
-      s.addr = map(s.addr);
+      visit(s.addr, arg);
       break;
     case "call":
-      s.callee = map(s.callee);
+      visit(s.callee, arg);
+      for (const a of s.args) visit(a, arg);
+      if (s.dstAddr) visit(s.dstAddr, arg);
+      break;
+  }
+}
+
+/** Replace each expression a statement evaluates by `map`'s result (given `arg`, so that callers need no closure per statement). */
+function mapOperands<A>(s: Stmt, map: (e: Expr, arg: A) => Expr, arg: A): void {
+  switch (s.k) {
+    case "set":
+      s.value = map(s.value, arg);
+      break;
+    case "store":
+    case "bitstore":
+      s.addr = map(s.addr, arg);
+      s.value = map(s.value, arg);
+      break;
+    case "copy":
+      s.dst = map(s.dst, arg);
+      s.src = map(s.src, arg);
+      break;
+    case "zero":
+      s.addr = map(s.addr, arg);
+      break;
+    case "call":
+      s.callee = map(s.callee, arg);
       {
         // a new array only when an argument changes (the statement may share its array)
         let args: Expr[] | null = null;
         for (let i = 0; i < s.args.length; i++) {
-          const a = map(s.args[i]!);
+          const a = map(s.args[i]!, arg);
           if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
         }
         if (args) s.args = args;
       }
-      if (s.dstAddr) s.dstAddr = map(s.dstAddr);
+      if (s.dstAddr) s.dstAddr = map(s.dstAddr, arg);
       break;
   }
 }
