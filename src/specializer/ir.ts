@@ -10,6 +10,7 @@ import type { CType, Field, FunctionType } from "../c/types.ts";
 
 /** A register: a scalar local, parameter or temporary whose address is never taken. */
 export interface Var {
+  /** Its index in its function's `vars` (residual functions alike, until simplified): the passes keep per-register tables as arrays indexed by it. */
   id: number;
   name: string;
   type: CType;

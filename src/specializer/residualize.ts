@@ -48,24 +48,30 @@ export interface ResidualUnit {
  * unused variables.
  */
 export function simplify(f: ResidualFunction, abi: Abi): void {
-  threadJumps(f);
-  mergeBlocks(f);
+  f.vars.forEach((v, i) => {
+    if (v.id !== i) throw new BespokeError("SPECIALIZER_BUG", `${f.name}: register ${v.name} is numbered ${v.id} but is its function's register ${i}`);
+  });
+  const cfg = new ControlFlow(f);
+  threadJumps(cfg);
+  mergeBlocks(cfg);
   for (let round = 0; ; round++) {
-    propagateSingleCopies(f);
-    const forwarded = forwardLocalStores(f, abi);
-    const folded = foldConstants(f, abi);
-    const threaded = threadKnownBranches(f, abi);
+    propagateSingleCopies(cfg);
+    const forwarded = forwardLocalStores(cfg, abi);
+    const folded = foldConstants(cfg, abi);
+    const threaded = threadKnownBranches(cfg, abi);
     if (folded || threaded) {
-      threadJumps(f);
-      mergeBlocks(f);
+      threadJumps(cfg);
+      mergeBlocks(cfg);
     }
-    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(f, abi) && !threaded && !forwarded)) break;
+    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(cfg, abi) && !threaded && !forwarded)) break;
   }
-  propagateCopies(f);
-  coalesceCopies(f);
-  removeDeadStores(f);
-  if (simplifyLocalStores(f)) removeDeadStores(f);
-  dropAssignmentCasts(f);
+  // what is live out of each block is the same after copy propagation and coalescing (see propagateCopies)
+  const live = liveOut(cfg);
+  propagateCopies(cfg, live);
+  coalesceCopies(cfg, live);
+  removeDeadStores(cfg);
+  if (simplifyLocalStores(cfg)) removeDeadStores(cfg);
+  dropAssignmentCasts(cfg);
   const used = new Set<Var>();
   const objs = new Set<LocalObject>();
   const useVar = (v: Var): void => void used.add(v);
@@ -74,7 +80,7 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
     visitVars(e, useVar);
     visitLocals(e, useObj);
   };
-  for (const b of reachable(f)) {
+  for (const b of cfg.blocks) {
     for (const s of b.stmts) {
       for (const e of stmtOperands(s)) visit(e);
       const dst = stmtDestination(s);
@@ -93,9 +99,9 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
  * cast costs two shifts more. Last, as the other passes expect assignments
  * of values of the destination's type.
  */
-function dropAssignmentCasts(f: ResidualFunction): void {
+function dropAssignmentCasts(cfg: ControlFlow): void {
   const bare = (value: Expr, type: CType): Expr => (value.k === "cast" && type.kind === TypeKind.Int && sameC(value.type, type) && isInteger(value.arg.type) ? value.arg : value);
-  for (const b of reachable(f)) {
+  for (const b of cfg.blocks) {
     for (const s of b.stmts) {
       if (s.k === "set") s.value = bare(s.value, s.dst.type);
       else if (s.k === "store") s.value = bare(s.value, s.type);
@@ -123,7 +129,32 @@ function reachable(f: ResidualFunction): Block[] {
   return order;
 }
 
-function threadJumps(f: ResidualFunction): void {
+/**
+ * A function's reachable blocks (and their edges, `Flow`), computed when
+ * first asked after the control flow last changed: the passes that change
+ * it (a terminator, the entry, a new block) say so.
+ */
+class ControlFlow {
+  private reachable: Block[] | null = null;
+  private edges: Flow | null = null;
+
+  constructor(readonly f: ResidualFunction) {}
+
+  get blocks(): Block[] {
+    return (this.reachable ??= reachable(this.f));
+  }
+
+  get flow(): Flow {
+    return (this.edges ??= flowOf(this.f, this.blocks));
+  }
+
+  changed(): void {
+    this.reachable = this.edges = null;
+  }
+}
+
+function threadJumps(cfg: ControlFlow): void {
+  const { f } = cfg;
   // the blocks a search has passed, marked with its number
   const seen = new Int32Array(f.blocks.length);
   let search = 0;
@@ -137,7 +168,8 @@ function threadJumps(f: ResidualFunction): void {
       cur = b.term.target;
     }
   };
-  for (const b of f.blocks) {
+  // an unreachable block stays so: its jumps do not matter
+  for (const b of cfg.blocks) {
     const t = b.term;
     if (t.k === "goto") t.target = final(t.target);
     else if (t.k === "if") {
@@ -149,10 +181,11 @@ function threadJumps(f: ResidualFunction): void {
     }
   }
   f.entry = final(f.entry);
+  cfg.changed();
 }
 
-function mergeBlocks(f: ResidualFunction): void {
-  const blocks = reachable(f);
+function mergeBlocks(cfg: ControlFlow): void {
+  const { f, blocks } = cfg;
   const { count: preds } = predecessors(f, blocks, false);
   const merged = new Uint8Array(f.blocks.length);
   for (const b of blocks) {
@@ -166,6 +199,7 @@ function mergeBlocks(f: ResidualFunction): void {
       next.stmts = [];
       next.term = { k: "goto", target: next.id };
       merged[t] = 1;
+      cfg.changed();
     }
   }
 }
@@ -202,8 +236,7 @@ interface Flow {
   pred: Int32Array;
 }
 
-function flowOf(f: ResidualFunction): Flow {
-  const blocks = reachable(f);
+function flowOf(f: ResidualFunction, blocks: Block[]): Flow {
   const n = blocks.length;
   const at = new Int32Array(f.blocks.length).fill(-1);
   blocks.forEach((b, i) => (at[b.id] = i));
@@ -282,8 +315,8 @@ function unionOfSuccessors(flow: Flow, i: number, words: number, liveIn: Int32Ar
  * on exit from a block: backward dataflow to a fixpoint over bit sets (one
  * bit per register, by `Var.id`).
  */
-function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
-  const flow = flowOf(f);
+function liveOut(cfg: ControlFlow): (id: number, v: Var) => boolean {
+  const { f, flow } = cfg;
   const words = (f.vars.length + 31) >>> 5;
   const n = flow.blocks.length;
   // per block: registers read before being assigned in it, and registers it assigns
@@ -321,8 +354,8 @@ function noteUpwardRead(v: Var, block: { use: Int32Array; def: Int32Array; base:
  * assigned and can no longer change. Their types may differ in qualifiers
  * (`const void *arg = buff`).
  */
-function propagateSingleCopies(f: ResidualFunction): void {
-  const blocks = reachable(f);
+function propagateSingleCopies(cfg: ControlFlow): void {
+  const { f, blocks } = cfg;
   const n = f.vars.length;
   const defs = new Int32Array(n);
   for (const b of blocks) for (const s of b.stmts) {
@@ -435,24 +468,35 @@ function termReadsOf(t: Terminator, v: Var): number {
  */
 const PROPAGATE_MAX = 32;
 
-function propagateCopies(f: ResidualFunction): void {
-  const liveOutOf = liveOut(f);
+function propagateCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => boolean): void {
+  const { f } = cfg;
   // reads of each register (by Var.id) after the statement at hand: the search for uses ends at the last one
   const ahead = new Int32Array(f.vars.length);
   // the registers the value at hand reads, marked with a number of its own
   const reads: Marks = { marks: new Int32Array(f.vars.length), mark: 0 };
   const sub: Substitution = [];
-  for (const b of reachable(f)) {
+  // per register, the position of its last assignment in the block at hand, valid where `lastDefIn` names the block
+  const lastDef = new Int32Array(f.vars.length);
+  const lastDefIn = new Int32Array(f.vars.length).fill(-1);
+  for (const b of cfg.blocks) {
     ahead.fill(0);
-    for (const s of b.stmts) visitStmtVars(s, addRead, ahead);
+    b.stmts.forEach((s, i) => {
+      visitStmtVars(s, addRead, ahead);
+      const d = stmtDestination(s);
+      if (d) (lastDef[d.id] = i), (lastDefIn[d.id] = b.id);
+    });
     visitTermVars(b.term, addRead, ahead);
     // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
     const dropped = new Set<Stmt>();
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
       visitStmtVars(s, takeRead, ahead);
-      if (s.k !== "set" || readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
+      if (s.k !== "set") continue;
       const t = s.dst;
+      const live = liveOutOf(b.id, t);
+      // not read further on, or live out and not assigned again in the block: it stays (what the search below would find)
+      if (ahead[t.id] === 0 || (live && (lastDefIn[t.id] !== b.id || lastDef[t.id] <= i))) continue;
+      if (readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
       // the assignment converted the value to the register's type
       const e: Expr = sameC(s.value.type, t.type) ? s.value : { k: "cast", type: t.type, arg: s.value };
       reads.mark++;
@@ -466,7 +510,6 @@ function propagateCopies(f: ResidualFunction): void {
       // something ran that may change e's value; a use after it cannot take e
       let blocked = false;
       let cut = false;
-      const live = liveOutOf(b.id, t);
       for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
         // no read of t further on: where it is assigned again only matters when it is live out
         if (uses === ahead[t.id] && !live) break;
@@ -507,11 +550,10 @@ function propagateCopies(f: ResidualFunction): void {
  * Lowered `x--` leaves `t = x - 1; x = t; if (t < 0)`: this makes it
  * `x = x - 1; if (x < 0)`.
  */
-function coalesceCopies(f: ResidualFunction): void {
-  const liveOutOf = liveOut(f);
+function coalesceCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => boolean): void {
   const reads = (s: Stmt, v: Var): boolean => stmtReadsOf(s, v) > 0;
   const sub: Substitution = [];
-  for (const b of reachable(f)) {
+  for (const b of cfg.blocks) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
       if (s.k !== "set" || s.value.k !== "var" || s.value.v === s.dst || !sameC(s.dst.type, s.value.v.type)) continue;
@@ -618,53 +660,40 @@ function readsVolatile(e: Expr): boolean {
   }
 }
 
-/** `e` with the registers `by` maps replaced (the same object when none is). */
+/** `e` with the registers `by` maps replaced (the same object when none is): `rebuild` without its callback per node, on the passes' most frequent walk. */
 function substituted(e: Expr, by: Substitution): Expr {
-  return rebuild(e, substitutedVar, by);
-}
-
-function substitutedVar(e: Expr, by: Substitution): Expr | undefined {
-  return e.k === "var" ? by[e.v.id] : undefined;
-}
-
-/** What registers read as, by `Var.id` (holes: themselves). */
-type Substitution = (Expr | undefined)[];
-
-/**
- * `e` with the nodes `at` replaces (asked of a node, with `arg`, before its
- * operands, which a replaced node keeps as `at` made them; the same object
- * when nothing is replaced).
- */
-function rebuild<A>(e: Expr, at: (e: Expr, arg: A) => Expr | undefined, arg: A): Expr {
-  const r = at(e, arg);
-  if (r) return r;
   switch (e.k) {
+    case "var":
+      return by[e.v.id] ?? e;
     case "load":
     case "field":
     case "bitload": {
-      const addr = rebuild(e.addr, at, arg);
+      const addr = substituted(e.addr, by);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = rebuild(e.ptr, at, arg);
-      const index = rebuild(e.index, at, arg);
+      const ptr = substituted(e.ptr, by);
+      const index = substituted(e.index, by);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff":
     case "binary": {
-      const left = rebuild(e.left, at, arg);
-      const right = rebuild(e.right, at, arg);
+      const left = substituted(e.left, by);
+      const right = substituted(e.right, by);
       return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
     }
     case "unary":
     case "cast": {
-      const arg1 = rebuild(e.arg, at, arg);
-      return arg1 === e.arg ? e : ({ ...e, arg: arg1 } as Expr);
+      const arg = substituted(e.arg, by);
+      return arg === e.arg ? e : ({ ...e, arg } as Expr);
     }
     default:
       return e;
   }
 }
+
+/** What registers read as, by `Var.id` (holes: themselves). */
+type Substitution = (Expr | undefined)[];
 
 /** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
 function substituteStmt(s: Stmt, by: Substitution): void {
@@ -686,8 +715,8 @@ function substituteTerm(b: Block, by: Substitution): void {
  * live where an assignment that stays, a call, a store or a terminator may
  * read it (strong liveness: what only dead assignments read is dead too).
  */
-function removeDeadStores(f: ResidualFunction): void {
-  const flow = flowOf(f);
+function removeDeadStores(cfg: ControlFlow): void {
+  const { f, flow } = cfg;
   const { blocks } = flow;
   const words = (f.vars.length + 31) >>> 5;
   // per statement, numbered block after block (block i's from first[i]): the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads (reads[readsFrom[k]] to reads[readsFrom[k + 1] - 1])
@@ -848,8 +877,8 @@ const SUBSTITUTE_USES = 2;
  * offset, either also takes an add); otherwise the register keeps it from
  * one assignment at the entry. Returns whether anything changed.
  */
-function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
-  const blocks = reachable(f);
+function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
+  const { f, blocks } = cfg;
   const param = paramRegisters(f);
   // by Var.id; null: assigned something else (or by a call) somewhere
   const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
@@ -900,25 +929,31 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
   return true;
 }
 
+/** A register, or one cast. */
+function registerBase(e: Expr): boolean {
+  return e.k === "var" || (e.k === "cast" && e.arg.k === "var");
+}
+
 /**
  * Count (by `Var.id`) the reads of registers in `e` that cost more with a
  * constant in place of the register: all but the base of a member or index
  * step at a nonzero offset, which takes the offset either way.
  */
 function countCostlyReads(e: Expr, uses: Int32Array): void {
-  const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
-  const inner = base?.k === "cast" ? base.arg : base;
-  if (inner?.k === "var") return;
   switch (e.k) {
     case "var":
       uses[e.v.id]++;
       return;
+    case "field":
+      if (e.field.offset !== 0 && registerBase(e.addr)) return;
+      countCostlyReads(e.addr, uses);
+      return;
     case "load":
     case "bitload":
-    case "field":
       countCostlyReads(e.addr, uses);
       return;
     case "ptradd":
+      if (e.index.k === "int" && e.index.value !== 0n && registerBase(e.ptr)) return;
       countCostlyReads(e.ptr, uses);
       countCostlyReads(e.index, uses);
       return;
@@ -941,12 +976,13 @@ function countCostlyReads(e: Expr, uses: Int32Array): void {
  * block (a large one only in a test it decides); a branch or switch on a
  * constant becomes a jump. Returns whether a branch became one.
  */
-function foldConstants(f: ResidualFunction, abi: Abi): boolean {
+function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
+  const { f } = cfg;
   let jumps = false;
   // registers the block has given a constant so far (by Var.id): cheap ones read as the constant, any when that decides the block's branch
   const known = new KnownConstants(f.vars.length, abi);
-  const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? substituted(e, known.cheap) : e, abi);
-  for (const b of reachable(f)) {
+  const fold = (e: Expr): Expr => foldExpr(e, abi, known.size > 0 ? known.cheap : undefined);
+  for (const b of cfg.blocks) {
     known.clear();
     for (const s of b.stmts) {
       mapOperands(s, fold, undefined);
@@ -956,7 +992,7 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
     const t = b.term;
     const decide = (e: Expr): Expr => {
       if (known.size === 0) return fold(e);
-      const all = foldExpr(substituted(e, known.all), abi);
+      const all = foldExpr(e, abi, known.all);
       return intValue(all, abi) !== null ? all : fold(e);
     };
     if (t.k === "return" && t.value) t.value = fold(t.value);
@@ -976,6 +1012,7 @@ function foldConstants(f: ResidualFunction, abi: Abi): boolean {
       }
     }
   }
+  if (jumps) cfg.changed();
   return jumps;
 }
 
@@ -990,23 +1027,30 @@ const THREAD_MAX = 4;
  * error code set to 0 on one path and to -1 on another, tested right after.
  * Returns whether a jump was threaded.
  */
-function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
-  const blocks = reachable(f);
-  const rpo = new Int32Array(f.blocks.length);
-  reversePostorder(f).forEach((id, i) => (rpo[id] = i));
-  const header = new Uint8Array(f.blocks.length);
-  for (const b of blocks) {
-    for (let k = 0, n = successorCount(b.term); k < n; k++) {
-      const s = successorAt(b.term, k);
-      if (rpo[s]! <= rpo[b.id]!) header[s] = 1;
+function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
+  const { f, blocks } = cfg;
+  // loop headers, found when a join is first a candidate (before any jump changes)
+  let header: Uint8Array | null = null;
+  const loopHeader = (id: number): boolean => {
+    if (!header) {
+      const rpo = new Int32Array(f.blocks.length);
+      reversePostorder(f).forEach((id, i) => (rpo[id] = i));
+      header = new Uint8Array(f.blocks.length);
+      for (const b of blocks) {
+        for (let k = 0, n = successorCount(b.term); k < n; k++) {
+          const s = successorAt(b.term, k);
+          if (rpo[s]! <= rpo[b.id]!) header[s] = 1;
+        }
+      }
     }
-  }
+    return header[id] === 1;
+  };
   let threaded = false;
   const known = new KnownConstants(f.vars.length, abi);
   for (const b of blocks) {
     if (b.term.k !== "goto") continue;
     const t = f.blocks[b.term.target]!;
-    if (t === b || header[t.id] || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX) continue;
+    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || loopHeader(t.id)) continue;
     known.clear();
     for (const s of b.stmts) {
       const d = stmtDestination(s);
@@ -1015,15 +1059,16 @@ function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
     if (known.size === 0) continue;
     for (const s of t.stmts) {
       const d = stmtDestination(s);
-      if (d) known.note(d, s.k === "set" ? foldExpr(substituted(s.value, known.all), abi) : null);
+      if (d) known.note(d, s.k === "set" ? foldExpr(s.value, abi, known.all) : null);
     }
-    const decided = intValue(foldExpr(substituted(t.term.k === "if" ? t.term.cond : t.term.value, known.all), abi), abi);
+    const decided = intValue(foldExpr(t.term.k === "if" ? t.term.cond : t.term.value, abi, known.all), abi);
     if (decided === null) continue;
     const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
     b.term = { k: "goto", target };
     threaded = true;
   }
+  if (threaded) cfg.changed();
   return threaded;
 }
 
@@ -1070,40 +1115,44 @@ class KnownConstants {
 
 const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
 
-/** `e` with its constant operations folded (the same object when nothing folds). */
-function foldExpr(e: Expr, abi: Abi): Expr {
+/** `e` with the registers `by` maps replaced and its constant operations folded (the same object when nothing changes). */
+function foldExpr(e: Expr, abi: Abi, by?: Substitution): Expr {
   switch (e.k) {
+    case "var": {
+      const r = by?.[e.v.id];
+      return r ? foldExpr(r, abi) : e;
+    }
     case "load":
     case "field":
     case "bitload": {
-      const addr = foldExpr(e.addr, abi);
+      const addr = foldExpr(e.addr, abi, by);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = foldExpr(e.ptr, abi);
-      const index = foldExpr(e.index, abi);
+      const ptr = foldExpr(e.ptr, abi, by);
+      const index = foldExpr(e.index, abi, by);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff": {
-      const left = foldExpr(e.left, abi);
-      const right = foldExpr(e.right, abi);
+      const left = foldExpr(e.left, abi, by);
+      const right = foldExpr(e.right, abi, by);
       return left === e.left && right === e.right ? e : { ...e, left, right };
     }
     case "unary": {
-      const arg = foldExpr(e.arg, abi);
+      const arg = foldExpr(e.arg, abi, by);
       const x = isInteger(e.type) ? intValue(arg, abi) : null;
       if (x !== null) return { k: "int", type: e.type, value: wrap(e.op === "-" ? -x : e.op === "~" ? ~x : x === 0n ? 1n : 0n, e.type, abi) };
       return arg === e.arg ? e : { ...e, arg };
     }
     case "cast": {
-      const arg = foldExpr(e.arg, abi);
+      const arg = foldExpr(e.arg, abi, by);
       const x = isInteger(e.type) ? intValue(arg, abi) : null;
       if (x !== null) return { k: "int", type: e.type, value: wrap(x, e.type, abi) };
       return arg === e.arg ? e : { ...e, arg };
     }
     case "binary": {
-      const left = foldExpr(e.left, abi);
-      const right = foldExpr(e.right, abi);
+      const left = foldExpr(e.left, abi, by);
+      const right = foldExpr(e.right, abi, by);
       const v = foldBinary(e, left, right, abi);
       if (v !== null) return { k: "int", type: e.type, value: wrap(v, e.type, abi) };
       return left === e.left && right === e.right ? e : { ...e, left, right };
@@ -1454,16 +1503,17 @@ function blockReads(L: LocalLiveness, i: number, rows: Int32Array): Int32Array {
  * - the same such stores ending every predecessor of a join move into it.
  * Returns whether a store went or moved.
  */
-function simplifyLocalStores(f: ResidualFunction): boolean {
+function simplifyLocalStores(cfg: ControlFlow): boolean {
+  const { f } = cfg;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   let changedAny = false;
-  const fixed = fixedRegisters(f);
+  const fixed = fixedRegisters(cfg);
   // statements and terminators by what they read and let out (no pass changes their operands in between)
   const known = new Map<Stmt | Terminator, StmtLocals>();
   const numbers = new LocalNumbers();
   let rows: Int32Array = new Int32Array(0);
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
-    const flow = flowOf(f);
+    const { flow } = cfg;
     const merged = mergeTrailingStores(f, flow, fixed);
     const L = localLiveness(flow, known, numbers);
     const { blocks } = flow;
@@ -1518,7 +1568,10 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
           if (preds[tb.id] === 1) {
             tb.stmts.unshift(...copies);
             touched[tb.id] = 1;
-          } else retarget(b, tb.id, newBlock(f, copies, tb.id));
+          } else {
+            retarget(b, tb.id, newBlock(f, copies, tb.id));
+            cfg.changed();
+          }
         }
       }
       if (gone.size > 0) {
@@ -1540,9 +1593,9 @@ function sinkable(s: Stmt, fixed: Uint8Array): boolean {
 }
 
 /** Flags by `Var.id`: the parameters no statement assigns. */
-function fixedRegisters(f: ResidualFunction): Uint8Array {
-  const fixed = paramRegisters(f);
-  for (const b of reachable(f)) for (const s of b.stmts) {
+function fixedRegisters(cfg: ControlFlow): Uint8Array {
+  const fixed = paramRegisters(cfg.f);
+  for (const b of cfg.blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
     if (d) fixed[d.id] = 0;
   }
@@ -1573,10 +1626,16 @@ function sameStore(a: Stmt, b: Stmt): boolean {
 function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array): boolean {
   let moved = false;
   flow.blocks.forEach((j, i) => {
-    // a predecessor with more than one edge here branches: then nothing moves, and repeating it changes nothing
+    const from = flow.predStart[i]!;
+    const to = flow.predStart[i + 1]!;
+    if (j.id === f.entry || to - from < 2) return;
+    // a predecessor with more than one edge here branches: then nothing moves
+    for (let k = from; k < to; k++) {
+      const p = flow.blocks[flow.pred[k]!]!;
+      if (p.term.k !== "goto" || p === j) return;
+    }
     const ps: Block[] = [];
-    for (let k = flow.predStart[i]!; k < flow.predStart[i + 1]!; k++) ps.push(flow.blocks[flow.pred[k]!]!);
-    if (j.id === f.entry || ps.length < 2 || ps.some((p) => p.term.k !== "goto" || p === j)) return;
+    for (let k = from; k < to; k++) ps.push(flow.blocks[flow.pred[k]!]!);
     const first = ps[0]!;
     let n = 0;
     for (;;) {
@@ -1661,10 +1720,11 @@ interface StoredValue {
  * `iov.iov_len = len; ... if (len <= iov.iov_len)`: then the test folds.)
  * Returns whether a load went.
  */
-function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
+function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
+  const { f } = cfg;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
-  const fixed = fixedRegisters(f);
-  const blocks = reachable(f);
+  const fixed = fixedRegisters(cfg);
+  const { blocks } = cfg;
   const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
   // the locals whose address is out somewhere, found when first asked
@@ -1681,29 +1741,36 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
     return escapedSet.has(o);
   };
   const preds = predecessors(f, blocks, true);
-  // what each block ends knowing, by block id
+  // what each block ends knowing, by block id (shared with its successors until one learns or forgets something: the lists are never changed in place)
   const atEnd: (Map<LocalObject, StoredValue[]> | undefined)[] = [];
+  const nothing = new Map<LocalObject, StoredValue[]>();
   let forwarded = false;
-  let facts = new Map<LocalObject, StoredValue[]>();
+  let facts = nothing;
+  let own = false;
   const read = (e: Expr): Expr => {
-    const out = rebuild(e, forwardedLoad, facts);
+    const out = withForwardedLoads(e, facts);
     if (out !== e) forwarded = true;
     return out;
   };
   for (const id of reversePostorder(f)) {
     const b = f.blocks[id]!;
-    facts = new Map();
     // what the block's only predecessor ends knowing
-    const known = id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined;
-    if (known) for (const [o, vs] of known) facts.set(o, [...vs]);
-    const forget = (pred: (o: LocalObject) => boolean): void => {
-      for (const o of [...facts.keys()]) if (pred(o)) facts.delete(o);
+    facts = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
+    own = false;
+    const change = (): void => {
+      if (!own) (facts = new Map(facts)), (own = true);
     };
     for (const s of b.stmts) {
       // with nothing known, only a store can teach something
       if (facts.size === 0 && s.k !== "store") continue;
       mapOperands(s, read, undefined);
-      if (facts.size > 0 && writesAnywhere(s)) forget(escaped);
+      if (facts.size > 0 && writesAnywhere(s)) {
+        for (const o of facts.keys()) {
+          if (!escaped(o)) continue;
+          change();
+          facts.delete(o);
+        }
+      }
       const written = writtenAddress(s);
       const target = written && rootOf(written);
       if (target?.k !== "local") continue;
@@ -1714,6 +1781,7 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
       if (place && forwardable(s)) {
         kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
       }
+      change();
       facts.set(target.obj, kept);
     }
     const t = b.term;
@@ -1727,11 +1795,40 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
   return forwarded;
 }
 
-/** What a load reads when `facts` tell what a store into a local wrote there (same place, same type). */
-function forwardedLoad(e: Expr, facts: Map<LocalObject, StoredValue[]>): Expr | undefined {
-  if (e.k !== "load") return undefined;
-  const place = localPlace(e.addr);
-  return place ? facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type))?.value : undefined;
+/** `e` with the loads of what `facts` tell a store into a local wrote (same place, same type) replaced by the value stored (the same object when none is). */
+function withForwardedLoads(e: Expr, facts: Map<LocalObject, StoredValue[]>): Expr {
+  switch (e.k) {
+    case "load": {
+      const place = localPlace(e.addr);
+      const stored = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type));
+      if (stored) return stored.value;
+      const addr = withForwardedLoads(e.addr, facts);
+      return addr === e.addr ? e : { ...e, addr };
+    }
+    case "field":
+    case "bitload": {
+      const addr = withForwardedLoads(e.addr, facts);
+      return addr === e.addr ? e : ({ ...e, addr } as Expr);
+    }
+    case "ptradd": {
+      const ptr = withForwardedLoads(e.ptr, facts);
+      const index = withForwardedLoads(e.index, facts);
+      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
+    }
+    case "ptrdiff":
+    case "binary": {
+      const left = withForwardedLoads(e.left, facts);
+      const right = withForwardedLoads(e.right, facts);
+      return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
+    }
+    case "unary":
+    case "cast": {
+      const arg = withForwardedLoads(e.arg, facts);
+      return arg === e.arg ? e : ({ ...e, arg } as Expr);
+    }
+    default:
+      return e;
+  }
 }
 
 /** The address a statement writes memory at (a call: where its aggregate result goes), if any. */
