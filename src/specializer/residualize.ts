@@ -10,7 +10,7 @@ import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitStmtVars, visitTermVars, visitVars } from "./ir.ts";
+import { type BinaryOp, type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitStmtVars, visitTermVars, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
 import type { ResidualFunction } from "./specialize.ts";
@@ -70,6 +70,7 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
   propagateCopies(cfg, live);
   coalesceCopies(cfg, live);
   removeDeadStores(cfg);
+  // the only statements it removes are stores: assignments to registers can only have lost reads
   if (simplifyLocalStores(cfg)) removeDeadStores(cfg);
   dropAssignmentCasts(cfg);
   const used = new Set<Var>();
@@ -1113,7 +1114,9 @@ class KnownConstants {
   }
 }
 
-const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
+function isComparison(op: BinaryOp): boolean {
+  return op === "==" || op === "!=" || op === "<" || op === ">" || op === "<=" || op === ">=";
+}
 
 /** `e` with the registers `by` maps replaced and its constant operations folded (the same object when nothing changes). */
 function foldExpr(e: Expr, abi: Abi, by?: Substitution): Expr {
@@ -1166,7 +1169,7 @@ function foldExpr(e: Expr, abi: Abi, by?: Substitution): Expr {
 function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi): bigint | null {
   const t = e.opType;
   if (!isInteger(t) && t.kind !== TypeKind.Pointer) return null;
-  const compare = COMPARISONS.has(e.op);
+  const compare = isComparison(e.op);
   if (t.kind === TypeKind.Pointer && !compare) return null;
   // an expression compared with itself (no side effects, a volatile read aside)
   if (compare && sameExpr(left, right) && !readsVolatile(left)) return e.op === "==" || e.op === "<=" || e.op === ">=" ? 1n : 0n;
@@ -1501,12 +1504,14 @@ function blockReads(L: LocalLiveness, i: number, rows: Int32Array): Int32Array {
  *   exit of the code that builds it); a target with other predecessors gets
  *   them on a block of its own on that edge;
  * - the same such stores ending every predecessor of a join move into it.
- * Returns whether a store went or moved.
+ * Returns whether a statement that went (or moved) read a register: only
+ * then can an assignment to one have become dead.
  */
 function simplifyLocalStores(cfg: ControlFlow): boolean {
   const { f } = cfg;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
-  let changedAny = false;
+  // a statement that went read a register
+  const freed = { read: false };
   const fixed = fixedRegisters(cfg);
   // statements and terminators by what they read and let out (no pass changes their operands in between)
   const known = new Map<Stmt | Terminator, StmtLocals>();
@@ -1577,12 +1582,16 @@ function simplifyLocalStores(cfg: ControlFlow): boolean {
       if (gone.size > 0) {
         b.stmts = b.stmts.filter((s) => !gone.has(s));
         changed = true;
+        for (const s of gone) visitStmtVars(s, noteRegisterRead, freed);
       }
     });
     if (!changed && !merged) break;
-    changedAny = true;
   }
-  return changedAny;
+  return freed.read;
+}
+
+function noteRegisterRead(_v: Var, freed: { read: boolean }): void {
+  freed.read = true;
 }
 
 /** A store into a local of constants and registers no statement assigns (parameters): nothing it reads changes where it moves. */
@@ -1727,18 +1736,19 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
   const { blocks } = cfg;
   const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
-  // the locals whose address is out somewhere, found when first asked
-  let escapedSet: Set<LocalObject> | null = null;
+  // the locals whose address is out somewhere: the blocks are searched as far as a question needs (the first block not searched yet: `searched`)
+  const out: LocalObject[] = [];
+  let searched = 0;
   const escaped = (o: LocalObject): boolean => {
-    if (!escapedSet) {
-      const out: LocalObject[] = [];
-      for (const b of blocks) {
-        for (const s of b.stmts) stmtEscapes(s, out);
-        for (const e of termOperands(b.term)) escapesIn(e, false, out);
-      }
-      escapedSet = new Set(out);
+    if (out.includes(o)) return true;
+    for (; searched < blocks.length; ) {
+      const b = blocks[searched++]!;
+      const from = out.length;
+      for (const s of b.stmts) stmtEscapes(s, out);
+      for (const e of termOperands(b.term)) escapesIn(e, false, out);
+      if (out.indexOf(o, from) >= 0) return true;
     }
-    return escapedSet.has(o);
+    return false;
   };
   const preds = predecessors(f, blocks, true);
   // what each block ends knowing, by block id (shared with its successors until one learns or forgets something: the lists are never changed in place)
