@@ -257,29 +257,29 @@ export function visitTermVars<A>(t: Terminator, f: (v: Var, arg: A) => void, arg
   else if (t.k === "return" && t.value) visitVars(t.value, f, arg);
 }
 
-/** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`). */
-export function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
+/** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`, and like it with `arg`). */
+export function visitLocals<A>(e: Expr, f: (o: LocalObject, arg: A) => void, arg?: A): void {
   switch (e.k) {
     case "local":
-      f(e.obj);
+      f(e.obj, arg as A);
       return;
     case "load":
     case "bitload":
     case "field":
-      visitLocals(e.addr, f);
+      visitLocals(e.addr, f, arg);
       return;
     case "ptradd":
-      visitLocals(e.ptr, f);
-      visitLocals(e.index, f);
+      visitLocals(e.ptr, f, arg);
+      visitLocals(e.index, f, arg);
       return;
     case "ptrdiff":
     case "binary":
-      visitLocals(e.left, f);
-      visitLocals(e.right, f);
+      visitLocals(e.left, f, arg);
+      visitLocals(e.right, f, arg);
       return;
     case "unary":
     case "cast":
-      visitLocals(e.arg, f);
+      visitLocals(e.arg, f, arg);
       return;
   }
 }

@@ -73,24 +73,32 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
   // the only statements it removes are stores: assignments to registers can only have lost reads
   if (simplifyLocalStores(cfg)) removeDeadStores(cfg);
   dropAssignmentCasts(cfg);
-  const used = new Set<Var>();
+  // registers named (by Var.id), and objects
+  const used = new Uint8Array(f.vars.length);
   const objs = new Set<LocalObject>();
-  const useVar = (v: Var): void => void used.add(v);
-  const useObj = (o: LocalObject): void => void objs.add(o);
   const visit = (e: Expr): void => {
-    visitVars(e, useVar);
-    visitLocals(e, useObj);
+    visitVars(e, markUsed, used);
+    visitLocals(e, addObject, objs);
   };
   for (const b of cfg.blocks) {
     for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visit(e);
+      forEachOperand(s, visit, undefined);
       const dst = stmtDestination(s);
-      if (dst) used.add(dst);
+      if (dst) used[dst.id] = 1;
     }
     for (const e of termOperands(b.term)) visit(e);
   }
-  f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
+  const param = paramRegisters(f);
+  f.vars = f.vars.filter((v) => used[v.id] && !param[v.id]);
   f.locals = f.locals.filter((o) => objs.has(o));
+}
+
+function markUsed(v: Var, used: Uint8Array): void {
+  used[v.id] = 1;
+}
+
+function addObject(o: LocalObject, objs: Set<LocalObject>): void {
+  objs.add(o);
 }
 
 /**
@@ -152,6 +160,25 @@ class ControlFlow {
   changed(): void {
     this.reachable = this.edges = null;
   }
+
+  /** Per block id: a number that changes whenever a pass of the constant rounds changes the block's statements or what its terminator evaluates (0: never). */
+  private versions: number[] = [];
+  private clock = 0;
+  /** Per block id: its version when foldConstants last left it. */
+  private foldedVersions: number[] = [];
+
+  touched(b: Block): void {
+    this.versions[b.id] = ++this.clock;
+  }
+
+  /** Whether foldConstants left `b` as it is. */
+  folded(b: Block): boolean {
+    return this.foldedVersions[b.id] === (this.versions[b.id] ?? 0);
+  }
+
+  foldedNow(b: Block): void {
+    this.foldedVersions[b.id] = this.versions[b.id] ?? 0;
+  }
 }
 
 function threadJumps(cfg: ControlFlow): void {
@@ -201,6 +228,7 @@ function mergeBlocks(cfg: ControlFlow): void {
       next.term = { k: "goto", target: next.id };
       merged[t] = 1;
       cfg.changed();
+      cfg.touched(b);
     }
   }
 }
@@ -391,9 +419,13 @@ function propagateSingleCopies(cfg: ControlFlow): void {
   });
   if (!found) return;
   for (const b of blocks) {
-    if (b.stmts.some((s) => s.k === "set" && final[s.dst.id])) b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
-    for (const s of b.stmts) substituteStmt(s, final);
-    substituteTerm(b, final);
+    let changed = false;
+    if (b.stmts.some((s) => s.k === "set" && final[s.dst.id])) {
+      b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
+      changed = true;
+    }
+    for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
+    if (substituteTerm(b, final) || changed) cfg.touched(b);
   }
 }
 
@@ -696,16 +728,32 @@ function substituted(e: Expr, by: Substitution): Expr {
 /** What registers read as, by `Var.id` (holes: themselves). */
 type Substitution = (Expr | undefined)[];
 
-/** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
-function substituteStmt(s: Stmt, by: Substitution): void {
-  mapOperands(s, substituted, by);
+/** Replace registers in what `s` evaluates (calls evaluate arguments before the call, so substitution there is safe too); whether one was. */
+function substituteStmt(s: Stmt, by: Substitution): boolean {
+  return mapOperands(s, substituted, by);
 }
 
-function substituteTerm(b: Block, by: Substitution): void {
-  const t = b.term;
-  if (t.k === "if") t.cond = substituted(t.cond, by);
-  else if (t.k === "switch") t.value = substituted(t.value, by);
-  else if (t.k === "return" && t.value) t.value = substituted(t.value, by);
+/** Replace registers in what `b`'s terminator evaluates; whether one was. */
+function substituteTerm(b: Block, by: Substitution): boolean {
+  return mapTerm(b.term, substituted, by);
+}
+
+/** Replace what a terminator evaluates by `map`'s result; whether it changed. */
+function mapTerm<A>(t: Terminator, map: (e: Expr, arg: A) => Expr, arg: A): boolean {
+  if (t.k === "if") {
+    const cond = map(t.cond, arg);
+    if (cond === t.cond) return false;
+    t.cond = cond;
+  } else if (t.k === "switch") {
+    const value = map(t.value, arg);
+    if (value === t.value) return false;
+    t.value = value;
+  } else if (t.k === "return" && t.value) {
+    const value = map(t.value, arg);
+    if (value === t.value) return false;
+    t.value = value;
+  } else return false;
+  return true;
 }
 
 /**
@@ -885,10 +933,8 @@ function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
   const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
   // the registers assigned, in the order of their first assignment
   const assigned: Var[] = [];
-  const uses = new Int32Array(f.vars.length);
   for (const b of blocks) {
     for (const s of b.stmts) {
-      forEachOperand(s, countCostlyReads, uses);
       const d = stmtDestination(s);
       if (!d) continue;
       const prev = value[d.id];
@@ -898,20 +944,31 @@ function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
       else if (prev) prev.defs++;
       else value[d.id] = { e: s.value, defs: 1, pos: s.pos };
     }
-    const t = b.term;
-    if (t.k === "if") countCostlyReads(t.cond, uses);
-    else if (t.k === "switch") countCostlyReads(t.value, uses);
-    else if (t.k === "return" && t.value) countCostlyReads(t.value, uses);
+  }
+  // the constants, as the registers' types; their reads are counted only when one is not cheap
+  const constants = assigned.flatMap((v) => {
+    const u = value[v.id];
+    if (!u) return [];
+    const e: Expr = sameC(u.e.type, v.type) ? u.e : { k: "cast", type: v.type, arg: u.e };
+    return [{ v, u, e, cheap: cheapConstant(e, abi) }];
+  });
+  if (constants.length === 0) return false;
+  const uses = new Int32Array(f.vars.length);
+  if (constants.some((c) => !c.cheap)) {
+    for (const b of blocks) {
+      for (const s of b.stmts) forEachOperand(s, countCostlyReads, uses);
+      const t = b.term;
+      if (t.k === "if") countCostlyReads(t.cond, uses);
+      else if (t.k === "switch") countCostlyReads(t.value, uses);
+      else if (t.k === "return" && t.value) countCostlyReads(t.value, uses);
+    }
   }
   const substitute: Substitution = [];
   // registers whose assignments go: substituted or hoisted
   const gone = new Uint8Array(f.vars.length);
   const hoist: Stmt[] = [];
-  for (const v of assigned) {
-    const u = value[v.id];
-    if (!u) continue;
-    const e: Expr = sameC(u.e.type, v.type) ? u.e : { k: "cast", type: v.type, arg: u.e };
-    if (cheapConstant(e, abi) || uses[v.id]! <= Math.max(SUBSTITUTE_USES, u.defs)) substitute[v.id] = e;
+  for (const { v, u, e, cheap } of constants) {
+    if (cheap || uses[v.id]! <= Math.max(SUBSTITUTE_USES, u.defs)) substitute[v.id] = e;
     else if (u.defs > 1) hoist.push({ k: "set", dst: v, value: u.e, pos: u.pos });
     else continue;
     gone[v.id] = 1;
@@ -919,14 +976,20 @@ function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
   if (substitute.length === 0 && hoist.length === 0) return false;
   const goes = (s: Stmt): boolean => s.k === "set" && gone[s.dst.id] === 1;
   for (const b of blocks) {
-    if (b.stmts.some(goes)) b.stmts = b.stmts.filter((s) => !goes(s));
-    if (substitute.length > 0) {
-      for (const s of b.stmts) substituteStmt(s, substitute);
-      substituteTerm(b, substitute);
+    let changed = false;
+    if (b.stmts.some(goes)) {
+      b.stmts = b.stmts.filter((s) => !goes(s));
+      changed = true;
     }
+    if (substitute.length > 0) {
+      for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
+      if (substituteTerm(b, substitute)) changed = true;
+    }
+    if (changed) cfg.touched(b);
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
+  cfg.touched(entry);
   return true;
 }
 
@@ -984,6 +1047,8 @@ function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
   const known = new KnownConstants(f.vars.length, abi);
   const fold = (e: Expr): Expr => foldExpr(e, abi, known.size > 0 ? known.cheap : undefined);
   for (const b of cfg.blocks) {
+    // folding a block again changes nothing
+    if (cfg.folded(b)) continue;
     known.clear();
     for (const s of b.stmts) {
       mapOperands(s, fold, undefined);
@@ -1012,6 +1077,7 @@ function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
         jumps = true;
       }
     }
+    cfg.foldedNow(b);
   }
   if (jumps) cfg.changed();
   return jumps;
@@ -1067,6 +1133,7 @@ function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
     const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
     b.term = { k: "goto", target };
+    cfg.touched(b);
     threaded = true;
   }
   if (threaded) cfg.changed();
@@ -1314,7 +1381,7 @@ function readsIn(e: Expr, r: LocalReads): void {
 
 function stmtReads(s: Stmt): LocalReads {
   const r: LocalReads = { direct: [], any: s.k === "call" };
-  stmtOperands(s).forEach((e) => readsIn(e, r));
+  forEachOperand(s, readsIn, r);
   if (s.k === "copy") readsIn({ k: "load", type: s.type, addr: s.src }, r);
   return r;
 }
@@ -1331,13 +1398,16 @@ function storedLocal(s: Stmt): LocalObject | null {
 
 /** The locals a statement lets out and reads, by their numbers in a `LocalNumbers` (kept across rounds over statements no pass changes in between). */
 interface StmtLocals {
-  escapes: number[];
-  direct: number[];
+  escapes: readonly number[];
+  direct: readonly number[];
   /** It may read through an address that may point into any local whose address is out (or it calls). */
   any: boolean;
   /** The local it writes without side effects (storedLocal), -1: none. */
   stored: number;
 }
+
+/** The numbers of no local (shared: most statements name none). */
+const NO_LOCALS: readonly number[] = [];
 
 /** A number per local, its bit in the sets of locals (`Int32Array` words) of one run of simplifyLocalStores. */
 class LocalNumbers {
@@ -1347,7 +1417,8 @@ class LocalNumbers {
     if (i === undefined) this.index.set(o, (i = this.index.size));
     return i;
   }
-  all(os: readonly LocalObject[]): number[] {
+  all(os: readonly LocalObject[]): readonly number[] {
+    if (os.length === 0) return NO_LOCALS;
     const out: number[] = [];
     for (const o of os) out.push(this.of(o));
     return out;
@@ -1757,9 +1828,11 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
   let forwarded = false;
   let facts = nothing;
   let own = false;
+  // a load went in the block at hand
+  let here = false;
   const read = (e: Expr): Expr => {
     const out = withForwardedLoads(e, facts);
-    if (out !== e) forwarded = true;
+    if (out !== e) here = true;
     return out;
   };
   for (const id of reversePostorder(f)) {
@@ -1767,6 +1840,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     // what the block's only predecessor ends knowing
     facts = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
     own = false;
+    here = false;
     const change = (): void => {
       if (!own) (facts = new Map(facts)), (own = true);
     };
@@ -1794,11 +1868,10 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
       change();
       facts.set(target.obj, kept);
     }
-    const t = b.term;
-    if (facts.size > 0) {
-      if (t.k === "if") t.cond = read(t.cond);
-      else if (t.k === "switch") t.value = read(t.value);
-      else if (t.k === "return" && t.value) t.value = read(t.value);
+    if (facts.size > 0) mapTerm(b.term, read, undefined);
+    if (here) {
+      forwarded = true;
+      cfg.touched(b);
     }
     atEnd[id] = facts;
   }
@@ -1883,37 +1956,53 @@ function forEachOperand<A>(s: Stmt, visit: (e: Expr, arg: A) => void, arg: A): v
   }
 }
 
-/** Replace each expression a statement evaluates by `map`'s result (given `arg`, so that callers need no closure per statement). */
-function mapOperands<A>(s: Stmt, map: (e: Expr, arg: A) => Expr, arg: A): void {
+/** Replace each expression a statement evaluates by `map`'s result (given `arg`, so that callers need no closure per statement); whether one changed. */
+function mapOperands<A>(s: Stmt, map: (e: Expr, arg: A) => Expr, arg: A): boolean {
   switch (s.k) {
-    case "set":
-      s.value = map(s.value, arg);
-      break;
+    case "set": {
+      const value = map(s.value, arg);
+      if (value === s.value) return false;
+      s.value = value;
+      return true;
+    }
     case "store":
-    case "bitstore":
-      s.addr = map(s.addr, arg);
-      s.value = map(s.value, arg);
-      break;
-    case "copy":
-      s.dst = map(s.dst, arg);
-      s.src = map(s.src, arg);
-      break;
-    case "zero":
-      s.addr = map(s.addr, arg);
-      break;
-    case "call":
-      s.callee = map(s.callee, arg);
-      {
-        // a new array only when an argument changes (the statement may share its array)
-        let args: Expr[] | null = null;
-        for (let i = 0; i < s.args.length; i++) {
-          const a = map(s.args[i]!, arg);
-          if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
-        }
-        if (args) s.args = args;
+    case "bitstore": {
+      const addr = map(s.addr, arg);
+      const value = map(s.value, arg);
+      if (addr === s.addr && value === s.value) return false;
+      s.addr = addr;
+      s.value = value;
+      return true;
+    }
+    case "copy": {
+      const dst = map(s.dst, arg);
+      const src = map(s.src, arg);
+      if (dst === s.dst && src === s.src) return false;
+      s.dst = dst;
+      s.src = src;
+      return true;
+    }
+    case "zero": {
+      const addr = map(s.addr, arg);
+      if (addr === s.addr) return false;
+      s.addr = addr;
+      return true;
+    }
+    case "call": {
+      const callee = map(s.callee, arg);
+      // a new array only when an argument changes (the statement may share its array)
+      let args: Expr[] | null = null;
+      for (let i = 0; i < s.args.length; i++) {
+        const a = map(s.args[i]!, arg);
+        if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
       }
-      if (s.dstAddr) s.dstAddr = map(s.dstAddr, arg);
-      break;
+      const dstAddr = s.dstAddr && map(s.dstAddr, arg);
+      if (callee === s.callee && !args && dstAddr === s.dstAddr) return false;
+      s.callee = callee;
+      if (args) s.args = args;
+      s.dstAddr = dstAddr;
+      return true;
+    }
   }
 }
 
