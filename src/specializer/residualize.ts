@@ -146,6 +146,8 @@ function reachable(f: ResidualFunction): Block[] {
 class ControlFlow {
   private reachable: Block[] | null = null;
   private edges: Flow | null = null;
+  private rpo: number[] | null = null;
+  private into: { count: Int32Array; last: Int32Array } | null = null;
 
   constructor(readonly f: ResidualFunction) {}
 
@@ -157,8 +159,18 @@ class ControlFlow {
     return (this.edges ??= flowOf(this.f, this.blocks));
   }
 
+  /** Per block id, how many reachable blocks jump to it, and the last. */
+  get preds(): { count: Int32Array; last: Int32Array } {
+    return (this.into ??= predecessors(this.f, this.blocks));
+  }
+
+  /** The reachable blocks' ids in reverse postorder. */
+  get order(): number[] {
+    return (this.rpo ??= reversePostorder(this.f));
+  }
+
   changed(): void {
-    this.reachable = this.edges = null;
+    this.reachable = this.edges = this.rpo = this.into = null;
   }
 
   /** Per block id: a number that changes whenever a pass of the constant rounds changes the block's statements or what its terminator evaluates (0: never). */
@@ -179,6 +191,19 @@ class ControlFlow {
   foldedNow(b: Block): void {
     this.foldedVersions[b.id] = this.versions[b.id] ?? 0;
   }
+
+  /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
+  private untested: ({ join: number; version: number; joinVersion: number } | undefined)[] = [];
+
+  /** Whether the test of join `t` after `b` was undecided, and neither block has changed since. */
+  undecided(b: Block, t: Block): boolean {
+    const u = this.untested[b.id];
+    return u !== undefined && u.join === t.id && u.version === (this.versions[b.id] ?? 0) && u.joinVersion === (this.versions[t.id] ?? 0);
+  }
+
+  undecidedNow(b: Block, t: Block): void {
+    this.untested[b.id] = { join: t.id, version: this.versions[b.id] ?? 0, joinVersion: this.versions[t.id] ?? 0 };
+  }
 }
 
 function threadJumps(cfg: ControlFlow): void {
@@ -186,12 +211,16 @@ function threadJumps(cfg: ControlFlow): void {
   // the blocks a search has passed, marked with its number
   const seen = new Int32Array(f.blocks.length);
   let search = 0;
+  let changed = false;
   const final = (id: number): number => {
     search++;
     let cur = id;
     for (;;) {
       const b = f.blocks[cur]!;
-      if (b.stmts.length > 0 || b.term.k !== "goto" || seen[cur] === search) return cur;
+      if (b.stmts.length > 0 || b.term.k !== "goto" || seen[cur] === search) {
+        if (cur !== id) changed = true;
+        return cur;
+      }
       seen[cur] = search;
       cur = b.term.target;
     }
@@ -209,12 +238,13 @@ function threadJumps(cfg: ControlFlow): void {
     }
   }
   f.entry = final(f.entry);
-  cfg.changed();
+  if (changed) cfg.changed();
 }
 
 function mergeBlocks(cfg: ControlFlow): void {
   const { f, blocks } = cfg;
-  const { count: preds } = predecessors(f, blocks, false);
+  // a block a goto targets has one predecessor when it has one edge in (counted once per block, as here)
+  const preds = cfg.preds.count;
   const merged = new Uint8Array(f.blocks.length);
   for (const b of blocks) {
     if (merged[b.id]) continue;
@@ -233,18 +263,15 @@ function mergeBlocks(cfg: ControlFlow): void {
   }
 }
 
-/**
- * Per block id, the edges into it from `blocks`: how many (`distinct`: one
- * per block, however many of its edges go there) and the block of the last.
- */
-function predecessors(f: ResidualFunction, blocks: Block[], distinct: boolean): { count: Int32Array; last: Int32Array } {
+/** Per block id, the blocks of `blocks` with an edge into it: how many, and the last. */
+function predecessors(f: ResidualFunction, blocks: Block[]): { count: Int32Array; last: Int32Array } {
   const count = new Int32Array(f.blocks.length);
   const last = new Int32Array(f.blocks.length).fill(-1);
   for (const b of blocks) {
     const t = b.term;
     for (let k = 0, n = successorCount(t); k < n; k++) {
       const s = successorAt(t, k);
-      if (distinct && last[s] === b.id) continue;
+      if (last[s] === b.id) continue;
       count[s]++;
       last[s] = b.id;
     }
@@ -1050,8 +1077,9 @@ function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
     // folding a block again changes nothing
     if (cfg.folded(b)) continue;
     known.clear();
+    let changed = false;
     for (const s of b.stmts) {
-      mapOperands(s, fold, undefined);
+      if (mapOperands(s, fold, undefined)) changed = true;
       const d = stmtDestination(s);
       if (d) known.note(d, s.k === "set" ? s.value : null);
     }
@@ -1061,26 +1089,25 @@ function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
       const all = foldExpr(e, abi, known.all);
       return intValue(all, abi) !== null ? all : fold(e);
     };
-    if (t.k === "return" && t.value) t.value = fold(t.value);
-    else if (t.k === "if") {
-      t.cond = decide(t.cond);
-      const c = intValue(t.cond, abi);
-      if (c !== null) {
-        b.term = { k: "goto", target: c !== 0n ? t.then : t.else };
-        jumps = true;
-      }
-    } else if (t.k === "switch") {
-      t.value = decide(t.value);
-      const v = intValue(t.value, abi);
-      if (v !== null) {
-        b.term = { k: "goto", target: t.cases.find((c) => c.low <= v && v <= c.high)?.target ?? t.default };
-        jumps = true;
+    if (mapTerm(t, t.k === "return" ? fold : decide, undefined)) changed = true;
+    if (t.k === "if" || t.k === "switch") {
+      const decided = intValue(t.k === "if" ? t.cond : t.value, abi);
+      if (decided !== null) {
+        b.term = { k: "goto", target: branchTarget(t, decided) };
+        jumps = changed = true;
       }
     }
+    if (changed) cfg.touched(b);
     cfg.foldedNow(b);
   }
   if (jumps) cfg.changed();
   return jumps;
+}
+
+/** Where a branch or switch on `value` goes. */
+function branchTarget(t: Terminator & { k: "if" | "switch" }, value: bigint): number {
+  if (t.k === "if") return value !== 0n ? t.then : t.else;
+  return t.cases.find((c) => c.low <= value && value <= c.high)?.target ?? t.default;
 }
 
 /** Statements of a join that jump threading copies into a predecessor. */
@@ -1101,7 +1128,7 @@ function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
   const loopHeader = (id: number): boolean => {
     if (!header) {
       const rpo = new Int32Array(f.blocks.length);
-      reversePostorder(f).forEach((id, i) => (rpo[id] = i));
+      cfg.order.forEach((id, i) => (rpo[id] = i));
       header = new Uint8Array(f.blocks.length);
       for (const b of blocks) {
         for (let k = 0, n = successorCount(b.term); k < n; k++) {
@@ -1117,20 +1144,23 @@ function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
   for (const b of blocks) {
     if (b.term.k !== "goto") continue;
     const t = f.blocks[b.term.target]!;
-    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || loopHeader(t.id)) continue;
+    // undecided before, and neither block has changed since (whether the join heads a loop does not decide the test)
+    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || cfg.undecided(b, t) || loopHeader(t.id)) continue;
     known.clear();
     for (const s of b.stmts) {
       const d = stmtDestination(s);
       if (d) known.note(d, s.k === "set" ? s.value : null);
     }
-    if (known.size === 0) continue;
-    for (const s of t.stmts) {
+    for (const s of known.size > 0 ? t.stmts : []) {
       const d = stmtDestination(s);
       if (d) known.note(d, s.k === "set" ? foldExpr(s.value, abi, known.all) : null);
     }
-    const decided = intValue(foldExpr(t.term.k === "if" ? t.term.cond : t.term.value, abi, known.all), abi);
-    if (decided === null) continue;
-    const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
+    const decided = known.size > 0 ? intValue(foldExpr(t.term.k === "if" ? t.term.cond : t.term.value, abi, known.all), abi) : null;
+    if (decided === null) {
+      cfg.undecidedNow(b, t);
+      continue;
+    }
+    const target = branchTarget(t.term, decided);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
     b.term = { k: "goto", target };
     cfg.touched(b);
@@ -1597,7 +1627,7 @@ function simplifyLocalStores(cfg: ControlFlow): boolean {
     const live = new Int32Array(words);
     const stopped = new Int32Array(words);
     const livesIn = (t: number, o: number): boolean => hasBit(liveIn, t * words * 32 + o);
-    const preds = predecessors(f, blocks, true).count;
+    const preds = cfg.preds.count;
     let changed = false;
     // blocks given statements this round (their read sets no longer line up)
     const touched = new Uint8Array(f.blocks.length);
@@ -1821,7 +1851,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     }
     return false;
   };
-  const preds = predecessors(f, blocks, true);
+  const { preds } = cfg;
   // what each block ends knowing, by block id (shared with its successors until one learns or forgets something: the lists are never changed in place)
   const atEnd: (Map<LocalObject, StoredValue[]> | undefined)[] = [];
   const nothing = new Map<LocalObject, StoredValue[]>();
@@ -1835,7 +1865,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     if (out !== e) here = true;
     return out;
   };
-  for (const id of reversePostorder(f)) {
+  for (const id of cfg.order) {
     const b = f.blocks[id]!;
     // what the block's only predecessor ends knowing
     facts = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
