@@ -192,6 +192,21 @@ class ControlFlow {
     this.foldedVersions[b.id] = this.versions[b.id] ?? 0;
   }
 
+  /** Per block id: what forwardLocalStores made of it last, valid while the parameters no statement assigns stay the same. */
+  private forwarded: (ForwardMemo | undefined)[] = [];
+  private forwardedFixed: Uint8Array | null = null;
+
+  /** forwardLocalStores's memos, given the parameters no statement assigns now. */
+  forwardMemos(fixed: Uint8Array): (ForwardMemo | undefined)[] {
+    if (!this.forwardedFixed || this.forwardedFixed.some((x, i) => x !== fixed[i])) this.forwarded = [];
+    this.forwardedFixed = fixed;
+    return this.forwarded;
+  }
+
+  version(b: Block): number {
+    return this.versions[b.id] ?? 0;
+  }
+
   /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
   private untested: ({ join: number; version: number; joinVersion: number } | undefined)[] = [];
 
@@ -1835,6 +1850,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   const fixed = fixedRegisters(cfg);
   const { blocks } = cfg;
+  const memos = cfg.forwardMemos(fixed);
   const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
   // the locals whose address is out somewhere: the blocks are searched as far as a question needs (the first block not searched yet: `searched`)
@@ -1868,7 +1884,15 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
   for (const id of cfg.order) {
     const b = f.blocks[id]!;
     // what the block's only predecessor ends knowing
-    facts = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
+    const known = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
+    // the block as this pass left it last time, knowing the same on entry and asking the same of escapes: this pass again would leave it alike
+    const memo = memos[id];
+    if (memo && memo.version === cfg.version(b) && sameFacts(memo.known, known) && memo.asked.every(([o, out]) => escaped(o) === out)) {
+      atEnd[id] = memo.atEnd;
+      continue;
+    }
+    const asked: [LocalObject, boolean][] = [];
+    facts = known;
     own = false;
     here = false;
     const change = (): void => {
@@ -1880,7 +1904,9 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
       mapOperands(s, read, undefined);
       if (facts.size > 0 && writesAnywhere(s)) {
         for (const o of facts.keys()) {
-          if (!escaped(o)) continue;
+          const out = escaped(o);
+          asked.push([o, out]);
+          if (!out) continue;
           change();
           facts.delete(o);
         }
@@ -1904,8 +1930,28 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
       cfg.touched(b);
     }
     atEnd[id] = facts;
+    memos[id] = { version: cfg.version(b), known, asked, atEnd: facts };
   }
   return forwarded;
+}
+
+/** The same facts about stores into locals (the same stores, values alike). */
+function sameFacts(a: Map<LocalObject, StoredValue[]>, b: Map<LocalObject, StoredValue[]>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [o, xs] of a) {
+    const ys = b.get(o);
+    if (!ys || ys.length !== xs.length || xs.some((x, i) => x.off !== ys[i]!.off || !sameC(x.type, ys[i]!.type) || !sameExpr(x.value, ys[i]!.value))) return false;
+  }
+  return true;
+}
+
+/** What forwardLocalStores made of a block: the block's version after, what it knew on entry, the escapes it asked about, what it knew at the end. */
+interface ForwardMemo {
+  version: number;
+  known: Map<LocalObject, StoredValue[]>;
+  asked: [LocalObject, boolean][];
+  atEnd: Map<LocalObject, StoredValue[]>;
 }
 
 /** `e` with the loads of what `facts` tell a store into a local wrote (same place, same type) replaced by the value stored (the same object when none is). */
