@@ -65,9 +65,10 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
     }
     if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(cfg, abi) && !threaded && !forwarded)) break;
   }
-  // what is live out of each block is the same after copy propagation and coalescing (see propagateCopies)
-  const live = liveOut(cfg);
-  propagateCopies(cfg, live);
+  // what is live on exit from each block is the same after copy propagation and coalescing (see propagateCopies)
+  const registers = registerUses(cfg.flow);
+  const live = liveOut(cfg, registers);
+  propagateCopies(cfg, registers, live);
   coalesceCopies(cfg, live);
   removeDeadStores(cfg);
   // the only statements it removes are stores: assignments to registers can only have lost reads
@@ -386,23 +387,25 @@ function unionOfSuccessors(flow: Flow, i: number, words: number, liveIn: Int32Ar
  * on exit from a block: backward dataflow to a fixpoint over bit sets (one
  * bit per register, by `Var.id`).
  */
-function liveOut(cfg: ControlFlow): (id: number, v: Var) => boolean {
+function liveOut(cfg: ControlFlow, uses: RegisterUses): (id: number, v: Var) => boolean {
   const { f, flow } = cfg;
   const words = (f.vars.length + 31) >>> 5;
   const n = flow.blocks.length;
+  const { first, dst, readsFrom, reads, termFrom } = uses;
   // per block: registers read before being assigned in it, and registers it assigns
   const use = new Int32Array(n * words);
   const def = new Int32Array(n * words);
-  const block = { use, def, base: 0 };
-  flow.blocks.forEach((b, k) => {
-    block.base = k * words * 32;
-    for (const s of b.stmts) {
-      visitStmtVars(s, noteUpwardRead, block);
-      const x = stmtDestination(s);
-      if (x) setBit(def, block.base + x.id);
+  for (let i = 0; i < n; i++) {
+    const base = i * words * 32;
+    const readsEnd = readsFrom[first[i + 1]!]!;
+    for (let k = first[i]!; k <= first[i + 1]!; k++) {
+      // k = first[i + 1]: the terminator
+      const from = k < first[i + 1]! ? readsFrom[k]! : termFrom[i]!;
+      const to = k < first[i + 1]! ? Math.min(readsFrom[k + 1]!, termFrom[i]!) : readsEnd;
+      for (let r = from; r < to; r++) if (!hasBit(def, base + reads[r]!)) setBit(use, base + reads[r]!);
+      if (k < first[i + 1]! && dst[k]! >= 0) setBit(def, base + dst[k]!);
     }
-    visitTermVars(b.term, noteUpwardRead, block);
-  });
+  }
   const liveIn = new Int32Array(n * words);
   const out = solveBackward(flow, words, liveIn, (i, out, into) => {
     for (let w = 0, o = i * words; w < words; w++, o++) into[w] = use[o]! | (out[o]! & ~def[o]!);
@@ -413,9 +416,38 @@ function liveOut(cfg: ControlFlow): (id: number, v: Var) => boolean {
   };
 }
 
-/** A register a block (at bit `base` of the flat sets) reads before it assigns it goes into `use`. */
-function noteUpwardRead(v: Var, block: { use: Int32Array; def: Int32Array; base: number }): void {
-  if (!hasBit(block.def, block.base + v.id)) setBit(block.use, block.base + v.id);
+/**
+ * The registers the statements of the reachable blocks assign and read
+ * (by `Var.id`), numbered block after block (block i's statements from
+ * `first[i]`): statement k assigns `dst[k]` (-1: none) and reads
+ * `reads[readsFrom[k]]` up to the reads of the next statement or of its
+ * block's terminator, which start at `termFrom[i]` and end where the next
+ * block's start (`readsFrom[first[i + 1]]`, a last entry closing the list).
+ */
+interface RegisterUses {
+  first: number[];
+  dst: number[];
+  readsFrom: number[];
+  reads: number[];
+  termFrom: number[];
+}
+
+function registerUses(flow: Flow): RegisterUses {
+  const uses: RegisterUses = { first: [], dst: [], readsFrom: [], reads: [], termFrom: [] };
+  for (const b of flow.blocks) {
+    uses.first.push(uses.dst.length);
+    for (const s of b.stmts) {
+      const d = stmtDestination(s);
+      uses.dst.push(d ? d.id : -1);
+      uses.readsFrom.push(uses.reads.length);
+      visitStmtVars(s, pushId, uses.reads);
+    }
+    uses.termFrom.push(uses.reads.length);
+    visitTermVars(b.term, pushId, uses.reads);
+  }
+  uses.first.push(uses.dst.length);
+  uses.readsFrom.push(uses.reads.length);
+  return uses;
 }
 
 /**
@@ -540,10 +572,14 @@ function termReadsOf(t: Terminator, v: Var): number {
  * register it reads; a store or call when it reads memory), and volatile reads
  * are never moved. Values past PROPAGATE_MAX nodes stay where they are, so
  * chains of updates (`s = s + x` unrolled) do not nest without end.
+ * What is live on exit from each block stays as it was: `t` goes only where
+ * it is dead after its uses or assigned again, and the registers `e` reads
+ * are read later in the same block with no assignment to them in between
+ * (coalesceCopies keeps it too: the two share one liveness).
  */
 const PROPAGATE_MAX = 32;
 
-function propagateCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => boolean): void {
+function propagateCopies(cfg: ControlFlow, registers: RegisterUses, liveOutOf: (id: number, v: Var) => boolean): void {
   const { f } = cfg;
   // reads of each register (by Var.id) after the statement at hand: the search for uses ends at the last one
   const ahead = new Int32Array(f.vars.length);
@@ -553,16 +589,15 @@ function propagateCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => bo
   // per register, the position of its last assignment in the block at hand, valid where `lastDefIn` names the block
   const lastDef = new Int32Array(f.vars.length);
   const lastDefIn = new Int32Array(f.vars.length).fill(-1);
-  for (const b of cfg.blocks) {
+  cfg.flow.blocks.forEach((b, at) => {
     ahead.fill(0);
+    for (let r = registers.readsFrom[registers.first[at]!]!; r < registers.readsFrom[registers.first[at + 1]!]!; r++) ahead[registers.reads[r]!]++;
     b.stmts.forEach((s, i) => {
-      visitStmtVars(s, addRead, ahead);
       const d = stmtDestination(s);
       if (d) (lastDef[d.id] = i), (lastDefIn[d.id] = b.id);
     });
-    visitTermVars(b.term, addRead, ahead);
     // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
-    const dropped = new Set<Stmt>();
+    let dropped: Set<Stmt> | null = null;
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
       visitStmtVars(s, takeRead, ahead);
@@ -612,10 +647,10 @@ function propagateCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => bo
         else substituteTerm(b, sub);
       }
       sub[t.id] = undefined;
-      dropped.add(s);
+      (dropped ??= new Set()).add(s);
     }
-    if (dropped.size > 0) b.stmts = b.stmts.filter((x) => !dropped.has(x));
-  }
+    if (dropped) b.stmts = b.stmts.filter((x) => !dropped!.has(x));
+  });
 }
 
 /**
@@ -810,28 +845,10 @@ function removeDeadStores(cfg: ControlFlow): void {
   const { f, flow } = cfg;
   const { blocks } = flow;
   const words = (f.vars.length + 31) >>> 5;
-  // per statement, numbered block after block (block i's from first[i]): the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads (reads[readsFrom[k]] to reads[readsFrom[k + 1] - 1])
-  const first: number[] = [];
-  const dst: number[] = [];
+  const { first, dst, readsFrom, reads, termFrom } = registerUses(flow);
+  // per statement (numbered as in RegisterUses): whether it stays whatever its register's fate (a call, a store, a volatile read)
   const stays: boolean[] = [];
-  const readsFrom: number[] = [];
-  const reads: number[] = [];
-  // per block: what its terminator reads, from reads[termFrom[i]] to reads[readsFrom[first[i + 1]]] - 1]
-  const termFrom: number[] = [];
-  for (const b of blocks) {
-    first.push(dst.length);
-    for (const s of b.stmts) {
-      const d = stmtDestination(s);
-      dst.push(d ? d.id : -1);
-      stays.push(s.k !== "set" || readsVolatile(s.value));
-      readsFrom.push(reads.length);
-      visitStmtVars(s, pushId, reads);
-    }
-    termFrom.push(reads.length);
-    visitTermVars(b.term, pushId, reads);
-  }
-  first.push(dst.length);
-  readsFrom.push(reads.length);
+  for (const b of blocks) for (const s of b.stmts) stays.push(s.k !== "set" || readsVolatile(s.value));
   /** Backward through block `i` from `live` (changed in place); `dead` gets the statements whose register is not live after them. */
   const through = (i: number, live: Int32Array, dead?: Uint8Array): void => {
     for (let r = termFrom[i]!; r < readsFrom[first[i + 1]!]!; r++) setBit(live, reads[r]!);
@@ -1424,12 +1441,20 @@ function readsIn(e: Expr, r: LocalReads): void {
   }
 }
 
-function stmtReads(s: Stmt): LocalReads {
-  const r: LocalReads = { direct: [], any: s.k === "call" };
+/** What a statement reads of the locals, into `r` (emptied first). */
+function stmtReads(s: Stmt, r: LocalReads): void {
+  r.direct.length = 0;
+  r.any = s.k === "call";
   forEachOperand(s, readsIn, r);
   if (s.k === "copy") readsIn({ k: "load", type: s.type, addr: s.src }, r);
-  return r;
 }
+
+/** What a statement or terminator that reads `r`, lets `escapes` out and writes `stored` does with the locals, numbered (shared when it names none). */
+function stmtLocals(r: LocalReads, escapes: readonly LocalObject[], stored: LocalObject | null, numbers: LocalNumbers): StmtLocals {
+  if (escapes.length === 0 && r.direct.length === 0 && !stored) return r.any ? READS_ANY : NAMES_NONE;
+  return { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 };
+}
+
 
 /** The local a statement writes without side effects (a store, bit-field store, zeroing or copy into it), if any. */
 function storedLocal(s: Stmt): LocalObject | null {
@@ -1453,6 +1478,10 @@ interface StmtLocals {
 
 /** The numbers of no local (shared: most statements name none). */
 const NO_LOCALS: readonly number[] = [];
+
+/** What a statement that names no local does with them, reading through an unknown address or calling (`READS_ANY`) or not. */
+const NAMES_NONE: StmtLocals = { escapes: NO_LOCALS, direct: NO_LOCALS, any: false, stored: -1 };
+const READS_ANY: StmtLocals = { escapes: NO_LOCALS, direct: NO_LOCALS, any: true, stored: -1 };
 
 /** A number per local, its bit in the sets of locals (`Int32Array` words) of one run of simplifyLocalStores. */
 class LocalNumbers {
@@ -1512,28 +1541,31 @@ function localLiveness(flow: Flow, known: Map<Stmt | Terminator, StmtLocals>, nu
   const { blocks } = flow;
   const n = blocks.length;
   const writes = new Uint8Array(n);
+  // room for what one statement reads and lets out
+  const r: LocalReads = { direct: [], any: false };
+  const escapes: LocalObject[] = [];
   const info = blocks.map((b, i) => {
     const xs = b.stmts.map((s) => {
       let x = known.get(s);
       if (!x) {
-        const r = stmtReads(s);
-        const stored = storedLocal(s);
-        const escapes: LocalObject[] = [];
+        stmtReads(s, r);
+        escapes.length = 0;
         stmtEscapes(s, escapes);
-        known.set(s, (x = { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 }));
+        known.set(s, (x = stmtLocals(r, escapes, storedLocal(s), numbers)));
       }
       if (x.stored >= 0) writes[i] = 1;
       return x;
     });
     let x = known.get(b.term);
     if (!x) {
-      const r: LocalReads = { direct: [], any: false };
-      const esc: LocalObject[] = [];
+      r.direct.length = 0;
+      r.any = false;
+      escapes.length = 0;
       for (const e of termOperands(b.term)) {
         readsIn(e, r);
-        escapesIn(e, false, esc);
+        escapesIn(e, false, escapes);
       }
-      known.set(b.term, (x = { escapes: numbers.all(esc), direct: numbers.all(r.direct), any: r.any, stored: -1 }));
+      known.set(b.term, (x = stmtLocals(r, escapes, null, numbers)));
     }
     xs.push(x);
     return xs;
