@@ -152,6 +152,32 @@ export function stmtOperands(s: Stmt): Expr[] {
   }
 }
 
+/** Call `visit` on each expression a statement evaluates, in the order of `stmtOperands` (given `arg`, so that callers need no closure per statement, and without building the array). */
+export function forEachOperand<A>(s: Stmt, visit: (e: Expr, arg: A) => void, arg: A): void {
+  switch (s.k) {
+    case "set":
+      visit(s.value, arg);
+      break;
+    case "store":
+    case "bitstore":
+      visit(s.addr, arg);
+      visit(s.value, arg);
+      break;
+    case "copy":
+      visit(s.dst, arg);
+      visit(s.src, arg);
+      break;
+    case "zero":
+      visit(s.addr, arg);
+      break;
+    case "call":
+      visit(s.callee, arg);
+      for (const a of s.args) visit(a, arg);
+      if (s.dstAddr) visit(s.dstAddr, arg);
+      break;
+  }
+}
+
 /** The register a statement assigns, if any. */
 export function stmtDestination(s: Stmt): Var | null {
   return s.k === "set" ? s.dst : s.k === "call" ? s.dst : null;
@@ -222,39 +248,6 @@ export function visitVars<A>(e: Expr, f: (v: Var, arg: A) => void, arg?: A): voi
       visitVars(e.arg, f, arg);
       return;
   }
-}
-
-/** `visitVars` over every expression a statement evaluates (in the order of `stmtOperands`). */
-export function visitStmtVars<A>(s: Stmt, f: (v: Var, arg: A) => void, arg?: A): void {
-  switch (s.k) {
-    case "set":
-      visitVars(s.value, f, arg);
-      return;
-    case "store":
-    case "bitstore":
-      visitVars(s.addr, f, arg);
-      visitVars(s.value, f, arg);
-      return;
-    case "copy":
-      visitVars(s.dst, f, arg);
-      visitVars(s.src, f, arg);
-      return;
-    case "zero":
-      visitVars(s.addr, f, arg);
-      return;
-    case "call":
-      visitVars(s.callee, f, arg);
-      for (const a of s.args) visitVars(a, f, arg);
-      if (s.dstAddr) visitVars(s.dstAddr, f, arg);
-      return;
-  }
-}
-
-/** `visitVars` over what a terminator evaluates. */
-export function visitTermVars<A>(t: Terminator, f: (v: Var, arg: A) => void, arg?: A): void {
-  if (t.k === "if") visitVars(t.cond, f, arg);
-  else if (t.k === "switch") visitVars(t.value, f, arg);
-  else if (t.k === "return" && t.value) visitVars(t.value, f, arg);
 }
 
 /** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`, and like it with `arg`). */

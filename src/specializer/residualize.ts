@@ -10,7 +10,7 @@ import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import { type BinaryOp, type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitStmtVars, visitTermVars, visitVars } from "./ir.ts";
+import { type BinaryOp, type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, forEachOperand, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
 import type { ResidualFunction } from "./specialize.ts";
@@ -440,10 +440,10 @@ function registerUses(flow: Flow): RegisterUses {
       const d = stmtDestination(s);
       uses.dst.push(d ? d.id : -1);
       uses.readsFrom.push(uses.reads.length);
-      visitStmtVars(s, pushId, uses.reads);
+      forEachOperand(s, pushReads, uses.reads);
     }
     uses.termFrom.push(uses.reads.length);
-    visitTermVars(b.term, pushId, uses.reads);
+    for (const e of termOperands(b.term)) pushReads(e, uses.reads);
   }
   uses.first.push(uses.dst.length);
   uses.readsFrom.push(uses.reads.length);
@@ -600,7 +600,7 @@ function propagateCopies(cfg: ControlFlow, registers: RegisterUses, liveOutOf: (
     let dropped: Set<Stmt> | null = null;
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
-      visitStmtVars(s, takeRead, ahead);
+      forEachOperand(s, uncountReads, ahead);
       if (s.k !== "set") continue;
       const t = s.dst;
       const live = liveOutOf(b.id, t);
@@ -713,7 +713,11 @@ function addRead(v: Var, counts: Int32Array): void {
   counts[v.id]++;
 }
 
-/** Take a read of `v` away. */
+/** Take the reads of registers in `e` away. */
+function uncountReads(e: Expr, counts: Int32Array): void {
+  visitVars(e, takeRead, counts);
+}
+
 function takeRead(v: Var, counts: Int32Array): void {
   counts[v.id]--;
 }
@@ -770,31 +774,46 @@ function readsVolatile(e: Expr): boolean {
   }
 }
 
-/** `e` with the registers `by` maps replaced (the same object when none is): `rebuild` without its callback per node, on the passes' most frequent walk. */
+/** `e` with the registers `by` maps replaced (the same object when none is). */
 function substituted(e: Expr, by: Substitution): Expr {
+  return replaced(e, by, null);
+}
+
+/**
+ * `e` with the registers `by` maps replaced and, given `facts`, the loads of
+ * what a store into a local wrote (same place, same type) replaced by the
+ * value stored (the same object when nothing is). One walk for both, with no
+ * callback per node: the passes' most frequent.
+ */
+function replaced(e: Expr, by: Substitution, facts: Map<LocalObject, StoredValue[]> | null): Expr {
   switch (e.k) {
     case "var":
       return by[e.v.id] ?? e;
     case "load":
     case "field":
     case "bitload": {
-      const addr = substituted(e.addr, by);
+      if (facts && e.k === "load") {
+        const place = localPlace(e.addr);
+        const stored = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type));
+        if (stored) return stored.value;
+      }
+      const addr = replaced(e.addr, by, facts);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = substituted(e.ptr, by);
-      const index = substituted(e.index, by);
+      const ptr = replaced(e.ptr, by, facts);
+      const index = replaced(e.index, by, facts);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff":
     case "binary": {
-      const left = substituted(e.left, by);
-      const right = substituted(e.right, by);
+      const left = replaced(e.left, by, facts);
+      const right = replaced(e.right, by, facts);
       return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
     }
     case "unary":
     case "cast": {
-      const arg = substituted(e.arg, by);
+      const arg = replaced(e.arg, by, facts);
       return arg === e.arg ? e : ({ ...e, arg } as Expr);
     }
     default:
@@ -804,6 +823,8 @@ function substituted(e: Expr, by: Substitution): Expr {
 
 /** What registers read as, by `Var.id` (holes: themselves). */
 type Substitution = (Expr | undefined)[];
+
+const NO_SUBSTITUTION: Substitution = [];
 
 /** Replace registers in what `s` evaluates (calls evaluate arguments before the call, so substitution there is safe too); whether one was. */
 function substituteStmt(s: Stmt, by: Substitution): boolean {
@@ -882,6 +903,11 @@ function removeDeadStores(cfg: ControlFlow): void {
     });
     b.stmts = kept;
   });
+}
+
+/** Push the registers `e` reads (their `Var.id`s). */
+function pushReads(e: Expr, ids: number[]): void {
+  visitVars(e, pushId, ids);
 }
 
 function pushId(v: Var, ids: number[]): void {
@@ -1730,12 +1756,16 @@ function simplifyLocalStores(cfg: ControlFlow): boolean {
       if (gone.size > 0) {
         b.stmts = b.stmts.filter((s) => !gone.has(s));
         changed = true;
-        for (const s of gone) visitStmtVars(s, noteRegisterRead, freed);
+        for (const s of gone) forEachOperand(s, noteRegisterReads, freed);
       }
     });
     if (!changed && !merged) break;
   }
   return freed.read;
+}
+
+function noteRegisterReads(e: Expr, freed: { read: boolean }): void {
+  visitVars(e, noteRegisterRead, freed);
 }
 
 function noteRegisterRead(_v: Var, freed: { read: boolean }): void {
@@ -1909,7 +1939,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
   // a load went in the block at hand
   let here = false;
   const read = (e: Expr): Expr => {
-    const out = withForwardedLoads(e, facts);
+    const out = replaced(e, NO_SUBSTITUTION, facts);
     if (out !== e) here = true;
     return out;
   };
@@ -1986,42 +2016,6 @@ interface ForwardMemo {
   atEnd: Map<LocalObject, StoredValue[]>;
 }
 
-/** `e` with the loads of what `facts` tell a store into a local wrote (same place, same type) replaced by the value stored (the same object when none is). */
-function withForwardedLoads(e: Expr, facts: Map<LocalObject, StoredValue[]>): Expr {
-  switch (e.k) {
-    case "load": {
-      const place = localPlace(e.addr);
-      const stored = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type));
-      if (stored) return stored.value;
-      const addr = withForwardedLoads(e.addr, facts);
-      return addr === e.addr ? e : { ...e, addr };
-    }
-    case "field":
-    case "bitload": {
-      const addr = withForwardedLoads(e.addr, facts);
-      return addr === e.addr ? e : ({ ...e, addr } as Expr);
-    }
-    case "ptradd": {
-      const ptr = withForwardedLoads(e.ptr, facts);
-      const index = withForwardedLoads(e.index, facts);
-      return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
-    }
-    case "ptrdiff":
-    case "binary": {
-      const left = withForwardedLoads(e.left, facts);
-      const right = withForwardedLoads(e.right, facts);
-      return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
-    }
-    case "unary":
-    case "cast": {
-      const arg = withForwardedLoads(e.arg, facts);
-      return arg === e.arg ? e : ({ ...e, arg } as Expr);
-    }
-    default:
-      return e;
-  }
-}
-
 /** The address a statement writes memory at (a call: where its aggregate result goes), if any. */
 function writtenAddress(s: Stmt): Expr | null {
   switch (s.k) {
@@ -2035,32 +2029,6 @@ function writtenAddress(s: Stmt): Expr | null {
       return s.dstAddr;
     default:
       return null;
-  }
-}
-
-/** Call `visit` on each expression a statement evaluates, in the order of `stmtOperands` (given `arg`, so that callers need no closure per statement, and without building the array). */
-function forEachOperand<A>(s: Stmt, visit: (e: Expr, arg: A) => void, arg: A): void {
-  switch (s.k) {
-    case "set":
-      visit(s.value, arg);
-      break;
-    case "store":
-    case "bitstore":
-      visit(s.addr, arg);
-      visit(s.value, arg);
-      break;
-    case "copy":
-      visit(s.dst, arg);
-      visit(s.src, arg);
-      break;
-    case "zero":
-      visit(s.addr, arg);
-      break;
-    case "call":
-      visit(s.callee, arg);
-      for (const a of s.args) visit(a, arg);
-      if (s.dstAddr) visit(s.dstAddr, arg);
-      break;
   }
 }
 
