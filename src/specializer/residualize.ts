@@ -51,29 +51,29 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
   f.vars.forEach((v, i) => {
     if (v.id !== i) throw new BespokeError("SPECIALIZER_BUG", `${f.name}: register ${v.name} is numbered ${v.id} but is its function's register ${i}`);
   });
-  const cfg = new ControlFlow(f);
-  threadJumps(cfg);
-  mergeBlocks(cfg);
+  const sim = new Simplification(f);
+  threadJumps(sim);
+  mergeBlocks(sim);
   for (let round = 0; ; round++) {
-    propagateSingleCopies(cfg);
-    const forwarded = forwardLocalStores(cfg, abi);
-    const folded = foldConstants(cfg, abi);
-    const threaded = threadKnownBranches(cfg, abi);
+    propagateSingleCopies(sim);
+    const forwarded = forwardLocalStores(sim, abi);
+    const folded = foldConstants(sim, abi);
+    const threaded = threadKnownBranches(sim, abi);
     if (folded || threaded) {
-      threadJumps(cfg);
-      mergeBlocks(cfg);
+      threadJumps(sim);
+      mergeBlocks(sim);
     }
-    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(cfg, abi) && !threaded && !forwarded)) break;
+    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(sim, abi) && !threaded && !forwarded)) break;
   }
   // what is live on exit from each block is the same after copy propagation and coalescing (see propagateCopies)
-  const registers = registerUses(cfg.flow);
-  const live = liveOut(cfg, registers);
-  propagateCopies(cfg, registers, live);
-  coalesceCopies(cfg, live);
-  removeDeadStores(cfg);
+  const registers = registerUses(sim.flow);
+  const live = liveOut(sim, registers);
+  propagateCopies(sim, registers, live);
+  coalesceCopies(sim, live);
+  removeDeadStores(sim);
   // the only statements it removes are stores: assignments to registers can only have lost reads
-  if (simplifyLocalStores(cfg)) removeDeadStores(cfg);
-  dropAssignmentCasts(cfg);
+  if (simplifyLocalStores(sim)) removeDeadStores(sim);
+  dropAssignmentCasts(sim);
   // registers named (by Var.id), and objects
   const used = new Uint8Array(f.vars.length);
   const objs = new Set<LocalObject>();
@@ -81,7 +81,7 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
     visitVars(e, markUsed, used);
     visitLocals(e, addObject, objs);
   };
-  for (const b of cfg.blocks) {
+  for (const b of sim.blocks) {
     for (const s of b.stmts) {
       forEachOperand(s, visit, undefined);
       const dst = stmtDestination(s);
@@ -109,9 +109,9 @@ function addObject(o: LocalObject, objs: Set<LocalObject>): void {
  * cast costs two shifts more. Last, as the other passes expect assignments
  * of values of the destination's type.
  */
-function dropAssignmentCasts(cfg: ControlFlow): void {
+function dropAssignmentCasts(sim: Simplification): void {
   const bare = (value: Expr, type: CType): Expr => (value.k === "cast" && type.kind === TypeKind.Int && sameC(value.type, type) && isInteger(value.arg.type) ? value.arg : value);
-  for (const b of cfg.blocks) {
+  for (const b of sim.blocks) {
     for (const s of b.stmts) {
       if (s.k === "set") s.value = bare(s.value, s.dst.type);
       else if (s.k === "store") s.value = bare(s.value, s.type);
@@ -140,11 +140,15 @@ function reachable(f: ResidualFunction): Block[] {
 }
 
 /**
- * A function's reachable blocks (and their edges, `Flow`), computed when
- * first asked after the control flow last changed: the passes that change
- * it (a terminator, the entry, a new block) say so.
+ * A function being simplified: its reachable blocks (their edges, order and
+ * predecessors), computed when first asked after the control flow last
+ * changed (the passes that change it, a terminator, the entry or a new
+ * block, say so); and what the constant rounds know of each block: a version
+ * that changes whenever one of their passes changes the block, and what
+ * foldConstants, threadKnownBranches and forwardLocalStores made of it at a
+ * version (so that a round after the first redoes only what changed).
  */
-class ControlFlow {
+class Simplification {
   private reachable: Block[] | null = null;
   private edges: Flow | null = null;
   private rpo: number[] | null = null;
@@ -199,7 +203,7 @@ class ControlFlow {
 
   /** forwardLocalStores's memos, given the parameters no statement assigns now. */
   forwardMemos(fixed: Uint8Array): (ForwardMemo | undefined)[] {
-    if (!this.forwardedFixed || this.forwardedFixed.some((x, i) => x !== fixed[i])) this.forwarded = [];
+    if (!this.forwardedFixed || fixed.some((x, i) => x !== this.forwardedFixed![i])) this.forwarded = [];
     this.forwardedFixed = fixed;
     return this.forwarded;
   }
@@ -222,8 +226,8 @@ class ControlFlow {
   }
 }
 
-function threadJumps(cfg: ControlFlow): void {
-  const { f } = cfg;
+function threadJumps(sim: Simplification): void {
+  const { f } = sim;
   // the blocks a search has passed, marked with its number
   const seen = new Int32Array(f.blocks.length);
   let search = 0;
@@ -242,7 +246,7 @@ function threadJumps(cfg: ControlFlow): void {
     }
   };
   // an unreachable block stays so: its jumps do not matter
-  for (const b of cfg.blocks) {
+  for (const b of sim.blocks) {
     const t = b.term;
     if (t.k === "goto") t.target = final(t.target);
     else if (t.k === "if") {
@@ -254,13 +258,13 @@ function threadJumps(cfg: ControlFlow): void {
     }
   }
   f.entry = final(f.entry);
-  if (changed) cfg.changed();
+  if (changed) sim.changed();
 }
 
-function mergeBlocks(cfg: ControlFlow): void {
-  const { f, blocks } = cfg;
+function mergeBlocks(sim: Simplification): void {
+  const { f, blocks } = sim;
   // a block a goto targets has one predecessor when it has one edge in (counted once per block, as here)
-  const preds = cfg.preds.count;
+  const preds = sim.preds.count;
   const merged = new Uint8Array(f.blocks.length);
   for (const b of blocks) {
     if (merged[b.id]) continue;
@@ -273,8 +277,8 @@ function mergeBlocks(cfg: ControlFlow): void {
       next.stmts = [];
       next.term = { k: "goto", target: next.id };
       merged[t] = 1;
-      cfg.changed();
-      cfg.touched(b);
+      sim.changed();
+      sim.touched(b);
     }
   }
 }
@@ -387,8 +391,8 @@ function unionOfSuccessors(flow: Flow, i: number, words: number, liveIn: Int32Ar
  * on exit from a block: backward dataflow to a fixpoint over bit sets (one
  * bit per register, by `Var.id`).
  */
-function liveOut(cfg: ControlFlow, uses: RegisterUses): (id: number, v: Var) => boolean {
-  const { f, flow } = cfg;
+function liveOut(sim: Simplification, uses: RegisterUses): (id: number, v: Var) => boolean {
+  const { f, flow } = sim;
   const words = (f.vars.length + 31) >>> 5;
   const n = flow.blocks.length;
   const { first, dst, readsFrom, reads, termFrom } = uses;
@@ -457,8 +461,8 @@ function registerUses(flow: Flow): RegisterUses {
  * assigned and can no longer change. Their types may differ in qualifiers
  * (`const void *arg = buff`).
  */
-function propagateSingleCopies(cfg: ControlFlow): void {
-  const { f, blocks } = cfg;
+function propagateSingleCopies(sim: Simplification): void {
+  const { f, blocks } = sim;
   const n = f.vars.length;
   const defs = new Int32Array(n);
   for (const b of blocks) for (const s of b.stmts) {
@@ -499,7 +503,7 @@ function propagateSingleCopies(cfg: ControlFlow): void {
       changed = true;
     }
     for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
-    if (substituteTerm(b, final) || changed) cfg.touched(b);
+    if (substituteTerm(b, final) || changed) sim.touched(b);
   }
 }
 
@@ -579,8 +583,8 @@ function termReadsOf(t: Terminator, v: Var): number {
  */
 const PROPAGATE_MAX = 32;
 
-function propagateCopies(cfg: ControlFlow, registers: RegisterUses, liveOutOf: (id: number, v: Var) => boolean): void {
-  const { f } = cfg;
+function propagateCopies(sim: Simplification, registers: RegisterUses, liveOutOf: (id: number, v: Var) => boolean): void {
+  const { f } = sim;
   // reads of each register (by Var.id) after the statement at hand: the search for uses ends at the last one
   const ahead = new Int32Array(f.vars.length);
   // the registers the value at hand reads, marked with a number of its own
@@ -589,7 +593,7 @@ function propagateCopies(cfg: ControlFlow, registers: RegisterUses, liveOutOf: (
   // per register, the position of its last assignment in the block at hand, valid where `lastDefIn` names the block
   const lastDef = new Int32Array(f.vars.length);
   const lastDefIn = new Int32Array(f.vars.length).fill(-1);
-  cfg.flow.blocks.forEach((b, at) => {
+  sim.flow.blocks.forEach((b, at) => {
     ahead.fill(0);
     for (let r = registers.readsFrom[registers.first[at]!]!; r < registers.readsFrom[registers.first[at + 1]!]!; r++) ahead[registers.reads[r]!]++;
     b.stmts.forEach((s, i) => {
@@ -660,10 +664,10 @@ function propagateCopies(cfg: ControlFlow, registers: RegisterUses, liveOutOf: (
  * Lowered `x--` leaves `t = x - 1; x = t; if (t < 0)`: this makes it
  * `x = x - 1; if (x < 0)`.
  */
-function coalesceCopies(cfg: ControlFlow, liveOutOf: (id: number, v: Var) => boolean): void {
+function coalesceCopies(sim: Simplification, liveOutOf: (id: number, v: Var) => boolean): void {
   const reads = (s: Stmt, v: Var): boolean => stmtReadsOf(s, v) > 0;
   const sub: Substitution = [];
-  for (const b of cfg.blocks) {
+  for (const b of sim.blocks) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
       if (s.k !== "set" || s.value.k !== "var" || s.value.v === s.dst || !sameC(s.dst.type, s.value.v.type)) continue;
@@ -862,8 +866,8 @@ function mapTerm<A>(t: Terminator, map: (e: Expr, arg: A) => Expr, arg: A): bool
  * live where an assignment that stays, a call, a store or a terminator may
  * read it (strong liveness: what only dead assignments read is dead too).
  */
-function removeDeadStores(cfg: ControlFlow): void {
-  const { f, flow } = cfg;
+function removeDeadStores(sim: Simplification): void {
+  const { f, flow } = sim;
   const { blocks } = flow;
   const words = (f.vars.length + 31) >>> 5;
   const { first, dst, readsFrom, reads, termFrom } = registerUses(flow);
@@ -1011,8 +1015,8 @@ const SUBSTITUTE_USES = 2;
  * offset, either also takes an add); otherwise the register keeps it from
  * one assignment at the entry. Returns whether anything changed.
  */
-function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
-  const { f, blocks } = cfg;
+function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
+  const { f, blocks } = sim;
   const param = paramRegisters(f);
   // by Var.id; null: assigned something else (or by a call) somewhere
   const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
@@ -1070,11 +1074,11 @@ function propagateUniformConstants(cfg: ControlFlow, abi: Abi): boolean {
       for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
       if (substituteTerm(b, substitute)) changed = true;
     }
-    if (changed) cfg.touched(b);
+    if (changed) sim.touched(b);
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
-  cfg.touched(entry);
+  sim.touched(entry);
   return true;
 }
 
@@ -1125,15 +1129,15 @@ function countCostlyReads(e: Expr, uses: Int32Array): void {
  * block (a large one only in a test it decides); a branch or switch on a
  * constant becomes a jump. Returns whether a branch became one.
  */
-function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
-  const { f } = cfg;
+function foldConstants(sim: Simplification, abi: Abi): boolean {
+  const { f } = sim;
   let jumps = false;
   // registers the block has given a constant so far (by Var.id): cheap ones read as the constant, any when that decides the block's branch
   const known = new KnownConstants(f.vars.length, abi);
   const fold = (e: Expr): Expr => foldExpr(e, abi, known.size > 0 ? known.cheap : undefined);
-  for (const b of cfg.blocks) {
+  for (const b of sim.blocks) {
     // folding a block again changes nothing
-    if (cfg.folded(b)) continue;
+    if (sim.folded(b)) continue;
     known.clear();
     let changed = false;
     for (const s of b.stmts) {
@@ -1155,10 +1159,10 @@ function foldConstants(cfg: ControlFlow, abi: Abi): boolean {
         jumps = changed = true;
       }
     }
-    if (changed) cfg.touched(b);
-    cfg.foldedNow(b);
+    if (changed) sim.touched(b);
+    sim.foldedNow(b);
   }
-  if (jumps) cfg.changed();
+  if (jumps) sim.changed();
   return jumps;
 }
 
@@ -1179,14 +1183,14 @@ const THREAD_MAX = 4;
  * error code set to 0 on one path and to -1 on another, tested right after.
  * Returns whether a jump was threaded.
  */
-function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
-  const { f, blocks } = cfg;
+function threadKnownBranches(sim: Simplification, abi: Abi): boolean {
+  const { f, blocks } = sim;
   // loop headers, found when a join is first a candidate (before any jump changes)
   let header: Uint8Array | null = null;
   const loopHeader = (id: number): boolean => {
     if (!header) {
       const rpo = new Int32Array(f.blocks.length);
-      cfg.order.forEach((id, i) => (rpo[id] = i));
+      sim.order.forEach((id, i) => (rpo[id] = i));
       header = new Uint8Array(f.blocks.length);
       for (const b of blocks) {
         for (let k = 0, n = successorCount(b.term); k < n; k++) {
@@ -1203,7 +1207,7 @@ function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
     if (b.term.k !== "goto") continue;
     const t = f.blocks[b.term.target]!;
     // undecided before, and neither block has changed since (whether the join heads a loop does not decide the test)
-    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || cfg.undecided(b, t) || loopHeader(t.id)) continue;
+    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || sim.undecided(b, t) || loopHeader(t.id)) continue;
     known.clear();
     for (const s of b.stmts) {
       const d = stmtDestination(s);
@@ -1215,16 +1219,16 @@ function threadKnownBranches(cfg: ControlFlow, abi: Abi): boolean {
     }
     const decided = known.size > 0 ? intValue(foldExpr(t.term.k === "if" ? t.term.cond : t.term.value, abi, known.all), abi) : null;
     if (decided === null) {
-      cfg.undecidedNow(b, t);
+      sim.undecidedNow(b, t);
       continue;
     }
     const target = branchTarget(t.term, decided);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
     b.term = { k: "goto", target };
-    cfg.touched(b);
+    sim.touched(b);
     threaded = true;
   }
-  if (threaded) cfg.changed();
+  if (threaded) sim.changed();
   return threaded;
 }
 
@@ -1681,18 +1685,18 @@ function blockReads(L: LocalLiveness, i: number, rows: Int32Array): Int32Array {
  * Returns whether a statement that went (or moved) read a register: only
  * then can an assignment to one have become dead.
  */
-function simplifyLocalStores(cfg: ControlFlow): boolean {
-  const { f } = cfg;
+function simplifyLocalStores(sim: Simplification): boolean {
+  const { f } = sim;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
   // a statement that went read a register
   const freed = { read: false };
-  const fixed = fixedRegisters(cfg);
+  const fixed = fixedRegisters(sim);
   // statements and terminators by what they read and let out (no pass changes their operands in between)
   const known = new Map<Stmt | Terminator, StmtLocals>();
   const numbers = new LocalNumbers();
   let rows: Int32Array = new Int32Array(0);
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
-    const { flow } = cfg;
+    const { flow } = sim;
     const merged = mergeTrailingStores(f, flow, fixed);
     const L = localLiveness(flow, known, numbers);
     const { blocks } = flow;
@@ -1700,7 +1704,7 @@ function simplifyLocalStores(cfg: ControlFlow): boolean {
     const live = new Int32Array(words);
     const stopped = new Int32Array(words);
     const livesIn = (t: number, o: number): boolean => hasBit(liveIn, t * words * 32 + o);
-    const preds = cfg.preds.count;
+    const preds = sim.preds.count;
     let changed = false;
     // blocks given statements this round (their read sets no longer line up)
     const touched = new Uint8Array(f.blocks.length);
@@ -1749,7 +1753,7 @@ function simplifyLocalStores(cfg: ControlFlow): boolean {
             touched[tb.id] = 1;
           } else {
             retarget(b, tb.id, newBlock(f, copies, tb.id));
-            cfg.changed();
+            sim.changed();
           }
         }
       }
@@ -1780,9 +1784,9 @@ function sinkable(s: Stmt, fixed: Uint8Array): boolean {
 }
 
 /** Flags by `Var.id`: the parameters no statement assigns. */
-function fixedRegisters(cfg: ControlFlow): Uint8Array {
-  const fixed = paramRegisters(cfg.f);
-  for (const b of cfg.blocks) for (const s of b.stmts) {
+function fixedRegisters(sim: Simplification): Uint8Array {
+  const fixed = paramRegisters(sim.f);
+  for (const b of sim.blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
     if (d) fixed[d.id] = 0;
   }
@@ -1907,12 +1911,12 @@ interface StoredValue {
  * `iov.iov_len = len; ... if (len <= iov.iov_len)`: then the test folds.)
  * Returns whether a load went.
  */
-function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
-  const { f } = cfg;
+function forwardLocalStores(sim: Simplification, abi: Abi): boolean {
+  const { f } = sim;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
-  const fixed = fixedRegisters(cfg);
-  const { blocks } = cfg;
-  const memos = cfg.forwardMemos(fixed);
+  const fixed = fixedRegisters(sim);
+  const { blocks } = sim;
+  const memos = sim.forwardMemos(fixed);
   const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
   // the locals whose address is out somewhere: the blocks are searched as far as a question needs (the first block not searched yet: `searched`)
@@ -1929,7 +1933,7 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     }
     return false;
   };
-  const { preds } = cfg;
+  const { preds } = sim;
   // what each block ends knowing, by block id (shared with its successors until one learns or forgets something: the lists are never changed in place)
   const atEnd: (Map<LocalObject, StoredValue[]> | undefined)[] = [];
   const nothing = new Map<LocalObject, StoredValue[]>();
@@ -1943,13 +1947,13 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     if (out !== e) here = true;
     return out;
   };
-  for (const id of cfg.order) {
+  for (const id of sim.order) {
     const b = f.blocks[id]!;
     // what the block's only predecessor ends knowing
     const known = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
     // the block as this pass left it last time, knowing the same on entry and asking the same of escapes: this pass again would leave it alike
     const memo = memos[id];
-    if (memo && memo.version === cfg.version(b) && sameFacts(memo.known, known) && memo.asked.every(([o, out]) => escaped(o) === out)) {
+    if (memo && memo.version === sim.version(b) && sameFacts(memo.known, known) && memo.asked.every(([o, out]) => escaped(o) === out)) {
       atEnd[id] = memo.atEnd;
       continue;
     }
@@ -1989,10 +1993,10 @@ function forwardLocalStores(cfg: ControlFlow, abi: Abi): boolean {
     if (facts.size > 0) mapTerm(b.term, read, undefined);
     if (here) {
       forwarded = true;
-      cfg.touched(b);
+      sim.touched(b);
     }
     atEnd[id] = facts;
-    memos[id] = { version: cfg.version(b), known, asked, atEnd: facts };
+    memos[id] = { version: sim.version(b), known, asked, atEnd: facts };
   }
   return forwarded;
 }
