@@ -89,7 +89,7 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
     }
     for (const e of termOperands(b.term)) visit(e);
   }
-  const param = paramRegisters(f);
+  const { param } = sim;
   f.vars = f.vars.filter((v) => used[v.id] && !param[v.id]);
   f.locals = f.locals.filter((o) => objs.has(o));
 }
@@ -154,7 +154,12 @@ class Simplification {
   private rpo: number[] | null = null;
   private into: { count: Int32Array; last: Int32Array } | null = null;
 
-  constructor(readonly f: ResidualFunction) {}
+  /** Flags by `Var.id`: the parameters that are registers. */
+  readonly param: Uint8Array;
+
+  constructor(readonly f: ResidualFunction) {
+    this.param = paramRegisters(f);
+  }
 
   get blocks(): Block[] {
     return (this.reachable ??= reachable(this.f));
@@ -469,7 +474,7 @@ function propagateSingleCopies(sim: Simplification): void {
     const d = stmtDestination(s);
     if (d) defs[d.id]++;
   }
-  const param = paramRegisters(f);
+  const { param } = sim;
   const stable = (u: Var): boolean => (param[u.id] ? defs[u.id] === 0 : defs[u.id] === 1);
   const by: (Var | undefined)[] = [];
   const copies: Var[] = [];
@@ -596,10 +601,10 @@ function propagateCopies(sim: Simplification, registers: RegisterUses, liveOutOf
   sim.flow.blocks.forEach((b, at) => {
     ahead.fill(0);
     for (let r = registers.readsFrom[registers.first[at]!]!; r < registers.readsFrom[registers.first[at + 1]!]!; r++) ahead[registers.reads[r]!]++;
-    b.stmts.forEach((s, i) => {
-      const d = stmtDestination(s);
-      if (d) (lastDef[d.id] = i), (lastDefIn[d.id] = b.id);
-    });
+    for (let k = registers.first[at]!; k < registers.first[at + 1]!; k++) {
+      const d = registers.dst[k]!;
+      if (d >= 0) (lastDef[d] = k - registers.first[at]!), (lastDefIn[d] = b.id);
+    }
     // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
     let dropped: Set<Stmt> | null = null;
     for (let i = 0; i < b.stmts.length; i++) {
@@ -1017,7 +1022,7 @@ const SUBSTITUTE_USES = 2;
  */
 function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
   const { f, blocks } = sim;
-  const param = paramRegisters(f);
+  const { param } = sim;
   // by Var.id; null: assigned something else (or by a call) somewhere
   const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
   // the registers assigned, in the order of their first assignment
@@ -1785,7 +1790,7 @@ function sinkable(s: Stmt, fixed: Uint8Array): boolean {
 
 /** Flags by `Var.id`: the parameters no statement assigns. */
 function fixedRegisters(sim: Simplification): Uint8Array {
-  const fixed = paramRegisters(sim.f);
+  const fixed = sim.param.slice();
   for (const b of sim.blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
     if (d) fixed[d.id] = 0;
