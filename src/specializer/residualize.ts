@@ -1572,7 +1572,7 @@ interface LocalLiveness {
  * Stores do not end a local's liveness (they may write part of it). A
  * function's locals die when it returns.
  */
-function localLiveness(flow: Flow, known: Map<Stmt | Terminator, StmtLocals>, numbers: LocalNumbers): LocalLiveness {
+function localLiveness(flow: Flow, known: (StmtLocals[] | undefined)[], numbers: LocalNumbers): LocalLiveness {
   const { blocks } = flow;
   const n = blocks.length;
   const writes = new Uint8Array(n);
@@ -1580,19 +1580,14 @@ function localLiveness(flow: Flow, known: Map<Stmt | Terminator, StmtLocals>, nu
   const r: LocalReads = { direct: [], any: false };
   const escapes: LocalObject[] = [];
   const info = blocks.map((b, i) => {
-    const xs = b.stmts.map((s) => {
-      let x = known.get(s);
-      if (!x) {
+    let xs = known[b.id];
+    if (!xs) {
+      xs = b.stmts.map((s) => {
         stmtReads(s, r);
         escapes.length = 0;
         stmtEscapes(s, escapes);
-        known.set(s, (x = stmtLocals(r, escapes, storedLocal(s), numbers)));
-      }
-      if (x.stored >= 0) writes[i] = 1;
-      return x;
-    });
-    let x = known.get(b.term);
-    if (!x) {
+        return stmtLocals(r, escapes, storedLocal(s), numbers);
+      });
       r.direct.length = 0;
       r.any = false;
       escapes.length = 0;
@@ -1600,9 +1595,10 @@ function localLiveness(flow: Flow, known: Map<Stmt | Terminator, StmtLocals>, nu
         readsIn(e, r);
         escapesIn(e, false, escapes);
       }
-      known.set(b.term, (x = stmtLocals(r, escapes, null, numbers)));
+      xs.push(stmtLocals(r, escapes, null, numbers));
+      known[b.id] = xs;
     }
-    xs.push(x);
+    for (const x of xs) if (x.stored >= 0) writes[i] = 1;
     return xs;
   });
   const words = numbers.words;
@@ -1696,13 +1692,13 @@ function simplifyLocalStores(sim: Simplification): boolean {
   // a statement that went read a register
   const freed = { read: false };
   const fixed = fixedRegisters(sim);
-  // statements and terminators by what they read and let out (no pass changes their operands in between)
-  const known = new Map<Stmt | Terminator, StmtLocals>();
+  // per block id: what its statements, then its terminator, read and let out (until a round changes its statements; no pass changes their operands in between)
+  const known: (StmtLocals[] | undefined)[] = [];
   const numbers = new LocalNumbers();
   let rows: Int32Array = new Int32Array(0);
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
     const { flow } = sim;
-    const merged = mergeTrailingStores(f, flow, fixed);
+    const merged = mergeTrailingStores(f, flow, fixed, known);
     const L = localLiveness(flow, known, numbers);
     const { blocks } = flow;
     const { liveIn, words } = L;
@@ -1756,6 +1752,7 @@ function simplifyLocalStores(sim: Simplification): boolean {
           if (preds[tb.id] === 1) {
             tb.stmts.unshift(...copies);
             touched[tb.id] = 1;
+            known[tb.id] = undefined;
           } else {
             retarget(b, tb.id, newBlock(f, copies, tb.id));
             sim.changed();
@@ -1764,6 +1761,7 @@ function simplifyLocalStores(sim: Simplification): boolean {
       }
       if (gone.size > 0) {
         b.stmts = b.stmts.filter((s) => !gone.has(s));
+        known[b.id] = undefined;
         changed = true;
         for (const s of gone) forEachOperand(s, noteRegisterReads, freed);
       }
@@ -1819,7 +1817,7 @@ function sameStore(a: Stmt, b: Stmt): boolean {
  * (each jumping only there) move into the join, once; from there, if it
  * branches, sinking takes them on. Returns whether any moved.
  */
-function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array): boolean {
+function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array, known: (StmtLocals[] | undefined)[]): boolean {
   let moved = false;
   flow.blocks.forEach((j, i) => {
     const from = flow.predStart[i]!;
@@ -1841,8 +1839,12 @@ function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array)
     }
     if (n === 0) return;
     const group = first.stmts.slice(-n);
-    for (const p of ps) p.stmts = p.stmts.slice(0, -n);
+    for (const p of ps) {
+      p.stmts = p.stmts.slice(0, -n);
+      known[p.id] = undefined;
+    }
     j.stmts = [...group, ...j.stmts];
+    known[j.id] = undefined;
     moved = true;
   });
   return moved;
