@@ -5,11 +5,12 @@
 // Locals whose address is taken, and every aggregate, live in memory; the
 // rest are registers (`Var`).
 import type { FunctionDef, Symbol } from "../c/ast.ts";
-import type { SourcePosition } from "../errors.ts";
+import { BespokeError, type SourcePosition } from "../errors.ts";
 import type { CType, Field, FunctionType } from "../c/types.ts";
 
 /** A register: a scalar local, parameter or temporary whose address is never taken. */
 export interface Var {
+  /** Its index in its function's `vars` (residual functions alike, until simplified): the passes keep per-register tables as arrays indexed by it. */
   id: number;
   name: string;
   type: CType;
@@ -151,9 +152,63 @@ export function stmtOperands(s: Stmt): Expr[] {
   }
 }
 
+/** Call `visit` on each expression a statement evaluates, in the order of `stmtOperands` (given `arg`, so that callers need no closure per statement, and without building the array). */
+export function forEachOperand<A>(s: Stmt, visit: (e: Expr, arg: A) => void, arg: A): void {
+  switch (s.k) {
+    case "set":
+      visit(s.value, arg);
+      break;
+    case "store":
+    case "bitstore":
+      visit(s.addr, arg);
+      visit(s.value, arg);
+      break;
+    case "copy":
+      visit(s.dst, arg);
+      visit(s.src, arg);
+      break;
+    case "zero":
+      visit(s.addr, arg);
+      break;
+    case "call":
+      visit(s.callee, arg);
+      for (const a of s.args) visit(a, arg);
+      if (s.dstAddr) visit(s.dstAddr, arg);
+      break;
+  }
+}
+
 /** The register a statement assigns, if any. */
 export function stmtDestination(s: Stmt): Var | null {
   return s.k === "set" ? s.dst : s.k === "call" ? s.dst : null;
+}
+
+/** How many edges leave a terminator (a branch to one block twice counts twice). */
+export function successorCount(t: Terminator): number {
+  switch (t.k) {
+    case "goto":
+      return 1;
+    case "if":
+      return 2;
+    case "switch":
+      return t.cases.length + 1;
+    case "return":
+      return 0;
+  }
+}
+
+/** The target of a terminator's `k`th edge: a goto's target; an if's then, else; a switch's cases in order, then its default. */
+export function successorAt(t: Terminator, k: number): number {
+  switch (t.k) {
+    case "goto":
+      return t.target;
+    case "if":
+      return k === 0 ? t.then : t.else;
+    case "switch":
+      return k < t.cases.length ? t.cases[k]!.target : t.default;
+    case "return":
+      throw new BespokeError("SPECIALIZER_BUG", "a return has no successor");
+  }
 }
 
 /** Every expression a terminator evaluates. */
@@ -164,56 +219,60 @@ export function termOperands(t: Terminator): Expr[] {
   return [];
 }
 
-/** Call `f` on every register an expression reads, in the order of `operands` (without building their arrays: the passes call it on every expression). */
-export function visitVars(e: Expr, f: (v: Var) => void): void {
+/**
+ * Call `f` on every register an expression reads, in the order of `operands`
+ * (without building their arrays: the passes call it on every expression),
+ * with `arg` (so that a caller's callback need not be a closure).
+ */
+export function visitVars<A>(e: Expr, f: (v: Var, arg: A) => void, arg?: A): void {
   switch (e.k) {
     case "var":
-      f(e.v);
+      f(e.v, arg as A);
       return;
     case "load":
     case "bitload":
     case "field":
-      visitVars(e.addr, f);
+      visitVars(e.addr, f, arg);
       return;
     case "ptradd":
-      visitVars(e.ptr, f);
-      visitVars(e.index, f);
+      visitVars(e.ptr, f, arg);
+      visitVars(e.index, f, arg);
       return;
     case "ptrdiff":
     case "binary":
-      visitVars(e.left, f);
-      visitVars(e.right, f);
+      visitVars(e.left, f, arg);
+      visitVars(e.right, f, arg);
       return;
     case "unary":
     case "cast":
-      visitVars(e.arg, f);
+      visitVars(e.arg, f, arg);
       return;
   }
 }
 
-/** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`). */
-export function visitLocals(e: Expr, f: (o: LocalObject) => void): void {
+/** Call `f` on every local object an expression names (in the order of `operands`, as `visitVars`, and like it with `arg`). */
+export function visitLocals<A>(e: Expr, f: (o: LocalObject, arg: A) => void, arg?: A): void {
   switch (e.k) {
     case "local":
-      f(e.obj);
+      f(e.obj, arg as A);
       return;
     case "load":
     case "bitload":
     case "field":
-      visitLocals(e.addr, f);
+      visitLocals(e.addr, f, arg);
       return;
     case "ptradd":
-      visitLocals(e.ptr, f);
-      visitLocals(e.index, f);
+      visitLocals(e.ptr, f, arg);
+      visitLocals(e.index, f, arg);
       return;
     case "ptrdiff":
     case "binary":
-      visitLocals(e.left, f);
-      visitLocals(e.right, f);
+      visitLocals(e.left, f, arg);
+      visitLocals(e.right, f, arg);
       return;
     case "unary":
     case "cast":
-      visitLocals(e.arg, f);
+      visitLocals(e.arg, f, arg);
       return;
   }
 }

@@ -10,10 +10,10 @@ import { declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { integerBinary, wrap } from "../c/consteval.ts";
 import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
-import { type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, operands, stmtDestination, stmtOperands, termOperands, visitLocals, visitVars } from "./ir.ts";
+import { type BinaryOp, type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, forEachOperand, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
 import { VA_BUILTINS } from "./lower.ts";
-import { type ResidualFunction, successors } from "./specialize.ts";
+import type { ResidualFunction } from "./specialize.ts";
 import { type SNode, exprSize, reversePostorder, structure } from "./structure.ts";
 
 /** A global the residual program defines, with its initial contents (null: extern). */
@@ -48,42 +48,58 @@ export interface ResidualUnit {
  * unused variables.
  */
 export function simplify(f: ResidualFunction, abi: Abi): void {
-  threadJumps(f);
-  mergeBlocks(f);
+  f.vars.forEach((v, i) => {
+    if (v.id !== i) throw new BespokeError("SPECIALIZER_BUG", `${f.name}: register ${v.name} is numbered ${v.id} but is its function's register ${i}`);
+  });
+  const sim = new Simplification(f);
+  threadJumps(sim);
+  mergeBlocks(sim);
   for (let round = 0; ; round++) {
-    propagateSingleCopies(f);
-    const forwarded = forwardLocalStores(f, abi);
-    const folded = foldConstants(f, abi);
-    const threaded = threadKnownBranches(f, abi);
+    propagateSingleCopies(sim);
+    const forwarded = forwardLocalStores(sim, abi);
+    const folded = foldConstants(sim, abi);
+    const threaded = threadKnownBranches(sim, abi);
     if (folded || threaded) {
-      threadJumps(f);
-      mergeBlocks(f);
+      threadJumps(sim);
+      mergeBlocks(sim);
     }
-    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(f, abi) && !threaded && !forwarded)) break;
+    if (round === CONSTANT_ROUNDS || (!propagateUniformConstants(sim, abi) && !threaded && !forwarded)) break;
   }
-  propagateCopies(f);
-  coalesceCopies(f);
-  removeDeadStores(f);
-  if (simplifyLocalStores(f)) removeDeadStores(f);
-  dropAssignmentCasts(f);
-  const used = new Set<Var>();
+  // what is live on exit from each block is the same after copy propagation and coalescing (see propagateCopies)
+  const registers = registerUses(sim.flow);
+  const live = liveOut(sim, registers);
+  propagateCopies(sim, registers, live);
+  coalesceCopies(sim, live);
+  removeDeadStores(sim);
+  // the only statements it removes are stores: assignments to registers can only have lost reads
+  if (simplifyLocalStores(sim)) removeDeadStores(sim);
+  dropAssignmentCasts(sim);
+  // registers named (by Var.id), and objects
+  const used = new Uint8Array(f.vars.length);
   const objs = new Set<LocalObject>();
-  const useVar = (v: Var): void => void used.add(v);
-  const useObj = (o: LocalObject): void => void objs.add(o);
   const visit = (e: Expr): void => {
-    visitVars(e, useVar);
-    visitLocals(e, useObj);
+    visitVars(e, markUsed, used);
+    visitLocals(e, addObject, objs);
   };
-  for (const b of reachable(f)) {
+  for (const b of sim.blocks) {
     for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visit(e);
+      forEachOperand(s, visit, undefined);
       const dst = stmtDestination(s);
-      if (dst) used.add(dst);
+      if (dst) used[dst.id] = 1;
     }
     for (const e of termOperands(b.term)) visit(e);
   }
-  f.vars = f.vars.filter((v) => used.has(v) && !f.params.includes(v));
+  const { param } = sim;
+  f.vars = f.vars.filter((v) => used[v.id] && !param[v.id]);
   f.locals = f.locals.filter((o) => objs.has(o));
+}
+
+function markUsed(v: Var, used: Uint8Array): void {
+  used[v.id] = 1;
+}
+
+function addObject(o: LocalObject, objs: Set<LocalObject>): void {
+  objs.add(o);
 }
 
 /**
@@ -93,9 +109,9 @@ export function simplify(f: ResidualFunction, abi: Abi): void {
  * cast costs two shifts more. Last, as the other passes expect assignments
  * of values of the destination's type.
  */
-function dropAssignmentCasts(f: ResidualFunction): void {
+function dropAssignmentCasts(sim: Simplification): void {
   const bare = (value: Expr, type: CType): Expr => (value.k === "cast" && type.kind === TypeKind.Int && sameC(value.type, type) && isInteger(value.arg.type) ? value.arg : value);
-  for (const b of reachable(f)) {
+  for (const b of sim.blocks) {
     for (const s of b.stmts) {
       if (s.k === "set") s.value = bare(s.value, s.dst.type);
       else if (s.k === "store") s.value = bare(s.value, s.type);
@@ -118,29 +134,124 @@ function reachable(f: ResidualFunction): Block[] {
     const b = f.blocks[id]!;
     order.push(b);
     // pushed last to first: the first successor is visited first
-    const t = b.term;
-    if (t.k === "goto") stack.push(t.target);
-    else if (t.k === "if") stack.push(t.else, t.then);
-    else if (t.k === "switch") {
-      stack.push(t.default);
-      for (let i = t.cases.length - 1; i >= 0; i--) stack.push(t.cases[i]!.target);
-    }
+    for (let k = successorCount(b.term) - 1; k >= 0; k--) stack.push(successorAt(b.term, k));
   }
   return order;
 }
 
-function threadJumps(f: ResidualFunction): void {
+/**
+ * A function being simplified: its reachable blocks (their edges, order and
+ * predecessors), computed when first asked after the control flow last
+ * changed (the passes that change it, a terminator, the entry or a new
+ * block, say so); and what the constant rounds know of each block: a version
+ * that changes whenever one of their passes changes the block, and what
+ * foldConstants, threadKnownBranches and forwardLocalStores made of it at a
+ * version (so that a round after the first redoes only what changed).
+ */
+class Simplification {
+  private reachable: Block[] | null = null;
+  private edges: Flow | null = null;
+  private rpo: number[] | null = null;
+  private into: { count: Int32Array; last: Int32Array } | null = null;
+
+  /** Flags by `Var.id`: the parameters that are registers. */
+  readonly param: Uint8Array;
+
+  constructor(readonly f: ResidualFunction) {
+    this.param = paramRegisters(f);
+  }
+
+  get blocks(): Block[] {
+    return (this.reachable ??= reachable(this.f));
+  }
+
+  get flow(): Flow {
+    return (this.edges ??= flowOf(this.f, this.blocks));
+  }
+
+  /** Per block id, how many reachable blocks jump to it, and the last. */
+  get preds(): { count: Int32Array; last: Int32Array } {
+    return (this.into ??= predecessors(this.f, this.blocks));
+  }
+
+  /** The reachable blocks' ids in reverse postorder. */
+  get order(): number[] {
+    return (this.rpo ??= reversePostorder(this.f));
+  }
+
+  changed(): void {
+    this.reachable = this.edges = this.rpo = this.into = null;
+  }
+
+  /** Per block id: a number that changes whenever a pass of the constant rounds changes the block's statements or what its terminator evaluates (0: never). */
+  private versions: number[] = [];
+  private clock = 0;
+  /** Per block id: its version when foldConstants last left it. */
+  private foldedVersions: number[] = [];
+
+  touched(b: Block): void {
+    this.versions[b.id] = ++this.clock;
+  }
+
+  /** Whether foldConstants left `b` as it is. */
+  folded(b: Block): boolean {
+    return this.foldedVersions[b.id] === (this.versions[b.id] ?? 0);
+  }
+
+  foldedNow(b: Block): void {
+    this.foldedVersions[b.id] = this.versions[b.id] ?? 0;
+  }
+
+  /** Per block id: what forwardLocalStores made of it last, valid while the parameters no statement assigns stay the same. */
+  private forwarded: (ForwardMemo | undefined)[] = [];
+  private forwardedFixed: Uint8Array | null = null;
+
+  /** forwardLocalStores's memos, given the parameters no statement assigns now. */
+  forwardMemos(fixed: Uint8Array): (ForwardMemo | undefined)[] {
+    if (!this.forwardedFixed || fixed.some((x, i) => x !== this.forwardedFixed![i])) this.forwarded = [];
+    this.forwardedFixed = fixed;
+    return this.forwarded;
+  }
+
+  version(b: Block): number {
+    return this.versions[b.id] ?? 0;
+  }
+
+  /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
+  private untested: ({ join: number; version: number; joinVersion: number } | undefined)[] = [];
+
+  /** Whether the test of join `t` after `b` was undecided, and neither block has changed since. */
+  undecided(b: Block, t: Block): boolean {
+    const u = this.untested[b.id];
+    return u !== undefined && u.join === t.id && u.version === (this.versions[b.id] ?? 0) && u.joinVersion === (this.versions[t.id] ?? 0);
+  }
+
+  undecidedNow(b: Block, t: Block): void {
+    this.untested[b.id] = { join: t.id, version: this.versions[b.id] ?? 0, joinVersion: this.versions[t.id] ?? 0 };
+  }
+}
+
+function threadJumps(sim: Simplification): void {
+  const { f } = sim;
+  // the blocks a search has passed, marked with its number
+  const seen = new Int32Array(f.blocks.length);
+  let search = 0;
+  let changed = false;
   const final = (id: number): number => {
-    const seen = new Set<number>();
+    search++;
     let cur = id;
     for (;;) {
       const b = f.blocks[cur]!;
-      if (b.stmts.length > 0 || b.term.k !== "goto" || seen.has(cur)) return cur;
-      seen.add(cur);
+      if (b.stmts.length > 0 || b.term.k !== "goto" || seen[cur] === search) {
+        if (cur !== id) changed = true;
+        return cur;
+      }
+      seen[cur] = search;
       cur = b.term.target;
     }
   };
-  for (const b of f.blocks) {
+  // an unreachable block stays so: its jumps do not matter
+  for (const b of sim.blocks) {
     const t = b.term;
     if (t.k === "goto") t.target = final(t.target);
     else if (t.k === "if") {
@@ -152,103 +263,200 @@ function threadJumps(f: ResidualFunction): void {
     }
   }
   f.entry = final(f.entry);
+  if (changed) sim.changed();
 }
 
-function mergeBlocks(f: ResidualFunction): void {
-  const blocks = reachable(f);
-  const preds = new Map<number, number>();
-  for (const b of blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
-  const merged = new Set<number>();
+function mergeBlocks(sim: Simplification): void {
+  const { f, blocks } = sim;
+  // a block a goto targets has one predecessor when it has one edge in (counted once per block, as here)
+  const preds = sim.preds.count;
+  const merged = new Uint8Array(f.blocks.length);
   for (const b of blocks) {
-    if (merged.has(b.id)) continue;
+    if (merged[b.id]) continue;
     while (b.term.k === "goto") {
       const t = b.term.target;
-      if (t === b.id || t === f.entry || preds.get(t) !== 1 || merged.has(t)) break;
+      if (t === b.id || t === f.entry || preds[t] !== 1 || merged[t]) break;
       const next = f.blocks[t]!;
       b.stmts.push(...next.stmts);
       b.term = next.term;
       next.stmts = [];
       next.term = { k: "goto", target: next.id };
-      merged.add(t);
+      merged[t] = 1;
+      sim.changed();
+      sim.touched(b);
     }
+  }
+}
+
+/** Per block id, the blocks of `blocks` with an edge into it: how many, and the last. */
+function predecessors(f: ResidualFunction, blocks: Block[]): { count: Int32Array; last: Int32Array } {
+  const count = new Int32Array(f.blocks.length);
+  const last = new Int32Array(f.blocks.length).fill(-1);
+  for (const b of blocks) {
+    const t = b.term;
+    for (let k = 0, n = successorCount(t); k < n; k++) {
+      const s = successorAt(t, k);
+      if (last[s] === b.id) continue;
+      count[s]++;
+      last[s] = b.id;
+    }
+  }
+  return { count, last };
+}
+
+/** The reachable blocks and their edges, by position in `blocks`, for the dataflow analyses (flat arrays: one allocation per table, not per block). */
+interface Flow {
+  blocks: Block[];
+  /** Position in `blocks` by block id; -1: unreachable. */
+  at: Int32Array;
+  /** The successors of `blocks[i]` are `succ[succStart[i]]` to `succ[succStart[i + 1] - 1]` (repeated as `successors` repeats them). */
+  succStart: Int32Array;
+  succ: Int32Array;
+  /** The predecessors, alike (one per edge). */
+  predStart: Int32Array;
+  pred: Int32Array;
+}
+
+function flowOf(f: ResidualFunction, blocks: Block[]): Flow {
+  const n = blocks.length;
+  const at = new Int32Array(f.blocks.length).fill(-1);
+  blocks.forEach((b, i) => (at[b.id] = i));
+  const succStart = new Int32Array(n + 1);
+  const succ: number[] = [];
+  const indegree = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    succStart[i] = succ.length;
+    const t = blocks[i]!.term;
+    for (let k = 0, m = successorCount(t); k < m; k++) {
+      const s = at[successorAt(t, k)]!;
+      succ.push(s);
+      indegree[s]++;
+    }
+  }
+  succStart[n] = succ.length;
+  const predStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) predStart[i + 1] = predStart[i]! + indegree[i]!;
+  const pred = new Int32Array(succ.length);
+  const fill = predStart.slice(0, n);
+  for (let i = 0; i < n; i++) for (let k = succStart[i]!; k < succStart[i + 1]!; k++) pred[fill[succ[k]!]!++] = i;
+  return { blocks, at, succStart, succ: Int32Array.from(succ), predStart, pred };
+}
+
+/**
+ * Solve a backward dataflow problem over bit sets (`words` words per block,
+ * flat: block i's bit k is bit `i * words * 32 + k`): `liveIn` of each block
+ * is grown by `transfer` (which sets in `into` what the block needs on
+ * entry, given `out`, what is needed on exit from it: the union of its
+ * successors' `liveIn`), a block visited again whenever what is live into
+ * one of its successors grew, so that the sets on exit, returned, are
+ * final.
+ */
+function solveBackward(flow: Flow, words: number, liveIn: Int32Array, transfer: (i: number, out: Int32Array, into: Int32Array) => void): Int32Array {
+  const n = flow.blocks.length;
+  const out = new Int32Array(n * words);
+  const next = new Int32Array(words);
+  const work: number[] = [];
+  for (let i = 0; i < n; i++) work.push(i);
+  const queued = new Uint8Array(n).fill(1);
+  while (work.length > 0) {
+    const i = work.pop()!;
+    queued[i] = 0;
+    unionOfSuccessors(flow, i, words, liveIn, out);
+    next.fill(0);
+    transfer(i, out, next);
+    let grew = false;
+    for (let w = 0, o = i * words; w < words; w++, o++) {
+      const merged = liveIn[o]! | next[w]!;
+      if (merged !== liveIn[o]) {
+        liveIn[o] = merged;
+        grew = true;
+      }
+    }
+    if (!grew) continue;
+    for (let k = flow.predStart[i]!; k < flow.predStart[i + 1]!; k++) {
+      const p = flow.pred[k]!;
+      if (queued[p]) continue;
+      queued[p] = 1;
+      work.push(p);
+    }
+  }
+  return out;
+}
+
+/** `out` of block `i` (flat sets) |= `liveIn` of each of its successors. */
+function unionOfSuccessors(flow: Flow, i: number, words: number, liveIn: Int32Array, out: Int32Array): void {
+  for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+    const s = flow.succ[k]! * words;
+    for (let w = 0, o = i * words; w < words; w++, o++) out[o]! |= liveIn[s + w]!;
   }
 }
 
 /**
  * Registers live on exit from each reachable block, as a test of a register
  * on exit from a block: backward dataflow to a fixpoint over bit sets (one
- * bit per register the reachable blocks name), a block visited again only
- * when what is live into one of its successors grew.
+ * bit per register, by `Var.id`).
  */
-function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
-  const blocks = reachable(f);
-  const index = new Map<Var, number>();
-  const number = (v: Var): void => {
-    if (!index.has(v)) index.set(v, index.size);
-  };
-  for (const b of blocks) {
-    for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visitVars(e, number);
-      const d = stmtDestination(s);
-      if (d) number(d);
-    }
-    for (const e of termOperands(b.term)) visitVars(e, number);
-  }
-  const words = (index.size + 31) >>> 5;
+function liveOut(sim: Simplification, uses: RegisterUses): (id: number, v: Var) => boolean {
+  const { f, flow } = sim;
+  const words = (f.vars.length + 31) >>> 5;
+  const n = flow.blocks.length;
+  const { first, dst, readsFrom, reads, termFrom } = uses;
   // per block: registers read before being assigned in it, and registers it assigns
-  const use = blocks.map(() => new Int32Array(words));
-  const def = blocks.map(() => new Int32Array(words));
-  blocks.forEach((b, k) => {
-    const u = use[k]!;
-    const d = def[k]!;
-    const read = (v: Var): void => {
-      const i = index.get(v)!;
-      if (!hasBit(d, i)) setBit(u, i);
-    };
-    for (const s of b.stmts) {
-      for (const e of stmtOperands(s)) visitVars(e, read);
-      const x = stmtDestination(s);
-      if (x) setBit(d, index.get(x)!);
-    }
-    for (const e of termOperands(b.term)) visitVars(e, read);
-  });
-  const liveIn = blocks.map(() => new Int32Array(words));
-  const out = blocks.map(() => new Int32Array(words));
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
-  const preds: number[][] = blocks.map(() => []);
-  succ.forEach((ss, i) => {
-    for (const s of ss) preds[s]!.push(i);
-  });
-  const work = blocks.map((_, i) => i);
-  const queued = new Uint8Array(blocks.length).fill(1);
-  while (work.length > 0) {
-    const i = work.pop()!;
-    queued[i] = 0;
-    const o = out[i]!;
-    for (const s of succ[i]!) orInto(o, liveIn[s]!);
-    const li = liveIn[i]!;
-    const u = use[i]!;
-    const d = def[i]!;
-    let grew = false;
-    for (let w = 0; w < words; w++) {
-      const next = li[w]! | u[w]! | (o[w]! & ~d[w]!);
-      if (next !== li[w]) {
-        li[w] = next;
-        grew = true;
-      }
-    }
-    if (!grew) continue;
-    for (const p of preds[i]!) {
-      if (queued[p]) continue;
-      queued[p] = 1;
-      work.push(p);
+  const use = new Int32Array(n * words);
+  const def = new Int32Array(n * words);
+  for (let i = 0; i < n; i++) {
+    const base = i * words * 32;
+    const readsEnd = readsFrom[first[i + 1]!]!;
+    for (let k = first[i]!; k <= first[i + 1]!; k++) {
+      // k = first[i + 1]: the terminator
+      const from = k < first[i + 1]! ? readsFrom[k]! : termFrom[i]!;
+      const to = k < first[i + 1]! ? Math.min(readsFrom[k + 1]!, termFrom[i]!) : readsEnd;
+      for (let r = from; r < to; r++) if (!hasBit(def, base + reads[r]!)) setBit(use, base + reads[r]!);
+      if (k < first[i + 1]! && dst[k]! >= 0) setBit(def, base + dst[k]!);
     }
   }
+  const liveIn = new Int32Array(n * words);
+  const out = solveBackward(flow, words, liveIn, (i, out, into) => {
+    for (let w = 0, o = i * words; w < words; w++, o++) into[w] = use[o]! | (out[o]! & ~def[o]!);
+  });
   return (id, v) => {
-    const i = index.get(v);
-    return i !== undefined && hasBit(out[pos.get(id)!]!, i);
+    const i = flow.at[id]!;
+    return i >= 0 && hasBit(out, i * words * 32 + v.id);
   };
+}
+
+/**
+ * The registers the statements of the reachable blocks assign and read
+ * (by `Var.id`), numbered block after block (block i's statements from
+ * `first[i]`): statement k assigns `dst[k]` (-1: none) and reads
+ * `reads[readsFrom[k]]` up to the reads of the next statement or of its
+ * block's terminator, which start at `termFrom[i]` and end where the next
+ * block's start (`readsFrom[first[i + 1]]`, a last entry closing the list).
+ */
+interface RegisterUses {
+  first: number[];
+  dst: number[];
+  readsFrom: number[];
+  reads: number[];
+  termFrom: number[];
+}
+
+function registerUses(flow: Flow): RegisterUses {
+  const uses: RegisterUses = { first: [], dst: [], readsFrom: [], reads: [], termFrom: [] };
+  for (const b of flow.blocks) {
+    uses.first.push(uses.dst.length);
+    for (const s of b.stmts) {
+      const d = stmtDestination(s);
+      uses.dst.push(d ? d.id : -1);
+      uses.readsFrom.push(uses.reads.length);
+      forEachOperand(s, pushReads, uses.reads);
+    }
+    uses.termFrom.push(uses.reads.length);
+    for (const e of termOperands(b.term)) pushReads(e, uses.reads);
+  }
+  uses.first.push(uses.dst.length);
+  uses.readsFrom.push(uses.reads.length);
+  return uses;
 }
 
 /**
@@ -258,35 +466,57 @@ function liveOut(f: ResidualFunction): (id: number, v: Var) => boolean {
  * assigned and can no longer change. Their types may differ in qualifiers
  * (`const void *arg = buff`).
  */
-function propagateSingleCopies(f: ResidualFunction): void {
-  const blocks = reachable(f);
-  const defs = new Map<Var, number>();
+function propagateSingleCopies(sim: Simplification): void {
+  const { f, blocks } = sim;
+  const n = f.vars.length;
+  const defs = new Int32Array(n);
   for (const b of blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
-    if (d) defs.set(d, (defs.get(d) ?? 0) + 1);
+    if (d) defs[d.id]++;
   }
-  const params = new Set(f.params);
-  const stable = (u: Var): boolean => (params.has(u) ? !defs.has(u) : defs.get(u) === 1);
-  const by = new Map<Var, Var>();
+  const { param } = sim;
+  const stable = (u: Var): boolean => (param[u.id] ? defs[u.id] === 0 : defs[u.id] === 1);
+  const by: (Var | undefined)[] = [];
+  const copies: Var[] = [];
   for (const b of blocks) for (const s of b.stmts) {
-    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || params.has(s.dst) || defs.get(s.dst) !== 1) continue;
-    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) by.set(s.dst, s.value.v);
+    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || param[s.dst.id] || defs[s.dst.id] !== 1) continue;
+    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) {
+      by[s.dst.id] = s.value.v;
+      copies.push(s.dst);
+    }
   }
+  if (copies.length === 0) return;
   // chains: t = u, u = w: t reads w; copies in a cycle (never given a value) stay
-  const final = new Map<Var, Expr>();
-  for (const t of by.keys()) {
-    const seen = new Set<Var>([t]);
-    let cur = by.get(t)!;
-    while (by.has(cur) && !seen.has(cur)) seen.add(cur), (cur = by.get(cur)!);
-    if (!seen.has(cur)) final.set(t, { k: "var", type: t.type, v: cur });
-  }
-  if (final.size === 0) return;
-  const sub = (v: Var): Expr | undefined => final.get(v);
+  const final: Substitution = [];
+  const seen = new Int32Array(n);
+  let found = false;
+  copies.forEach((t, i) => {
+    // marked by the copy whose chain is followed (i + 1)
+    seen[t.id] = i + 1;
+    let cur = by[t.id]!;
+    while (by[cur.id] && seen[cur.id] !== i + 1) (seen[cur.id] = i + 1), (cur = by[cur.id]!);
+    if (seen[cur.id] !== i + 1) {
+      final[t.id] = { k: "var", type: t.type, v: cur };
+      found = true;
+    }
+  });
+  if (!found) return;
   for (const b of blocks) {
-    b.stmts = b.stmts.filter((s) => !(s.k === "set" && final.has(s.dst)));
-    for (const s of b.stmts) substituteStmt(s, sub);
-    substituteTerm(b, sub);
+    let changed = false;
+    if (b.stmts.some((s) => s.k === "set" && final[s.dst.id])) {
+      b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
+      changed = true;
+    }
+    for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
+    if (substituteTerm(b, final) || changed) sim.touched(b);
   }
+}
+
+/** Flags by `Var.id`: the function's parameters that are registers. */
+function paramRegisters(f: ResidualFunction): Uint8Array {
+  const param = new Uint8Array(f.vars.length);
+  for (const p of f.params) if (!("size" in p)) param[p.id] = 1;
+  return param;
 }
 
 /** A value cheap to repeat: copying it to several uses costs nothing. */
@@ -351,28 +581,45 @@ function termReadsOf(t: Terminator, v: Var): number {
  * register it reads; a store or call when it reads memory), and volatile reads
  * are never moved. Values past PROPAGATE_MAX nodes stay where they are, so
  * chains of updates (`s = s + x` unrolled) do not nest without end.
+ * What is live on exit from each block stays as it was: `t` goes only where
+ * it is dead after its uses or assigned again, and the registers `e` reads
+ * are read later in the same block with no assignment to them in between
+ * (coalesceCopies keeps it too: the two share one liveness).
  */
 const PROPAGATE_MAX = 32;
 
-function propagateCopies(f: ResidualFunction): void {
-  const liveOutOf = liveOut(f);
-  for (const b of reachable(f)) {
-    // reads of each register after the statement at hand: the search for uses ends at the last one
-    const ahead = new Map<Var, number>();
-    const count = (e: Expr, by: number): void => visitVars(e, (v) => ahead.set(v, (ahead.get(v) ?? 0) + by));
-    for (const s of b.stmts) stmtOperands(s).forEach((x) => count(x, 1));
-    termOperands(b.term).forEach((x) => count(x, 1));
+function propagateCopies(sim: Simplification, registers: RegisterUses, liveOutOf: (id: number, v: Var) => boolean): void {
+  const { f } = sim;
+  // reads of each register (by Var.id) after the statement at hand: the search for uses ends at the last one
+  const ahead = new Int32Array(f.vars.length);
+  // the registers the value at hand reads, marked with a number of its own
+  const reads: Marks = { marks: new Int32Array(f.vars.length), mark: 0 };
+  const sub: Substitution = [];
+  // per register, the position of its last assignment in the block at hand, valid where `lastDefIn` names the block
+  const lastDef = new Int32Array(f.vars.length);
+  const lastDefIn = new Int32Array(f.vars.length).fill(-1);
+  sim.flow.blocks.forEach((b, at) => {
+    ahead.fill(0);
+    for (let r = registers.readsFrom[registers.first[at]!]!; r < registers.readsFrom[registers.first[at + 1]!]!; r++) ahead[registers.reads[r]!]++;
+    for (let k = registers.first[at]!; k < registers.first[at + 1]!; k++) {
+      const d = registers.dst[k]!;
+      if (d >= 0) (lastDef[d] = k - registers.first[at]!), (lastDefIn[d] = b.id);
+    }
     // the propagated assignments, dropped at the end (splicing each one out is quadratic in a long block)
-    const dropped = new Set<Stmt>();
+    let dropped: Set<Stmt> | null = null;
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
-      stmtOperands(s).forEach((x) => count(x, -1));
-      if (s.k !== "set" || readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
+      forEachOperand(s, uncountReads, ahead);
+      if (s.k !== "set") continue;
       const t = s.dst;
+      const live = liveOutOf(b.id, t);
+      // not read further on, or live out and not assigned again in the block: it stays (what the search below would find)
+      if (ahead[t.id] === 0 || (live && (lastDefIn[t.id] !== b.id || lastDef[t.id] <= i))) continue;
+      if (readsVolatile(s.value) || exprSize(s.value) > PROPAGATE_MAX) continue;
       // the assignment converted the value to the register's type
       const e: Expr = sameC(s.value.type, t.type) ? s.value : { k: "cast", type: t.type, arg: s.value };
-      const reads = new Set<Var>();
-      visitVars(e, (v) => reads.add(v));
+      reads.mark++;
+      visitVars(e, markRead, reads);
       const mem = readsMemory(e);
       const once = !trivial(e); // then a second use leaves it
       // uses of t up to its next assignment; `last`: the position of the last one (b.stmts.length: the terminator)
@@ -382,10 +629,9 @@ function propagateCopies(f: ResidualFunction): void {
       // something ran that may change e's value; a use after it cannot take e
       let blocked = false;
       let cut = false;
-      const live = liveOutOf(b.id, t);
       for (let j = i + 1; j <= b.stmts.length && !redefined && !cut; j++) {
         // no read of t further on: where it is assigned again only matters when it is live out
-        if (uses === ahead.get(t) && !live) break;
+        if (uses === ahead[t.id] && !live) break;
         const n = j < b.stmts.length ? b.stmts[j]! : null;
         const here = n ? stmtReadsOf(n, t) : termReadsOf(b.term, t);
         if (here > 0 && blocked) cut = true;
@@ -397,22 +643,23 @@ function propagateCopies(f: ResidualFunction): void {
         if (!n) break;
         const d = stmtDestination(n);
         if (d === t) redefined = true;
-        else if ((d && reads.has(d)) || (mem && n.k !== "set")) blocked = true;
+        else if ((d && reads.marks[d.id] === reads.mark) || (mem && n.k !== "set")) blocked = true;
       }
       if (cut || uses === 0 || (uses > 1 && once)) continue;
       // t must be dead after its last use: assigned again in this block, or not live out of it
       if (!redefined && live) continue;
-      ahead.set(t, ahead.get(t)! - uses);
-      for (let k = 0; k < uses; k++) count(e, 1);
-      const sub = (v: Var): Expr | undefined => (v === t ? e : undefined);
+      ahead[t.id] -= uses;
+      for (let k = 0; k < uses; k++) visitVars(e, addRead, ahead);
+      sub[t.id] = e;
       for (let j = i + 1; j <= last; j++) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
-      dropped.add(s);
+      sub[t.id] = undefined;
+      (dropped ??= new Set()).add(s);
     }
-    if (dropped.size > 0) b.stmts = b.stmts.filter((x) => !dropped.has(x));
-  }
+    if (dropped) b.stmts = b.stmts.filter((x) => !dropped!.has(x));
+  });
 }
 
 /**
@@ -422,10 +669,10 @@ function propagateCopies(f: ResidualFunction): void {
  * Lowered `x--` leaves `t = x - 1; x = t; if (t < 0)`: this makes it
  * `x = x - 1; if (x < 0)`.
  */
-function coalesceCopies(f: ResidualFunction): void {
-  const liveOutOf = liveOut(f);
+function coalesceCopies(sim: Simplification, liveOutOf: (id: number, v: Var) => boolean): void {
   const reads = (s: Stmt, v: Var): boolean => stmtReadsOf(s, v) > 0;
-  for (const b of reachable(f)) {
+  const sub: Substitution = [];
+  for (const b of sim.blocks) {
     for (let i = 0; i < b.stmts.length; i++) {
       const s = b.stmts[i]!;
       if (s.k !== "set" || s.value.k !== "var" || s.value.v === s.dst || !sameC(s.dst.type, s.value.v.type)) continue;
@@ -435,8 +682,12 @@ function coalesceCopies(f: ResidualFunction): void {
       while (k >= 0 && stmtDestination(b.stmts[k]!) !== u) k--;
       const def = b.stmts[k];
       if (!def || (def.k !== "set" && def.k !== "call")) continue;
-      const between = b.stmts.slice(k + 1, i);
-      if (between.some((n) => reads(n, u) || reads(n, d) || stmtDestination(n) === d)) continue;
+      let touched = false;
+      for (let j = k + 1; j < i && !touched; j++) {
+        const n = b.stmts[j]!;
+        touched = reads(n, u) || reads(n, d) || stmtDestination(n) === d;
+      }
+      if (touched) continue;
       // reads of u after the copy take d, up to u's next assignment; none may follow an assignment to d
       const uses: number[] = [];
       let dChanged = false;
@@ -454,15 +705,40 @@ function coalesceCopies(f: ResidualFunction): void {
       }
       if (!ok || (!uChanged && liveOutOf(b.id, u))) continue;
       b.stmts[k] = { ...def, dst: d };
-      const sub = (v: Var): Expr | undefined => (v === u ? { k: "var", type: d.type, v: d } : undefined);
+      sub[u.id] = { k: "var", type: d.type, v: d };
       for (const j of uses) {
         if (j < b.stmts.length) substituteStmt(b.stmts[j]!, sub);
         else substituteTerm(b, sub);
       }
+      sub[u.id] = undefined;
       b.stmts.splice(i, 1);
       i--;
     }
   }
+}
+
+/** Count a read of `v` (counts by `Var.id`). */
+function addRead(v: Var, counts: Int32Array): void {
+  counts[v.id]++;
+}
+
+/** Take the reads of registers in `e` away. */
+function uncountReads(e: Expr, counts: Int32Array): void {
+  visitVars(e, takeRead, counts);
+}
+
+function takeRead(v: Var, counts: Int32Array): void {
+  counts[v.id]--;
+}
+
+/** Registers marked (by `Var.id`) with the number of what marked them last: a set cleared by taking a new number. */
+interface Marks {
+  marks: Int32Array;
+  mark: number;
+}
+
+function markRead(v: Var, m: Marks): void {
+  m.marks[v.id] = m.mark;
 }
 
 /** Whether `e` reads memory (walked as `visitVars` walks, without building operand arrays). */
@@ -507,40 +783,46 @@ function readsVolatile(e: Expr): boolean {
   }
 }
 
-/** `e` with the registers `sub` maps replaced (the same object when none is). */
-function replaceIn(e: Expr, sub: (v: Var) => Expr | undefined): Expr {
-  return rebuild(e, (x) => (x.k === "var" ? sub(x.v) : undefined));
+/** `e` with the registers `by` maps replaced (the same object when none is). */
+function substituted(e: Expr, by: Substitution): Expr {
+  return replaced(e, by, null);
 }
 
 /**
- * `e` with the nodes `at` replaces (asked of a node before its operands,
- * which a replaced node keeps as `at` made them; the same object when
- * nothing is replaced).
+ * `e` with the registers `by` maps replaced and, given `facts`, the loads of
+ * what a store into a local wrote (same place, same type) replaced by the
+ * value stored (the same object when nothing is). One walk for both, with no
+ * callback per node: the passes' most frequent.
  */
-function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
-  const r = at(e);
-  if (r) return r;
+function replaced(e: Expr, by: Substitution, facts: Map<LocalObject, StoredValue[]> | null): Expr {
   switch (e.k) {
+    case "var":
+      return by[e.v.id] ?? e;
     case "load":
     case "field":
     case "bitload": {
-      const addr = rebuild(e.addr, at);
+      if (facts && e.k === "load") {
+        const place = localPlace(e.addr);
+        const stored = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, e.type));
+        if (stored) return stored.value;
+      }
+      const addr = replaced(e.addr, by, facts);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = rebuild(e.ptr, at);
-      const index = rebuild(e.index, at);
+      const ptr = replaced(e.ptr, by, facts);
+      const index = replaced(e.index, by, facts);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff":
     case "binary": {
-      const left = rebuild(e.left, at);
-      const right = rebuild(e.right, at);
+      const left = replaced(e.left, by, facts);
+      const right = replaced(e.right, by, facts);
       return left === e.left && right === e.right ? e : ({ ...e, left, right } as Expr);
     }
     case "unary":
     case "cast": {
-      const arg = rebuild(e.arg, at);
+      const arg = replaced(e.arg, by, facts);
       return arg === e.arg ? e : ({ ...e, arg } as Expr);
     }
     default:
@@ -548,16 +830,37 @@ function rebuild(e: Expr, at: (e: Expr) => Expr | undefined): Expr {
   }
 }
 
-/** Replace registers in what `s` evaluates. Calls evaluate arguments before the call, so substitution there is safe too. */
-function substituteStmt(s: Stmt, sub: (v: Var) => Expr | undefined): void {
-  mapOperands(s, (e) => replaceIn(e, sub));
+/** What registers read as, by `Var.id` (holes: themselves). */
+type Substitution = (Expr | undefined)[];
+
+const NO_SUBSTITUTION: Substitution = [];
+
+/** Replace registers in what `s` evaluates (calls evaluate arguments before the call, so substitution there is safe too); whether one was. */
+function substituteStmt(s: Stmt, by: Substitution): boolean {
+  return mapOperands(s, substituted, by);
 }
 
-function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
-  const t = b.term;
-  if (t.k === "if") t.cond = replaceIn(t.cond, sub);
-  else if (t.k === "switch") t.value = replaceIn(t.value, sub);
-  else if (t.k === "return" && t.value) t.value = replaceIn(t.value, sub);
+/** Replace registers in what `b`'s terminator evaluates; whether one was. */
+function substituteTerm(b: Block, by: Substitution): boolean {
+  return mapTerm(b.term, substituted, by);
+}
+
+/** Replace what a terminator evaluates by `map`'s result; whether it changed. */
+function mapTerm<A>(t: Terminator, map: (e: Expr, arg: A) => Expr, arg: A): boolean {
+  if (t.k === "if") {
+    const cond = map(t.cond, arg);
+    if (cond === t.cond) return false;
+    t.cond = cond;
+  } else if (t.k === "switch") {
+    const value = map(t.value, arg);
+    if (value === t.value) return false;
+    t.value = value;
+  } else if (t.k === "return" && t.value) {
+    const value = map(t.value, arg);
+    if (value === t.value) return false;
+    t.value = value;
+  } else return false;
+  return true;
 }
 
 /**
@@ -568,99 +871,56 @@ function substituteTerm(b: Block, sub: (v: Var) => Expr | undefined): void {
  * live where an assignment that stays, a call, a store or a terminator may
  * read it (strong liveness: what only dead assignments read is dead too).
  */
-function removeDeadStores(f: ResidualFunction): void {
-  const blocks = reachable(f);
-  const index = new Map<Var, number>();
-  const id = (v: Var): number => {
-    let i = index.get(v);
-    if (i === undefined) index.set(v, (i = index.size));
-    return i;
+function removeDeadStores(sim: Simplification): void {
+  const { f, flow } = sim;
+  const { blocks } = flow;
+  const words = (f.vars.length + 31) >>> 5;
+  const { first, dst, readsFrom, reads, termFrom } = registerUses(flow);
+  // per statement (numbered as in RegisterUses): whether it stays whatever its register's fate (a call, a store, a volatile read)
+  const stays: boolean[] = [];
+  for (const b of blocks) for (const s of b.stmts) stays.push(s.k !== "set" || readsVolatile(s.value));
+  /** Backward through block `i` from `live` (changed in place); `dead` gets the statements whose register is not live after them. */
+  const through = (i: number, live: Int32Array, dead?: Uint8Array): void => {
+    for (let r = termFrom[i]!; r < readsFrom[first[i + 1]!]!; r++) setBit(live, reads[r]!);
+    for (let k = first[i + 1]! - 1; k >= first[i]!; k--) {
+      const x = dst[k]!;
+      const needed = x >= 0 && hasBit(live, x);
+      if (x >= 0 && !needed && dead) dead[k - first[i]!] = 1;
+      if (x >= 0) clearBit(live, x);
+      if (stays[k] || needed) for (let r = readsFrom[k]!; r < termFrom[i]! && r < readsFrom[k + 1]!; r++) setBit(live, reads[r]!);
+    }
   };
-  const usesOf = (es: Expr[]): number[] => {
-    const u: number[] = [];
-    const add = (v: Var): void => void u.push(id(v));
-    for (const e of es) visitVars(e, add);
-    return u;
+  const exitOf = (i: number, out: Int32Array, live: Int32Array): void => {
+    for (let w = 0; w < words; w++) live[w] = out[i * words + w]!;
   };
-  // per statement: the register it assigns (-1: none), whether it stays whatever that register's fate (a call, a store, a volatile read), what it reads
-  const info = blocks.map((b) =>
-    b.stmts.map((s) => {
-      const d = stmtDestination(s);
-      return { dst: d ? id(d) : -1, stays: s.k !== "set" || readsVolatile(s.value), uses: usesOf(stmtOperands(s)) };
-    }),
-  );
-  const termUses = blocks.map((b) => usesOf(termOperands(b.term)));
-  const words = (index.size + 31) >>> 5;
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
-  const preds: number[][] = blocks.map(() => []);
-  succ.forEach((ss, i) => {
-    for (const x of ss) preds[x]!.push(i);
+  const out = solveBackward(flow, words, new Int32Array(blocks.length * words), (i, out, into) => {
+    exitOf(i, out, into);
+    through(i, into);
   });
-  const has = (a: Int32Array, i: number): boolean => (a[i >>> 5]! & (1 << (i & 31))) !== 0;
-  const set = (a: Int32Array, i: number): void => {
-    a[i >>> 5]! |= 1 << (i & 31);
-  };
-  const clear = (a: Int32Array, i: number): void => {
-    a[i >>> 5]! &= ~(1 << (i & 31));
-  };
-  const liveOutOf = (i: number): Int32Array => {
-    const out = new Int32Array(words);
-    for (const x of succ[i]!) {
-      const l = liveIn[x]!;
-      for (let w = 0; w < words; w++) out[w]! |= l[w]!;
-    }
-    return out;
-  };
-  /** Backward through block `i` from `live` (changed in place); `visit` sees each statement with whether its register is live after it. */
-  const through = (i: number, live: Int32Array, visit?: (k: number, needed: boolean) => void): void => {
-    for (const u of termUses[i]!) set(live, u);
-    const st = info[i]!;
-    for (let k = st.length - 1; k >= 0; k--) {
-      const x = st[k]!;
-      const needed = x.dst >= 0 && has(live, x.dst);
-      visit?.(k, needed);
-      if (x.dst >= 0) clear(live, x.dst);
-      if (x.stays || needed) for (const u of x.uses) set(live, u);
-    }
-  };
-  const liveIn = blocks.map(() => new Int32Array(words));
-  const work = blocks.map((_, i) => i);
-  const queued = new Uint8Array(blocks.length).fill(1);
-  while (work.length > 0) {
-    const i = work.pop()!;
-    queued[i] = 0;
-    const live = liveOutOf(i);
-    through(i, live);
-    const li = liveIn[i]!;
-    let grew = false;
-    for (let w = 0; w < words; w++) {
-      if ((live[w]! | li[w]!) !== li[w]) {
-        li[w]! |= live[w]!;
-        grew = true;
-      }
-    }
-    if (!grew) continue;
-    for (const p of preds[i]!) {
-      if (queued[p]) continue;
-      queued[p] = 1;
-      work.push(p);
-    }
-  }
+  const live = new Int32Array(words);
+  const dead = new Uint8Array(Math.max(0, ...blocks.map((b) => b.stmts.length)));
   blocks.forEach((b, i) => {
-    const dead = new Set<number>();
-    through(i, liveOutOf(i), (k, needed) => {
-      if (info[i]![k]!.dst >= 0 && !needed) dead.add(k);
-    });
-    if (dead.size === 0) return;
+    exitOf(i, out, live);
+    dead.fill(0);
+    through(i, live, dead);
+    if (!dead.includes(1)) return;
     const kept: Stmt[] = [];
     b.stmts.forEach((s, k) => {
-      if (!dead.has(k)) kept.push(s);
+      if (!dead[k]) kept.push(s);
       else if (s.k === "call") kept.push({ ...s, dst: null });
       else if (s.k === "set" && readsVolatile(s.value)) kept.push(s);
     });
     b.stmts = kept;
   });
+}
+
+/** Push the registers `e` reads (their `Var.id`s). */
+function pushReads(e: Expr, ids: number[]): void {
+  visitVars(e, pushId, ids);
+}
+
+function pushId(v: Var, ids: number[]): void {
+  ids.push(v.id);
 }
 
 // ---------------------------------------------------------------- constants
@@ -760,75 +1020,111 @@ const SUBSTITUTE_USES = 2;
  * offset, either also takes an add); otherwise the register keeps it from
  * one assignment at the entry. Returns whether anything changed.
  */
-function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
-  const blocks = reachable(f);
-  const params = new Set<Var | LocalObject>(f.params);
-  // null: assigned something else (or by a call) somewhere
-  const value = new Map<Var, { e: Expr; defs: number; pos: SourcePosition } | null>();
-  // reads that cost more with a constant in place of the register: all but the base of a member or index step at a nonzero offset, which takes the offset either way
-  const uses = new Map<Var, number>();
-  const use = (e: Expr): void => {
-    const base = e.k === "field" && e.field.offset !== 0 ? e.addr : e.k === "ptradd" && e.index.k === "int" && e.index.value !== 0n ? e.ptr : null;
-    const inner = base?.k === "cast" ? base.arg : base;
-    if (inner?.k === "var") return;
-    switch (e.k) {
-      case "var":
-        uses.set(e.v, (uses.get(e.v) ?? 0) + 1);
-        return;
-      case "load":
-      case "bitload":
-      case "field":
-        use(e.addr);
-        return;
-      case "ptradd":
-        use(e.ptr);
-        use(e.index);
-        return;
-      case "ptrdiff":
-      case "binary":
-        use(e.left);
-        use(e.right);
-        return;
-      case "unary":
-      case "cast":
-        use(e.arg);
-        return;
-    }
-  };
+function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
+  const { f, blocks } = sim;
+  const { param } = sim;
+  // by Var.id; null: assigned something else (or by a call) somewhere
+  const value: ({ e: Expr; defs: number; pos: SourcePosition } | null | undefined)[] = [];
+  // the registers assigned, in the order of their first assignment
+  const assigned: Var[] = [];
   for (const b of blocks) {
     for (const s of b.stmts) {
-      stmtOperands(s).forEach(use);
       const d = stmtDestination(s);
       if (!d) continue;
-      const prev = value.get(d);
+      const prev = value[d.id];
       if (prev === null) continue;
-      if (s.k !== "set" || !constant(s.value) || (d.type.quals & Q_VOLATILE) !== 0 || params.has(d) || (prev && !sameExpr(prev.e, s.value))) value.set(d, null);
+      if (prev === undefined) assigned.push(d);
+      if (s.k !== "set" || !constant(s.value) || (d.type.quals & Q_VOLATILE) !== 0 || param[d.id] || (prev && !sameExpr(prev.e, s.value))) value[d.id] = null;
       else if (prev) prev.defs++;
-      else value.set(d, { e: s.value, defs: 1, pos: s.pos });
+      else value[d.id] = { e: s.value, defs: 1, pos: s.pos };
     }
-    termOperands(b.term).forEach(use);
   }
-  const substitute = new Map<Var, Expr>();
-  const hoist: Stmt[] = [];
-  for (const [v, u] of value) {
-    if (!u) continue;
+  // the constants, as the registers' types; their reads are counted only when one is not cheap
+  const constants = assigned.flatMap((v) => {
+    const u = value[v.id];
+    if (!u) return [];
     const e: Expr = sameC(u.e.type, v.type) ? u.e : { k: "cast", type: v.type, arg: u.e };
-    if (cheapConstant(e, abi) || (uses.get(v) ?? 0) <= Math.max(SUBSTITUTE_USES, u.defs)) substitute.set(v, e);
-    else if (u.defs > 1) hoist.push({ k: "set", dst: v, value: u.e, pos: u.pos });
-  }
-  if (substitute.size === 0 && hoist.length === 0) return false;
-  const hoisted = new Set(hoist.map((s) => stmtDestination(s)!));
-  const sub = (v: Var): Expr | undefined => substitute.get(v);
-  for (const b of blocks) {
-    b.stmts = b.stmts.filter((s) => !(s.k === "set" && (substitute.has(s.dst) || hoisted.has(s.dst))));
-    if (substitute.size > 0) {
-      for (const s of b.stmts) substituteStmt(s, sub);
-      substituteTerm(b, sub);
+    return [{ v, u, e, cheap: cheapConstant(e, abi) }];
+  });
+  if (constants.length === 0) return false;
+  const uses = new Int32Array(f.vars.length);
+  if (constants.some((c) => !c.cheap)) {
+    for (const b of blocks) {
+      for (const s of b.stmts) forEachOperand(s, countCostlyReads, uses);
+      const t = b.term;
+      if (t.k === "if") countCostlyReads(t.cond, uses);
+      else if (t.k === "switch") countCostlyReads(t.value, uses);
+      else if (t.k === "return" && t.value) countCostlyReads(t.value, uses);
     }
+  }
+  const substitute: Substitution = [];
+  // registers whose assignments go: substituted or hoisted
+  const gone = new Uint8Array(f.vars.length);
+  const hoist: Stmt[] = [];
+  for (const { v, u, e, cheap } of constants) {
+    if (cheap || uses[v.id]! <= Math.max(SUBSTITUTE_USES, u.defs)) substitute[v.id] = e;
+    else if (u.defs > 1) hoist.push({ k: "set", dst: v, value: u.e, pos: u.pos });
+    else continue;
+    gone[v.id] = 1;
+  }
+  if (substitute.length === 0 && hoist.length === 0) return false;
+  const goes = (s: Stmt): boolean => s.k === "set" && gone[s.dst.id] === 1;
+  for (const b of blocks) {
+    let changed = false;
+    if (b.stmts.some(goes)) {
+      b.stmts = b.stmts.filter((s) => !goes(s));
+      changed = true;
+    }
+    if (substitute.length > 0) {
+      for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
+      if (substituteTerm(b, substitute)) changed = true;
+    }
+    if (changed) sim.touched(b);
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
+  sim.touched(entry);
   return true;
+}
+
+/** A register, or one cast. */
+function registerBase(e: Expr): boolean {
+  return e.k === "var" || (e.k === "cast" && e.arg.k === "var");
+}
+
+/**
+ * Count (by `Var.id`) the reads of registers in `e` that cost more with a
+ * constant in place of the register: all but the base of a member or index
+ * step at a nonzero offset, which takes the offset either way.
+ */
+function countCostlyReads(e: Expr, uses: Int32Array): void {
+  switch (e.k) {
+    case "var":
+      uses[e.v.id]++;
+      return;
+    case "field":
+      if (e.field.offset !== 0 && registerBase(e.addr)) return;
+      countCostlyReads(e.addr, uses);
+      return;
+    case "load":
+    case "bitload":
+      countCostlyReads(e.addr, uses);
+      return;
+    case "ptradd":
+      if (e.index.k === "int" && e.index.value !== 0n && registerBase(e.ptr)) return;
+      countCostlyReads(e.ptr, uses);
+      countCostlyReads(e.index, uses);
+      return;
+    case "ptrdiff":
+    case "binary":
+      countCostlyReads(e.left, uses);
+      countCostlyReads(e.right, uses);
+      return;
+    case "unary":
+    case "cast":
+      countCostlyReads(e.arg, uses);
+      return;
+  }
 }
 
 /**
@@ -838,47 +1134,47 @@ function propagateUniformConstants(f: ResidualFunction, abi: Abi): boolean {
  * block (a large one only in a test it decides); a branch or switch on a
  * constant becomes a jump. Returns whether a branch became one.
  */
-function foldConstants(f: ResidualFunction, abi: Abi): boolean {
+function foldConstants(sim: Simplification, abi: Abi): boolean {
+  const { f } = sim;
   let jumps = false;
-  for (const b of reachable(f)) {
-    // registers the block has given a constant so far: cheap ones read as the constant, any when that decides the block's branch
-    const known = new Map<Var, Expr>();
-    const cheap = (v: Var): Expr | undefined => {
-      const e = known.get(v);
-      return e && cheapConstant(e, abi) ? e : undefined;
-    };
-    const fold = (e: Expr): Expr => foldExpr(known.size > 0 ? replaceIn(e, cheap) : e, abi);
+  // registers the block has given a constant so far (by Var.id): cheap ones read as the constant, any when that decides the block's branch
+  const known = new KnownConstants(f.vars.length, abi);
+  const fold = (e: Expr): Expr => foldExpr(e, abi, known.size > 0 ? known.cheap : undefined);
+  for (const b of sim.blocks) {
+    // folding a block again changes nothing
+    if (sim.folded(b)) continue;
+    known.clear();
+    let changed = false;
     for (const s of b.stmts) {
-      mapOperands(s, fold);
+      if (mapOperands(s, fold, undefined)) changed = true;
       const d = stmtDestination(s);
-      if (!d) continue;
-      if (s.k === "set" && constant(s.value)) known.set(d, sameC(s.value.type, d.type) ? s.value : { k: "cast", type: d.type, arg: s.value });
-      else known.delete(d);
+      if (d) known.note(d, s.k === "set" ? s.value : null);
     }
     const t = b.term;
     const decide = (e: Expr): Expr => {
       if (known.size === 0) return fold(e);
-      const all = foldExpr(replaceIn(e, (v) => known.get(v)), abi);
+      const all = foldExpr(e, abi, known.all);
       return intValue(all, abi) !== null ? all : fold(e);
     };
-    if (t.k === "return" && t.value) t.value = fold(t.value);
-    else if (t.k === "if") {
-      t.cond = decide(t.cond);
-      const c = intValue(t.cond, abi);
-      if (c !== null) {
-        b.term = { k: "goto", target: c !== 0n ? t.then : t.else };
-        jumps = true;
-      }
-    } else if (t.k === "switch") {
-      t.value = decide(t.value);
-      const v = intValue(t.value, abi);
-      if (v !== null) {
-        b.term = { k: "goto", target: t.cases.find((c) => c.low <= v && v <= c.high)?.target ?? t.default };
-        jumps = true;
+    if (mapTerm(t, t.k === "return" ? fold : decide, undefined)) changed = true;
+    if (t.k === "if" || t.k === "switch") {
+      const decided = intValue(t.k === "if" ? t.cond : t.value, abi);
+      if (decided !== null) {
+        b.term = { k: "goto", target: branchTarget(t, decided) };
+        jumps = changed = true;
       }
     }
+    if (changed) sim.touched(b);
+    sim.foldedNow(b);
   }
+  if (jumps) sim.changed();
   return jumps;
+}
+
+/** Where a branch or switch on `value` goes. */
+function branchTarget(t: Terminator & { k: "if" | "switch" }, value: bigint): number {
+  if (t.k === "if") return value !== 0n ? t.then : t.else;
+  return t.cases.find((c) => c.low <= value && value <= c.high)?.target ?? t.default;
 }
 
 /** Statements of a join that jump threading copies into a predecessor. */
@@ -892,72 +1188,138 @@ const THREAD_MAX = 4;
  * error code set to 0 on one path and to -1 on another, tested right after.
  * Returns whether a jump was threaded.
  */
-function threadKnownBranches(f: ResidualFunction, abi: Abi): boolean {
-  const blocks = reachable(f);
-  const rpo = new Map(reversePostorder(f).map((id, i) => [id, i]));
-  const headers = new Set<number>();
-  for (const b of blocks) for (const s of successors(b.term)) if (rpo.get(s)! <= rpo.get(b.id)!) headers.add(s);
+function threadKnownBranches(sim: Simplification, abi: Abi): boolean {
+  const { f, blocks } = sim;
+  // loop headers, found when a join is first a candidate (before any jump changes)
+  let header: Uint8Array | null = null;
+  const loopHeader = (id: number): boolean => {
+    if (!header) {
+      const rpo = new Int32Array(f.blocks.length);
+      sim.order.forEach((id, i) => (rpo[id] = i));
+      header = new Uint8Array(f.blocks.length);
+      for (const b of blocks) {
+        for (let k = 0, n = successorCount(b.term); k < n; k++) {
+          const s = successorAt(b.term, k);
+          if (rpo[s]! <= rpo[b.id]!) header[s] = 1;
+        }
+      }
+    }
+    return header[id] === 1;
+  };
   let threaded = false;
+  const known = new KnownConstants(f.vars.length, abi);
   for (const b of blocks) {
     if (b.term.k !== "goto") continue;
     const t = f.blocks[b.term.target]!;
-    if (t === b || headers.has(t.id) || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX) continue;
-    const known = new Map<Var, Expr>();
-    const note = (d: Var | null, value: Expr | null): void => {
-      if (!d) return;
-      if (value && constant(value)) known.set(d, sameC(value.type, d.type) ? value : { k: "cast", type: d.type, arg: value });
-      else known.delete(d);
-    };
-    const sub = (v: Var): Expr | undefined => known.get(v);
-    for (const s of b.stmts) note(stmtDestination(s), s.k === "set" ? s.value : null);
-    if (known.size === 0) continue;
-    for (const s of t.stmts) note(stmtDestination(s), s.k === "set" ? foldExpr(replaceIn(s.value, sub), abi) : null);
-    const decided = intValue(foldExpr(replaceIn(t.term.k === "if" ? t.term.cond : t.term.value, sub), abi), abi);
-    if (decided === null) continue;
-    const target = t.term.k === "if" ? (decided !== 0n ? t.term.then : t.term.else) : (t.term.cases.find((c) => c.low <= decided && decided <= c.high)?.target ?? t.term.default);
+    // undecided before, and neither block has changed since (whether the join heads a loop does not decide the test)
+    if (t === b || (t.term.k !== "if" && t.term.k !== "switch") || t.stmts.length > THREAD_MAX || sim.undecided(b, t) || loopHeader(t.id)) continue;
+    known.clear();
+    for (const s of b.stmts) {
+      const d = stmtDestination(s);
+      if (d) known.note(d, s.k === "set" ? s.value : null);
+    }
+    for (const s of known.size > 0 ? t.stmts : []) {
+      const d = stmtDestination(s);
+      if (d) known.note(d, s.k === "set" ? foldExpr(s.value, abi, known.all) : null);
+    }
+    const decided = known.size > 0 ? intValue(foldExpr(t.term.k === "if" ? t.term.cond : t.term.value, abi, known.all), abi) : null;
+    if (decided === null) {
+      sim.undecidedNow(b, t);
+      continue;
+    }
+    const target = branchTarget(t.term, decided);
     b.stmts.push(...t.stmts.map((s) => ({ ...s })));
     b.term = { k: "goto", target };
+    sim.touched(b);
     threaded = true;
   }
+  if (threaded) sim.changed();
   return threaded;
 }
 
-const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
+/** The constants a block has assigned registers so far, by `Var.id`, as substitutions: all of them, and the cheap ones (cheapConstant). */
+class KnownConstants {
+  readonly all: Substitution = [];
+  readonly cheap: Substitution = [];
+  /** How many registers have one. */
+  size = 0;
+  /** The registers given one since the last `clear` (some since forgotten). */
+  private noted: number[] = [];
 
-/** `e` with its constant operations folded (the same object when nothing folds). */
-function foldExpr(e: Expr, abi: Abi): Expr {
+  constructor(
+    registers: number,
+    private abi: Abi,
+  ) {
+    this.all.length = registers;
+    this.cheap.length = registers;
+  }
+
+  /** `d` was assigned `value` (null: by a call), a constant or not. */
+  note(d: Var, value: Expr | null): void {
+    const had = this.all[d.id] !== undefined;
+    if (value && constant(value)) {
+      const e: Expr = sameC(value.type, d.type) ? value : { k: "cast", type: d.type, arg: value };
+      this.all[d.id] = e;
+      this.cheap[d.id] = cheapConstant(e, this.abi) ? e : undefined;
+      if (!had) {
+        this.size++;
+        this.noted.push(d.id);
+      }
+    } else if (had) {
+      this.all[d.id] = this.cheap[d.id] = undefined;
+      this.size--;
+    }
+  }
+
+  clear(): void {
+    for (const id of this.noted) this.all[id] = this.cheap[id] = undefined;
+    this.noted.length = 0;
+    this.size = 0;
+  }
+}
+
+function isComparison(op: BinaryOp): boolean {
+  return op === "==" || op === "!=" || op === "<" || op === ">" || op === "<=" || op === ">=";
+}
+
+/** `e` with the registers `by` maps replaced and its constant operations folded (the same object when nothing changes). */
+function foldExpr(e: Expr, abi: Abi, by?: Substitution): Expr {
   switch (e.k) {
+    case "var": {
+      const r = by?.[e.v.id];
+      return r ? foldExpr(r, abi) : e;
+    }
     case "load":
     case "field":
     case "bitload": {
-      const addr = foldExpr(e.addr, abi);
+      const addr = foldExpr(e.addr, abi, by);
       return addr === e.addr ? e : ({ ...e, addr } as Expr);
     }
     case "ptradd": {
-      const ptr = foldExpr(e.ptr, abi);
-      const index = foldExpr(e.index, abi);
+      const ptr = foldExpr(e.ptr, abi, by);
+      const index = foldExpr(e.index, abi, by);
       return ptr === e.ptr && index === e.index ? e : { ...e, ptr, index };
     }
     case "ptrdiff": {
-      const left = foldExpr(e.left, abi);
-      const right = foldExpr(e.right, abi);
+      const left = foldExpr(e.left, abi, by);
+      const right = foldExpr(e.right, abi, by);
       return left === e.left && right === e.right ? e : { ...e, left, right };
     }
     case "unary": {
-      const arg = foldExpr(e.arg, abi);
+      const arg = foldExpr(e.arg, abi, by);
       const x = isInteger(e.type) ? intValue(arg, abi) : null;
       if (x !== null) return { k: "int", type: e.type, value: wrap(e.op === "-" ? -x : e.op === "~" ? ~x : x === 0n ? 1n : 0n, e.type, abi) };
       return arg === e.arg ? e : { ...e, arg };
     }
     case "cast": {
-      const arg = foldExpr(e.arg, abi);
+      const arg = foldExpr(e.arg, abi, by);
       const x = isInteger(e.type) ? intValue(arg, abi) : null;
       if (x !== null) return { k: "int", type: e.type, value: wrap(x, e.type, abi) };
       return arg === e.arg ? e : { ...e, arg };
     }
     case "binary": {
-      const left = foldExpr(e.left, abi);
-      const right = foldExpr(e.right, abi);
+      const left = foldExpr(e.left, abi, by);
+      const right = foldExpr(e.right, abi, by);
       const v = foldBinary(e, left, right, abi);
       if (v !== null) return { k: "int", type: e.type, value: wrap(v, e.type, abi) };
       return left === e.left && right === e.right ? e : { ...e, left, right };
@@ -971,7 +1333,7 @@ function foldExpr(e: Expr, abi: Abi): Expr {
 function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi): bigint | null {
   const t = e.opType;
   if (!isInteger(t) && t.kind !== TypeKind.Pointer) return null;
-  const compare = COMPARISONS.has(e.op);
+  const compare = isComparison(e.op);
   if (t.kind === TypeKind.Pointer && !compare) return null;
   // an expression compared with itself (no side effects, a volatile read aside)
   if (compare && sameExpr(left, right) && !readsVolatile(left)) return e.op === "==" || e.op === "<=" || e.op === ">=" ? 1n : 0n;
@@ -1114,12 +1476,20 @@ function readsIn(e: Expr, r: LocalReads): void {
   }
 }
 
-function stmtReads(s: Stmt): LocalReads {
-  const r: LocalReads = { direct: [], any: s.k === "call" };
-  stmtOperands(s).forEach((e) => readsIn(e, r));
+/** What a statement reads of the locals, into `r` (emptied first). */
+function stmtReads(s: Stmt, r: LocalReads): void {
+  r.direct.length = 0;
+  r.any = s.k === "call";
+  forEachOperand(s, readsIn, r);
   if (s.k === "copy") readsIn({ k: "load", type: s.type, addr: s.src }, r);
-  return r;
 }
+
+/** What a statement or terminator that reads `r`, lets `escapes` out and writes `stored` does with the locals, numbered (shared when it names none). */
+function stmtLocals(r: LocalReads, escapes: readonly LocalObject[], stored: LocalObject | null, numbers: LocalNumbers): StmtLocals {
+  if (escapes.length === 0 && r.direct.length === 0 && !stored) return r.any ? READS_ANY : NAMES_NONE;
+  return { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 };
+}
+
 
 /** The local a statement writes without side effects (a store, bit-field store, zeroing or copy into it), if any. */
 function storedLocal(s: Stmt): LocalObject | null {
@@ -1133,13 +1503,20 @@ function storedLocal(s: Stmt): LocalObject | null {
 
 /** The locals a statement lets out and reads, by their numbers in a `LocalNumbers` (kept across rounds over statements no pass changes in between). */
 interface StmtLocals {
-  escapes: number[];
-  direct: number[];
+  escapes: readonly number[];
+  direct: readonly number[];
   /** It may read through an address that may point into any local whose address is out (or it calls). */
   any: boolean;
   /** The local it writes without side effects (storedLocal), -1: none. */
   stored: number;
 }
+
+/** The numbers of no local (shared: most statements name none). */
+const NO_LOCALS: readonly number[] = [];
+
+/** What a statement that names no local does with them, reading through an unknown address or calling (`READS_ANY`) or not. */
+const NAMES_NONE: StmtLocals = { escapes: NO_LOCALS, direct: NO_LOCALS, any: false, stored: -1 };
+const READS_ANY: StmtLocals = { escapes: NO_LOCALS, direct: NO_LOCALS, any: true, stored: -1 };
 
 /** A number per local, its bit in the sets of locals (`Int32Array` words) of one run of simplifyLocalStores. */
 class LocalNumbers {
@@ -1149,7 +1526,8 @@ class LocalNumbers {
     if (i === undefined) this.index.set(o, (i = this.index.size));
     return i;
   }
-  all(os: readonly LocalObject[]): number[] {
+  all(os: readonly LocalObject[]): readonly number[] {
+    if (os.length === 0) return NO_LOCALS;
     const out: number[] = [];
     for (const o of os) out.push(this.of(o));
     return out;
@@ -1168,40 +1546,23 @@ function setBit(a: Int32Array, i: number): void {
   a[i >>> 5]! |= 1 << (i & 31);
 }
 
-/** `to |= from`; whether `to` grew. */
-function orInto(to: Int32Array, from: Int32Array): boolean {
-  let grew = false;
-  for (let w = 0; w < to.length; w++) {
-    const n = to[w]! | from[w]!;
-    if (n !== to[w]) {
-      to[w] = n;
-      grew = true;
-    }
-  }
-  return grew;
+function clearBit(a: Int32Array, i: number): void {
+  a[i >>> 5]! &= ~(1 << (i & 31));
 }
 
-/** Which locals each statement and terminator may read, and which may be read after each block's start (sets of local numbers). */
+/** What the statements and terminators of the reachable blocks read and let out of the locals, and which locals may be read after each block's start (flat sets of local numbers, `words` words per block). */
 interface LocalLiveness {
-  blocks: Block[];
-  succ: number[][];
-  /** Per block: per statement, then for the terminator, what it may read. */
-  reads: { stmts: LocalReadsAt[]; term: LocalReadsAt }[];
-  /** Per block: per statement, the local it writes without side effects (-1: none); null when no statement writes one. */
-  stored: (number[] | null)[];
-  liveIn: Int32Array[];
+  flow: Flow;
+  /** Per block: per statement, then for the terminator, what it reads and lets out. */
+  info: StmtLocals[][];
+  /** Per block: whether a statement writes a local without side effects (storedLocal). */
+  writes: Uint8Array;
+  /** Per block: the locals whose address is out on entry. */
+  escIn: Int32Array;
+  liveIn: Int32Array;
   words: number;
-}
-
-/** What a statement may read of the locals: those it reads directly and, when it calls or reads through an address that may point anywhere, every local whose address is out before it (`out`, shared between statements). */
-interface LocalReadsAt {
-  direct: readonly number[];
-  out: Int32Array | null;
-}
-
-function addReads(to: Int32Array, r: LocalReadsAt): void {
-  for (const o of r.direct) setBit(to, o);
-  if (r.out) orInto(to, r.out);
+  /** Room for a set (blockReads). */
+  out: Int32Array;
 }
 
 /**
@@ -1211,93 +1572,101 @@ function addReads(to: Int32Array, r: LocalReadsAt): void {
  * Stores do not end a local's liveness (they may write part of it). A
  * function's locals die when it returns.
  */
-function localLiveness(f: ResidualFunction, known: Map<Stmt | Terminator, StmtLocals>, numbers: LocalNumbers): LocalLiveness {
-  const blocks = reachable(f);
-  const info = blocks.map((b) =>
-    b.stmts.map((s) => {
-      let x = known.get(s);
-      if (!x) {
-        const r = stmtReads(s);
-        const stored = storedLocal(s);
-        const escapes: LocalObject[] = [];
+function localLiveness(flow: Flow, known: (StmtLocals[] | undefined)[], numbers: LocalNumbers): LocalLiveness {
+  const { blocks } = flow;
+  const n = blocks.length;
+  const writes = new Uint8Array(n);
+  // room for what one statement reads and lets out
+  const r: LocalReads = { direct: [], any: false };
+  const escapes: LocalObject[] = [];
+  const info = blocks.map((b, i) => {
+    let xs = known[b.id];
+    if (!xs) {
+      xs = b.stmts.map((s) => {
+        stmtReads(s, r);
+        escapes.length = 0;
         stmtEscapes(s, escapes);
-        known.set(s, (x = { escapes: numbers.all(escapes), direct: numbers.all(r.direct), any: r.any, stored: stored ? numbers.of(stored) : -1 }));
+        return stmtLocals(r, escapes, storedLocal(s), numbers);
+      });
+      r.direct.length = 0;
+      r.any = false;
+      escapes.length = 0;
+      for (const e of termOperands(b.term)) {
+        readsIn(e, r);
+        escapesIn(e, false, escapes);
       }
-      return x;
-    }),
-  );
-  const termInfo = blocks.map((b): StmtLocals => {
-    let x = known.get(b.term);
-    if (x) return x;
-    const r: LocalReads = { direct: [], any: false };
-    const esc: LocalObject[] = [];
-    for (const e of termOperands(b.term)) {
-      readsIn(e, r);
-      escapesIn(e, false, esc);
+      xs.push(stmtLocals(r, escapes, null, numbers));
+      known[b.id] = xs;
     }
-    known.set(b.term, (x = { escapes: numbers.all(esc), direct: numbers.all(r.direct), any: r.any, stored: -1 }));
-    return x;
+    for (const x of xs) if (x.stored >= 0) writes[i] = 1;
+    return xs;
   });
-  const stored = info.map((xs) => (xs.some((x) => x.stored >= 0) ? xs.map((x) => x.stored) : null));
   const words = numbers.words;
-  const pos = new Map(blocks.map((b, i) => [b.id, i]));
-  const succ = blocks.map((b) => successors(b.term).map((s) => pos.get(s)!));
   // what a block lets out itself, then the fixpoint of what is out on entry
-  const gen = blocks.map((_, i) => {
-    const g = new Int32Array(words);
-    for (const x of info[i]!) for (const o of x.escapes) setBit(g, o);
-    for (const o of termInfo[i]!.escapes) setBit(g, o);
-    return g;
+  const gen = new Int32Array(n * words);
+  info.forEach((xs, i) => {
+    for (const x of xs) for (const o of x.escapes) setBit(gen, i * words * 32 + o);
   });
-  const escIn = blocks.map(() => new Int32Array(words));
+  const escIn = new Int32Array(n * words);
   for (let changed = true; changed; ) {
     changed = false;
-    for (let i = 0; i < blocks.length; i++) {
-      for (const s of succ[i]!) {
-        const inn = escIn[s]!;
-        if (orInto(inn, escIn[i]!)) changed = true;
-        if (orInto(inn, gen[i]!)) changed = true;
+    for (let i = 0; i < n; i++) {
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+        const s = flow.succ[k]!;
+        for (let w = 0; w < words; w++) {
+          const next = escIn[s * words + w]! | escIn[i * words + w]! | gen[i * words + w]!;
+          if (next !== escIn[s * words + w]) {
+            escIn[s * words + w] = next;
+            changed = true;
+          }
+        }
       }
     }
   }
-  // what is out, shared by the statements that read it; copied when a statement lets more out after one took it
-  const reads = blocks.map((_, i) => {
-    let out = escIn[i]!;
-    let shared = true;
-    const grow = (escapes: number[]): void => {
-      for (const o of escapes) {
-        if (hasBit(out, o)) continue;
-        if (shared) (out = out.slice()), (shared = false);
-        setBit(out, o);
-      }
-    };
-    const take = (x: StmtLocals): LocalReadsAt => {
-      if (!x.any) return { direct: x.direct, out: null };
-      shared = true;
-      return { direct: x.direct, out };
-    };
-    const stmts = info[i]!.map((x): LocalReadsAt => {
-      grow(x.escapes);
-      return take(x);
-    });
-    const t = termInfo[i]!;
-    grow(t.escapes);
-    return { stmts, term: take(t) };
-  });
-  const liveIn = reads.map((r) => {
-    const u = new Int32Array(words);
-    addReads(u, r.term);
-    for (const x of r.stmts) addReads(u, x);
-    return u;
-  });
+  const L = { flow, info, writes, escIn, liveIn: new Int32Array(n * words), words, out: new Int32Array(words) };
+  let reads: Int32Array = new Int32Array(0);
+  for (let i = 0; i < n; i++) {
+    reads = blockReads(L, i, reads);
+    for (let r = 0; r < info[i]!.length * words; r++) L.liveIn[i * words + (r % words)]! |= reads[r]!;
+  }
   for (let changed = true; changed; ) {
     changed = false;
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      const live = liveIn[i]!;
-      for (const s of succ[i]!) if (orInto(live, liveIn[s]!)) changed = true;
+    for (let i = n - 1; i >= 0; i--) {
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) {
+        const s = flow.succ[k]!;
+        for (let w = 0; w < words; w++) {
+          const next = L.liveIn[i * words + w]! | L.liveIn[s * words + w]!;
+          if (next !== L.liveIn[i * words + w]) {
+            L.liveIn[i * words + w] = next;
+            changed = true;
+          }
+        }
+      }
     }
   }
-  return { blocks, succ, reads, stored, liveIn, words };
+  return L;
+}
+
+/**
+ * What each statement of block `i` and its terminator may read of the
+ * locals, as sets of `words` words one after the other in `rows` (grown
+ * when too small; returned): those it reads directly and, when it calls or
+ * reads through an address that may point anywhere, every local whose
+ * address is out by then.
+ */
+function blockReads(L: LocalLiveness, i: number, rows: Int32Array): Int32Array {
+  const { words, out } = L;
+  const xs = L.info[i]!;
+  if (rows.length < xs.length * words) rows = new Int32Array(2 * xs.length * words);
+  rows.fill(0, 0, xs.length * words);
+  // what is out so far
+  for (let w = 0; w < words; w++) out[w] = L.escIn[i * words + w]!;
+  xs.forEach((x, k) => {
+    for (const o of x.escapes) setBit(out, o);
+    if (x.any) for (let w = 0; w < words; w++) rows[k * words + w] = out[w]!;
+    for (const o of x.direct) setBit(rows, k * words * 32 + o);
+  });
+  return rows;
 }
 
 /**
@@ -1314,40 +1683,49 @@ function localLiveness(f: ResidualFunction, known: Map<Stmt | Terminator, StmtLo
  *   exit of the code that builds it); a target with other predecessors gets
  *   them on a block of its own on that edge;
  * - the same such stores ending every predecessor of a join move into it.
- * Returns whether a store went or moved.
+ * Returns whether a statement that went (or moved) read a register: only
+ * then can an assignment to one have become dead.
  */
-function simplifyLocalStores(f: ResidualFunction): boolean {
+function simplifyLocalStores(sim: Simplification): boolean {
+  const { f } = sim;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
-  let changedAny = false;
-  const fixed = fixedRegisters(f);
-  // statements and terminators by what they read and let out (no pass changes their operands in between)
-  const known = new Map<Stmt | Terminator, StmtLocals>();
+  // a statement that went read a register
+  const freed = { read: false };
+  const fixed = fixedRegisters(sim);
+  // per block id: what its statements, then its terminator, read and let out (until a round changes its statements; no pass changes their operands in between)
+  const known: (StmtLocals[] | undefined)[] = [];
   const numbers = new LocalNumbers();
+  let rows: Int32Array = new Int32Array(0);
   for (let round = 0; round < LOCAL_STORE_ROUNDS; round++) {
-    const merged = mergeTrailingStores(f, fixed);
-    const { blocks, succ, reads, stored, liveIn, words } = localLiveness(f, known, numbers);
-    const preds = new Map<number, number>();
-    for (const b of blocks) for (const s of new Set(successors(b.term))) preds.set(s, (preds.get(s) ?? 0) + 1);
+    const { flow } = sim;
+    const merged = mergeTrailingStores(f, flow, fixed, known);
+    const L = localLiveness(flow, known, numbers);
+    const { blocks } = flow;
+    const { liveIn, words } = L;
+    const live = new Int32Array(words);
+    const stopped = new Int32Array(words);
+    const livesIn = (t: number, o: number): boolean => hasBit(liveIn, t * words * 32 + o);
+    const preds = sim.preds.count;
     let changed = false;
     // blocks given statements this round (their read sets no longer line up)
-    const touched = new Set<number>();
+    const touched = new Uint8Array(f.blocks.length);
     blocks.forEach((b, i) => {
       // a block that writes no local has no store to remove or move
-      const writes = stored[i];
-      if (!writes || touched.has(b.id)) return;
-      const targets = [...new Set(succ[i]!)];
-      const live = new Int32Array(words);
-      addReads(live, reads[i]!.term);
-      for (const s of succ[i]!) orInto(live, liveIn[s]!);
+      if (!L.writes[i] || touched[b.id]) return;
+      const xs = L.info[i]!;
+      rows = blockReads(L, i, rows);
+      const targets: number[] = [];
+      for (let k = flow.succStart[i]!; k < flow.succStart[i + 1]!; k++) if (!targets.includes(flow.succ[k]!)) targets.push(flow.succ[k]!);
+      const term = b.stmts.length * words;
+      for (let w = 0; w < words; w++) live[w] = stopped[w] = rows[term + w]!;
+      for (const t of targets) for (let w = 0; w < words; w++) live[w]! |= liveIn[t * words + w]!;
       // per local: its constant stores after the last statement that may read it, and after any write through an address that may point anywhere
       const sinking = new Map<number, Stmt[]>();
-      const stopped = new Int32Array(words);
-      addReads(stopped, reads[i]!.term);
       let barrier = targets.length < 2;
       const gone = new Set<Stmt>();
       for (let k = b.stmts.length - 1; k >= 0; k--) {
         const s = b.stmts[k]!;
-        const target = writes[k]!;
+        const target = xs[k]!.stored;
         if (target >= 0 && !hasBit(live, target)) {
           gone.add(s);
           continue;
@@ -1358,48 +1736,62 @@ function simplifyLocalStores(f: ResidualFunction): boolean {
           if (!group) sinking.set(target, (group = []));
           group.unshift(s);
         } else if (target >= 0) setBit(stopped, target);
-        addReads(live, reads[i]!.stmts[k]!);
-        addReads(stopped, reads[i]!.stmts[k]!);
+        for (let w = 0; w < words; w++) {
+          live[w]! |= rows[k * words + w]!;
+          stopped[w]! |= rows[k * words + w]!;
+        }
       }
       for (const [o, group] of sinking) {
         // only where some target does not read the local: otherwise moving them copies them
-        if (targets.every((t) => hasBit(liveIn[t]!, o))) continue;
+        if (targets.every((t) => livesIn(t, o))) continue;
         for (const s of group) gone.add(s);
         for (const t of targets) {
-          if (!hasBit(liveIn[t]!, o)) continue;
+          if (!livesIn(t, o)) continue;
           const tb = blocks[t]!;
           const copies = group.map((s) => ({ ...s }));
-          if (preds.get(tb.id) === 1) {
+          if (preds[tb.id] === 1) {
             tb.stmts.unshift(...copies);
-            touched.add(tb.id);
-          } else retarget(b, tb.id, newBlock(f, copies, tb.id));
+            touched[tb.id] = 1;
+            known[tb.id] = undefined;
+          } else {
+            retarget(b, tb.id, newBlock(f, copies, tb.id));
+            sim.changed();
+          }
         }
       }
       if (gone.size > 0) {
         b.stmts = b.stmts.filter((s) => !gone.has(s));
+        known[b.id] = undefined;
         changed = true;
+        for (const s of gone) forEachOperand(s, noteRegisterReads, freed);
       }
     });
     if (!changed && !merged) break;
-    changedAny = true;
   }
-  return changedAny;
+  return freed.read;
+}
+
+function noteRegisterReads(e: Expr, freed: { read: boolean }): void {
+  visitVars(e, noteRegisterRead, freed);
+}
+
+function noteRegisterRead(_v: Var, freed: { read: boolean }): void {
+  freed.read = true;
 }
 
 /** A store into a local of constants and registers no statement assigns (parameters): nothing it reads changes where it moves. */
-function sinkable(s: Stmt, fixed: Set<Var>): boolean {
+function sinkable(s: Stmt, fixed: Uint8Array): boolean {
   if (storedLocal(s) === null) return false;
-  const unchanging = (e: Expr): boolean => (e.k === "var" ? fixed.has(e.v) : e.k !== "load" && e.k !== "bitload" && e.k !== "string" && operands(e).every(unchanging));
+  const unchanging = (e: Expr): boolean => (e.k === "var" ? fixed[e.v.id] === 1 : e.k !== "load" && e.k !== "bitload" && e.k !== "string" && operands(e).every(unchanging));
   return stmtOperands(s).every(unchanging);
 }
 
-/** Parameters no statement assigns. */
-function fixedRegisters(f: ResidualFunction): Set<Var> {
-  const fixed = new Set<Var>();
-  for (const p of f.params) if (!("size" in p)) fixed.add(p);
-  for (const b of reachable(f)) for (const s of b.stmts) {
+/** Flags by `Var.id`: the parameters no statement assigns. */
+function fixedRegisters(sim: Simplification): Uint8Array {
+  const fixed = sim.param.slice();
+  for (const b of sim.blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
-    if (d) fixed.delete(d);
+    if (d) fixed[d.id] = 0;
   }
   return fixed;
 }
@@ -1425,20 +1817,19 @@ function sameStore(a: Stmt, b: Stmt): boolean {
  * (each jumping only there) move into the join, once; from there, if it
  * branches, sinking takes them on. Returns whether any moved.
  */
-function mergeTrailingStores(f: ResidualFunction, fixed: Set<Var>): boolean {
-  const blocks = reachable(f);
-  const preds = new Map<number, Block[]>();
-  for (const b of blocks) {
-    for (const s of new Set(successors(b.term))) {
-      const ps = preds.get(s);
-      if (ps) ps.push(b);
-      else preds.set(s, [b]);
-    }
-  }
+function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array, known: (StmtLocals[] | undefined)[]): boolean {
   let moved = false;
-  for (const j of blocks) {
-    const ps = preds.get(j.id);
-    if (j.id === f.entry || !ps || ps.length < 2 || ps.some((p) => p.term.k !== "goto" || p === j)) continue;
+  flow.blocks.forEach((j, i) => {
+    const from = flow.predStart[i]!;
+    const to = flow.predStart[i + 1]!;
+    if (j.id === f.entry || to - from < 2) return;
+    // a predecessor with more than one edge here branches: then nothing moves
+    for (let k = from; k < to; k++) {
+      const p = flow.blocks[flow.pred[k]!]!;
+      if (p.term.k !== "goto" || p === j) return;
+    }
+    const ps: Block[] = [];
+    for (let k = from; k < to; k++) ps.push(flow.blocks[flow.pred[k]!]!);
     const first = ps[0]!;
     let n = 0;
     for (;;) {
@@ -1446,12 +1837,16 @@ function mergeTrailingStores(f: ResidualFunction, fixed: Set<Var>): boolean {
       if (!s || !sinkable(s, fixed) || ps.some((p) => p.stmts.length - 1 - n < 0 || !sameStore(p.stmts[p.stmts.length - 1 - n]!, s))) break;
       n++;
     }
-    if (n === 0) continue;
+    if (n === 0) return;
     const group = first.stmts.slice(-n);
-    for (const p of ps) p.stmts = p.stmts.slice(0, -n);
+    for (const p of ps) {
+      p.stmts = p.stmts.slice(0, -n);
+      known[p.id] = undefined;
+    }
     j.stmts = [...group, ...j.stmts];
+    known[j.id] = undefined;
     moved = true;
-  }
+  });
   return moved;
 }
 
@@ -1523,52 +1918,72 @@ interface StoredValue {
  * `iov.iov_len = len; ... if (len <= iov.iov_len)`: then the test folds.)
  * Returns whether a load went.
  */
-function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
+function forwardLocalStores(sim: Simplification, abi: Abi): boolean {
+  const { f } = sim;
   if (f.locals.length === 0 && f.params.every((p) => !("size" in p))) return false;
-  const fixed = fixedRegisters(f);
-  const blocks = reachable(f);
-  const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed.has(s.value.v)));
+  const fixed = fixedRegisters(sim);
+  const { blocks } = sim;
+  const memos = sim.forwardMemos(fixed);
+  const forwardable = (s: Stmt): s is Stmt & { k: "store" } => s.k === "store" && storedLocal(s) !== null && localPlace(s.addr) !== null && (constant(s.value) || (s.value.k === "var" && fixed[s.value.v.id] === 1));
   if (!blocks.some((b) => b.stmts.some(forwardable))) return false;
-  // the locals whose address is out somewhere, found when first asked
-  let escapedSet: Set<LocalObject> | null = null;
+  // the locals whose address is out somewhere: the blocks are searched as far as a question needs (the first block not searched yet: `searched`)
+  const out: LocalObject[] = [];
+  let searched = 0;
   const escaped = (o: LocalObject): boolean => {
-    if (!escapedSet) {
-      const out: LocalObject[] = [];
-      for (const b of blocks) {
-        for (const s of b.stmts) stmtEscapes(s, out);
-        for (const e of termOperands(b.term)) escapesIn(e, false, out);
-      }
-      escapedSet = new Set(out);
+    if (out.includes(o)) return true;
+    for (; searched < blocks.length; ) {
+      const b = blocks[searched++]!;
+      const from = out.length;
+      for (const s of b.stmts) stmtEscapes(s, out);
+      for (const e of termOperands(b.term)) escapesIn(e, false, out);
+      if (out.indexOf(o, from) >= 0) return true;
     }
-    return escapedSet.has(o);
+    return false;
   };
-  // each block's predecessor, -1 when it has several
-  const onlyPred = new Map<number, number>();
-  for (const b of blocks) for (const s of new Set(successors(b.term))) onlyPred.set(s, onlyPred.has(s) ? -1 : b.id);
-  const atEnd = new Map<number, Map<LocalObject, StoredValue[]>>();
+  const { preds } = sim;
+  // what each block ends knowing, by block id (shared with its successors until one learns or forgets something: the lists are never changed in place)
+  const atEnd: (Map<LocalObject, StoredValue[]> | undefined)[] = [];
+  const nothing = new Map<LocalObject, StoredValue[]>();
   let forwarded = false;
-  for (const id of reversePostorder(f)) {
+  let facts = nothing;
+  let own = false;
+  // a load went in the block at hand
+  let here = false;
+  const read = (e: Expr): Expr => {
+    const out = replaced(e, NO_SUBSTITUTION, facts);
+    if (out !== e) here = true;
+    return out;
+  };
+  for (const id of sim.order) {
     const b = f.blocks[id]!;
-    const facts = new Map<LocalObject, StoredValue[]>();
-    const pred = onlyPred.get(id) ?? -1;
-    if (id !== f.entry && pred >= 0) for (const [o, vs] of atEnd.get(pred) ?? []) facts.set(o, [...vs]);
-    const read = (e: Expr): Expr => {
-      const out = replaceLoads(e, (load) => {
-        const place = localPlace(load.addr);
-        const v = place && facts.get(place.obj)?.find((x) => x.off === place.off && sameC(x.type, load.type));
-        return v ? v.value : undefined;
-      });
-      if (out !== e) forwarded = true;
-      return out;
-    };
-    const forget = (pred: (o: LocalObject) => boolean): void => {
-      for (const o of [...facts.keys()]) if (pred(o)) facts.delete(o);
+    // what the block's only predecessor ends knowing
+    const known = (id !== f.entry && preds.count[id] === 1 ? atEnd[preds.last[id]!] : undefined) ?? nothing;
+    // the block as this pass left it last time, knowing the same on entry and asking the same of escapes: this pass again would leave it alike
+    const memo = memos[id];
+    if (memo && memo.version === sim.version(b) && sameFacts(memo.known, known) && memo.asked.every(([o, out]) => escaped(o) === out)) {
+      atEnd[id] = memo.atEnd;
+      continue;
+    }
+    const asked: [LocalObject, boolean][] = [];
+    facts = known;
+    own = false;
+    here = false;
+    const change = (): void => {
+      if (!own) (facts = new Map(facts)), (own = true);
     };
     for (const s of b.stmts) {
       // with nothing known, only a store can teach something
       if (facts.size === 0 && s.k !== "store") continue;
-      mapOperands(s, read);
-      if (facts.size > 0 && writesAnywhere(s)) forget(escaped);
+      mapOperands(s, read, undefined);
+      if (facts.size > 0 && writesAnywhere(s)) {
+        for (const o of facts.keys()) {
+          const out = escaped(o);
+          asked.push([o, out]);
+          if (!out) continue;
+          change();
+          facts.delete(o);
+        }
+      }
       const written = writtenAddress(s);
       const target = written && rootOf(written);
       if (target?.k !== "local") continue;
@@ -1579,17 +1994,37 @@ function forwardLocalStores(f: ResidualFunction, abi: Abi): boolean {
       if (place && forwardable(s)) {
         kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
       }
+      change();
       facts.set(target.obj, kept);
     }
-    const t = b.term;
-    if (facts.size > 0) {
-      if (t.k === "if") t.cond = read(t.cond);
-      else if (t.k === "switch") t.value = read(t.value);
-      else if (t.k === "return" && t.value) t.value = read(t.value);
+    if (facts.size > 0) mapTerm(b.term, read, undefined);
+    if (here) {
+      forwarded = true;
+      sim.touched(b);
     }
-    atEnd.set(id, facts);
+    atEnd[id] = facts;
+    memos[id] = { version: sim.version(b), known, asked, atEnd: facts };
   }
   return forwarded;
+}
+
+/** The same facts about stores into locals (the same stores, values alike). */
+function sameFacts(a: Map<LocalObject, StoredValue[]>, b: Map<LocalObject, StoredValue[]>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [o, xs] of a) {
+    const ys = b.get(o);
+    if (!ys || ys.length !== xs.length || xs.some((x, i) => x.off !== ys[i]!.off || !sameC(x.type, ys[i]!.type) || !sameExpr(x.value, ys[i]!.value))) return false;
+  }
+  return true;
+}
+
+/** What forwardLocalStores made of a block: the block's version after, what it knew on entry, the escapes it asked about, what it knew at the end. */
+interface ForwardMemo {
+  version: number;
+  known: Map<LocalObject, StoredValue[]>;
+  asked: [LocalObject, boolean][];
+  atEnd: Map<LocalObject, StoredValue[]>;
 }
 
 /** The address a statement writes memory at (a call: where its aggregate result goes), if any. */
@@ -1608,42 +2043,53 @@ function writtenAddress(s: Stmt): Expr | null {
   }
 }
 
-/** `e` with the loads `sub` maps replaced (the same object when none is). */
-function replaceLoads(e: Expr, sub: (load: Expr & { k: "load" }) => Expr | undefined): Expr {
-  return rebuild(e, (x) => (x.k === "load" ? sub(x) : undefined));
-}
-
-/** Replace each expression a statement evaluates by `map`'s result. */
-function mapOperands(s: Stmt, map: (e: Expr) => Expr): void {
+/** Replace each expression a statement evaluates by `map`'s result (given `arg`, so that callers need no closure per statement); whether one changed. */
+function mapOperands<A>(s: Stmt, map: (e: Expr, arg: A) => Expr, arg: A): boolean {
   switch (s.k) {
-    case "set":
-      s.value = map(s.value);
-      break;
+    case "set": {
+      const value = map(s.value, arg);
+      if (value === s.value) return false;
+      s.value = value;
+      return true;
+    }
     case "store":
-    case "bitstore":
-      s.addr = map(s.addr);
-      s.value = map(s.value);
-      break;
-    case "copy":
-      s.dst = map(s.dst);
-      s.src = map(s.src);
-      break;
-    case "zero":
-      s.addr = map(s.addr);
-      break;
-    case "call":
-      s.callee = map(s.callee);
-      {
-        // a new array only when an argument changes (the statement may share its array)
-        let args: Expr[] | null = null;
-        for (let i = 0; i < s.args.length; i++) {
-          const a = map(s.args[i]!);
-          if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
-        }
-        if (args) s.args = args;
+    case "bitstore": {
+      const addr = map(s.addr, arg);
+      const value = map(s.value, arg);
+      if (addr === s.addr && value === s.value) return false;
+      s.addr = addr;
+      s.value = value;
+      return true;
+    }
+    case "copy": {
+      const dst = map(s.dst, arg);
+      const src = map(s.src, arg);
+      if (dst === s.dst && src === s.src) return false;
+      s.dst = dst;
+      s.src = src;
+      return true;
+    }
+    case "zero": {
+      const addr = map(s.addr, arg);
+      if (addr === s.addr) return false;
+      s.addr = addr;
+      return true;
+    }
+    case "call": {
+      const callee = map(s.callee, arg);
+      // a new array only when an argument changes (the statement may share its array)
+      let args: Expr[] | null = null;
+      for (let i = 0; i < s.args.length; i++) {
+        const a = map(s.args[i]!, arg);
+        if (a !== s.args[i]) (args ??= s.args.slice())[i] = a;
       }
-      if (s.dstAddr) s.dstAddr = map(s.dstAddr);
-      break;
+      const dstAddr = s.dstAddr && map(s.dstAddr, arg);
+      if (callee === s.callee && !args && dstAddr === s.dstAddr) return false;
+      s.callee = callee;
+      if (args) s.args = args;
+      s.dstAddr = dstAddr;
+      return true;
+    }
   }
 }
 

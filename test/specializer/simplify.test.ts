@@ -263,6 +263,27 @@ unsigned int narrow(struct hdr *h, int x);
 int main(void) { struct hdr h = { 65530, 7 }; for (int i = -30; i < 30; i++) printf("%u %u %u\\n", narrow(&h, i * 977), h.len, h.tot); return 0; }
 `;
 
+  const COUNT = `
+int count(int x, int k)
+{
+    int n = 0;
+    while (--x >= 0) n += (x ^ k) & 7;
+    return n * 2 + x;
+}`;
+  const COUNT_DRIVER = `#include <stdio.h>
+int count(int x, int k);
+int main(void) { for (int i = -3; i < 37; i++) printf("%d\\n", count(i, i * 5)); return 0; }
+`;
+
+  it("propagates the lowering's temporaries into their uses, and coalesces the copy a pre-decrement leaves (x = x - 1, tested as x)", async () => {
+    const code = simplified(COUNT, "count");
+    const f = body(code, "count");
+    // no temporary is left (lower.ts names them t<n>): `t = x; x = t - 1` and `t = x - 1; x = t; if (t < 0)` became `x = x - 1; if (x < 0)`
+    expect(f).not.toMatch(/\bt\d+\b/);
+    expect(f).toMatch(/x = \(\(x\) - \(1\)\);/);
+    await sameOutputs("count", COUNT, code, COUNT_DRIVER, 40);
+  });
+
   it("assigns without the cast to the destination's own integer type", async () => {
     const code = simplified(NARROW, "narrow");
     const f = body(code, "narrow");
