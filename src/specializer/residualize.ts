@@ -1834,8 +1834,8 @@ export class CPrinter {
   /** The value of type `type` at `addr`, through `addr` as it is when it already points to that type. */
   private deref(type: CType, addr: Expr): string {
     if (addr.type.kind === TypeKind.Pointer && sameC(addr.type.to, type)) {
-      // `*&p->f` is `p->f`
-      if (addr.k === "field" && this.plainMember(addr)) return `${this.print(addr.addr, POSTFIX)}->${addr.field.name}`;
+      // `*&p->f` is `p->f` (but for a packed record's member, kept an access through a plain pointer, as before)
+      if (addr.k === "field" && this.plainMember(addr) && !packed(addr.addr.type)) return `${this.print(addr.addr, POSTFIX)}->${addr.field.name}`;
       return `*${this.print(addr, UNARY)}`;
     }
     return `${this.derefOpen(type)}${this.print(addr, UNARY)}`;
@@ -2171,6 +2171,11 @@ const LITERAL_SUFFIX: Partial<Record<IntRank, { signed: string; unsigned: string
   long: { signed: "l", unsigned: "ul" },
   llong: { signed: "ll", unsigned: "ull" },
 };
+
+/** A pointer to a record laid out packed (a member may be misaligned). */
+function packed(t: CType): boolean {
+  return t.kind === TypeKind.Pointer && t.to.kind === TypeKind.Record && (t.to.def.packed || t.to.def.pragmaPack !== 0 || (t.to.def.fields ?? []).some((f) => f.packed));
+}
 
 /** `long`, the type the byte offsets of pointer arithmetic are computed in. */
 function isLong(t: CType): boolean {
