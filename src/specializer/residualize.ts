@@ -1816,7 +1816,7 @@ export class CPrinter {
       case "binary": {
         const op = BINARY[e.op];
         // gcc's -Wlogical-not-parentheses: `!a == b` reads as if `!` applied to the comparison
-        const notLeft = op.prec <= RELATIONAL && e.left.k === "unary" && e.left.op === "!";
+        const notLeft = (op.prec === RELATIONAL || op.prec === EQUALITY) && e.left.k === "unary" && e.left.op === "!";
         return parenthesized(`${this.print(e.left, notLeft ? PRIMARY : op.left)} ${e.op} ${this.print(e.right, op.right)}`, op.prec, min);
       }
       case "cast":
@@ -2138,6 +2138,7 @@ const MULTIPLICATIVE = BINARY_PREC["*"]!;
 const ADDITIVE = BINARY_PREC["+"]!;
 const SHIFT = BINARY_PREC["<<"]!;
 const RELATIONAL = BINARY_PREC["<"]!;
+const EQUALITY = BINARY_PREC["=="]!;
 
 /**
  * The least binding strength the operands of a binary operator of strength
@@ -2149,7 +2150,7 @@ const RELATIONAL = BINARY_PREC["<"]!;
 function operandLevels(prec: number): { prec: number; left: number; right: number } {
   if (prec >= ADDITIVE) return { prec, left: prec, right: prec + 1 };
   if (prec === SHIFT || (prec >= BINARY_PREC["|"]! && prec <= BINARY_PREC["&"]!)) return { prec, left: UNARY, right: UNARY };
-  if (prec >= BINARY_PREC["=="]!) return { prec, left: SHIFT, right: SHIFT };
+  if (prec >= EQUALITY) return { prec, left: SHIFT, right: SHIFT };
   return { prec, left: prec, right: prec + 1 };
 }
 
