@@ -78,14 +78,14 @@ export function printType(t: CType): string {
   return new Printer().typeName(t);
 }
 
-// Precedence levels (higher binds tighter).
+// Precedence levels (higher binds tighter); the residual printer (specializer/residualize.ts) uses them too.
 const P_COMMA = 1;
 const P_ASSIGN = 2;
 const P_COND = 3;
-const P_UNARY = 14;
-const P_POSTFIX = 15;
-const P_PRIMARY = 16;
-const BINARY_PREC: Record<string, number> = {
+export const P_UNARY = 14;
+export const P_POSTFIX = 15;
+export const P_PRIMARY = 16;
+export const BINARY_PREC: Record<string, number> = {
   "||": 4, "&&": 5, "|": 6, "^": 7, "&": 8, "==": 9, "!=": 9, "<": 10, ">": 10, "<=": 10, ">=": 10, "<<": 11, ">>": 11, "+": 12, "-": 12, "*": 13, "/": 13, "%": 13,
 };
 

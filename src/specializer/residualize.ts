@@ -6,9 +6,9 @@
 // written by the front end's printer.
 import type { Abi } from "../c/abi.ts";
 import type { Symbol } from "../c/ast.ts";
-import { declarationPrinter, stringLiteral } from "../c/printer.ts";
+import { BINARY_PREC, P_POSTFIX, P_PRIMARY, P_UNARY, declarationPrinter, stringLiteral } from "../c/printer.ts";
 import { integerBinary, wrap } from "../c/consteval.ts";
-import { type CType, type Field, type FunctionType, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
+import { type CType, type Field, type FunctionType, type IntRank, Q_VOLATILE, type RecordDef, TypeKind, conventionAttribute, isInteger } from "../c/types.ts";
 import { BespokeError, type SourcePosition } from "../errors.ts";
 import { type BinaryOp, type Block, type Expr, type LocalObject, type Stmt, type Terminator, type Var, forEachOperand, operands, stmtDestination, stmtOperands, successorAt, successorCount, termOperands, visitLocals, visitVars } from "./ir.ts";
 import type { MemObject } from "./memory.ts";
@@ -2138,16 +2138,16 @@ export class CPrinter {
     return around[0] + name + around[1];
   };
 
-  /** `((type)(`, which opens a cast. */
+  /** `(type)`, a cast. */
   private castOpen(type: CType): string {
     const known = this.spelling(type);
-    return (known.cast ??= `((${this.declare(type, "")})(`);
+    return (known.cast ??= `(${this.declare(type, "")})`);
   }
 
-  /** `*(type *)(`, which opens an access through an address converted to point to `type`. */
+  /** `*(type *)`, an access through an address converted to point to `type`. */
   private derefOpen(type: CType): string {
     const known = this.spelling(type);
-    return (known.deref ??= `*(${this.declare(type, "*")})(`);
+    return (known.deref ??= `*(${this.declare(type, "*")})`);
   }
 
   private recordName(def: RecordDef): string {
@@ -2217,46 +2217,86 @@ export class CPrinter {
 
   // ---- expressions
 
+  /** `e` as a full expression (a condition, a value assigned, an argument). */
   expr(e: Expr): string {
+    return this.print(e, ANY);
+  }
+
+  /** `e` where the context needs an operand binding at least as tightly as `min`: parenthesized when it binds looser. */
+  private print(e: Expr, min: number): string {
     switch (e.k) {
-      case "int":
-        return this.intLiteral(e.value, e.type);
+      case "int": {
+        const text = this.intLiteral(e.value, e.type);
+        // a negative number or a cast binds as a unary operator
+        const c = text.charCodeAt(0);
+        return parenthesized(text, c === MINUS || c === OPEN ? UNARY : PRIMARY, min);
+      }
       case "float":
         return this.floatLiteral(e.value, e.type);
       case "var":
         return e.v.name;
       case "global":
-        return e.sym.type.kind === TypeKind.Function ? e.sym.name : `(&${this.nameOf(e.sym)})`;
+        return e.sym.type.kind === TypeKind.Function ? e.sym.name : parenthesized(`&${this.nameOf(e.sym)}`, UNARY, min);
       case "local":
-        return `(&${e.obj.name})`;
+        return parenthesized(`&${e.obj.name}`, UNARY, min);
       case "string":
-        return `((${this.declare(e.type, "")})${cString(e.bytes)})`;
+        return parenthesized(`(${this.declare(e.type, "")})${cString(e.bytes)}`, UNARY, min);
       case "load":
-        if (e.addr.type.kind === TypeKind.Pointer && sameC(e.addr.type.to, e.type)) return `(*${this.expr(e.addr)})`;
-        return `(${this.derefOpen(e.type)}${this.expr(e.addr)}))`;
+        return parenthesized(this.deref(e.type, e.addr), UNARY, min);
       case "bitload":
-        return `${this.castOpen(e.addr.type)}${this.expr(e.addr)}))->${e.field.name}`;
-      case "field":
-        return `((${this.declare(e.type, "")})&${this.castOpen(e.addr.type)}${this.expr(e.addr)}))->${e.field.name})`;
-      case "ptradd": {
-        // C's own pointer arithmetic when the pointer's element is the step; bytes otherwise
-        const pt = e.ptr.type;
-        const natural = pt.kind === TypeKind.Pointer && pt.to.kind !== TypeKind.Void && pt.to.kind !== TypeKind.Function && this.abi.sizeOf(pt.to) === e.scale;
-        const sum = natural
-          ? `${this.expr(e.ptr)} + ${this.expr(e.index)}`
-          : `(char *)(${this.expr(e.ptr)}) + ${e.scale === 1 ? `(long)(${this.expr(e.index)})` : `(long)(${this.expr(e.index)}) * ${e.scale}`}`;
-        return natural && sameC(pt, e.type) ? `(${sum})` : `${this.castOpen(e.type)}${sum}))`;
+        return parenthesized(`${this.print(e.addr, POSTFIX)}->${e.field.name}`, POSTFIX, min);
+      case "field": {
+        // `&p->f` points to the member's type with the record's qualifiers added: the cast only stays when it changes that
+        const member = `&${this.print(e.addr, POSTFIX)}->${e.field.name}`;
+        return parenthesized(this.plainMember(e) ? member : `${this.castOpen(e.type)}${member}`, UNARY, min);
       }
+      case "ptradd":
+        return this.ptradd(e, min);
       case "ptrdiff":
-        return `${this.castOpen(e.type)}((char *)(${this.expr(e.left)}) - (char *)(${this.expr(e.right)})) / ${e.scale}))`;
-      case "unary":
-        return `(${e.op}(${this.expr(e.arg)}))`;
-      case "binary":
-        return `((${this.expr(e.left)}) ${e.op} (${this.expr(e.right)}))`;
+        return parenthesized(`${this.castOpen(e.type)}(((char *)${this.print(e.left, UNARY)} - (char *)${this.print(e.right, UNARY)}) / ${e.scale})`, UNARY, min);
+      case "unary": {
+        const arg = this.print(e.arg, UNARY);
+        // `- -x`, not the decrement `--x`
+        return parenthesized(e.op === "-" && arg.charCodeAt(0) === MINUS ? `-(${arg})` : `${e.op}${arg}`, UNARY, min);
+      }
+      case "binary": {
+        const op = BINARY[e.op];
+        // gcc's -Wlogical-not-parentheses: `!a == b` reads as if `!` applied to the comparison
+        const notLeft = (op.prec === RELATIONAL || op.prec === EQUALITY) && e.left.k === "unary" && e.left.op === "!";
+        return parenthesized(`${this.print(e.left, notLeft ? PRIMARY : op.left)} ${e.op} ${this.print(e.right, op.right)}`, op.prec, min);
+      }
       case "cast":
-        if (sameC(e.arg.type, e.type)) return this.expr(e.arg);
-        return `${this.castOpen(e.type)}${this.expr(e.arg)}))`;
+        if (sameC(e.arg.type, e.type)) return this.print(e.arg, min);
+        return parenthesized(`${this.castOpen(e.type)}${this.print(e.arg, UNARY)}`, UNARY, min);
     }
+  }
+
+  /** `&p->f` has the member address's type: it points to the member's type, and the record's qualifiers add none. */
+  private plainMember(e: Expr & { k: "field" }): boolean {
+    const pt = e.addr.type;
+    return e.type.kind === TypeKind.Pointer && pt.kind === TypeKind.Pointer && pt.to.quals === 0 && sameC(e.type.to, e.field.type);
+  }
+
+  /** The value of type `type` at `addr`, through `addr` as it is when it already points to that type. */
+  private deref(type: CType, addr: Expr): string {
+    if (addr.type.kind === TypeKind.Pointer && sameC(addr.type.to, type)) {
+      // `*&p->f` is `p->f` (but for a packed record's member, kept an access through a plain pointer, as before)
+      if (addr.k === "field" && this.plainMember(addr) && !packed(addr.addr.type)) return `${this.print(addr.addr, POSTFIX)}->${addr.field.name}`;
+      return `*${this.print(addr, UNARY)}`;
+    }
+    return `${this.derefOpen(type)}${this.print(addr, UNARY)}`;
+  }
+
+  private ptradd(e: Expr & { k: "ptradd" }, min: number): string {
+    // C's own pointer arithmetic when the pointer's element is the step; bytes otherwise
+    const pt = e.ptr.type;
+    if (pt.kind === TypeKind.Pointer && pt.to.kind !== TypeKind.Void && pt.to.kind !== TypeKind.Function && this.abi.sizeOf(pt.to) === e.scale) {
+      const sum = `${this.print(e.ptr, ADDITIVE)} + ${this.print(e.index, MULTIPLICATIVE)}`;
+      return sameC(pt, e.type) ? parenthesized(sum, ADDITIVE, min) : parenthesized(`${this.castOpen(e.type)}(${sum})`, UNARY, min);
+    }
+    const index = isLong(e.index.type) ? this.print(e.index, MULTIPLICATIVE) : `(long)${this.print(e.index, UNARY)}`;
+    const sum = `${isCharPointer(pt) ? this.print(e.ptr, ADDITIVE) : `(char *)${this.print(e.ptr, UNARY)}`} + ${e.scale === 1 ? index : `${index} * ${e.scale}`}`;
+    return isCharPointer(e.type) ? parenthesized(sum, ADDITIVE, min) : parenthesized(`${this.castOpen(e.type)}(${sum})`, UNARY, min);
   }
 
   private intLiteral(v: bigint, t: CType): string {
@@ -2267,12 +2307,21 @@ export class CPrinter {
     return text;
   }
 
+  /** An integer constant of type `t`: a plain literal where one has that type (a suffix says unsigned and long), a cast otherwise. */
   private spellInt(v: bigint, t: CType): string {
-    const type = this.declare(t, "");
     const bits = t.kind === TypeKind.Pointer ? this.abi.info.pointerSize * 8 : t.kind === TypeKind.Int ? this.abi.info.intSize[t.rank] * 8 : 32;
     const u = BigInt.asUintN(Math.max(bits, 8), v);
-    if (t.kind === TypeKind.Int && t.rank === "int" && t.signed && v >= -(2n ** 31n) + 1n && v < 2n ** 31n) return v < 0n ? `(${v})` : `${v}`;
-    return `((${type})0x${u.toString(16)}ull)`;
+    if (t.kind === TypeKind.Int && !t.plainChar) {
+      const suffix = LITERAL_SUFFIX[t.rank];
+      // large unsigned values are mostly addresses and masks, read in hexadecimal (the suffix gives either spelling the same type)
+      if (suffix !== undefined && !t.signed) return `${u > 0xffffn ? `0x${u.toString(16)}` : u}${suffix.unsigned}`;
+      // the most negative value has no literal (its magnitude is the type's overflow)
+      const s = BigInt.asIntN(bits, v);
+      if (suffix !== undefined && s > -(1n << BigInt(bits - 1))) return `${s}${suffix.signed}`;
+    }
+    // addresses in hexadecimal; a value an int holds needs no suffix under the cast
+    const value = u > INT_MAX ? `0x${u.toString(16)}ull` : t.kind === TypeKind.Pointer ? `0x${u.toString(16)}` : `${u}`;
+    return `(${this.declare(t, "")})${value}`;
   }
 
   private floatLiteral(v: number, t: CType): string {
@@ -2296,21 +2345,20 @@ export class CPrinter {
       case "set":
         return `${s.dst.name} = ${this.expr(s.value)};`;
       case "store":
-        return `${this.derefOpen(s.type)}${this.expr(s.addr)}) = ${this.expr(s.value)};`;
+        return `${this.deref(s.type, s.addr)} = ${this.expr(s.value)};`;
       case "bitstore":
-        return `${this.castOpen(s.addr.type)}${this.expr(s.addr)}))->${s.field.name} = ${this.expr(s.value)};`;
+        return `${this.print(s.addr, POSTFIX)}->${s.field.name} = ${this.expr(s.value)};`;
       case "copy":
-        if (s.type.kind === TypeKind.Record) return `${this.derefOpen(s.type)}${this.expr(s.dst)}) = ${this.derefOpen(s.type)}${this.expr(s.src)});`;
+        if (s.type.kind === TypeKind.Record) return `${this.deref(s.type, s.dst)} = ${this.deref(s.type, s.src)};`;
         this.needCopy = true;
         return `__bespoke_copy(${this.expr(s.dst)}, ${this.expr(s.src)}, ${s.size});`;
       case "zero":
         this.needZero = true;
         return `__bespoke_zero(${this.expr(s.addr)}, ${s.size});`;
       case "call": {
-        const callee = s.callee.k === "global" && s.callee.sym.type.kind === TypeKind.Function ? s.callee.sym.name : `(${this.expr(s.callee)})`;
-        const call = isVaBuiltin(s.callee) ? this.vaBuiltin(s) : `${callee}(${s.args.map((a) => this.expr(a)).join(", ")})`;
+        const call = isVaBuiltin(s.callee) ? this.vaBuiltin(s) : `${this.print(s.callee, POSTFIX)}(${s.args.map((a) => this.expr(a)).join(", ")})`;
         if (s.dst) return `${s.dst.name} = ${call};`;
-        if (s.dstAddr) return `${this.derefOpen(s.fnType.ret)}${this.expr(s.dstAddr)}) = ${call};`;
+        if (s.dstAddr) return `${this.deref(s.fnType.ret, s.dstAddr)} = ${call};`;
         return `${call};`;
       }
     }
@@ -2451,7 +2499,7 @@ export class CPrinter {
         if (p) return pointerExpr(p, type);
         let v = 0n;
         for (let i = this.abi.info.pointerSize - 1; i >= 0; i--) v = (v << 8n) | BigInt(o.bytes[off + i]!);
-        return `((${this.declare(type, "")})0x${v.toString(16)}ull)`;
+        return this.intLiteral(v, type);
       }
       case TypeKind.Float: {
         const size = this.abi.sizeOf(type);
@@ -2463,7 +2511,7 @@ export class CPrinter {
         const size = this.abi.sizeOf(type);
         let v = 0n;
         for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(o.bytes[off + i]!);
-        return `((${this.declare(type, "")})0x${v.toString(16)}ull)`;
+        return this.intLiteral(v, type);
       }
     }
   }
@@ -2525,6 +2573,65 @@ const BUILTIN_FILE = "<builtin>";
 
 function isVaBuiltin(callee: Expr): boolean {
   return callee.k === "global" && callee.sym.builtin && VA_BUILTINS.has(callee.sym.name);
+}
+
+/** A full expression: the residual has no comma or assignment operators inside expressions. */
+const ANY = 0;
+const UNARY = P_UNARY;
+const POSTFIX = P_POSTFIX;
+const PRIMARY = P_PRIMARY;
+const MULTIPLICATIVE = BINARY_PREC["*"]!;
+const ADDITIVE = BINARY_PREC["+"]!;
+const SHIFT = BINARY_PREC["<<"]!;
+const RELATIONAL = BINARY_PREC["<"]!;
+const EQUALITY = BINARY_PREC["=="]!;
+
+/**
+ * The least binding strength the operands of a binary operator of strength
+ * `prec` must have to go without parentheses: arithmetic is left-associative
+ * (the right operand binds tighter); beyond what C needs, the binary operands
+ * of shifts and bitwise operators, and comparisons inside comparisons, keep
+ * theirs, as gcc's -Wparentheses asks.
+ */
+function operandLevels(prec: number): { prec: number; left: number; right: number } {
+  if (prec >= ADDITIVE) return { prec, left: prec, right: prec + 1 };
+  if (prec === SHIFT || (prec >= BINARY_PREC["|"]! && prec <= BINARY_PREC["&"]!)) return { prec, left: UNARY, right: UNARY };
+  if (prec >= EQUALITY) return { prec, left: SHIFT, right: SHIFT };
+  return { prec, left: prec, right: prec + 1 };
+}
+
+const BINARY = Object.fromEntries(Object.entries(BINARY_PREC).map(([op, prec]) => [op, operandLevels(prec)])) as Record<BinaryOp, { prec: number; left: number; right: number }>;
+
+const INT_MAX = 0x7fffffffn;
+
+const MINUS = 0x2d;
+const OPEN = 0x28;
+
+/** `text`, which binds with strength `prec`, where `min` is needed. */
+function parenthesized(text: string, prec: number, min: number): string {
+  return prec < min ? `(${text})` : text;
+}
+
+/** The suffixes that give a decimal literal each integer type (short and char have none). */
+const LITERAL_SUFFIX: Partial<Record<IntRank, { signed: string; unsigned: string }>> = {
+  int: { signed: "", unsigned: "u" },
+  long: { signed: "l", unsigned: "ul" },
+  llong: { signed: "ll", unsigned: "ull" },
+};
+
+/** A pointer to a record laid out packed (a member may be misaligned). */
+function packed(t: CType): boolean {
+  return t.kind === TypeKind.Pointer && t.to.kind === TypeKind.Record && (t.to.def.packed || t.to.def.pragmaPack !== 0 || (t.to.def.fields ?? []).some((f) => f.packed));
+}
+
+/** `long`, the type the byte offsets of pointer arithmetic are computed in. */
+function isLong(t: CType): boolean {
+  return t.kind === TypeKind.Int && t.rank === "long" && t.signed && t.quals === 0;
+}
+
+/** `char *`, the type byte-wise pointer arithmetic is done in. */
+function isCharPointer(t: CType): boolean {
+  return t.kind === TypeKind.Pointer && t.to.kind === TypeKind.Int && t.to.rank === "char" && t.to.plainChar && t.to.quals === 0;
 }
 
 function isJump(n: SNode): boolean {

@@ -32,7 +32,7 @@ describe("the specializer over the customization table", () => {
         await table.ensure(e.ranges, device.link().fetch);
       }
     }
-    expect(code).toMatch(/int list_sum\(int x\)\s*\{\s*return \(\(150\) \* \(x\)\);\s*\}/);
+    expect(code).toMatch(/int list_sum\(int x\)\s*\{\s*return 150 \* x;\s*\}/);
     expect(table.stats().fetches).toBe(5);
     // the values read: each node's 16-byte region, not whole lines
     expect(table.readSet()).toEqual(NODES.map((addr) => ({ addr, length: 16 })));

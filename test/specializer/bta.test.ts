@@ -156,7 +156,7 @@ int put(int i) { p[0] = i; return p[0] + p[2]; }
     const program = parse(source);
     const statics = (entry: string): Scenario => parseScenario({ version: 1, entry, globals: { "*": "S" } });
     const get = specializeProgram({ program, target: "x86_64", scenario: statics("get") }).code;
-    expect(get).toMatch(/return \(\(2\) \+ \(i\)\);/);
+    expect(get).toMatch(/return 2 \+ i;/);
     const put = specializeProgram({ program, target: "x86_64", scenario: statics("put") }).code;
     // both residuals, compiled by tcc-wasm and linked with a driver, compute what the original does
     expect(await runInts(get, "get", [-3, -2, -1, 0, 1, 2, 3])).toBe("-1 0 1 2 3 4 5 ");
@@ -173,7 +173,7 @@ int put(int i) { p[0] = i; return p[0] + p[2]; }
     expect(dynamicAt.flat().map((id) => fn.vars[id]!.name)).toContain("i");
     const code = specializeProgram({ program, target: "x86_64", scenario, context: parseContext({ params: { k: 3 } }) }).code;
     // one loop with its one test of a[i], not a copy of the body for i = 0, 1, 2, ...
-    expect(code.match(/> \(0\)/g)?.length).toBe(1);
+    expect(code.match(/> 0\b/g)?.length).toBe(1);
     const driver = "int f(int *, int);\nint g(int i) { int a[9]; for (int j = 0; j < 9; j++) a[j] = (j * 7 + i) % 5 - 2; return f(a, i + 4); }\n";
     const inputs = [0, 1, 2, 3, 4, 5];
     expect(await runInts(code + driver, "g", inputs)).toBe(await runInts(`${work}int f(int *a, int n) { return work(a, n) * 3; }\n${driver}`, "g", inputs));
