@@ -108,7 +108,11 @@ export class MemoryStore {
   contentKey: number | undefined = undefined;
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
-  /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
+  /**
+   * The device objects' ids and address ranges, kept until a device object
+   * is added or removed (forks inherit them): the specialized code's locals
+   * come and go on every call, device objects seldom.
+   */
   private devices: { id: number; base: number; end: number }[] | undefined = undefined;
   /** Objects carrying this token are this store's alone; a fork gives both stores new tokens, so everything they held before is shared (frozen). */
   private token = nextToken++;
@@ -204,14 +208,14 @@ export class MemoryStore {
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
     this.ids = undefined;
-    this.devices = undefined;
+    if (o.kind === "device") this.devices = undefined;
   }
 
   remove(id: number): void {
+    if (this.map.get(id)?.kind === "device") this.devices = undefined;
     this.ownMap().delete(id);
     this.contentKey = undefined;
     this.ids = undefined;
-    this.devices = undefined;
   }
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */
