@@ -461,6 +461,8 @@ class Run {
   /** Scratch flags of `generalize`: the bytes of one object that changed. */
   private changed = new Uint8Array(0);
   private forceGeneralize = false;
+  /** Numbers device objects as they are first reached (one closure for every device access). */
+  private readonly freshId = (): number => this.sp.objects.fresh();
   /** Specialized program points so far; past STATE_BUDGET every new state is fully generalized. */
   private statesCreated = 0;
   private exhausted = false;
@@ -1126,7 +1128,7 @@ class Run {
   private load(addr: Val, type: CType, st: State, out: Block): Val {
     const size = this.abi.sizeOf(type);
     // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
-    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, this.freshId) : null;
     if (dev && addr.k === "ptr") {
       return this.load({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, st, out);
     }
@@ -1171,7 +1173,8 @@ class Run {
     for (const [offset, size] of ranges) {
       // the struct may span several objects of device memory (the mirror's lines): each gets its part
       for (let at = v.off + offset, end = at + size; at < end; ) {
-        const dev = st.mem.deviceObject(at, () => this.sp.objects.fresh(), `struct ${def.tag}`);
+        // the error's message is made only when there is no object (this runs on every load of such a pointer)
+        const dev = st.mem.deviceObjectAt(at, this.freshId) ?? st.mem.deviceObject(at, this.freshId, `struct ${def.tag}`);
         const from = at - dev.base!;
         const to = Math.min(dev.size, end - dev.base!);
         at = dev.base! + to;
@@ -1233,7 +1236,7 @@ class Run {
   private store(addr: Val, type: CType, value: Val, st: State, out: Block, pos: SourcePosition): void {
     const size = this.abi.sizeOf(type);
     // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
-    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, this.freshId) : null;
     if (dev && addr.k === "ptr") {
       this.store({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, value, st, out, pos);
       return;
