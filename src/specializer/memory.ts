@@ -86,6 +86,8 @@ export interface MemObject {
    */
   contentsNumber: number;
   numberedBy: number;
+  /** Some byte is dirty, as its user found when numbering its contents (valid as `contentsNumber` is). */
+  dirtyBytes: boolean;
 }
 
 /** `MemObject.numberedBy` of an object whose contents have no number. */
@@ -248,6 +250,7 @@ export class MemoryStore {
       owner: NO_OWNER,
       contentsNumber: 0,
       numberedBy: UNNUMBERED,
+      dirtyBytes: false,
     };
     this.add(o);
     return o;
@@ -272,6 +275,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     owner: NO_OWNER,
     contentsNumber: 0,
     numberedBy: UNNUMBERED,
+    dirtyBytes: false,
   };
 }
 
@@ -282,7 +286,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
  * field by field is cheaper than a spread.
  */
 function withContents(o: MemObject, bytes: Uint8Array, known: Uint8Array, dirty: Uint8Array, ptrs: Map<number, PointerValue>, escaped: boolean, owner: number): MemObject {
-  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED };
+  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED, dirtyBytes: false };
 }
 
 /** Little-endian integer of `size` bytes. */

@@ -381,10 +381,17 @@ export class Specializer {
     else {
       const key = objectKey(o);
       n = this.contents.find(key.hash, key) ?? this.contents.add(key.hash, key);
+      o.dirtyBytes = key.dirty;
     }
     o.contentsNumber = n;
     o.numberedBy = this.numbering;
     return n;
+  }
+
+  /** Whether an object that has not escaped has dirty bytes (`MemObject.dirty`): found when `objectContents` numbers it, so not looked for again while it has its number (memo keys number every object of a state). */
+  hasDirtyBytes(o: MemObject): boolean {
+    this.objectContents(o);
+    return o.dirtyBytes;
   }
 
   private registerSets = new KeyNumbers<Frame["regs"]>(sameRegisterValues);
@@ -806,7 +813,7 @@ class Run {
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
-    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && this.sp.hasDirtyBytes(o)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
@@ -1831,7 +1838,9 @@ function objectKey(o: MemObject): ObjectKey {
   // one unit per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
   const units = new Uint16Array(o.size);
   let hash = o.id;
+  let dirty = false;
   for (let i = 0; i < o.size; i++) {
+    if (o.dirty[i]) dirty = true;
     if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
     hash = Math.imul(hash ^ units[i]!, 0x9e3779b1) ^ (hash >>> 15);
   }
@@ -1840,7 +1849,7 @@ function objectKey(o: MemObject): ObjectKey {
     ptrs.push(entry);
     hash = Math.imul(hash ^ entry[0], 0x85ebca6b) ^ registerHash(entry[0], entry[1]);
   }
-  return { id: o.id, units, ptrs, hash };
+  return { id: o.id, units, ptrs, hash, dirty };
 }
 
 /** The static contents of an object that has not escaped, as `Specializer.objectContents` numbers them (`hash` finds equal ones). */
@@ -1850,6 +1859,8 @@ interface ObjectKey {
   /** Its pointers in the order the object holds them. */
   ptrs: [number, PointerValue][];
   hash: number;
+  /** Some byte of the object is dirty (`MemObject.dirty`, even where not static: not part of the key, as such bytes are never written out). */
+  dirty: boolean;
 }
 
 function sameObjectKey(a: ObjectKey, b: ObjectKey): boolean {
