@@ -126,10 +126,18 @@ export class MemoryStore {
     private ownsMap: boolean,
     /** Escaped objects by id, shared by a store and its forks: what `escape` puts in place of an object the store does not own (one escaped object is any other with its id). */
     private escaped: Map<number, MemObject>,
+    /**
+     * Numbers its user gave facts that, once true of a store, stay true in
+     * it and its forks (specialize.ts: a partially static struct's dynamic
+     * fields are unknown in device memory).
+     */
+    private lasting: Set<number>,
+    /** `lasting` is this store's alone; else it is shared with forks, and copied before it changes. */
+    private ownsLasting: boolean,
   ) {}
 
   static empty(device: DeviceMemory): MemoryStore {
-    return new MemoryStore(new Map(), device, true, new Map());
+    return new MemoryStore(new Map(), device, true, new Map(), new Set(), true);
   }
 
   /** The objects by id (change them through `add`, `remove` and `mutable`). */
@@ -140,11 +148,26 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
-    const copy = new MemoryStore(this.map, this.device, false, this.escaped);
+    this.ownsLasting = false;
+    const copy = new MemoryStore(this.map, this.device, false, this.escaped, this.lasting, false);
     copy.contentKey = this.contentKey;
     copy.ids = this.ids;
     copy.devices = this.devices;
     return copy;
+  }
+
+  /** Whether fact `fact` (`lasting`) was noted in this store or before its fork. */
+  holds(fact: number): boolean {
+    return this.lasting.has(fact);
+  }
+
+  /** Note that fact `fact` (`lasting`) is true of this store. */
+  note(fact: number): void {
+    if (!this.ownsLasting) {
+      this.lasting = new Set(this.lasting);
+      this.ownsLasting = true;
+    }
+    this.lasting.add(fact);
   }
 
   /** The objects' ids in ascending order. */

@@ -441,6 +441,17 @@ export class Specializer {
     return this.states.number(stack, memory, 0, 0);
   }
 
+  /** `dynamicFieldsFact`'s numbers by struct (numbered in `structNumbers`) and address. */
+  private dynamicFields = new TupleNumbers();
+  private structNumbers = new Map<RecordDef, number>();
+
+  /** A number for "the dynamic fields of the partially static struct `def` at device address `address` are unknown" (`MemoryStore.note`), the same throughout this specialization. */
+  dynamicFieldsFact(def: RecordDef, address: number): number {
+    let d = this.structNumbers.get(def);
+    if (d === undefined) this.structNumbers.set(def, (d = this.structNumbers.size));
+    return this.dynamicFields.number(d, address, 0, 0);
+  }
+
   nextInstance(): number {
     return this.instances++;
   }
@@ -1177,6 +1188,9 @@ class Run {
     const def = type.to.def;
     const ranges = this.dynamicFieldRanges(def, tags);
     if (!ranges) return;
+    // once per store: the fields stay unknown in it and its forks (device objects are never written statically, nor removed)
+    const fact = this.sp.dynamicFieldsFact(def, v.off);
+    if (st.mem.holds(fact)) return;
     for (const [offset, size] of ranges) {
       // the struct may span several objects of device memory (the mirror's lines): each gets its part
       for (let at = v.off + offset, end = at + size; at < end; ) {
@@ -1191,6 +1205,7 @@ class Run {
         for (let i = from; i < to; i++) m.known[i] = 0;
       }
     }
+    st.mem.note(fact);
   }
 
   private fieldRanges = new Map<RecordDef, [number, number][] | null>();
