@@ -86,6 +86,8 @@ export interface MemObject {
    */
   contentsNumber: number;
   numberedBy: number;
+  /** Some byte is dirty, as its user found when numbering its contents (valid as `contentsNumber` is). */
+  dirtyBytes: boolean;
 }
 
 /** `MemObject.numberedBy` of an object whose contents have no number. */
@@ -108,7 +110,11 @@ export class MemoryStore {
   contentKey: number | undefined = undefined;
   /** The objects' ids in ascending order, kept until an object is added or removed (forks inherit them). */
   private ids: number[] | undefined = undefined;
-  /** The device objects' ids and address ranges, in the map's order, kept as `ids` is. */
+  /**
+   * The device objects' ids and address ranges, kept until a device object
+   * is added or removed (forks inherit them): the specialized code's locals
+   * come and go on every call, device objects seldom.
+   */
   private devices: { id: number; base: number; end: number }[] | undefined = undefined;
   /** Objects carrying this token are this store's alone; a fork gives both stores new tokens, so everything they held before is shared (frozen). */
   private token = nextToken++;
@@ -120,10 +126,18 @@ export class MemoryStore {
     private ownsMap: boolean,
     /** Escaped objects by id, shared by a store and its forks: what `escape` puts in place of an object the store does not own (one escaped object is any other with its id). */
     private escaped: Map<number, MemObject>,
+    /**
+     * Numbers its user gave facts that, once true of a store, stay true in
+     * it and its forks (specialize.ts: a partially static struct's dynamic
+     * fields are unknown in device memory).
+     */
+    private lasting: Set<number>,
+    /** `lasting` is this store's alone; else it is shared with forks, and copied before it changes. */
+    private ownsLasting: boolean,
   ) {}
 
   static empty(device: DeviceMemory): MemoryStore {
-    return new MemoryStore(new Map(), device, true, new Map());
+    return new MemoryStore(new Map(), device, true, new Map(), new Set(), true);
   }
 
   /** The objects by id (change them through `add`, `remove` and `mutable`). */
@@ -134,11 +148,26 @@ export class MemoryStore {
   fork(): MemoryStore {
     this.token = nextToken++;
     this.ownsMap = false;
-    const copy = new MemoryStore(this.map, this.device, false, this.escaped);
+    this.ownsLasting = false;
+    const copy = new MemoryStore(this.map, this.device, false, this.escaped, this.lasting, false);
     copy.contentKey = this.contentKey;
     copy.ids = this.ids;
     copy.devices = this.devices;
     return copy;
+  }
+
+  /** Whether fact `fact` (`lasting`) was noted in this store or before its fork. */
+  holds(fact: number): boolean {
+    return this.lasting.has(fact);
+  }
+
+  /** Note that fact `fact` (`lasting`) is true of this store. */
+  note(fact: number): void {
+    if (!this.ownsLasting) {
+      this.lasting = new Set(this.lasting);
+      this.ownsLasting = true;
+    }
+    this.lasting.add(fact);
   }
 
   /** The objects' ids in ascending order. */
@@ -204,14 +233,14 @@ export class MemoryStore {
     this.ownMap().set(o.id, o);
     this.contentKey = undefined;
     this.ids = undefined;
-    this.devices = undefined;
+    if (o.kind === "device") this.devices = undefined;
   }
 
   remove(id: number): void {
+    if (this.map.get(id)?.kind === "device") this.devices = undefined;
     this.ownMap().delete(id);
     this.contentKey = undefined;
     this.ids = undefined;
-    this.devices = undefined;
   }
 
   /** The device object covering an absolute address (created on first use), or an error naming the address. */
@@ -244,6 +273,7 @@ export class MemoryStore {
       owner: NO_OWNER,
       contentsNumber: 0,
       numberedBy: UNNUMBERED,
+      dirtyBytes: false,
     };
     this.add(o);
     return o;
@@ -268,6 +298,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
     owner: NO_OWNER,
     contentsNumber: 0,
     numberedBy: UNNUMBERED,
+    dirtyBytes: false,
   };
 }
 
@@ -278,7 +309,7 @@ export function newObject(id: number, kind: ObjectKind, name: string, size: numb
  * field by field is cheaper than a spread.
  */
 function withContents(o: MemObject, bytes: Uint8Array, known: Uint8Array, dirty: Uint8Array, ptrs: Map<number, PointerValue>, escaped: boolean, owner: number): MemObject {
-  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED };
+  return { id: o.id, kind: o.kind, name: o.name, size: o.size, bytes, known, dirty, ptrs, sym: o.sym, base: o.base, owned: o.owned, escaped, owner, contentsNumber: 0, numberedBy: UNNUMBERED, dirtyBytes: false };
 }
 
 /** Little-endian integer of `size` bytes. */

@@ -381,10 +381,17 @@ export class Specializer {
     else {
       const key = objectKey(o);
       n = this.contents.find(key.hash, key) ?? this.contents.add(key.hash, key);
+      o.dirtyBytes = key.dirty;
     }
     o.contentsNumber = n;
     o.numberedBy = this.numbering;
     return n;
+  }
+
+  /** Whether an object that has not escaped has dirty bytes (`MemObject.dirty`): found when `objectContents` numbers it, so not looked for again while it has its number (memo keys number every object of a state). */
+  hasDirtyBytes(o: MemObject): boolean {
+    this.objectContents(o);
+    return o.dirtyBytes;
   }
 
   private registerSets = new KeyNumbers<Frame["regs"]>(sameRegisterValues);
@@ -434,6 +441,17 @@ export class Specializer {
     return this.states.number(stack, memory, 0, 0);
   }
 
+  /** `dynamicFieldsFact`'s numbers by struct (numbered in `structNumbers`) and address. */
+  private dynamicFields = new TupleNumbers();
+  private structNumbers = new Map<RecordDef, number>();
+
+  /** A number for "the dynamic fields of the partially static struct `def` at device address `address` are unknown" (`MemoryStore.note`), the same throughout this specialization. */
+  dynamicFieldsFact(def: RecordDef, address: number): number {
+    let d = this.structNumbers.get(def);
+    if (d === undefined) this.structNumbers.set(def, (d = this.structNumbers.size));
+    return this.dynamicFields.number(d, address, 0, 0);
+  }
+
   nextInstance(): number {
     return this.instances++;
   }
@@ -461,6 +479,8 @@ class Run {
   /** Scratch flags of `generalize`: the bytes of one object that changed. */
   private changed = new Uint8Array(0);
   private forceGeneralize = false;
+  /** Numbers device objects as they are first reached (one closure for every device access). */
+  private readonly freshId = (): number => this.sp.objects.fresh();
   /** Specialized program points so far; past STATE_BUDGET every new state is fully generalized. */
   private statesCreated = 0;
   private exhausted = false;
@@ -804,7 +824,7 @@ class Run {
       names.push(o.name);
     }
     // states that differ only in what the residual copies already hold become one
-    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && o.dirty.includes(1)) this.flushObject(st, o.id, out);
+    for (const o of st.mem.objects.values()) if (!o.escaped && o.kind !== "string" && this.sp.hasDirtyBytes(o)) this.flushObject(st, o.id, out);
     const f = st.frames[st.frames.length - 1]!;
     this.sp.stats.generalized.push({ at: `${f.fn.name}:${f.block}`, registers: names, reason: all ? "limit" : "states per block" });
   }
@@ -1126,7 +1146,7 @@ class Run {
   private load(addr: Val, type: CType, st: State, out: Block): Val {
     const size = this.abi.sizeOf(type);
     // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
-    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, this.freshId) : null;
     if (dev && addr.k === "ptr") {
       return this.load({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, st, out);
     }
@@ -1168,10 +1188,14 @@ class Run {
     const def = type.to.def;
     const ranges = this.dynamicFieldRanges(def, tags);
     if (!ranges) return;
+    // once per store: the fields stay unknown in it and its forks (device objects are never written statically, nor removed)
+    const fact = this.sp.dynamicFieldsFact(def, v.off);
+    if (st.mem.holds(fact)) return;
     for (const [offset, size] of ranges) {
       // the struct may span several objects of device memory (the mirror's lines): each gets its part
       for (let at = v.off + offset, end = at + size; at < end; ) {
-        const dev = st.mem.deviceObject(at, () => this.sp.objects.fresh(), `struct ${def.tag}`);
+        // the error's message is made only when there is no object (this runs on every load of such a pointer)
+        const dev = st.mem.deviceObjectAt(at, this.freshId) ?? st.mem.deviceObject(at, this.freshId, `struct ${def.tag}`);
         const from = at - dev.base!;
         const to = Math.min(dev.size, end - dev.base!);
         at = dev.base! + to;
@@ -1181,6 +1205,7 @@ class Run {
         for (let i = from; i < to; i++) m.known[i] = 0;
       }
     }
+    st.mem.note(fact);
   }
 
   private fieldRanges = new Map<RecordDef, [number, number][] | null>();
@@ -1233,7 +1258,7 @@ class Run {
   private store(addr: Val, type: CType, value: Val, st: State, out: Block, pos: SourcePosition): void {
     const size = this.abi.sizeOf(type);
     // an absolute address outside the device memory provided (one the program made up, memory-mapped I/O): the access is left to run time
-    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, () => this.sp.objects.fresh()) : null;
+    const dev = addr.k === "ptr" && addr.obj < 0 && addr.off !== 0 ? st.mem.deviceObjectAt(addr.off, this.freshId) : null;
     if (dev && addr.k === "ptr") {
       this.store({ k: "ptr", obj: dev.id, off: addr.off - dev.base! }, type, value, st, out, pos);
       return;
@@ -1828,7 +1853,9 @@ function objectKey(o: MemObject): ObjectKey {
   // one unit per byte: 256 x (0 unknown, 1 static, 2 static and dirty) + the static value
   const units = new Uint16Array(o.size);
   let hash = o.id;
+  let dirty = false;
   for (let i = 0; i < o.size; i++) {
+    if (o.dirty[i]) dirty = true;
     if (o.known[i]) units[i] = (o.dirty[i] ? 512 : 256) + o.bytes[i]!;
     hash = Math.imul(hash ^ units[i]!, 0x9e3779b1) ^ (hash >>> 15);
   }
@@ -1837,7 +1864,7 @@ function objectKey(o: MemObject): ObjectKey {
     ptrs.push(entry);
     hash = Math.imul(hash ^ entry[0], 0x85ebca6b) ^ registerHash(entry[0], entry[1]);
   }
-  return { id: o.id, units, ptrs, hash };
+  return { id: o.id, units, ptrs, hash, dirty };
 }
 
 /** The static contents of an object that has not escaped, as `Specializer.objectContents` numbers them (`hash` finds equal ones). */
@@ -1847,6 +1874,8 @@ interface ObjectKey {
   /** Its pointers in the order the object holds them. */
   ptrs: [number, PointerValue][];
   hash: number;
+  /** Some byte of the object is dirty (`MemObject.dirty`, even where not static: not part of the key, as such bytes are never written out). */
+  dirty: boolean;
 }
 
 function sameObjectKey(a: ObjectKey, b: ObjectKey): boolean {
