@@ -16,6 +16,7 @@ const figures: CallFigures = {
   chi: 5,
   cold_ms: 90,
   edge_ms_p50: 9.9,
+  edge_ms_p50_early: 12,
   edge_breakdown_ms: { specialize: 8, compile: 1.5, image: 0.4, missed_runs: 0 },
   edge_chi: 1,
   edge_runs: 1,
