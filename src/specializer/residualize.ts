@@ -217,6 +217,31 @@ class Simplification {
     return this.versions[b.id] ?? 0;
   }
 
+  /** Per block id: the registers its statements and terminator read, at a version. */
+  private registerReads: ({ version: number; ids: number[] } | undefined)[] = [];
+
+  /**
+   * The registers (by `Var.id`, repeated when read more than once) that
+   * `b`'s statements and terminator read, walked again only when the block
+   * has changed: a substitution skips the blocks that read none of its
+   * registers.
+   */
+  private registersRead(b: Block): readonly number[] {
+    const version = this.version(b);
+    const known = this.registerReads[b.id];
+    if (known && known.version === version) return known.ids;
+    const ids: number[] = [];
+    for (const s of b.stmts) forEachOperand(s, pushReads, ids);
+    for (const e of termOperands(b.term)) pushReads(e, ids);
+    this.registerReads[b.id] = { version, ids };
+    return ids;
+  }
+
+  /** Whether `b` reads a register that `by` maps. */
+  readsAny(b: Block, by: Substitution): boolean {
+    return this.registersRead(b).some((id) => by[id] !== undefined);
+  }
+
   /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
   private untested: ({ join: number; version: number; joinVersion: number } | undefined)[] = [];
 
@@ -507,8 +532,11 @@ function propagateSingleCopies(sim: Simplification): void {
       b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
       changed = true;
     }
-    for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
-    if (substituteTerm(b, final) || changed) sim.touched(b);
+    if (sim.readsAny(b, final)) {
+      for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
+      if (substituteTerm(b, final)) changed = true;
+    }
+    if (changed) sim.touched(b);
   }
 }
 
@@ -1075,7 +1103,7 @@ function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
       b.stmts = b.stmts.filter((s) => !goes(s));
       changed = true;
     }
-    if (substitute.length > 0) {
+    if (sim.readsAny(b, substitute)) {
       for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
       if (substituteTerm(b, substitute)) changed = true;
     }
