@@ -944,11 +944,30 @@ function removeDeadStores(sim: Simplification): void {
 
 /** Push the registers `e` reads (their `Var.id`s). */
 function pushReads(e: Expr, ids: number[]): void {
-  visitVars(e, pushId, ids);
-}
-
-function pushId(v: Var, ids: number[]): void {
-  ids.push(v.id);
+  // walked as `visitVars` walks, without a callback per register (every register analysis starts here)
+  switch (e.k) {
+    case "var":
+      ids.push(e.v.id);
+      return;
+    case "load":
+    case "bitload":
+    case "field":
+      pushReads(e.addr, ids);
+      return;
+    case "ptradd":
+      pushReads(e.ptr, ids);
+      pushReads(e.index, ids);
+      return;
+    case "ptrdiff":
+    case "binary":
+      pushReads(e.left, ids);
+      pushReads(e.right, ids);
+      return;
+    case "unary":
+    case "cast":
+      pushReads(e.arg, ids);
+      return;
+  }
 }
 
 // ---------------------------------------------------------------- constants
