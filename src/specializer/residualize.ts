@@ -217,14 +217,14 @@ class Simplification {
     return this.versions[b.id] ?? 0;
   }
 
-  /** Per block id: the registers its statements and terminator read, at a version. */
+  /** Per block id: the registers its statements and terminator read (or more: see touchedReplacing), at a version. */
   private registerReads: ({ version: number; ids: number[] } | undefined)[] = [];
 
   /**
    * The registers (by `Var.id`, repeated when read more than once) that
-   * `b`'s statements and terminator read, walked again only when the block
-   * has changed: a substitution skips the blocks that read none of its
-   * registers.
+   * `b`'s statements and terminator read, or more, walked again only when
+   * the block has changed: a substitution skips the blocks that read none
+   * of its registers.
    */
   private registersRead(b: Block): readonly number[] {
     const version = this.version(b);
@@ -240,6 +240,29 @@ class Simplification {
   /** Whether `b` reads a register that `by` maps. */
   readsAny(b: Block, by: Substitution): boolean {
     return this.registersRead(b).some((id) => by[id] !== undefined);
+  }
+
+  /**
+   * `b` changed only by reading what `by` maps its registers to instead of
+   * them, by folding and by losing statements: what it reads stays known
+   * without a walk, as the registers it read with those `by` maps replaced
+   * by theirs (folding and removing only drop reads, and a superset is all
+   * a substitution's test asks).
+   */
+  touchedReplacing(b: Block, by: Substitution): void {
+    const known = this.registerReads[b.id];
+    const current = known !== undefined && known.version === this.version(b);
+    this.touched(b);
+    if (!current) return;
+    known.version = this.version(b);
+    if (!known.ids.some((id) => by[id] !== undefined)) return;
+    const ids: number[] = [];
+    for (const id of known.ids) {
+      const e = by[id];
+      if (e) pushReads(e, ids);
+      else ids.push(id);
+    }
+    known.ids = ids;
   }
 
   /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
@@ -536,7 +559,7 @@ function propagateSingleCopies(sim: Simplification): void {
       for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
       if (substituteTerm(b, final)) changed = true;
     }
-    if (changed) sim.touched(b);
+    if (changed) sim.touchedReplacing(b, final);
   }
 }
 
@@ -1126,7 +1149,7 @@ function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
       for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
       if (substituteTerm(b, substitute)) changed = true;
     }
-    if (changed) sim.touched(b);
+    if (changed) sim.touchedReplacing(b, substitute);
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
@@ -1211,7 +1234,8 @@ function foldConstants(sim: Simplification, abi: Abi): boolean {
         jumps = changed = true;
       }
     }
-    if (changed) sim.touched(b);
+    // folding only replaces registers by constants and drops operands
+    if (changed) sim.touchedReplacing(b, NO_SUBSTITUTION);
     sim.foldedNow(b);
   }
   if (jumps) sim.changed();
