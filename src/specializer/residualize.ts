@@ -1425,11 +1425,19 @@ function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi
 
 // ---------------------------------------------------------------- stores to locals
 
-/** Where an address points: into a local object, somewhere no local can be (a global, a string, a constant address), or anywhere. */
-type Root = { k: "local"; obj: LocalObject } | { k: "elsewhere" } | { k: "unknown" };
+/**
+ * Where an address points: into a local object (the object itself: no
+ * allocation for the most frequent answer), somewhere no local can be (a
+ * global, a string, a constant address), or anywhere.
+ */
+type Root = LocalObject | typeof ELSEWHERE | typeof UNKNOWN;
 
-const ELSEWHERE: Root = { k: "elsewhere" };
-const UNKNOWN: Root = { k: "unknown" };
+const ELSEWHERE = "elsewhere";
+const UNKNOWN = "unknown";
+
+function inLocal(root: Root): root is LocalObject {
+  return root !== ELSEWHERE && root !== UNKNOWN;
+}
 
 /**
  * The root of an address through casts, member and index steps. A constant
@@ -1439,7 +1447,7 @@ const UNKNOWN: Root = { k: "unknown" };
 function rootOf(e: Expr): Root {
   switch (e.k) {
     case "local":
-      return { k: "local", obj: e.obj };
+      return e.obj;
     case "global":
     case "string":
     case "int":
@@ -1523,8 +1531,8 @@ function readsIn(e: Expr, r: LocalReads): void {
     case "load":
     case "bitload": {
       const root = rootOf(e.addr);
-      if (root.k === "local") r.direct.push(root.obj);
-      else if (root.k === "unknown") r.any = true;
+      if (inLocal(root)) r.direct.push(root);
+      else if (root === UNKNOWN) r.any = true;
       readsIn(e.addr, r);
       return;
     }
@@ -1569,7 +1577,7 @@ function storedLocal(s: Stmt): LocalObject | null {
   const type = s.k === "bitstore" ? s.field.type : s.type;
   if ((type.quals & Q_VOLATILE) !== 0) return null;
   const root = rootOf(addr);
-  return root.k === "local" && (root.obj.type.quals & Q_VOLATILE) === 0 ? root.obj : null;
+  return inLocal(root) && (root.type.quals & Q_VOLATILE) === 0 ? root : null;
 }
 
 /** The locals a statement lets out and reads, by their numbers in a `LocalNumbers` (kept across rounds over statements no pass changes in between). */
@@ -1925,7 +1933,7 @@ function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array,
 function writesAnywhere(s: Stmt): boolean {
   if (s.k === "call") return true;
   if (s.k === "set") return false;
-  return rootOf(s.k === "copy" ? s.dst : s.addr).k === "unknown";
+  return rootOf(s.k === "copy" ? s.dst : s.addr) === UNKNOWN;
 }
 
 
@@ -2057,16 +2065,16 @@ function forwardLocalStores(sim: Simplification, abi: Abi): boolean {
       }
       const written = writtenAddress(s);
       const target = written && rootOf(written);
-      if (target?.k !== "local") continue;
+      if (!target || !inLocal(target)) continue;
       const place = localPlace(written!);
       const size = s.k === "store" ? abi.sizeOf(s.type) : 0;
       // what the write may overlap goes (all of the object unless it is a plain store at a known place)
-      const kept = place && s.k === "store" ? (facts.get(target.obj) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
+      const kept = place && s.k === "store" ? (facts.get(target) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
       if (place && forwardable(s)) {
         kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
       }
       change();
-      facts.set(target.obj, kept);
+      facts.set(target, kept);
     }
     if (facts.size > 0) mapTerm(b.term, read, undefined);
     if (here) {
