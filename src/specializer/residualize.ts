@@ -518,19 +518,22 @@ function propagateSingleCopies(sim: Simplification): void {
   const { f, blocks } = sim;
   const n = f.vars.length;
   const defs = new Int32Array(n);
+  // the assignments of a register to another, in order (one walk over the statements)
+  const candidates: { dst: Var; src: Var }[] = [];
   for (const b of blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
     if (d) defs[d.id]++;
+    if (s.k === "set" && s.value.k === "var") candidates.push({ dst: s.dst, src: s.value.v });
   }
   const { param } = sim;
   const stable = (u: Var): boolean => (param[u.id] ? defs[u.id] === 0 : defs[u.id] === 1);
   const by: (Var | undefined)[] = [];
   const copies: Var[] = [];
-  for (const b of blocks) for (const s of b.stmts) {
-    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || param[s.dst.id] || defs[s.dst.id] !== 1) continue;
-    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) {
-      by[s.dst.id] = s.value.v;
-      copies.push(s.dst);
+  for (const { dst, src } of candidates) {
+    if (dst === src || param[dst.id] || defs[dst.id] !== 1) continue;
+    if (stable(src) && sameC(dst.type, src.type, false)) {
+      by[dst.id] = src;
+      copies.push(dst);
     }
   }
   if (copies.length === 0) return;
