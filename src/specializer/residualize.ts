@@ -217,6 +217,54 @@ class Simplification {
     return this.versions[b.id] ?? 0;
   }
 
+  /** Per block id: the registers its statements and terminator read (or more: see touchedReplacing), at a version. */
+  private registerReads: ({ version: number; ids: number[] } | undefined)[] = [];
+
+  /**
+   * The registers (by `Var.id`, repeated when read more than once) that
+   * `b`'s statements and terminator read, or more, walked again only when
+   * the block has changed: a substitution skips the blocks that read none
+   * of its registers.
+   */
+  private registersRead(b: Block): readonly number[] {
+    const version = this.version(b);
+    const known = this.registerReads[b.id];
+    if (known && known.version === version) return known.ids;
+    const ids: number[] = [];
+    for (const s of b.stmts) forEachOperand(s, pushReads, ids);
+    for (const e of termOperands(b.term)) pushReads(e, ids);
+    this.registerReads[b.id] = { version, ids };
+    return ids;
+  }
+
+  /** Whether `b` reads a register that `by` maps. */
+  readsAny(b: Block, by: Substitution): boolean {
+    return this.registersRead(b).some((id) => by[id] !== undefined);
+  }
+
+  /**
+   * `b` changed only by reading what `by` maps its registers to instead of
+   * them, by folding and by losing statements: what it reads stays known
+   * without a walk, as the registers it read with those `by` maps replaced
+   * by theirs (folding and removing only drop reads, and a superset is all
+   * a substitution's test asks).
+   */
+  touchedReplacing(b: Block, by: Substitution): void {
+    const known = this.registerReads[b.id];
+    const current = known !== undefined && known.version === this.version(b);
+    this.touched(b);
+    if (!current) return;
+    known.version = this.version(b);
+    if (!known.ids.some((id) => by[id] !== undefined)) return;
+    const ids: number[] = [];
+    for (const id of known.ids) {
+      const e = by[id];
+      if (e) pushReads(e, ids);
+      else ids.push(id);
+    }
+    known.ids = ids;
+  }
+
   /** Per block id: the join whose test threadKnownBranches last found undecided after it, with both blocks' versions then. */
   private untested: ({ join: number; version: number; joinVersion: number } | undefined)[] = [];
 
@@ -470,19 +518,22 @@ function propagateSingleCopies(sim: Simplification): void {
   const { f, blocks } = sim;
   const n = f.vars.length;
   const defs = new Int32Array(n);
+  // the assignments of a register to another, in order (one walk over the statements)
+  const candidates: { dst: Var; src: Var }[] = [];
   for (const b of blocks) for (const s of b.stmts) {
     const d = stmtDestination(s);
     if (d) defs[d.id]++;
+    if (s.k === "set" && s.value.k === "var") candidates.push({ dst: s.dst, src: s.value.v });
   }
   const { param } = sim;
   const stable = (u: Var): boolean => (param[u.id] ? defs[u.id] === 0 : defs[u.id] === 1);
   const by: (Var | undefined)[] = [];
   const copies: Var[] = [];
-  for (const b of blocks) for (const s of b.stmts) {
-    if (s.k !== "set" || s.value.k !== "var" || s.dst === s.value.v || param[s.dst.id] || defs[s.dst.id] !== 1) continue;
-    if (stable(s.value.v) && sameC(s.dst.type, s.value.v.type, false)) {
-      by[s.dst.id] = s.value.v;
-      copies.push(s.dst);
+  for (const { dst, src } of candidates) {
+    if (dst === src || param[dst.id] || defs[dst.id] !== 1) continue;
+    if (stable(src) && sameC(dst.type, src.type, false)) {
+      by[dst.id] = src;
+      copies.push(dst);
     }
   }
   if (copies.length === 0) return;
@@ -507,8 +558,11 @@ function propagateSingleCopies(sim: Simplification): void {
       b.stmts = b.stmts.filter((s) => !(s.k === "set" && final[s.dst.id]));
       changed = true;
     }
-    for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
-    if (substituteTerm(b, final) || changed) sim.touched(b);
+    if (sim.readsAny(b, final)) {
+      for (const s of b.stmts) if (substituteStmt(s, final)) changed = true;
+      if (substituteTerm(b, final)) changed = true;
+    }
+    if (changed) sim.touchedReplacing(b, final);
   }
 }
 
@@ -916,11 +970,30 @@ function removeDeadStores(sim: Simplification): void {
 
 /** Push the registers `e` reads (their `Var.id`s). */
 function pushReads(e: Expr, ids: number[]): void {
-  visitVars(e, pushId, ids);
-}
-
-function pushId(v: Var, ids: number[]): void {
-  ids.push(v.id);
+  // walked as `visitVars` walks, without a callback per register (every register analysis starts here)
+  switch (e.k) {
+    case "var":
+      ids.push(e.v.id);
+      return;
+    case "load":
+    case "bitload":
+    case "field":
+      pushReads(e.addr, ids);
+      return;
+    case "ptradd":
+      pushReads(e.ptr, ids);
+      pushReads(e.index, ids);
+      return;
+    case "ptrdiff":
+    case "binary":
+      pushReads(e.left, ids);
+      pushReads(e.right, ids);
+      return;
+    case "unary":
+    case "cast":
+      pushReads(e.arg, ids);
+      return;
+  }
 }
 
 // ---------------------------------------------------------------- constants
@@ -1075,11 +1148,11 @@ function propagateUniformConstants(sim: Simplification, abi: Abi): boolean {
       b.stmts = b.stmts.filter((s) => !goes(s));
       changed = true;
     }
-    if (substitute.length > 0) {
+    if (sim.readsAny(b, substitute)) {
       for (const s of b.stmts) if (substituteStmt(s, substitute)) changed = true;
       if (substituteTerm(b, substitute)) changed = true;
     }
-    if (changed) sim.touched(b);
+    if (changed) sim.touchedReplacing(b, substitute);
   }
   const entry = f.blocks[f.entry]!;
   entry.stmts = [...hoist, ...entry.stmts];
@@ -1164,7 +1237,8 @@ function foldConstants(sim: Simplification, abi: Abi): boolean {
         jumps = changed = true;
       }
     }
-    if (changed) sim.touched(b);
+    // folding only replaces registers by constants and drops operands
+    if (changed) sim.touchedReplacing(b, NO_SUBSTITUTION);
     sim.foldedNow(b);
   }
   if (jumps) sim.changed();
@@ -1354,11 +1428,19 @@ function foldBinary(e: Expr & { k: "binary" }, left: Expr, right: Expr, abi: Abi
 
 // ---------------------------------------------------------------- stores to locals
 
-/** Where an address points: into a local object, somewhere no local can be (a global, a string, a constant address), or anywhere. */
-type Root = { k: "local"; obj: LocalObject } | { k: "elsewhere" } | { k: "unknown" };
+/**
+ * Where an address points: into a local object (the object itself: no
+ * allocation for the most frequent answer), somewhere no local can be (a
+ * global, a string, a constant address), or anywhere.
+ */
+type Root = LocalObject | typeof ELSEWHERE | typeof UNKNOWN;
 
-const ELSEWHERE: Root = { k: "elsewhere" };
-const UNKNOWN: Root = { k: "unknown" };
+const ELSEWHERE = "elsewhere";
+const UNKNOWN = "unknown";
+
+function inLocal(root: Root): root is LocalObject {
+  return root !== ELSEWHERE && root !== UNKNOWN;
+}
 
 /**
  * The root of an address through casts, member and index steps. A constant
@@ -1368,7 +1450,7 @@ const UNKNOWN: Root = { k: "unknown" };
 function rootOf(e: Expr): Root {
   switch (e.k) {
     case "local":
-      return { k: "local", obj: e.obj };
+      return e.obj;
     case "global":
     case "string":
     case "int":
@@ -1452,8 +1534,8 @@ function readsIn(e: Expr, r: LocalReads): void {
     case "load":
     case "bitload": {
       const root = rootOf(e.addr);
-      if (root.k === "local") r.direct.push(root.obj);
-      else if (root.k === "unknown") r.any = true;
+      if (inLocal(root)) r.direct.push(root);
+      else if (root === UNKNOWN) r.any = true;
       readsIn(e.addr, r);
       return;
     }
@@ -1498,7 +1580,7 @@ function storedLocal(s: Stmt): LocalObject | null {
   const type = s.k === "bitstore" ? s.field.type : s.type;
   if ((type.quals & Q_VOLATILE) !== 0) return null;
   const root = rootOf(addr);
-  return root.k === "local" && (root.obj.type.quals & Q_VOLATILE) === 0 ? root.obj : null;
+  return inLocal(root) && (root.type.quals & Q_VOLATILE) === 0 ? root : null;
 }
 
 /** The locals a statement lets out and reads, by their numbers in a `LocalNumbers` (kept across rounds over statements no pass changes in between). */
@@ -1854,7 +1936,7 @@ function mergeTrailingStores(f: ResidualFunction, flow: Flow, fixed: Uint8Array,
 function writesAnywhere(s: Stmt): boolean {
   if (s.k === "call") return true;
   if (s.k === "set") return false;
-  return rootOf(s.k === "copy" ? s.dst : s.addr).k === "unknown";
+  return rootOf(s.k === "copy" ? s.dst : s.addr) === UNKNOWN;
 }
 
 
@@ -1986,16 +2068,16 @@ function forwardLocalStores(sim: Simplification, abi: Abi): boolean {
       }
       const written = writtenAddress(s);
       const target = written && rootOf(written);
-      if (target?.k !== "local") continue;
+      if (!target || !inLocal(target)) continue;
       const place = localPlace(written!);
       const size = s.k === "store" ? abi.sizeOf(s.type) : 0;
       // what the write may overlap goes (all of the object unless it is a plain store at a known place)
-      const kept = place && s.k === "store" ? (facts.get(target.obj) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
+      const kept = place && s.k === "store" ? (facts.get(target) ?? []).filter((x) => x.off + abi.sizeOf(x.type) <= place.off || place.off + size <= x.off) : [];
       if (place && forwardable(s)) {
         kept.push({ off: place.off, type: s.type, value: sameC(s.value.type, s.type) ? s.value : { k: "cast", type: s.type, arg: s.value } });
       }
       change();
-      facts.set(target.obj, kept);
+      facts.set(target, kept);
     }
     if (facts.size > 0) mapTerm(b.term, read, undefined);
     if (here) {

@@ -21,7 +21,7 @@
 // that come from terminators.
 import type { SourcePosition } from "../errors.ts";
 import { TypeKind, intType } from "../c/types.ts";
-import { type Expr, type Stmt, operands } from "./ir.ts";
+import type { Expr, Stmt } from "./ir.ts";
 import { type ResidualFunction, successors } from "./specialize.ts";
 
 /** A structured statement; a block's straight-line code is `stmts`, control comes from its terminator (with its position). */
@@ -445,7 +445,23 @@ function tidy(nodes: SNode[], labels: Set<number>): SNode[] {
 
 /** Nodes in an expression: what repeating it costs. */
 export function exprSize(e: Expr): number {
-  return 1 + operands(e).reduce((n, o) => n + exprSize(o), 0);
+  // walked as `operands` lists them, without building their arrays (copy propagation asks it of every assignment it considers)
+  switch (e.k) {
+    case "load":
+    case "bitload":
+    case "field":
+      return 1 + exprSize(e.addr);
+    case "ptradd":
+      return 1 + exprSize(e.ptr) + exprSize(e.index);
+    case "ptrdiff":
+    case "binary":
+      return 1 + exprSize(e.left) + exprSize(e.right);
+    case "unary":
+    case "cast":
+      return 1 + exprSize(e.arg);
+    default:
+      return 1;
+  }
 }
 
 /**
