@@ -6,7 +6,7 @@
 // next boot's board (RAM with the image loaded) made while nothing runs.
 import { expose } from "comlink";
 import { BespokeError } from "../src/errors.ts";
-import { FrameInbox, consoleLines, runBoard } from "../src/device/board-run.ts";
+import { FrameInbox, OwedAnswers, consoleLines, runBoard } from "../src/device/board-run.ts";
 import { Board, FREQ_MHZ } from "../src/vm/board.ts";
 import { mark, timeline } from "./timeline.ts";
 import type { ConsoleLine, DeviceApi, ScriptRun, VmRunInput, VmRunResult } from "./types.ts";
@@ -82,7 +82,12 @@ const api: DeviceApi = {
 
   async runScript(script, port, onLine): Promise<ScriptRun> {
     const inbox = new FrameInbox();
-    port.onmessage = ({ data }: MessageEvent<Uint8Array>) => inbox.push(data);
+    // while the server owes an answer, an idle board waits for it with its clock stopped (board-run.ts), as the Node host's does
+    const owed = new OwedAnswers();
+    port.onmessage = ({ data }: MessageEvent<Uint8Array>) => {
+      owed.delivered(data);
+      inbox.push(data);
+    };
     try {
       mark("device: boot");
       const { board, to } = await takeBoard();
@@ -96,11 +101,12 @@ const api: DeviceApi = {
       });
       to.send = (frame) => {
         if (framesOut++ === 0) mark("device: first frame to the server");
+        owed.sent(frame);
         const copy = frame.slice(); // the mailbox hands a view of RAM the firmware reuses
         port.postMessage(copy, [copy.buffer]);
       };
       board.type(new TextEncoder().encode(script.map((l) => `${l}\n`).join("")));
-      const run = await runBoard(board, inbox, yieldToHost);
+      const run = await runBoard(board, inbox, yieldToHost, { serverWaitMs: () => owed.waitMs() });
       return { lines, exitCode: run.exitCode, framesOut, framesIn: run.framesIn, freqMhz: FREQ_MHZ };
     } finally {
       port.postMessage(null);

@@ -14,6 +14,7 @@
 // (its own clock stopped all the same).
 // Runtime-independent: no Node or DOM APIs (the host says how to yield).
 import { BespokeError } from "../errors.ts";
+import { MESSAGE_CODES, frameRequest } from "../runtime/protocol.ts";
 import type { Board } from "../vm/board.ts";
 import type { LinkTimeline } from "./link-timeline.ts";
 
@@ -23,6 +24,45 @@ const SLICE = 2_000_000;
 const BUDGET = 20_000_000_000;
 /** Longest real-time wait of an idle firmware before its virtual sleep is skipped (ms). */
 const MAX_IDLE_MS = 50;
+
+/** Real time a request's answer may take before the board's clock runs again while it waits, by default. */
+export const SERVER_ANSWER_MS = 60_000;
+
+const { customize: FRAME_CUSTOMIZE, image: FRAME_IMAGE, error: FRAME_ERROR, cancel: FRAME_CANCEL } = MESSAGE_CODES;
+
+/**
+ * The requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or
+ * ERROR delivered, no CANCEL or ERROR sent), with when each was sent: what
+ * `RunBoardOptions.serverWaitMs` asks. The host and the device worker each
+ * show it the frames their board exchanges.
+ */
+export class OwedAnswers {
+  private readonly sentAt = new Map<number, number>();
+
+  constructor(
+    private readonly answerMs = SERVER_ANSWER_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** A frame the board sent to the server. */
+  sent(frame: Uint8Array): void {
+    if (frame[3] === FRAME_CUSTOMIZE) this.sentAt.set(frameRequest(frame), this.now());
+    else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) this.sentAt.delete(frameRequest(frame));
+  }
+
+  /** A frame from the server, delivered to the board. */
+  delivered(frame: Uint8Array): void {
+    if (frame[3] === FRAME_IMAGE || frame[3] === FRAME_ERROR) this.sentAt.delete(frameRequest(frame));
+  }
+
+  /** Real time (ms) the board may still wait with its clock stopped: until the latest owed answer's time runs out; 0 when none is owed. */
+  waitMs(): number {
+    let wait = 0;
+    const now = this.now();
+    for (const at of this.sentAt.values()) wait = Math.max(wait, at + this.answerMs - now);
+    return wait;
+  }
+}
 
 /** Frames from the server, queued for the board's next slice; a frame wakes an idle board at once. */
 export class FrameInbox {

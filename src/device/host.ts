@@ -17,7 +17,7 @@ import { DeviceSession } from "../server/session.ts";
 import type { CustomizeOutcome } from "../server/types.ts";
 import { protocolCodec } from "../server/wire.ts";
 import { Board } from "../vm/board.ts";
-import { FrameInbox, consoleLines, runBoard } from "./board-run.ts";
+import { FrameInbox, OwedAnswers, consoleLines, runBoard } from "./board-run.ts";
 import { unqueuedClock } from "./cpu-clock.ts";
 import { buildArmFirmware } from "./firmware-build.ts";
 import { LinkTimeline } from "./link-timeline.ts";
@@ -58,10 +58,7 @@ export interface DeviceRun {
   serverErrors: string[];
 }
 
-/** Real time a request's answer may take before the board's clock runs again while it waits (board-run.ts), by default. */
-const SERVER_ANSWER_MS = 60_000;
-
-const { customize: FRAME_CUSTOMIZE, image: FRAME_IMAGE, error: FRAME_ERROR, cancel: FRAME_CANCEL } = MESSAGE_CODES;
+const { customize: FRAME_CUSTOMIZE, image: FRAME_IMAGE, error: FRAME_ERROR } = MESSAGE_CODES;
 
 /** The text of a server ERROR frame (header, code u16, message). */
 function errorText(frame: Uint8Array): string {
@@ -146,7 +143,7 @@ function delayed(model: LinkModel | undefined, deliver: (frame: Uint8Array) => v
 export interface RunDeviceOptions {
   link?: LinkModel;
   onLine?: (line: string) => void;
-  /** Real time (ms) the board waits for a request's answer with its clock stopped; SERVER_ANSWER_MS by default. */
+  /** Real time (ms) the board waits for a request's answer with its clock stopped; SERVER_ANSWER_MS (board-run.ts) by default. */
   serverAnswerMs?: number;
   /** The clock of a virtual link's timeline: by default wall time less this thread's waits for a CPU (cpu-clock.ts; wall time where the system does not tell). */
   timelineClock?: () => number;
@@ -175,12 +172,10 @@ function releaseRam(board: Board): void {
 }
 
 export async function runDevice(script: string[], server: ServerLink, options: RunDeviceOptions = {}): Promise<DeviceRun> {
-  const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
   const fw = await buildArmFirmware("board");
   const inbox = new FrameInbox();
   const serverErrors: string[] = [];
-  /** Requests the server has not answered yet (CUSTOMIZE sent; no IMAGE or ERROR delivered, no CANCEL or ERROR sent), with when they were sent. */
-  const owed = new Map<number, number>();
+  const owed = new OwedAnswers(options.serverAnswerMs);
   const loads: number[] = [];
   let imageAt = -1; // the board's instruction count when an IMAGE arrived
   const timeline = options.link?.virtual ? new LinkTimeline(options.link, options.timelineClock ?? unqueuedClock ?? (() => performance.now())) : undefined;
@@ -189,7 +184,7 @@ export async function runDevice(script: string[], server: ServerLink, options: R
   const toDevice = link(1, (frame) => {
     if (frame[3] === FRAME_ERROR) serverErrors.push(errorText(frame));
     if (frame[3] === FRAME_IMAGE && imageAt < 0) imageAt = board.cpu.instructions;
-    if (frame[3] === FRAME_IMAGE || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
+    owed.delivered(frame);
     inbox.push(frame);
   });
   server.onFrame(toDevice);
@@ -218,8 +213,7 @@ export async function runDevice(script: string[], server: ServerLink, options: R
     }),
     send: (frame) => {
       framesOut++;
-      if (frame[3] === FRAME_CUSTOMIZE) owed.set(protocolCodec.requestOf(frame), performance.now());
-      else if (frame[3] === FRAME_CANCEL || frame[3] === FRAME_ERROR) owed.delete(protocolCodec.requestOf(frame));
+      owed.sent(frame);
       if (customizeAt < 0 && frame[3] === FRAME_CUSTOMIZE) {
         customizeAt = performance.now();
         customizeOnTimeline = timeline?.now() ?? 0;
@@ -232,7 +226,7 @@ export async function runDevice(script: string[], server: ServerLink, options: R
   try {
     run = await runBoard(board, inbox, () => new Promise<void>((resolve) => setImmediate(resolve)), {
       ...(timeline ? { timeline } : {}),
-      serverWaitMs: () => Math.max(0, ...[...owed.values()].map((sentAt) => sentAt + answerMs - performance.now())),
+      serverWaitMs: () => owed.waitMs(),
     });
   } finally {
     releaseRam(board);

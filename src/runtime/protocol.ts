@@ -10,6 +10,11 @@ export const FRAME_HEADER_BYTES = 12;
 export const MAX_FRAME_BYTES = 65536;
 export const MAX_PAYLOAD_BYTES = MAX_FRAME_BYTES - FRAME_HEADER_BYTES;
 
+/** The request id in a frame's header (0 for a frame too short to have one). */
+export function frameRequest(frame: Uint8Array): number {
+  return frame.length >= FRAME_HEADER_BYTES ? new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true) : 0;
+}
+
 export const MESSAGE_CODES = {
   customize: 1,
   fetch: 2,

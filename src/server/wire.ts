@@ -7,12 +7,12 @@ import { BespokeError } from "../errors.ts";
 import {
   type CallName,
   DEVICE_FUNCTIONS,
-  FRAME_HEADER_BYTES,
   type Message,
   SERVER_ERROR_BASE,
   decodeFrame,
   deviceErrorName,
   encodeFrame,
+  frameRequest,
 } from "../runtime/protocol.ts";
 import { hex } from "./cache.ts";
 import type { DeviceMessage, FrameCodec, ServerMessage } from "./session.ts";
@@ -55,9 +55,7 @@ export const protocolCodec: FrameCodec = {
   decode(frame) {
     return toSession(decodeFrame(frame));
   },
-  requestOf(frame) {
-    return frame.length >= FRAME_HEADER_BYTES ? new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true) : 0;
-  },
+  requestOf: frameRequest,
   encode(message) {
     return toProtocol(message).map(encodeFrame);
   },
