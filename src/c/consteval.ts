@@ -195,47 +195,15 @@ function evalBinary(e: Expr & { kind: NodeKind.Binary }, abi: Abi): bigint | nul
     else l *= size;
     return wrap(e.op === "+" ? l + r : l - r, e.type, abi);
   }
-  const ot = e.opType;
-  if (e.op !== "<<" && e.op !== ">>") {
-    l = wrap(l, ot, abi);
-    r = wrap(r, ot, abi);
+  // a shift's left operand is in the result's type and its count keeps its value (any count below 256 folds, whatever the width); other operands convert to the operation type
+  const shift = e.op === "<<" || e.op === ">>";
+  if (shift) l = wrap(l, e.type, abi);
+  else {
+    l = wrap(l, e.opType, abi);
+    r = wrap(r, e.opType, abi);
   }
-  switch (e.op) {
-    case "*":
-      return wrap(l * r, e.type, abi);
-    case "/":
-      return r === 0n ? null : wrap(l / r, e.type, abi);
-    case "%":
-      return r === 0n ? null : wrap(l % r, e.type, abi);
-    case "+":
-      return wrap(l + r, e.type, abi);
-    case "-":
-      return wrap(l - r, e.type, abi);
-    case "<<":
-      return r < 0n || r > 255n ? null : wrap(wrap(l, e.type, abi) << r, e.type, abi);
-    case ">>":
-      return r < 0n || r > 255n ? null : wrap(wrap(l, e.type, abi) >> r, e.type, abi);
-    case "<":
-      return l < r ? 1n : 0n;
-    case ">":
-      return l > r ? 1n : 0n;
-    case "<=":
-      return l <= r ? 1n : 0n;
-    case ">=":
-      return l >= r ? 1n : 0n;
-    case "==":
-      return l === r ? 1n : 0n;
-    case "!=":
-      return l !== r ? 1n : 0n;
-    case "&":
-      return wrap(l & r, e.type, abi);
-    case "^":
-      return wrap(l ^ r, e.type, abi);
-    case "|":
-      return wrap(l | r, e.type, abi);
-    default:
-      return null;
-  }
+  const v = integerBinary(e.op, l, r, 256n);
+  return v === null ? null : wrap(v, e.type, abi);
 }
 
 function pointee(t: CType): CType {
