@@ -17,6 +17,21 @@ export const TARGETS = {
 /** Where the embedded tcc finds its own headers inside the wasm filesystem. */
 export const TCC_DIR = "/tcc";
 
+/** tcc.h's byte-by-byte little-endian accessors: the wasm-little-endian-access fix keeps them for native builds. */
+const LITTLE_ENDIAN_ACCESS = `static inline uint16_t read16le(unsigned char *p) {
+    return p[0] | (uint16_t)p[1] << 8;
+}
+static inline void write16le(unsigned char *p, uint16_t x) {
+    p[0] = x & 255;  p[1] = x >> 8 & 255;
+}
+static inline uint32_t read32le(unsigned char *p) {
+  return read16le(p) | (uint32_t)read16le(p + 2) << 16;
+}
+static inline void write32le(unsigned char *p, uint32_t x) {
+    write16le(p, x);  write16le(p + 2, x >> 16);
+}
+`;
+
 /**
  * Source fixes, each applied only where the original text is present.
  * `find` must occur in `file`; every occurrence is replaced.
@@ -387,19 +402,7 @@ static int tcc_compile(TCCState *s1, int filetype, const char *str, int fd)
     name: "wasm-little-endian-access",
     why: "the code generators write every instruction with write32le, byte by byte; clang does not merge the bytes into one wasm store as gcc does natively. wasm is little-endian, so in wasm 16- and 32-bit accesses are one load or store (memcpy)",
     file: "tcc.h",
-    find: `static inline uint16_t read16le(unsigned char *p) {
-    return p[0] | (uint16_t)p[1] << 8;
-}
-static inline void write16le(unsigned char *p, uint16_t x) {
-    p[0] = x & 255;  p[1] = x >> 8 & 255;
-}
-static inline uint32_t read32le(unsigned char *p) {
-  return read16le(p) | (uint32_t)read16le(p + 2) << 16;
-}
-static inline void write32le(unsigned char *p, uint32_t x) {
-    write16le(p, x);  write16le(p + 2, x >> 16);
-}
-`,
+    find: LITTLE_ENDIAN_ACCESS,
     replace: `#ifdef __EMSCRIPTEN__
 /* bespoke: wasm is little-endian; one unaligned load or store each */
 static inline uint16_t read16le(unsigned char *p) {
@@ -419,19 +422,7 @@ static inline void write32le(unsigned char *p, uint32_t x) {
     memcpy(p, &x, 4);
 }
 #else
-static inline uint16_t read16le(unsigned char *p) {
-    return p[0] | (uint16_t)p[1] << 8;
-}
-static inline void write16le(unsigned char *p, uint16_t x) {
-    p[0] = x & 255;  p[1] = x >> 8 & 255;
-}
-static inline uint32_t read32le(unsigned char *p) {
-  return read16le(p) | (uint32_t)read16le(p + 2) << 16;
-}
-static inline void write32le(unsigned char *p, uint32_t x) {
-    write16le(p, x);  write16le(p + 2, x >> 16);
-}
-#endif
+${LITTLE_ENDIAN_ACCESS}#endif
 `,
   },
   {
