@@ -116,8 +116,8 @@ describe("residual simplification", () => {
     const code = simplified(SEND, "send_one");
     // the test of len against what was just stored is gone, and the path it guarded: m.len is never loaded, -2 never returned
     const f = body(code, "send_one");
-    expect(f).not.toMatch(/\(\*\(\(unsigned int \*\)&/);
-    expect(f).not.toMatch(/0xfffffffffffffffe/);
+    expect(f).not.toMatch(/->len(?! =)/);
+    expect(f).not.toMatch(/-2\b/);
     await sameOutputs("forward", SEND, code, SEND_DRIVER, 64);
   });
 
@@ -130,7 +130,7 @@ describe("residual simplification", () => {
     const fast = f.indexOf("return");
     expect(fast).toBeGreaterThan(0);
     expect(f.indexOf("(&m)")).toBeGreaterThan(fast);
-    expect(f.match(/\(&m\)\)\)\)\) = /g)?.length ?? f.match(/&m/g)!.length).toBeLessThanOrEqual(4);
+    expect(f.match(/\(&m\)->\w+ = /g)!.length).toBeLessThanOrEqual(4);
     await sameOutputs("thread", SEND, code, SEND_DRIVER, 64);
   });
 
@@ -184,7 +184,7 @@ int main(void) { for (int i = 0; i < 40; i++) printf("%ld\\n", fold(i * 11 - 200
     const f = body(code, "fold");
     expect(f).not.toMatch(/\bmode\b/);
     // the unreachable `return -x` went with the folded test
-    expect(f).not.toMatch(/-\(x\)/);
+    expect(f).not.toMatch(/-x\b/);
     // the large address read at several places is kept in its register, assigned once
     expect(f.match(/\bbase = /g)?.length).toBe(1);
     await sameOutputs("mode", MODE, code, MODE_DRIVER, 40);
@@ -287,7 +287,7 @@ int main(void) { for (int i = -3; i < 37; i++) printf("%d\\n", count(i, i * 5));
   it("assigns without the cast to the destination's own integer type", async () => {
     const code = simplified(NARROW, "narrow");
     const f = body(code, "narrow");
-    expect(f).not.toMatch(/= \(\(unsigned short\)/);
+    expect(f).not.toMatch(/= \(unsigned short\)/);
     await sameOutputs("narrow", NARROW, code, NARROW_DRIVER, 60);
   });
 });
